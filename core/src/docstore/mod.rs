@@ -1,0 +1,47 @@
+//! The document-store trait: the only way core's API reaches Automerge documents. Natively it is
+//! backed by samod (`SamodStore`); in the browser by the JS automerge-repo (web issue); in tests
+//! also by `MemoryStore`, a plain map of documents whose changes tests can exchange by hand.
+
+mod memory;
+#[cfg(feature = "native")]
+mod samod_store;
+
+use automerge::Automerge;
+use thiserror::Error;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "native")]
+pub use samod_store::{SamodStore, SqliteStorage};
+
+#[derive(Debug, Error)]
+pub enum DocStoreError {
+    #[error("the document store has stopped")]
+    Stopped,
+    #[error("not a valid document id: {0}")]
+    BadId(String),
+    #[error("document store failure: {0}")]
+    Backend(String),
+}
+
+/// A store of Automerge documents addressed by string ids.
+///
+/// Futures are not required to be `Send`: the browser implementation awaits JavaScript promises.
+#[allow(async_fn_in_trait)]
+pub trait DocumentStore {
+    /// Stores a new document with this initial content and returns its id.
+    async fn create(&self, initial: Automerge) -> Result<String, DocStoreError>;
+
+    /// Runs `f` on the document (to read it or change it). `Ok(None)` if the store does not
+    /// have the document.
+    async fn with_doc<R, F>(&self, id: &str, f: F) -> Result<Option<R>, DocStoreError>
+    where
+        F: FnOnce(&mut Automerge) -> R + Send + 'static,
+        R: Send + 'static;
+}
+
+/// A document's heads as sorted hex hashes joined by ',': what a view row records.
+pub fn heads_string(doc: &Automerge) -> String {
+    let mut heads: Vec<String> = doc.get_heads().iter().map(|h| h.to_string()).collect();
+    heads.sort();
+    heads.join(",")
+}

@@ -1,0 +1,189 @@
+//! Grocery-list rules: turning a recipe's ingredient rows (scaled to a number of servings) or a
+//! typed line into additions, and merging an addition into an unchecked item of the same
+//! normalised name and a compatible unit.
+
+use crate::ids::new_id;
+use crate::ingredient::{self, units};
+use crate::model::{GroceryDoc, GroceryItemDoc, Recipe, ValidationError, validate::check_quantity};
+
+/// Something to put on the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Addition {
+    pub name: String,
+    pub quantity: Option<f64>,
+    pub unit: String,
+    pub source_recipe_id: Option<String>,
+}
+
+/// The recipe's rows scaled from its own servings to `servings` (unscaled when either is
+/// unknown). A range ("2-3 cloves") adds its upper bound: enough to cook with.
+pub fn additions_for_recipe(recipe: &Recipe, servings: Option<f64>) -> Vec<Addition> {
+    let factor = match (servings, recipe.servings) {
+        (Some(want), Some(have)) if have > 0 => want / f64::from(have),
+        _ => 1.0,
+    };
+    recipe
+        .ingredients
+        .iter()
+        .filter(|row| !row.name.trim().is_empty())
+        .map(|row| Addition {
+            name: row.name.trim().to_string(),
+            quantity: row.quantity_max.or(row.quantity).map(|q| q * factor),
+            unit: row.unit.clone(),
+            source_recipe_id: Some(recipe.id.clone()),
+        })
+        .collect()
+}
+
+/// A typed line such as "2 l milk" or "bread".
+pub fn addition_from_text(text: &str) -> Result<Addition, ValidationError> {
+    let parsed = ingredient::parse_line(text);
+    let name = if parsed.name.trim().is_empty() {
+        text.trim().to_string()
+    } else {
+        parsed.name.trim().to_string()
+    };
+    if name.is_empty() {
+        return Err(ValidationError::EmptyItemName);
+    }
+    check_quantity(1, parsed.quantity)?;
+    Ok(Addition {
+        name,
+        quantity: parsed.quantity_max.or(parsed.quantity),
+        unit: parsed.unit,
+        source_recipe_id: None,
+    })
+}
+
+/// Merges into an unchecked item with the same normalised name and a compatible unit (the
+/// quantity converted into that item's unit), or adds a new item.
+pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) {
+    let key = ingredient::normalize_name(&addition.name);
+    let target = list.items.iter_mut().find(|(_, item)| {
+        !item.checked
+            && ingredient::normalize_name(&item.name) == key
+            && units_merge(&item.unit, &addition.unit)
+    });
+    if let Some((_, item)) = target {
+        item.quantity = match (item.quantity, addition.quantity) {
+            (Some(have), Some(add)) => {
+                let converted = if item.unit == addition.unit {
+                    Some(add)
+                } else {
+                    units::convert(add, &addition.unit, &item.unit)
+                };
+                Some(round(have + converted.unwrap_or(0.0)))
+            }
+            (have, None) => have,
+            (None, Some(add)) => Some(round(add)),
+        };
+        if let Some(source) = addition.source_recipe_id
+            && !item.source_recipe_ids.contains(&source)
+        {
+            item.source_recipe_ids.push(source);
+        }
+        return;
+    }
+    list.items.insert(
+        new_id(),
+        GroceryItemDoc {
+            name: addition.name,
+            quantity: addition.quantity.map(round),
+            unit: addition.unit,
+            checked: false,
+            source_recipe_ids: addition.source_recipe_id.into_iter().collect(),
+            added_at: now,
+        },
+    );
+}
+
+fn units_merge(a: &str, b: &str) -> bool {
+    a == b || units::compatible(a, b)
+}
+
+/// Keeps quantities readable after scaling and conversion (0.1 + 0.2 → 0.3).
+fn round(q: f64) -> f64 {
+    (q * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::IngredientRow;
+
+    fn recipe(servings: Option<u32>, rows: &[(Option<f64>, &str, &str)]) -> Recipe {
+        Recipe {
+            id: "r1".into(),
+            title: "Soup".into(),
+            description: String::new(),
+            servings,
+            yield_text: String::new(),
+            prep_minutes: None,
+            cook_minutes: None,
+            total_minutes: None,
+            tags: vec![],
+            source_url: String::new(),
+            ingredients: rows
+                .iter()
+                .enumerate()
+                .map(|(i, (q, unit, name))| IngredientRow {
+                    id: format!("i{i}"),
+                    quantity: *q,
+                    quantity_max: None,
+                    unit: unit.to_string(),
+                    name: name.to_string(),
+                    note: String::new(),
+                })
+                .collect(),
+            steps: vec![],
+            notes: String::new(),
+            attachments: vec![],
+            created_at: 0,
+            updated_at: 0,
+            deleted: false,
+        }
+    }
+
+    #[test]
+    fn scales_to_servings() {
+        let r = recipe(Some(4), &[(Some(200.0), "g", "butter"), (None, "", "salt")]);
+        let adds = additions_for_recipe(&r, Some(6.0));
+        assert_eq!(adds[0].quantity, Some(300.0));
+        assert_eq!(adds[1].quantity, None);
+        let unscaled = additions_for_recipe(&recipe(None, &[(Some(2.0), "", "eggs")]), Some(8.0));
+        assert_eq!(unscaled[0].quantity, Some(2.0));
+    }
+
+    #[test]
+    fn merges_same_name_and_compatible_unit_only_into_unchecked_items() {
+        let mut list = GroceryDoc::new();
+        let add = |name: &str, q: f64, unit: &str| Addition {
+            name: name.into(),
+            quantity: Some(q),
+            unit: unit.into(),
+            source_recipe_id: Some("r".into()),
+        };
+        merge_addition(&mut list, add("Butter", 200.0, "g"), 1);
+        merge_addition(&mut list, add("butter", 0.5, "kg"), 2);
+        assert_eq!(list.items.len(), 1);
+        let item = list.items.values().next().expect("item");
+        assert_eq!(item.quantity, Some(700.0));
+        assert_eq!(item.unit, "g");
+        // Incompatible unit: a new item.
+        merge_addition(&mut list, add("butter", 2.0, "tbsp"), 3);
+        assert_eq!(list.items.len(), 2);
+        // Checked items are never merged into.
+        for item in list.items.values_mut() {
+            item.checked = true;
+        }
+        merge_addition(&mut list, add("butter", 100.0, "g"), 4);
+        assert_eq!(list.items.len(), 3);
+    }
+
+    #[test]
+    fn typed_lines_become_items() {
+        let a = addition_from_text("2 l milk").expect("valid");
+        assert_eq!((a.quantity, a.unit.as_str(), a.name.as_str()), (Some(2.0), "l", "milk"));
+        assert!(addition_from_text("   ").is_err());
+    }
+}

@@ -1,0 +1,22 @@
+//! larder-core: the whole client engine of Larder, the same code natively and in wasm.
+//!
+//! - `model`: recipe and grocery-list documents, views and validation
+//! - `docstore`: the document-store trait (samod natively)
+//! - `store`: the profile's SQLite database (document chunks, materialised view, FTS5 search)
+//! - `api`: the one API every shell calls
+//! - `ingredient`, `grocery`, `schema_org`: parsing, grocery rules, import/export
+
+pub mod api;
+pub mod clock;
+pub mod docstore;
+pub mod grocery;
+pub mod ids;
+pub mod ingredient;
+pub mod model;
+#[cfg(feature = "native")]
+pub mod profile;
+pub mod schema_org;
+pub mod store;
+
+pub use api::{ChangeEvent, ImportReport, Larder, LarderError};
+pub use store::{RecipeSummary, Store, StoreError, TagCount};

@@ -1,0 +1,219 @@
+//! The recipe: its Automerge document shape (`RecipeDoc`), the view the UI reads (`Recipe`) and
+//! the input a user edits (`RecipeDraft`).
+//!
+//! Short fields are scalars (last writer wins per field); steps and notes are collaborative text
+//! so concurrent typing merges character by character. Ingredient rows are keyed by their id so a
+//! row inserted on one device and a row edited on another never get mixed up.
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+use serde::{Deserialize, Serialize};
+
+/// The document stored in Automerge, one per recipe. The document id is the recipe id.
+#[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+pub struct RecipeDoc {
+    /// Document kind marker, so a foreign document is never taken for a recipe.
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub servings: Option<u32>,
+    pub yield_text: String,
+    pub prep_minutes: Option<u32>,
+    pub cook_minutes: Option<u32>,
+    pub total_minutes: Option<u32>,
+    pub tags: Vec<String>,
+    pub source_url: String,
+    pub ingredients: Vec<IngredientRowDoc>,
+    /// One step per line.
+    pub steps: Text,
+    pub notes: Text,
+    pub attachments: Vec<AttachmentDoc>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted: bool,
+}
+
+pub const RECIPE_KIND: &str = "larder.recipe";
+
+#[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+pub struct IngredientRowDoc {
+    #[key]
+    pub id: String,
+    pub quantity: Option<f64>,
+    pub quantity_max: Option<f64>,
+    pub unit: String,
+    pub name: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+pub struct AttachmentDoc {
+    #[key]
+    pub sha256: String,
+    pub file_name: String,
+    pub media_type: String,
+    pub size: u64,
+}
+
+/// A recipe as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recipe {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub servings: Option<u32>,
+    pub yield_text: String,
+    pub prep_minutes: Option<u32>,
+    pub cook_minutes: Option<u32>,
+    pub total_minutes: Option<u32>,
+    pub tags: Vec<String>,
+    pub source_url: String,
+    pub ingredients: Vec<IngredientRow>,
+    pub steps: Vec<String>,
+    pub notes: String,
+    pub attachments: Vec<Attachment>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngredientRow {
+    pub id: String,
+    pub quantity: Option<f64>,
+    pub quantity_max: Option<f64>,
+    pub unit: String,
+    pub name: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub sha256: String,
+    pub file_name: String,
+    pub media_type: String,
+    pub size: u64,
+}
+
+/// What a user edits: everything but id, attachments and timestamps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RecipeDraft {
+    pub title: String,
+    pub description: String,
+    pub servings: Option<u32>,
+    pub yield_text: String,
+    pub prep_minutes: Option<u32>,
+    pub cook_minutes: Option<u32>,
+    pub total_minutes: Option<u32>,
+    pub tags: Vec<String>,
+    pub source_url: String,
+    pub ingredients: Vec<IngredientInput>,
+    pub steps: Vec<String>,
+    pub notes: String,
+}
+
+/// One ingredient row as edited; `id` is kept for existing rows and minted for new ones.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IngredientInput {
+    pub id: Option<String>,
+    pub quantity: Option<f64>,
+    pub quantity_max: Option<f64>,
+    pub unit: String,
+    pub name: String,
+    pub note: String,
+}
+
+impl RecipeDoc {
+    pub fn to_recipe(&self, id: &str) -> Recipe {
+        Recipe {
+            id: id.to_string(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            servings: self.servings,
+            yield_text: self.yield_text.clone(),
+            prep_minutes: self.prep_minutes,
+            cook_minutes: self.cook_minutes,
+            total_minutes: self.total_minutes,
+            tags: self.tags.clone(),
+            source_url: self.source_url.clone(),
+            ingredients: self
+                .ingredients
+                .iter()
+                .map(|row| IngredientRow {
+                    id: row.id.clone(),
+                    quantity: row.quantity,
+                    quantity_max: row.quantity_max,
+                    unit: row.unit.clone(),
+                    name: row.name.clone(),
+                    note: row.note.clone(),
+                })
+                .collect(),
+            steps: split_steps(self.steps.as_str()),
+            notes: self.notes.as_str().to_string(),
+            attachments: self
+                .attachments
+                .iter()
+                .map(|a| Attachment {
+                    sha256: a.sha256.clone(),
+                    file_name: a.file_name.clone(),
+                    media_type: a.media_type.clone(),
+                    size: a.size,
+                })
+                .collect(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            deleted: self.deleted,
+        }
+    }
+}
+
+impl Recipe {
+    /// The draft that, saved, leaves this recipe unchanged.
+    pub fn to_draft(&self) -> RecipeDraft {
+        RecipeDraft {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            servings: self.servings,
+            yield_text: self.yield_text.clone(),
+            prep_minutes: self.prep_minutes,
+            cook_minutes: self.cook_minutes,
+            total_minutes: self.total_minutes,
+            tags: self.tags.clone(),
+            source_url: self.source_url.clone(),
+            ingredients: self
+                .ingredients
+                .iter()
+                .map(|row| IngredientInput {
+                    id: Some(row.id.clone()),
+                    quantity: row.quantity,
+                    quantity_max: row.quantity_max,
+                    unit: row.unit.clone(),
+                    name: row.name.clone(),
+                    note: row.note.clone(),
+                })
+                .collect(),
+            steps: self.steps.clone(),
+            notes: self.notes.clone(),
+        }
+    }
+}
+
+/// Steps are stored one per line; blank lines are not steps.
+pub fn split_steps(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn join_steps(steps: &[String]) -> String {
+    steps
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

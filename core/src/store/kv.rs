@@ -1,0 +1,119 @@
+//! The document store's key/value chunks. Keys are storage-key components joined with '/'
+//! (components never contain '/'). Every write of a document's chunk also marks that document
+//! dirty in the same statement batch, so a crash between a chunk write and the view update is
+//! repaired on the next open.
+
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError};
+
+pub type KvEntry = (Vec<String>, Vec<u8>);
+
+pub(crate) fn join_key(parts: &[String]) -> String {
+    parts.join("/")
+}
+
+impl Store {
+    pub fn kv_load(&self, key: &[String]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT value FROM kv WHERE key = ?1",
+                [join_key(key)],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Every entry whose key starts with the components of `prefix`.
+    pub fn kv_load_range(&self, prefix: &[String]) -> Result<Vec<KvEntry>, StoreError> {
+        let conn = self.conn();
+        let joined = join_key(prefix);
+        let mut out = Vec::new();
+        if prefix.is_empty() {
+            let mut stmt = conn.prepare_cached("SELECT key, value FROM kv")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+            for row in rows {
+                let (key, value) = row?;
+                out.push((key.split('/').map(str::to_string).collect(), value));
+            }
+            return Ok(out);
+        }
+        // '0' is the character after '/', so [p/, p0) is exactly the keys below p.
+        let mut stmt = conn.prepare_cached(
+            "SELECT key, value FROM kv WHERE key = ?1 OR (key >= ?2 AND key < ?3)",
+        )?;
+        let rows = stmt.query_map(
+            params![joined, format!("{joined}/"), format!("{joined}0")],
+            |r| Ok((r.get::<_, String>(0)?, r.get(1)?)),
+        )?;
+        for row in rows {
+            let (key, value) = row?;
+            out.push((key.split('/').map(str::to_string).collect(), value));
+        }
+        Ok(out)
+    }
+
+    pub fn kv_load_range_map(
+        &self,
+        prefix: &[String],
+    ) -> Result<HashMap<Vec<String>, Vec<u8>>, StoreError> {
+        Ok(self.kv_load_range(prefix)?.into_iter().collect())
+    }
+
+    pub fn kv_put(&self, key: &[String], value: &[u8]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO kv (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![join_key(key), value],
+        )?;
+        if key.len() >= 2 {
+            super::view::mark_dirty(&tx, &key[0])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn kv_delete(&self, key: &[String]) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM kv WHERE key = ?1", [join_key(key)])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Store;
+
+    fn key(parts: &[&str]) -> Vec<String> {
+        parts.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn range_loads_only_keys_below_the_prefix() {
+        let store = Store::open_in_memory().expect("store");
+        store.kv_put(&key(&["doc1", "incremental", "a"]), b"1").expect("put");
+        store.kv_put(&key(&["doc1", "snapshot", "b"]), b"2").expect("put");
+        store.kv_put(&key(&["doc10", "incremental", "c"]), b"3").expect("put");
+        store.kv_put(&key(&["doc1x"]), b"4").expect("put");
+        let mut got: Vec<_> = store
+            .kv_load_range(&key(&["doc1"]))
+            .expect("range")
+            .into_iter()
+            .map(|(k, _)| k.join("/"))
+            .collect();
+        got.sort();
+        assert_eq!(got, vec!["doc1/incremental/a", "doc1/snapshot/b"]);
+        assert_eq!(
+            store.kv_load(&key(&["doc10", "incremental", "c"])).expect("load"),
+            Some(b"3".to_vec())
+        );
+        store.kv_delete(&key(&["doc1x"])).expect("delete");
+        assert_eq!(store.kv_load(&key(&["doc1x"])).expect("load"), None);
+        assert_eq!(store.kv_load_range(&[]).expect("all").len(), 3);
+    }
+}

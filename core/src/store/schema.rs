@@ -1,0 +1,109 @@
+//! The local database's schema and its versioned migrations. `PRAGMA user_version` holds the
+//! version; `PRAGMA application_id` marks the file as Larder's so a foreign SQLite file is never
+//! mistaken for a profile (or written to).
+
+/// "LRDR" as a big-endian integer.
+pub const APPLICATION_ID: i32 = 0x4C52_4452;
+
+/// Migrations in order; migration `i` moves the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // v1: document chunks, materialised view, full-text index, local blobs.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    -- The document store's chunks (samod / automerge-repo storage keys joined with '/').
+    CREATE TABLE kv (
+        key   TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    ) WITHOUT ROWID;
+
+    -- Documents whose view may not match their stored chunks: written in the same transaction
+    -- as a chunk or a view row, cleared once both are known to agree (see store::view).
+    CREATE TABLE dirty_docs (
+        doc_id TEXT PRIMARY KEY,
+        seq    INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE recipes (
+        rowid         INTEGER PRIMARY KEY,
+        id            TEXT NOT NULL UNIQUE,
+        title         TEXT NOT NULL,
+        sort_key      TEXT NOT NULL,
+        deleted       INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        heads         TEXT NOT NULL,
+        summary       TEXT NOT NULL,  -- the RecipeSummary as JSON (search results)
+        body          TEXT NOT NULL   -- the Recipe as JSON
+    );
+    CREATE INDEX recipes_live_by_title ON recipes (deleted, sort_key, id);
+
+    CREATE TABLE ingredients (
+        recipe_rowid  INTEGER NOT NULL REFERENCES recipes (rowid) ON DELETE CASCADE,
+        position      INTEGER NOT NULL,
+        id            TEXT NOT NULL,
+        quantity      REAL,
+        quantity_max  REAL,
+        unit          TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        note          TEXT NOT NULL,
+        PRIMARY KEY (recipe_rowid, position)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE recipe_tags (
+        recipe_rowid  INTEGER NOT NULL REFERENCES recipes (rowid) ON DELETE CASCADE,
+        tag           TEXT NOT NULL COLLATE NOCASE,
+        PRIMARY KEY (recipe_rowid, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX recipe_tags_by_tag ON recipe_tags (tag);
+
+    CREATE TABLE attachments (
+        recipe_rowid  INTEGER NOT NULL REFERENCES recipes (rowid) ON DELETE CASCADE,
+        sha256        TEXT NOT NULL,
+        file_name     TEXT NOT NULL,
+        media_type    TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        PRIMARY KEY (recipe_rowid, sha256)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE grocery_lists (
+        doc_id        TEXT PRIMARY KEY,
+        heads         TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE grocery_items (
+        list_id       TEXT NOT NULL,
+        id            TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        quantity      REAL,
+        unit          TEXT NOT NULL,
+        checked       INTEGER NOT NULL,
+        sources       TEXT NOT NULL,   -- JSON array of recipe ids
+        added_at      INTEGER NOT NULL,
+        PRIMARY KEY (list_id, id)
+    ) WITHOUT ROWID;
+
+    -- Full-text index over live recipes; rowid = recipes.rowid. Contentless: the text lives in
+    -- the recipes table already.
+    CREATE VIRTUAL TABLE recipe_fts USING fts5 (
+        title, ingredients, tags, body,
+        content = '',
+        contentless_delete = 1,
+        tokenize = 'unicode61 remove_diacritics 2',
+        prefix = '2 3 4'
+    );
+    INSERT INTO recipe_fts (recipe_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 3.0, 1.0)');
+
+    -- Attached files kept on this device, by content hash.
+    CREATE TABLE blobs (
+        sha256      TEXT PRIMARY KEY,
+        media_type  TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        data        BLOB NOT NULL
+    ) WITHOUT ROWID;
+    "#,
+];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,285 @@
+//! The materialised view: plain tables (recipes, ingredients, tags, attachments, grocery items)
+//! and the full-text index, rebuilt per document from its Automerge state. Each row records the
+//! heads it was built from. `dirty_docs` lists documents whose chunks or view changed since they
+//! were last known to agree; the engine re-materialises those on open, so the view never drifts
+//! even after a crash between two writes.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, StoreError};
+use crate::model::{GroceryItem, Recipe};
+
+/// Marks `doc_id` as possibly out of step; the sequence number lets a clearer tell whether a
+/// newer mark arrived after it looked.
+pub(crate) fn mark_dirty(tx: &Transaction<'_>, doc_id: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO dirty_docs (doc_id, seq) VALUES (?1, 1)
+         ON CONFLICT (doc_id) DO UPDATE SET seq = seq + 1",
+        [doc_id],
+    )?;
+    Ok(())
+}
+
+/// Lower-cased title for ordering the blank search.
+pub(crate) fn sort_key(title: &str) -> String {
+    title.to_lowercase()
+}
+
+/// One recipe view row to write.
+pub struct RecipeViewRow<'a> {
+    pub recipe: &'a Recipe,
+    pub heads: &'a str,
+}
+
+impl Store {
+    /// Writes the view rows of several recipes in one transaction.
+    pub fn write_recipe_views(&self, rows: &[RecipeViewRow<'_>]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for row in rows {
+            write_recipe(&tx, row.recipe, row.heads)?;
+            mark_dirty(&tx, &row.recipe.id)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn write_recipe_view(&self, recipe: &Recipe, heads: &str) -> Result<(), StoreError> {
+        self.write_recipe_views(&[RecipeViewRow { recipe, heads }])
+    }
+
+    pub fn recipe_heads(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT heads FROM recipes WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The recipe as last materialised (deleted ones included, flagged).
+    pub fn get_recipe(&self, id: &str) -> Result<Option<Recipe>, StoreError> {
+        let body: Option<String> = self
+            .conn()
+            .query_row("SELECT body FROM recipes WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        match body {
+            Some(body) => Ok(Some(serde_json::from_str(&body)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn write_grocery_view(
+        &self,
+        list_id: &str,
+        heads: &str,
+        items: &[GroceryItem],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO grocery_lists (doc_id, heads) VALUES (?1, ?2)
+             ON CONFLICT (doc_id) DO UPDATE SET heads = excluded.heads",
+            [list_id, heads],
+        )?;
+        tx.execute("DELETE FROM grocery_items WHERE list_id = ?1", [list_id])?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO grocery_items
+                 (list_id, id, name, quantity, unit, checked, sources, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for item in items {
+                insert.execute(params![
+                    list_id,
+                    item.id,
+                    item.name,
+                    item.quantity,
+                    item.unit,
+                    item.checked,
+                    serde_json::to_string(&item.source_recipe_ids)?,
+                    item.added_at,
+                ])?;
+            }
+        }
+        mark_dirty(&tx, list_id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn grocery_heads(&self, list_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT heads FROM grocery_lists WHERE doc_id = ?1",
+                [list_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn grocery_items(&self, list_id: &str) -> Result<Vec<GroceryItem>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, quantity, unit, checked, sources, added_at FROM grocery_items
+             WHERE list_id = ?1 ORDER BY added_at, id",
+        )?;
+        let rows = stmt.query_map([list_id], |r| {
+            Ok((
+                GroceryItem {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    quantity: r.get(2)?,
+                    unit: r.get(3)?,
+                    checked: r.get(4)?,
+                    source_recipe_ids: Vec::new(),
+                    added_at: r.get(6)?,
+                },
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut items = Vec::new();
+        for row in rows {
+            let (mut item, sources) = row?;
+            item.source_recipe_ids = serde_json::from_str(&sources)?;
+            items.push(item);
+        }
+        Ok(items)
+    }
+
+    /// Documents that may need re-materialising, with their mark's sequence number.
+    pub fn dirty_docs(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT doc_id, seq FROM dirty_docs")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Clears marks that have not been renewed since they were read.
+    pub fn clear_dirty(&self, marks: &[(String, i64)]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt =
+                tx.prepare_cached("DELETE FROM dirty_docs WHERE doc_id = ?1 AND seq = ?2")?;
+            for (doc_id, seq) in marks {
+                stmt.execute(params![doc_id, seq])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every document id the view knows (recipes and grocery lists).
+    pub fn known_recipe_ids(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id FROM recipes ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn write_recipe(tx: &Transaction<'_>, recipe: &Recipe, heads: &str) -> Result<(), StoreError> {
+    let body = serde_json::to_string(recipe)?;
+    let summary = serde_json::to_string(&super::search::RecipeSummary::of(recipe))?;
+    let existing: Option<i64> = tx
+        .query_row("SELECT rowid FROM recipes WHERE id = ?1", [&recipe.id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let rowid = match existing {
+        Some(rowid) => {
+            tx.execute(
+                "UPDATE recipes SET title = ?2, sort_key = ?3, deleted = ?4, updated_at = ?5,
+                 heads = ?6, body = ?7, summary = ?8 WHERE rowid = ?1",
+                params![
+                    rowid,
+                    recipe.title,
+                    sort_key(&recipe.title),
+                    recipe.deleted,
+                    recipe.updated_at,
+                    heads,
+                    body,
+                    summary
+                ],
+            )?;
+            tx.execute("DELETE FROM recipe_fts WHERE rowid = ?1", [rowid])?;
+            tx.execute("DELETE FROM ingredients WHERE recipe_rowid = ?1", [rowid])?;
+            tx.execute("DELETE FROM recipe_tags WHERE recipe_rowid = ?1", [rowid])?;
+            tx.execute("DELETE FROM attachments WHERE recipe_rowid = ?1", [rowid])?;
+            rowid
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO recipes (id, title, sort_key, deleted, updated_at, heads, body, summary)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    recipe.id,
+                    recipe.title,
+                    sort_key(&recipe.title),
+                    recipe.deleted,
+                    recipe.updated_at,
+                    heads,
+                    body,
+                    summary
+                ],
+            )?;
+            tx.last_insert_rowid()
+        }
+    };
+    if recipe.deleted {
+        return Ok(());
+    }
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO ingredients
+             (recipe_rowid, position, id, quantity, quantity_max, unit, name, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for (position, row) in recipe.ingredients.iter().enumerate() {
+            insert.execute(params![
+                rowid,
+                position as i64,
+                row.id,
+                row.quantity,
+                row.quantity_max,
+                row.unit,
+                row.name,
+                row.note
+            ])?;
+        }
+    }
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO recipe_tags (recipe_rowid, tag) VALUES (?1, ?2)",
+        )?;
+        for tag in &recipe.tags {
+            insert.execute(params![rowid, tag])?;
+        }
+    }
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO attachments (recipe_rowid, sha256, file_name, media_type, size)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for a in &recipe.attachments {
+            insert.execute(params![rowid, a.sha256, a.file_name, a.media_type, a.size as i64])?;
+        }
+    }
+    let ingredients: Vec<&str> = recipe.ingredients.iter().map(|r| r.name.as_str()).collect();
+    let mut body_text = String::new();
+    for part in [recipe.description.as_str(), recipe.notes.as_str()] {
+        body_text.push_str(part);
+        body_text.push('\n');
+    }
+    body_text.push_str(&recipe.steps.join("\n"));
+    tx.prepare_cached(
+        "INSERT INTO recipe_fts (rowid, title, ingredients, tags, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        rowid,
+        recipe.title,
+        ingredients.join("\n"),
+        recipe.tags.join("\n"),
+        body_text
+    ])?;
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! The API end to end on a real profile (samod over SQLite): round trips, reopening, repair after
+//! a crash between two writes, attachments, grocery operations and change events.
+
+mod common;
+
+use std::sync::Arc;
+
+use automerge::transaction::Transactable;
+use common::draft;
+use larder_core::docstore::DocumentStore;
+use larder_core::model::ValidationError;
+use larder_core::{ChangeEvent, LarderError, Store, profile};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_update_get_search_delete_and_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let larder = profile::open(dir.path()).await.expect("open");
+    let mut d = draft("Crème brûlée", &["500 ml cream", "5 egg yolks", "100 g sugar"]);
+    d.steps = vec!["Heat the cream.".into(), "Whisk yolks and sugar.".into()];
+    d.notes = "Torch the sugar just before serving — très bien.".into();
+    d.tags = vec!["Dessert".into(), "French".into()];
+    d.servings = Some(6);
+    let created = larder.create_recipe(&d).await.expect("create");
+    assert_eq!(created.title, "Crème brûlée");
+    assert_eq!(created.ingredients.len(), 3);
+    assert_eq!(created.ingredients[0].unit, "ml");
+
+    let mut edit = created.to_draft();
+    edit.steps.insert(1, "Séparez les œufs.".into());
+    edit.notes = "Torch the sugar — très, très bien.".into();
+    edit.ingredients.remove(2);
+    let updated = larder.update_recipe(&created.id, &edit).await.expect("update");
+    assert_eq!(updated.steps.len(), 3);
+    assert_eq!(updated.steps[1], "Séparez les œufs.");
+    assert_eq!(updated.notes, "Torch the sugar — très, très bien.");
+    assert_eq!(updated.ingredients.len(), 2);
+    assert_eq!(updated.ingredients[0].id, created.ingredients[0].id, "row ids are kept");
+
+    let second = larder
+        .create_recipe(&draft("Tomato soup", &["1 kg tomatoes"]))
+        .await
+        .expect("create");
+    assert_eq!(larder.search("creme", 10, 0).expect("search")[0].id, created.id);
+    assert_eq!(larder.search("", 10, 0).expect("search").len(), 2);
+    larder.delete_recipe(&second.id).await.expect("delete");
+    assert!(matches!(
+        larder.get_recipe(&second.id),
+        Err(LarderError::RecipeNotFound(_))
+    ));
+    assert!(larder.search("tomato", 10, 0).expect("search").is_empty());
+    larder.close().await.expect("close");
+
+    let reopened = profile::open(dir.path()).await.expect("reopen");
+    assert_eq!(reopened.get_recipe(&created.id).expect("get"), updated);
+    let all = reopened.search("", 10, 0).expect("search");
+    assert_eq!(all.len(), 1);
+    // The document itself survived too, not only the view.
+    let id = created.id.clone();
+    let title = reopened
+        .documents()
+        .with_doc(&id, |doc| {
+            use automerge::ReadDoc;
+            doc.get(automerge::ROOT, "title")
+                .ok()
+                .flatten()
+                .map(|(v, _)| v.to_string())
+        })
+        .await
+        .expect("doc")
+        .flatten();
+    assert_eq!(title.as_deref(), Some("\"Crème brûlée\""));
+    reopened.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_input_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let larder = profile::open(dir.path()).await.expect("open");
+    let err = larder.create_recipe(&draft("  ", &[])).await.expect_err("empty title");
+    assert!(matches!(err, LarderError::Invalid(ValidationError::EmptyTitle)));
+    let ok = larder.create_recipe(&draft("Bread", &["500 g flour"])).await.expect("create");
+    let mut bad = ok.to_draft();
+    bad.ingredients[0].quantity = Some(-3.0);
+    assert!(larder.update_recipe(&ok.id, &bad).await.is_err());
+    assert_eq!(larder.get_recipe(&ok.id).expect("get"), ok);
+    assert!(matches!(
+        larder.update_recipe("not-a-document-id", &ok.to_draft()).await,
+        Err(LarderError::Docs(_)) | Err(LarderError::RecipeNotFound(_))
+    ));
+    larder.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_changed_without_its_view_is_rematerialised_on_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let larder = profile::open(dir.path()).await.expect("open");
+    let recipe = larder.create_recipe(&draft("Pancakes", &["2 eggs"])).await.expect("create");
+    // A change reaches the document store but the process dies before the view is written.
+    let id = recipe.id.clone();
+    larder
+        .documents()
+        .with_doc(&id, |doc| {
+            doc.transact(|tx| tx.put(automerge::ROOT, "title", "Fluffy pancakes"))
+                .expect("change");
+        })
+        .await
+        .expect("doc");
+    larder.documents().stop().await; // flushes chunks; no clean close of the view
+    drop(larder);
+
+    let reopened = profile::open(dir.path()).await.expect("reopen");
+    assert_eq!(reopened.get_recipe(&recipe.id).expect("get").title, "Fluffy pancakes");
+    assert_eq!(reopened.search("fluffy", 5, 0).expect("search").len(), 1);
+    reopened.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_written_ahead_of_its_document_is_repaired_on_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let larder = profile::open(dir.path()).await.expect("open");
+    let recipe = larder.create_recipe(&draft("Waffles", &[])).await.expect("create");
+    larder.close().await.expect("close");
+
+    // Simulate a view row written for a change that never reached the document store.
+    {
+        let store = Store::open(&profile::database_path(dir.path())).expect("store");
+        let mut ghost = recipe.clone();
+        ghost.title = "Ghost edit".into();
+        store.write_recipe_view(&ghost, "0000").expect("write");
+    }
+    let reopened = profile::open(dir.path()).await.expect("reopen");
+    assert_eq!(reopened.get_recipe(&recipe.id).expect("get").title, "Waffles");
+    assert!(reopened.search("ghost", 5, 0).expect("search").is_empty());
+    reopened.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_are_kept_by_hash_and_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let larder = profile::open(dir.path()).await.expect("open");
+    let recipe = larder.create_recipe(&draft("Pizza", &[])).await.expect("create");
+    let bytes: Vec<u8> = (0..70_000u32).map(|i| (i % 256) as u8).collect();
+    let a = larder
+        .attach_file(&recipe.id, "../photos/pizza.jpg", "", &bytes)
+        .await
+        .expect("attach");
+    assert_eq!(a.file_name, "pizza.jpg");
+    assert_eq!(a.media_type, "image/jpeg");
+    assert_eq!(a.size, 70_000);
+    let again = larder
+        .attach_file(&recipe.id, "pizza.jpg", "image/jpeg", &bytes)
+        .await
+        .expect("attach twice");
+    assert_eq!(again.sha256, a.sha256);
+    assert_eq!(larder.get_recipe(&recipe.id).expect("get").attachments.len(), 1);
+    let (_, got) = larder.attachment_by_name(&recipe.id, "pizza.jpg").expect("by name");
+    assert_eq!(got, bytes);
+    assert!(matches!(
+        larder.attach_file(&recipe.id, "..", "", b"x").await,
+        Err(LarderError::BadFileName(_))
+    ));
+    larder.close().await.expect("close");
+    let reopened = profile::open(dir.path()).await.expect("reopen");
+    assert_eq!(reopened.attachment_bytes(&a.sha256).expect("bytes"), bytes);
+    reopened.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grocery_list_merges_scales_checks_and_clears() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let larder = profile::open(dir.path()).await.expect("open");
+    let mut events = larder.subscribe();
+    let mut soup = draft("Soup", &["200 g butter", "2 cloves garlic", "salt to taste"]);
+    soup.servings = Some(2);
+    let soup = larder.create_recipe(&soup).await.expect("create");
+    let cake = larder
+        .create_recipe(&draft("Cake", &["0.5 kg butter", "3 eggs"]))
+        .await
+        .expect("create");
+    larder.add_recipe_to_grocery(&soup.id, Some(4.0)).await.expect("add");
+    let items = larder.add_recipe_to_grocery(&cake.id, None).await.expect("add");
+    let butter = items.iter().find(|i| i.name == "butter").expect("butter");
+    assert_eq!(butter.quantity, Some(900.0));
+    assert_eq!(butter.unit, "g");
+    assert_eq!(butter.source_recipe_ids, vec![soup.id.clone(), cake.id.clone()]);
+    let garlic = items.iter().find(|i| i.name == "garlic").expect("garlic");
+    assert_eq!(garlic.quantity, Some(4.0));
+    assert_eq!(items.len(), 4);
+
+    larder.set_grocery_checked(&butter.id, true).await.expect("check");
+    let items = larder.add_grocery_item("1 l milk").await.expect("add");
+    assert_eq!(items.len(), 5);
+    assert!(matches!(
+        larder.set_grocery_checked("nope", true).await,
+        Err(LarderError::ItemNotFound(_))
+    ));
+    let items = larder.clear_checked_grocery().await.expect("clear");
+    assert_eq!(items.len(), 4);
+    assert!(items.iter().all(|i| i.name != "butter"));
+    let eggs = items.iter().find(|i| i.name == "eggs").expect("eggs").id.clone();
+    let items = larder.remove_grocery_item(&eggs).await.expect("remove");
+    assert_eq!(items.len(), 3);
+    larder.close().await.expect("close");
+
+    let mut seen = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        seen.push(event);
+    }
+    assert!(seen.contains(&ChangeEvent::RecipeChanged { id: soup.id.clone() }));
+    assert!(seen.contains(&ChangeEvent::GroceryChanged));
+
+    let reopened = profile::open(dir.path()).await.expect("reopen");
+    assert_eq!(reopened.grocery_items().await.expect("items").len(), 3);
+    reopened.close().await.expect("close");
+}
+
+#[test]
+fn store_is_shareable() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Arc<Store>>();
+}
