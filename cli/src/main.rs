@@ -1,1 +1,140 @@
-fn main(){}
+//! `larder`: the command-line client. It opens a local profile with larder-core exactly as the
+//! apps do and calls the same API. Its commands and `--json` output are a stable contract used
+//! by tests and scripts.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "larder",
+    version,
+    about = "Larder recipes from the command line"
+)]
+pub struct Cli {
+    /// Profile directory (default: the platform's data directory).
+    #[arg(long, global = true, env = "LARDER_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Import schema.org recipes from .json or .html files; prints the new ids.
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Search recipes (no query: list all by title).
+    Search {
+        query: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+    },
+    /// Show one recipe.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one recipe as schema.org JSON-LD.
+    Export { id: String },
+    /// Delete a recipe.
+    Rm { id: String },
+    /// Add a recipe; prints its id.
+    Add {
+        #[arg(long)]
+        title: String,
+        /// An ingredient line such as "2 1/2 cups flour, sifted" (repeatable).
+        #[arg(long = "ingredient", value_name = "LINE")]
+        ingredients: Vec<String>,
+        /// A step (repeatable).
+        #[arg(long = "step", value_name = "TEXT")]
+        steps: Vec<String>,
+        /// A tag (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        #[arg(long)]
+        servings: Option<u32>,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+        #[arg(long = "source-url", default_value = "")]
+        source_url: String,
+    },
+    /// List tags with their recipe counts.
+    Tags {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The grocery list.
+    Grocery {
+        #[command(subcommand)]
+        command: GroceryCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GroceryCommand {
+    /// Add a recipe's ingredients, scaled to N servings.
+    AddRecipe {
+        id: String,
+        #[arg(long)]
+        servings: Option<f64>,
+    },
+    /// Add a typed item such as "2 l milk".
+    Add { text: String },
+    /// List the items.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check an item off.
+    Check { item: String },
+    /// Un-check an item.
+    Uncheck { item: String },
+    /// Remove an item.
+    Rm { item: String },
+    /// Remove every checked item.
+    ClearChecked,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LARDER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

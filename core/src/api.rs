@@ -397,6 +397,13 @@ impl<S: DocumentStore> Larder<S> {
         Ok(id)
     }
 
+    /// Uses an existing grocery-list document (the one the relay made for this user) from now on.
+    pub async fn use_grocery_list(&self, list_id: &str) -> Result<()> {
+        self.store.meta_set(GROCERY_LIST_META, list_id)?;
+        self.rematerialize(list_id).await?;
+        Ok(())
+    }
+
     pub async fn grocery_items(&self) -> Result<Vec<GroceryItem>> {
         let list = self.grocery_list_id().await?;
         Ok(self.store.grocery_items(&list)?)
@@ -439,7 +446,11 @@ impl<S: DocumentStore> Larder<S> {
         .await
     }
 
-    pub async fn set_grocery_checked(&self, item_id: &str, checked: bool) -> Result<Vec<GroceryItem>> {
+    pub async fn set_grocery_checked(
+        &self,
+        item_id: &str,
+        checked: bool,
+    ) -> Result<Vec<GroceryItem>> {
         let item_id = item_id.to_string();
         self.change_grocery(move |list, _| {
             let item = list
@@ -591,7 +602,11 @@ fn bad_doc(id: &str, err: impl std::fmt::Display) -> LarderError {
 
 /// Replaces a text object's content with the smallest edit (automerge diffs by grapheme), so
 /// concurrent edits elsewhere in the text survive.
-fn set_text(tx: &mut automerge::transaction::Transaction<'_>, prop: &str, value: &str) -> Result<(), String> {
+fn set_text(
+    tx: &mut automerge::transaction::Transaction<'_>,
+    prop: &str,
+    value: &str,
+) -> Result<(), String> {
     match tx.get(automerge::ROOT, prop).map_err(|e| e.to_string())? {
         Some((automerge::Value::Object(automerge::ObjType::Text), obj)) => {
             tx.update_text(&obj, value).map_err(|e| e.to_string())
@@ -734,8 +749,14 @@ mod tests {
 
     #[test]
     fn file_names_are_reduced_to_a_safe_base_name() {
-        assert_eq!(safe_file_name("../../etc/passwd").ok().as_deref(), Some("passwd"));
-        assert_eq!(safe_file_name("C:\\x\\photo.jpg").ok().as_deref(), Some("photo.jpg"));
+        assert_eq!(
+            safe_file_name("../../etc/passwd").ok().as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            safe_file_name("C:\\x\\photo.jpg").ok().as_deref(),
+            Some("photo.jpg")
+        );
         assert!(safe_file_name("..").is_err());
         assert!(safe_file_name("a/").is_err());
         assert!(safe_file_name("bad\u{0}name").is_err());

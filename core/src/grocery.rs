@@ -183,7 +183,10 @@ mod tests {
     #[test]
     fn typed_lines_become_items() {
         let a = addition_from_text("2 l milk").expect("valid");
-        assert_eq!((a.quantity, a.unit.as_str(), a.name.as_str()), (Some(2.0), "l", "milk"));
+        assert_eq!(
+            (a.quantity, a.unit.as_str(), a.name.as_str()),
+            (Some(2.0), "l", "milk")
+        );
         assert!(addition_from_text("   ").is_err());
     }
 }

@@ -25,7 +25,10 @@ pub async fn open_with_clock(
     clock: Arc<dyn Clock>,
 ) -> Result<Larder<SamodStore>, LarderError> {
     std::fs::create_dir_all(dir).map_err(|e| {
-        StoreError::Io(format!("cannot create profile directory {}: {e}", dir.display()))
+        StoreError::Io(format!(
+            "cannot create profile directory {}: {e}",
+            dir.display()
+        ))
     })?;
     let store = Arc::new(Store::open(&database_path(dir))?);
     let docs = SamodStore::open(store.clone()).await;

@@ -15,7 +15,10 @@ use larder_core::{ChangeEvent, LarderError, Store, profile};
 async fn create_update_get_search_delete_and_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
     let larder = profile::open(dir.path()).await.expect("open");
-    let mut d = draft("Crème brûlée", &["500 ml cream", "5 egg yolks", "100 g sugar"]);
+    let mut d = draft(
+        "Crème brûlée",
+        &["500 ml cream", "5 egg yolks", "100 g sugar"],
+    );
     d.steps = vec!["Heat the cream.".into(), "Whisk yolks and sugar.".into()];
     d.notes = "Torch the sugar just before serving — très bien.".into();
     d.tags = vec!["Dessert".into(), "French".into()];
@@ -29,18 +32,27 @@ async fn create_update_get_search_delete_and_reopen() {
     edit.steps.insert(1, "Séparez les œufs.".into());
     edit.notes = "Torch the sugar — très, très bien.".into();
     edit.ingredients.remove(2);
-    let updated = larder.update_recipe(&created.id, &edit).await.expect("update");
+    let updated = larder
+        .update_recipe(&created.id, &edit)
+        .await
+        .expect("update");
     assert_eq!(updated.steps.len(), 3);
     assert_eq!(updated.steps[1], "Séparez les œufs.");
     assert_eq!(updated.notes, "Torch the sugar — très, très bien.");
     assert_eq!(updated.ingredients.len(), 2);
-    assert_eq!(updated.ingredients[0].id, created.ingredients[0].id, "row ids are kept");
+    assert_eq!(
+        updated.ingredients[0].id, created.ingredients[0].id,
+        "row ids are kept"
+    );
 
     let second = larder
         .create_recipe(&draft("Tomato soup", &["1 kg tomatoes"]))
         .await
         .expect("create");
-    assert_eq!(larder.search("creme", 10, 0).expect("search")[0].id, created.id);
+    assert_eq!(
+        larder.search("creme", 10, 0).expect("search")[0].id,
+        created.id
+    );
     assert_eq!(larder.search("", 10, 0).expect("search").len(), 2);
     larder.delete_recipe(&second.id).await.expect("delete");
     assert!(matches!(
@@ -76,15 +88,26 @@ async fn create_update_get_search_delete_and_reopen() {
 async fn invalid_input_changes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let larder = profile::open(dir.path()).await.expect("open");
-    let err = larder.create_recipe(&draft("  ", &[])).await.expect_err("empty title");
-    assert!(matches!(err, LarderError::Invalid(ValidationError::EmptyTitle)));
-    let ok = larder.create_recipe(&draft("Bread", &["500 g flour"])).await.expect("create");
+    let err = larder
+        .create_recipe(&draft("  ", &[]))
+        .await
+        .expect_err("empty title");
+    assert!(matches!(
+        err,
+        LarderError::Invalid(ValidationError::EmptyTitle)
+    ));
+    let ok = larder
+        .create_recipe(&draft("Bread", &["500 g flour"]))
+        .await
+        .expect("create");
     let mut bad = ok.to_draft();
     bad.ingredients[0].quantity = Some(-3.0);
     assert!(larder.update_recipe(&ok.id, &bad).await.is_err());
     assert_eq!(larder.get_recipe(&ok.id).expect("get"), ok);
     assert!(matches!(
-        larder.update_recipe("not-a-document-id", &ok.to_draft()).await,
+        larder
+            .update_recipe("not-a-document-id", &ok.to_draft())
+            .await,
         Err(LarderError::Docs(_)) | Err(LarderError::RecipeNotFound(_))
     ));
     larder.close().await.expect("close");
@@ -94,7 +117,10 @@ async fn invalid_input_changes_nothing() {
 async fn a_document_changed_without_its_view_is_rematerialised_on_open() {
     let dir = tempfile::tempdir().expect("tempdir");
     let larder = profile::open(dir.path()).await.expect("open");
-    let recipe = larder.create_recipe(&draft("Pancakes", &["2 eggs"])).await.expect("create");
+    let recipe = larder
+        .create_recipe(&draft("Pancakes", &["2 eggs"]))
+        .await
+        .expect("create");
     // A change reaches the document store but the process dies before the view is written.
     let id = recipe.id.clone();
     larder
@@ -109,7 +135,10 @@ async fn a_document_changed_without_its_view_is_rematerialised_on_open() {
     drop(larder);
 
     let reopened = profile::open(dir.path()).await.expect("reopen");
-    assert_eq!(reopened.get_recipe(&recipe.id).expect("get").title, "Fluffy pancakes");
+    assert_eq!(
+        reopened.get_recipe(&recipe.id).expect("get").title,
+        "Fluffy pancakes"
+    );
     assert_eq!(reopened.search("fluffy", 5, 0).expect("search").len(), 1);
     reopened.close().await.expect("close");
 }
@@ -118,7 +147,10 @@ async fn a_document_changed_without_its_view_is_rematerialised_on_open() {
 async fn a_view_written_ahead_of_its_document_is_repaired_on_open() {
     let dir = tempfile::tempdir().expect("tempdir");
     let larder = profile::open(dir.path()).await.expect("open");
-    let recipe = larder.create_recipe(&draft("Waffles", &[])).await.expect("create");
+    let recipe = larder
+        .create_recipe(&draft("Waffles", &[]))
+        .await
+        .expect("create");
     larder.close().await.expect("close");
 
     // Simulate a view row written for a change that never reached the document store.
@@ -129,7 +161,10 @@ async fn a_view_written_ahead_of_its_document_is_repaired_on_open() {
         store.write_recipe_view(&ghost, "0000").expect("write");
     }
     let reopened = profile::open(dir.path()).await.expect("reopen");
-    assert_eq!(reopened.get_recipe(&recipe.id).expect("get").title, "Waffles");
+    assert_eq!(
+        reopened.get_recipe(&recipe.id).expect("get").title,
+        "Waffles"
+    );
     assert!(reopened.search("ghost", 5, 0).expect("search").is_empty());
     reopened.close().await.expect("close");
 }
@@ -138,7 +173,10 @@ async fn a_view_written_ahead_of_its_document_is_repaired_on_open() {
 async fn attachments_are_kept_by_hash_and_recorded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let larder = profile::open(dir.path()).await.expect("open");
-    let recipe = larder.create_recipe(&draft("Pizza", &[])).await.expect("create");
+    let recipe = larder
+        .create_recipe(&draft("Pizza", &[]))
+        .await
+        .expect("create");
     let bytes: Vec<u8> = (0..70_000u32).map(|i| (i % 256) as u8).collect();
     let a = larder
         .attach_file(&recipe.id, "../photos/pizza.jpg", "", &bytes)
@@ -152,8 +190,17 @@ async fn attachments_are_kept_by_hash_and_recorded() {
         .await
         .expect("attach twice");
     assert_eq!(again.sha256, a.sha256);
-    assert_eq!(larder.get_recipe(&recipe.id).expect("get").attachments.len(), 1);
-    let (_, got) = larder.attachment_by_name(&recipe.id, "pizza.jpg").expect("by name");
+    assert_eq!(
+        larder
+            .get_recipe(&recipe.id)
+            .expect("get")
+            .attachments
+            .len(),
+        1
+    );
+    let (_, got) = larder
+        .attachment_by_name(&recipe.id, "pizza.jpg")
+        .expect("by name");
     assert_eq!(got, bytes);
     assert!(matches!(
         larder.attach_file(&recipe.id, "..", "", b"x").await,
@@ -170,24 +217,39 @@ async fn grocery_list_merges_scales_checks_and_clears() {
     let dir = tempfile::tempdir().expect("tempdir");
     let larder = profile::open(dir.path()).await.expect("open");
     let mut events = larder.subscribe();
-    let mut soup = draft("Soup", &["200 g butter", "2 cloves garlic", "salt to taste"]);
+    let mut soup = draft(
+        "Soup",
+        &["200 g butter", "2 cloves garlic", "salt to taste"],
+    );
     soup.servings = Some(2);
     let soup = larder.create_recipe(&soup).await.expect("create");
     let cake = larder
         .create_recipe(&draft("Cake", &["0.5 kg butter", "3 eggs"]))
         .await
         .expect("create");
-    larder.add_recipe_to_grocery(&soup.id, Some(4.0)).await.expect("add");
-    let items = larder.add_recipe_to_grocery(&cake.id, None).await.expect("add");
+    larder
+        .add_recipe_to_grocery(&soup.id, Some(4.0))
+        .await
+        .expect("add");
+    let items = larder
+        .add_recipe_to_grocery(&cake.id, None)
+        .await
+        .expect("add");
     let butter = items.iter().find(|i| i.name == "butter").expect("butter");
     assert_eq!(butter.quantity, Some(900.0));
     assert_eq!(butter.unit, "g");
-    assert_eq!(butter.source_recipe_ids, vec![soup.id.clone(), cake.id.clone()]);
+    assert_eq!(
+        butter.source_recipe_ids,
+        vec![soup.id.clone(), cake.id.clone()]
+    );
     let garlic = items.iter().find(|i| i.name == "garlic").expect("garlic");
     assert_eq!(garlic.quantity, Some(4.0));
     assert_eq!(items.len(), 4);
 
-    larder.set_grocery_checked(&butter.id, true).await.expect("check");
+    larder
+        .set_grocery_checked(&butter.id, true)
+        .await
+        .expect("check");
     let items = larder.add_grocery_item("1 l milk").await.expect("add");
     assert_eq!(items.len(), 5);
     assert!(matches!(
@@ -197,7 +259,12 @@ async fn grocery_list_merges_scales_checks_and_clears() {
     let items = larder.clear_checked_grocery().await.expect("clear");
     assert_eq!(items.len(), 4);
     assert!(items.iter().all(|i| i.name != "butter"));
-    let eggs = items.iter().find(|i| i.name == "eggs").expect("eggs").id.clone();
+    let eggs = items
+        .iter()
+        .find(|i| i.name == "eggs")
+        .expect("eggs")
+        .id
+        .clone();
     let items = larder.remove_grocery_item(&eggs).await.expect("remove");
     assert_eq!(items.len(), 3);
     larder.close().await.expect("close");
@@ -206,7 +273,9 @@ async fn grocery_list_merges_scales_checks_and_clears() {
     while let Ok(event) = events.try_recv() {
         seen.push(event);
     }
-    assert!(seen.contains(&ChangeEvent::RecipeChanged { id: soup.id.clone() }));
+    assert!(seen.contains(&ChangeEvent::RecipeChanged {
+        id: soup.id.clone()
+    }));
     assert!(seen.contains(&ChangeEvent::GroceryChanged));
 
     let reopened = profile::open(dir.path()).await.expect("reopen");

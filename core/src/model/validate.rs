@@ -125,7 +125,10 @@ pub fn validate_draft(draft: &RecipeDraft) -> Result<RecipeDraft, ValidationErro
         row.name = row.name.trim().to_string();
         row.unit = row.unit.trim().to_string();
         row.note = row.note.trim().to_string();
-        if row.name.is_empty() && row.quantity.is_none() && row.unit.is_empty() && row.note.is_empty()
+        if row.name.is_empty()
+            && row.quantity.is_none()
+            && row.unit.is_empty()
+            && row.note.is_empty()
         {
             continue;
         }
@@ -188,7 +191,10 @@ mod tests {
 
     #[test]
     fn empty_and_oversized_titles_are_rejected() {
-        assert_eq!(validate_draft(&draft("   ")), Err(ValidationError::EmptyTitle));
+        assert_eq!(
+            validate_draft(&draft("   ")),
+            Err(ValidationError::EmptyTitle)
+        );
         assert_eq!(
             validate_draft(&draft(&"x".repeat(MAX_TITLE_CHARS + 1))),
             Err(ValidationError::TitleTooLong)
@@ -200,10 +206,26 @@ mod tests {
     fn negative_nan_and_inverted_quantities_are_rejected() {
         for (quantity, max, expected) in [
             (Some(-1.0), None, ValidationError::BadQuantity { row: 1 }),
-            (Some(f64::NAN), None, ValidationError::BadQuantity { row: 1 }),
-            (Some(f64::INFINITY), None, ValidationError::BadQuantity { row: 1 }),
-            (Some(3.0), Some(2.0), ValidationError::BadQuantityRange { row: 1 }),
-            (None, Some(2.0), ValidationError::BadQuantityRange { row: 1 }),
+            (
+                Some(f64::NAN),
+                None,
+                ValidationError::BadQuantity { row: 1 },
+            ),
+            (
+                Some(f64::INFINITY),
+                None,
+                ValidationError::BadQuantity { row: 1 },
+            ),
+            (
+                Some(3.0),
+                Some(2.0),
+                ValidationError::BadQuantityRange { row: 1 },
+            ),
+            (
+                None,
+                Some(2.0),
+                ValidationError::BadQuantityRange { row: 1 },
+            ),
         ] {
             let mut d = draft("Soup");
             d.ingredients.push(IngredientInput {

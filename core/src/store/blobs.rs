@@ -27,7 +27,11 @@ impl Store {
     pub fn blob_exists(&self, sha256: &str) -> Result<bool, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT 1 FROM blobs WHERE sha256 = ?1", [sha256], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM blobs WHERE sha256 = ?1",
+                [sha256],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some())
     }

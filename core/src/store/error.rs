@@ -4,9 +4,13 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("{path} is not a Larder database (it belongs to another program); it was left untouched")]
+    #[error(
+        "{path} is not a Larder database (it belongs to another program); it was left untouched"
+    )]
     ForeignDatabase { path: String },
-    #[error("{path} is not a readable database (corrupt or not SQLite): {reason}; it was left untouched")]
+    #[error(
+        "{path} is not a readable database (corrupt or not SQLite): {reason}; it was left untouched"
+    )]
     Corrupt { path: String, reason: String },
     #[error(
         "{path} was written by a newer Larder (schema {found}, this build knows up to {supported}); it was left untouched"

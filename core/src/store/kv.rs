@@ -96,9 +96,15 @@ mod tests {
     #[test]
     fn range_loads_only_keys_below_the_prefix() {
         let store = Store::open_in_memory().expect("store");
-        store.kv_put(&key(&["doc1", "incremental", "a"]), b"1").expect("put");
-        store.kv_put(&key(&["doc1", "snapshot", "b"]), b"2").expect("put");
-        store.kv_put(&key(&["doc10", "incremental", "c"]), b"3").expect("put");
+        store
+            .kv_put(&key(&["doc1", "incremental", "a"]), b"1")
+            .expect("put");
+        store
+            .kv_put(&key(&["doc1", "snapshot", "b"]), b"2")
+            .expect("put");
+        store
+            .kv_put(&key(&["doc10", "incremental", "c"]), b"3")
+            .expect("put");
         store.kv_put(&key(&["doc1x"]), b"4").expect("put");
         let mut got: Vec<_> = store
             .kv_load_range(&key(&["doc1"]))
@@ -109,7 +115,9 @@ mod tests {
         got.sort();
         assert_eq!(got, vec!["doc1/incremental/a", "doc1/snapshot/b"]);
         assert_eq!(
-            store.kv_load(&key(&["doc10", "incremental", "c"])).expect("load"),
+            store
+                .kv_load(&key(&["doc10", "incremental", "c"]))
+                .expect("load"),
             Some(b"3".to_vec())
         );
         store.kv_delete(&key(&["doc1x"])).expect("delete");

@@ -12,7 +12,7 @@ pub mod view;
 
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, ffi};
+use rusqlite::{Connection, OptionalExtension, ffi};
 
 pub use error::StoreError;
 pub use kv::KvEntry;
@@ -34,6 +34,7 @@ impl Store {
     #[cfg(feature = "native")]
     pub fn open(path: &std::path::Path) -> Result<Store, StoreError> {
         let label = path.display().to_string();
+        use rusqlite::OpenFlags;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -69,7 +70,9 @@ impl Store {
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite itself consistent (transactions roll
         // back), so a poisoned lock is safe to keep using.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -173,8 +176,10 @@ mod tests {
         let path = dir.path().join("other.db");
         {
             let conn = Connection::open(&path).expect("open");
-            conn.execute_batch("CREATE TABLE invoices (id INTEGER); INSERT INTO invoices VALUES (7);")
-                .expect("seed");
+            conn.execute_batch(
+                "CREATE TABLE invoices (id INTEGER); INSERT INTO invoices VALUES (7);",
+            )
+            .expect("seed");
         }
         let before = std::fs::read(&path).expect("read");
         let err = Store::open(&path).expect_err("must refuse");
@@ -200,9 +205,13 @@ mod tests {
         drop(Store::open(&path).expect("create"));
         {
             let conn = Connection::open(&path).expect("open");
-            conn.execute_batch("PRAGMA user_version = 999").expect("bump");
+            conn.execute_batch("PRAGMA user_version = 999")
+                .expect("bump");
         }
         let err = Store::open(&path).expect_err("must refuse");
-        assert!(matches!(err, StoreError::TooNew { found: 999, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::TooNew { found: 999, .. }),
+            "{err}"
+        );
     }
 }

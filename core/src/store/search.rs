@@ -36,10 +36,12 @@ impl RecipeSummary {
             title: recipe.title.clone(),
             description,
             tags: recipe.tags.clone(),
-            total_minutes: recipe.total_minutes.or(match (recipe.prep_minutes, recipe.cook_minutes) {
-                (Some(p), Some(c)) => Some(p.saturating_add(c)),
-                _ => None,
-            }),
+            total_minutes: recipe.total_minutes.or(
+                match (recipe.prep_minutes, recipe.cook_minutes) {
+                    (Some(p), Some(c)) => Some(p.saturating_add(c)),
+                    _ => None,
+                },
+            ),
             ingredient_count: recipe.ingredients.len(),
             attachment_count: recipe.attachments.len(),
             updated_at: recipe.updated_at,
@@ -149,8 +151,14 @@ mod tests {
             fts_query("garlic AND (").as_deref(),
             Some("\"garlic\" \"AND\"*")
         );
-        assert_eq!(fts_query("NEAR(a b)").as_deref(), Some("\"NEAR\" \"a\" \"b\"*"));
+        assert_eq!(
+            fts_query("NEAR(a b)").as_deref(),
+            Some("\"NEAR\" \"a\" \"b\"*")
+        );
         assert_eq!(fts_query("\"*\" -- ; '"), None);
-        assert_eq!(fts_query("crème brûlée").as_deref(), Some("\"crème\" \"brûlée\"*"));
+        assert_eq!(
+            fts_query("crème brûlée").as_deref(),
+            Some("\"crème\" \"brûlée\"*")
+        );
     }
 }

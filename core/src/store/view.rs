@@ -51,7 +51,9 @@ impl Store {
     pub fn recipe_heads(&self, id: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT heads FROM recipes WHERE id = ?1", [id], |r| r.get(0))
+            .query_row("SELECT heads FROM recipes WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
@@ -181,9 +183,11 @@ fn write_recipe(tx: &Transaction<'_>, recipe: &Recipe, heads: &str) -> Result<()
     let body = serde_json::to_string(recipe)?;
     let summary = serde_json::to_string(&super::search::RecipeSummary::of(recipe))?;
     let existing: Option<i64> = tx
-        .query_row("SELECT rowid FROM recipes WHERE id = ?1", [&recipe.id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT rowid FROM recipes WHERE id = ?1",
+            [&recipe.id],
+            |r| r.get(0),
+        )
         .optional()?;
     let rowid = match existing {
         Some(rowid) => {
@@ -261,7 +265,13 @@ fn write_recipe(tx: &Transaction<'_>, recipe: &Recipe, heads: &str) -> Result<()
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for a in &recipe.attachments {
-            insert.execute(params![rowid, a.sha256, a.file_name, a.media_type, a.size as i64])?;
+            insert.execute(params![
+                rowid,
+                a.sha256,
+                a.file_name,
+                a.media_type,
+                a.size as i64
+            ])?;
         }
     }
     let ingredients: Vec<&str> = recipe.ingredients.iter().map(|r| r.name.as_str()).collect();

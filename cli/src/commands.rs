@@ -1,0 +1,195 @@
+//! Runs one CLI command against the profile: open, call the API, print, close cleanly.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow};
+use indicatif::{ProgressBar, ProgressStyle};
+use larder_core::api::ingredient_input;
+use larder_core::docstore::SamodStore;
+use larder_core::model::RecipeDraft;
+use larder_core::{Larder, profile};
+
+use crate::output;
+use crate::{Cli, Command, GroceryCommand};
+
+/// Files at or above this count get a progress bar.
+const PROGRESS_THRESHOLD: usize = 5;
+
+fn data_dir(cli_value: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(dir) = cli_value {
+        return Ok(dir);
+    }
+    directories::ProjectDirs::from("org", "Larder", "larder")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .ok_or_else(|| anyhow!("no home directory found; pass --data DIR"))
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let dir = data_dir(cli.data)?;
+    let larder = profile::open(&dir)
+        .await
+        .with_context(|| format!("cannot open the profile in {}", dir.display()))?;
+    let outcome = dispatch(&larder, cli.command).await;
+    // Close even after a failed command so every write reaches the database cleanly.
+    let closed = larder.close().await;
+    outcome?;
+    closed.context("closing the profile")?;
+    Ok(())
+}
+
+async fn dispatch(larder: &Larder<SamodStore>, command: Command) -> Result<()> {
+    match command {
+        Command::Import { files } => import(larder, &files).await,
+        Command::Search {
+            query,
+            json,
+            limit,
+            offset,
+        } => {
+            let hits = larder.search(query.as_deref().unwrap_or(""), limit, offset)?;
+            output::summaries(&hits, json)
+        }
+        Command::Show { id, json } => output::recipe(&larder.get_recipe(&id)?, json),
+        Command::Export { id } => {
+            let value = larder.export_json_ld(&id)?;
+            println!("{}", serde_json::to_string_pretty(&value)?);
+            Ok(())
+        }
+        Command::Rm { id } => {
+            larder.delete_recipe(&id).await?;
+            Ok(())
+        }
+        Command::Add {
+            title,
+            ingredients,
+            steps,
+            tags,
+            servings,
+            description,
+            notes,
+            source_url,
+        } => {
+            let draft = RecipeDraft {
+                title,
+                description,
+                servings,
+                tags,
+                source_url,
+                ingredients: ingredients.iter().map(|l| ingredient_input(l)).collect(),
+                steps,
+                notes,
+                ..RecipeDraft::default()
+            };
+            let recipe = larder.create_recipe(&draft).await?;
+            println!("{}", recipe.id);
+            Ok(())
+        }
+        Command::Tags { json } => output::tags(&larder.list_tags()?, json),
+        Command::Grocery { command } => grocery(larder, command).await,
+    }
+}
+
+async fn import(larder: &Larder<SamodStore>, files: &[PathBuf]) -> Result<()> {
+    let bar = if files.len() >= PROGRESS_THRESHOLD {
+        let bar = ProgressBar::new(files.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} ({per_sec}, eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut failures = 0usize;
+    for file in files {
+        bar.set_message(file.display().to_string());
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let result = match std::fs::read(file) {
+            Ok(bytes) => larder
+                .import_file(&name, &bytes)
+                .await
+                .map_err(anyhow::Error::from),
+            Err(err) => Err(anyhow::Error::from(err)),
+        };
+        match result {
+            Ok(report) => {
+                for warning in &report.warnings {
+                    bar.suspend(|| eprintln!("warning: {}: {warning}", file.display()));
+                }
+                bar.suspend(|| {
+                    for id in &report.ids {
+                        println!("{id}");
+                    }
+                });
+            }
+            Err(err) => {
+                failures += 1;
+                bar.suspend(|| eprintln!("error: {}: {err:#}", file.display()));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if failures > 0 {
+        return Err(anyhow!(
+            "{failures} of {} files could not be imported",
+            files.len()
+        ));
+    }
+    Ok(())
+}
+
+async fn grocery(larder: &Larder<SamodStore>, command: GroceryCommand) -> Result<()> {
+    match command {
+        GroceryCommand::AddRecipe { id, servings } => {
+            output::grocery(&larder.add_recipe_to_grocery(&id, servings).await?, false)
+        }
+        GroceryCommand::Add { text } => {
+            output::grocery(&larder.add_grocery_item(&text).await?, false)
+        }
+        GroceryCommand::List { json } => output::grocery(&larder.grocery_items().await?, json),
+        GroceryCommand::Check { item } => {
+            let id = resolve_item(larder, &item).await?;
+            larder.set_grocery_checked(&id, true).await?;
+            Ok(())
+        }
+        GroceryCommand::Uncheck { item } => {
+            let id = resolve_item(larder, &item).await?;
+            larder.set_grocery_checked(&id, false).await?;
+            Ok(())
+        }
+        GroceryCommand::Rm { item } => {
+            let id = resolve_item(larder, &item).await?;
+            larder.remove_grocery_item(&id).await?;
+            Ok(())
+        }
+        GroceryCommand::ClearChecked => {
+            larder.clear_checked_grocery().await?;
+            Ok(())
+        }
+    }
+}
+
+/// An item given by id, or by name when exactly one item has that name (ignoring case).
+async fn resolve_item(larder: &Larder<SamodStore>, key: &str) -> Result<String> {
+    let items = larder.grocery_items().await?;
+    if items.iter().any(|i| i.id == key) {
+        return Ok(key.to_string());
+    }
+    let wanted = key.trim().to_lowercase();
+    let named: Vec<_> = items
+        .iter()
+        .filter(|i| i.name.to_lowercase() == wanted)
+        .collect();
+    match named.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(anyhow!("no grocery item with id or name {key:?}")),
+        _ => Err(anyhow!(
+            "{} grocery items are named {key:?}; use the id from `larder grocery list`",
+            named.len()
+        )),
+    }
+}

@@ -1,0 +1,185 @@
+//! The `larder` binary's contract, run as a real process against a temporary profile.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn larder(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_larder"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("LARDER_DATA")
+        .output()
+        .expect("run larder")
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let out = larder(data, args);
+    assert!(
+        out.status.success(),
+        "larder {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn json(data: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(data, args)).expect("json output")
+}
+
+#[test]
+fn add_search_show_grocery_and_rm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let id = ok(
+        data,
+        &[
+            "add",
+            "--title",
+            "Crème brûlée",
+            "--ingredient",
+            "500 ml cream",
+            "--ingredient",
+            "5 egg yolks",
+            "--ingredient",
+            "100 g sugar",
+            "--servings",
+            "4",
+            "--tag",
+            "dessert",
+            "--step",
+            "Heat the cream.",
+        ],
+    )
+    .trim()
+    .to_string();
+    assert!(!id.is_empty());
+
+    let hits = json(data, &["search", "creme", "--json"]);
+    assert_eq!(hits[0]["id"], id.as_str());
+    assert_eq!(hits[0]["title"], "Crème brûlée");
+    assert_eq!(
+        json(data, &["search", "--json"]).as_array().map(Vec::len),
+        Some(1)
+    );
+
+    let shown = json(data, &["show", &id, "--json"]);
+    assert_eq!(shown["ingredients"][0]["unit"], "ml");
+    assert_eq!(shown["ingredients"][2]["quantity"], 100.0);
+    let text = ok(data, &["show", &id]);
+    assert!(text.contains("500 ml cream"), "{text}");
+
+    ok(data, &["grocery", "add-recipe", &id, "--servings", "8"]);
+    ok(data, &["grocery", "add", "2 l milk"]);
+    let items = json(data, &["grocery", "list", "--json"]);
+    let items = items.as_array().expect("array");
+    assert_eq!(items.len(), 4);
+    let cream = items.iter().find(|i| i["name"] == "cream").expect("cream");
+    assert_eq!(cream["quantity"], 1000.0);
+    let cream_id = cream["id"].as_str().expect("id").to_string();
+    ok(data, &["grocery", "check", &cream_id]);
+    ok(data, &["grocery", "check", "milk"]);
+    ok(data, &["grocery", "clear-checked"]);
+    let items = json(data, &["grocery", "list", "--json"]);
+    assert_eq!(items.as_array().map(Vec::len), Some(2));
+
+    ok(data, &["rm", &id]);
+    assert_eq!(
+        json(data, &["search", "--json"]).as_array().map(Vec::len),
+        Some(0)
+    );
+}
+
+#[test]
+fn export_then_import_round_trips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let id = ok(
+        data,
+        &[
+            "add",
+            "--title",
+            "Garlic bread",
+            "--ingredient",
+            "1 baguette",
+            "--ingredient",
+            "2-3 cloves garlic",
+            "--ingredient",
+            "50 g butter, softened",
+            "--step",
+            "Mix butter and garlic.",
+            "--step",
+            "Bake 10 minutes.",
+            "--tag",
+            "side",
+            "--servings",
+            "4",
+        ],
+    )
+    .trim()
+    .to_string();
+    let exported = ok(data, &["export", &id]);
+    let ld: Value = serde_json::from_str(&exported).expect("json-ld");
+    assert_eq!(ld["@type"], "Recipe");
+    let file = dir.path().join("garlic-bread.json");
+    std::fs::write(&file, &exported).expect("write");
+
+    let other = tempfile::tempdir().expect("tempdir");
+    let new_ids = ok(other.path(), &["import", file.to_str().expect("path")]);
+    let new_id = new_ids.trim();
+    assert!(!new_id.is_empty());
+    let a = json(data, &["show", &id, "--json"]);
+    let b = json(other.path(), &["show", new_id, "--json"]);
+    for field in ["title", "servings", "tags", "steps"] {
+        assert_eq!(a[field], b[field], "{field}");
+    }
+    let strip = |v: &Value| -> Vec<(Value, Value, Value, Value, Value)> {
+        v["ingredients"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                (
+                    r["quantity"].clone(),
+                    r["quantity_max"].clone(),
+                    r["unit"].clone(),
+                    r["name"].clone(),
+                    r["note"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(strip(&a), strip(&b));
+}
+
+#[test]
+fn errors_go_to_stderr_with_a_non_zero_exit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let out = larder(data, &["show", "no-such-recipe"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no recipe"));
+    assert!(out.stdout.is_empty());
+
+    let out = larder(data, &["add", "--title", "   "]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("title"));
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{ not json").expect("write");
+    let out = larder(data, &["import", bad.to_str().expect("path")]);
+    assert!(!out.status.success());
+
+    // A foreign SQLite file as the profile database is refused, not overwritten.
+    let foreign = tempfile::tempdir().expect("tempdir");
+    let db = foreign.path().join("larder.db");
+    std::fs::write(&db, b"this is not a database, it is a shopping list").expect("write");
+    let out = larder(foreign.path(), &["search"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        std::fs::read(&db).expect("read"),
+        b"this is not a database, it is a shopping list"
+    );
+}

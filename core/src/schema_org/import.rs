@@ -1,0 +1,847 @@
+//! Import: finding schema.org `Recipe` nodes in parsed JSON-LD (top-level object, arrays,
+//! `@graph`, `mainEntity`, item lists) and mapping each onto an [`ImportedRecipe`], with
+//! warnings for whatever was missing, malformed or coerced. Also a lenient JSON reader for the
+//! slightly broken JSON real pages carry.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use super::duration::parse_iso8601_minutes;
+use super::text::{clean_block, clean_line, clean_lines, split_instruction_text};
+use super::{ImportError, ImportedRecipe};
+use crate::model::RecipeDraft;
+
+/// How deep the search for recipes walks into arrays and container nodes. `serde_json` refuses
+/// documents nested deeper than 128 anyway; this keeps our own recursion well below that.
+const MAX_WALK_DEPTH: usize = 64;
+/// How deep instructions (sections within sections, nested arrays) are followed.
+const MAX_INSTRUCTION_DEPTH: usize = 16;
+/// How deep a value is searched for text (arrays of arrays of strings…).
+const MAX_TEXT_DEPTH: usize = 8;
+/// The largest yield taken as a serving count.
+pub(crate) const MAX_SERVINGS: u32 = 1000;
+/// Title given to a recipe that has no name.
+pub(crate) const UNTITLED: &str = "Untitled recipe";
+
+/// Keys of non-recipe nodes that may hold recipes: `@graph`, a page's `mainEntity`, list items.
+const CONTAINER_KEYS: &[&str] = &["@graph", "mainEntity", "itemListElement", "item", "hasPart"];
+
+/// Units that, right after a number in `recipeYield`, mean the number is an amount and not a
+/// serving count (`"500 g"`, `"2 cups"`).
+const AMOUNT_UNITS: &[&str] = &[
+    "g", "gr", "gram", "grams", "kg", "mg", "ml", "cl", "dl", "l", "liter", "liters", "litre",
+    "litres", "oz", "ounce", "ounces", "lb", "lbs", "pound", "pounds", "cup", "cups", "pint",
+    "pints", "quart", "quarts", "gallon", "gallons", "tbsp", "tsp",
+];
+
+/// Parses JSON, retrying once after repairing the mistakes pages commonly make (raw line breaks
+/// and tabs inside strings, invalid `\'` escapes, trailing commas). Returns the value and, if a
+/// repair was needed, a warning saying so. The error is the one for the original text.
+pub(crate) fn parse_json_lenient(text: &str) -> Result<(Value, Option<String>), serde_json::Error> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => Ok((value, None)),
+        Err(err) => {
+            if let Some(repaired) = repair_json(text)
+                && let Ok(value) = serde_json::from_str::<Value>(&repaired)
+            {
+                return Ok((
+                    value,
+                    Some(format!(
+                        "the JSON-LD was malformed ({err}) and was read after repairing it"
+                    )),
+                ));
+            }
+            Err(err)
+        }
+    }
+}
+
+/// The repaired text, if anything was changed. Linear, no recursion.
+fn repair_json(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut changed = false;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if in_string {
+            if escaped {
+                escaped = false;
+                if matches!(c, '"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | 'u') {
+                    out.push('\\');
+                } else {
+                    changed = true;
+                }
+                push_string_char(&mut out, c, &mut changed);
+                continue;
+            }
+            match c {
+                '\\' => escaped = true,
+                '"' => {
+                    in_string = false;
+                    out.push(c);
+                }
+                _ => push_string_char(&mut out, c, &mut changed),
+            }
+        } else {
+            match c {
+                '"' => {
+                    in_string = true;
+                    out.push(c);
+                }
+                ',' => {
+                    let rest = s.get(i + c.len_utf8()..).unwrap_or("");
+                    if rest.trim_start().starts_with(['}', ']']) {
+                        changed = true;
+                    } else {
+                        out.push(c);
+                    }
+                }
+                _ => out.push(c),
+            }
+        }
+    }
+    if escaped {
+        out.push('\\');
+    }
+    changed.then_some(out)
+}
+
+/// Pushes a character that sits inside a JSON string, escaping raw control characters.
+fn push_string_char(out: &mut String, c: char, changed: &mut bool) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+        c => {
+            out.push(c);
+            return;
+        }
+    }
+    *changed = true;
+}
+
+/// Collects recipes across one or more JSON-LD documents (the blocks of one HTML page share a
+/// collector so a recipe repeated in two blocks is imported once).
+#[derive(Default)]
+pub(crate) struct Collector {
+    pub recipes: Vec<ImportedRecipe>,
+    /// Warnings about the document rather than one recipe; the caller attaches them.
+    pub warnings: Vec<String>,
+    seen_ids: HashSet<String>,
+}
+
+impl Collector {
+    /// Finds every recipe in `doc` and imports it.
+    pub fn add_document(&mut self, doc: &Value) {
+        let mut ids = HashMap::new();
+        let mut too_deep = false;
+        index_ids(doc, 0, &mut ids, &mut too_deep);
+        let mut found = Vec::new();
+        find_recipes(doc, 0, &mut found, &mut too_deep);
+        if too_deep {
+            self.warnings.push(format!(
+                "parts of the JSON-LD nested deeper than {MAX_WALK_DEPTH} levels were not searched"
+            ));
+        }
+        for node in found {
+            if let Some(id) = node.get("@id").and_then(Value::as_str) {
+                let id = id.trim();
+                if !id.is_empty() && !self.seen_ids.insert(id.to_string()) {
+                    continue;
+                }
+            }
+            let recipe = import_recipe(node, &ids);
+            let duplicate = self.recipes.iter().any(|r| {
+                r.draft == recipe.draft
+                    && r.ingredient_lines == recipe.ingredient_lines
+                    && r.image_urls == recipe.image_urls
+            });
+            if !duplicate {
+                self.recipes.push(recipe);
+            }
+        }
+    }
+
+    /// The recipes with the document warnings added to the first one, or `NoRecipe`.
+    pub fn finish(self) -> Result<Vec<ImportedRecipe>, ImportError> {
+        let mut recipes = self.recipes;
+        let first = recipes.first_mut().ok_or(ImportError::NoRecipe)?;
+        if !self.warnings.is_empty() {
+            let mut warnings = self.warnings;
+            warnings.append(&mut first.warnings);
+            first.warnings = warnings;
+        }
+        Ok(recipes)
+    }
+}
+
+/// Every node with an `@id` and some content besides it, for resolving `{"@id": …}` references.
+fn index_ids<'a>(
+    value: &'a Value,
+    depth: usize,
+    ids: &mut HashMap<&'a str, &'a Map<String, Value>>,
+    too_deep: &mut bool,
+) {
+    if depth > MAX_WALK_DEPTH {
+        *too_deep = true;
+        return;
+    }
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                index_ids(item, depth + 1, ids, too_deep);
+            }
+        }
+        Value::Object(map) => {
+            if let Some(id) = map.get("@id").and_then(Value::as_str)
+                && map.len() > 1
+            {
+                ids.entry(id.trim()).or_insert(map);
+            }
+            for child in map.values() {
+                index_ids(child, depth + 1, ids, too_deep);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn find_recipes<'a>(
+    value: &'a Value,
+    depth: usize,
+    out: &mut Vec<&'a Map<String, Value>>,
+    too_deep: &mut bool,
+) {
+    if depth > MAX_WALK_DEPTH {
+        *too_deep = true;
+        return;
+    }
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                find_recipes(item, depth + 1, out, too_deep);
+            }
+        }
+        Value::Object(map) => {
+            if is_recipe(map) {
+                out.push(map);
+                return;
+            }
+            for key in CONTAINER_KEYS {
+                if let Some(child) = get(map, key) {
+                    find_recipes(child, depth + 1, out, too_deep);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A schema.org type name without its vocabulary prefix.
+fn type_name(raw: &str) -> &str {
+    let raw = raw.trim();
+    for prefix in [
+        "https://schema.org/",
+        "http://schema.org/",
+        "https://www.schema.org/",
+        "http://www.schema.org/",
+        "schema:",
+    ] {
+        if raw.len() >= prefix.len()
+            && let (Some(head), Some(tail)) = (raw.get(..prefix.len()), raw.get(prefix.len()..))
+            && head.eq_ignore_ascii_case(prefix)
+        {
+            return tail.trim_end_matches('/');
+        }
+    }
+    raw
+}
+
+/// The node's types, prefixes removed.
+fn types(map: &Map<String, Value>) -> Vec<&str> {
+    match get(map, "@type") {
+        Some(Value::String(t)) => vec![type_name(t)],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(type_name)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn has_type(map: &Map<String, Value>, name: &str) -> bool {
+    types(map).iter().any(|t| t.eq_ignore_ascii_case(name))
+}
+
+fn is_recipe(map: &Map<String, Value>) -> bool {
+    has_type(map, "Recipe")
+}
+
+/// A property by its schema.org name, also when written as a full IRI or `schema:` CURIE.
+fn get<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if let Some(value) = map.get(key) {
+        return Some(value);
+    }
+    ["schema:", "http://schema.org/", "https://schema.org/"]
+        .iter()
+        .find_map(|prefix| map.get(&format!("{prefix}{key}")))
+}
+
+/// The first of several property names present with a non-null value, and which one it was.
+fn get_any<'a>(
+    map: &'a Map<String, Value>,
+    keys: &[&'static str],
+) -> Option<(&'a Value, &'static str)> {
+    keys.iter().find_map(|&key| {
+        get(map, key)
+            .filter(|value| !value.is_null())
+            .map(|value| (value, key))
+    })
+}
+
+/// The strings in a value: strings and numbers (as written), arrays flattened, JSON-LD value
+/// objects (`{"@value": …}`) unwrapped. Counts what was skipped for not being text.
+fn collect_texts(value: &Value, depth: usize, out: &mut Vec<String>, skipped: &mut usize) {
+    if depth > MAX_TEXT_DEPTH {
+        *skipped += 1;
+        return;
+    }
+    match value {
+        Value::Null => {}
+        Value::String(s) => out.push(s.clone()),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Bool(_) => *skipped += 1,
+        Value::Array(items) => {
+            for item in items {
+                collect_texts(item, depth + 1, out, skipped);
+            }
+        }
+        Value::Object(map) => match map.get("@value") {
+            Some(inner) => collect_texts(inner, depth + 1, out, skipped),
+            None => *skipped += 1,
+        },
+    }
+}
+
+/// Texts of a property, with a warning when some of its value was not text.
+fn texts_of(value: &Value, key: &str, warnings: &mut Vec<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    collect_texts(value, 0, &mut out, &mut skipped);
+    if skipped > 0 {
+        warnings.push(format!(
+            "{key}: skipped {skipped} value(s) that are not text"
+        ));
+    }
+    out
+}
+
+fn import_recipe(
+    node: &Map<String, Value>,
+    ids: &HashMap<&str, &Map<String, Value>>,
+) -> ImportedRecipe {
+    let mut warnings = Vec::new();
+    let mut draft = RecipeDraft::default();
+
+    // Title.
+    let title = get_any(node, &["name", "headline"])
+        .map(|(value, key)| texts_of(value, key, &mut warnings))
+        .unwrap_or_default()
+        .iter()
+        .map(|t| clean_line(t))
+        .find(|t| !t.is_empty());
+    match title {
+        Some(title) => draft.title = title,
+        None => {
+            draft.title = UNTITLED.to_string();
+            warnings.push("no name; imported as \"Untitled recipe\"".to_string());
+        }
+    }
+
+    // Description.
+    if let Some(value) = get(node, "description") {
+        draft.description = texts_of(value, "description", &mut warnings)
+            .iter()
+            .map(|t| clean_block(t))
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+    }
+
+    // Yield.
+    if let Some((value, key)) = get_any(node, &["recipeYield", "yield"]) {
+        let yields: Vec<String> = texts_of(value, key, &mut warnings)
+            .iter()
+            .map(|t| clean_line(t))
+            .filter(|t| !t.is_empty())
+            .collect();
+        read_yield(&yields, key, &mut draft, &mut warnings);
+    }
+
+    // Times.
+    draft.prep_minutes = read_duration(node, "prepTime", &mut warnings);
+    draft.cook_minutes = read_duration(node, "cookTime", &mut warnings);
+    draft.total_minutes = read_duration(node, "totalTime", &mut warnings);
+    if draft.total_minutes.is_none()
+        && let (Some(prep), Some(cook)) = (draft.prep_minutes, draft.cook_minutes)
+    {
+        draft.total_minutes = prep.checked_add(cook);
+    }
+
+    // Tags.
+    let mut tags: Vec<String> = Vec::new();
+    let mut seen_tags: HashSet<String> = HashSet::new();
+    for key in ["keywords", "recipeCategory", "recipeCuisine"] {
+        let Some(value) = get(node, key) else {
+            continue;
+        };
+        for text in texts_of(value, key, &mut warnings) {
+            for part in text.split(',') {
+                let tag = clean_line(part);
+                if !tag.is_empty() && seen_tags.insert(tag.to_lowercase()) {
+                    tags.push(tag);
+                }
+            }
+        }
+    }
+    draft.tags = tags;
+
+    // Source URL.
+    draft.source_url = read_source_url(node, ids).unwrap_or_default();
+
+    // Instructions.
+    if let Some(value) = get(node, "recipeInstructions") {
+        let mut reader = InstructionReader::default();
+        reader.read(value, 0, ids);
+        if reader.skipped > 0 {
+            warnings.push(format!(
+                "recipeInstructions: skipped {} item(s) that are neither text nor a HowToStep",
+                reader.skipped
+            ));
+        }
+        if reader.too_deep {
+            warnings.push(format!(
+                "recipeInstructions: parts nested deeper than {MAX_INSTRUCTION_DEPTH} levels were skipped"
+            ));
+        }
+        draft.steps = reader.steps;
+    }
+    if draft.steps.is_empty() {
+        warnings.push("no recipeInstructions".to_string());
+    }
+
+    // Ingredients.
+    let mut ingredient_lines = Vec::new();
+    if let Some((value, key)) = get_any(node, &["recipeIngredient", "ingredients"]) {
+        let mut skipped = 0;
+        read_ingredients(value, 0, &mut ingredient_lines, &mut skipped);
+        if skipped > 0 {
+            warnings.push(format!(
+                "{key}: skipped {skipped} item(s) that are not text"
+            ));
+        }
+    }
+    if ingredient_lines.is_empty() {
+        warnings.push("no recipeIngredient".to_string());
+    }
+
+    // Images.
+    let mut image_urls = Vec::new();
+    if let Some(value) = get_any(node, &["image", "thumbnailUrl"]).map(|(v, _)| v) {
+        read_images(value, 0, ids, &mut image_urls);
+    }
+
+    let warnings = warnings
+        .into_iter()
+        .map(|w| format!("recipe \"{}\": {w}", draft.title))
+        .collect();
+    ImportedRecipe {
+        draft,
+        ingredient_lines,
+        image_urls,
+        warnings,
+    }
+}
+
+/// `servings` from the first yield holding a plausible serving count, `yield_text` from the most
+/// descriptive yield (the longest one with a letter in it; bare numbers give no text).
+fn read_yield(yields: &[String], key: &str, draft: &mut RecipeDraft, warnings: &mut Vec<String>) {
+    for text in yields {
+        match first_count(text) {
+            Count::None | Count::Amount => {}
+            Count::Servings(n) => {
+                draft.servings = Some(n);
+                break;
+            }
+            Count::TooLarge => warnings.push(format!(
+                "{key} \"{text}\" is too large to be a serving count (over {MAX_SERVINGS})"
+            )),
+        }
+    }
+    draft.yield_text = yields
+        .iter()
+        .filter(|t| t.chars().any(char::is_alphabetic))
+        .fold(None::<&String>, |best, t| match best {
+            Some(b) if b.chars().count() >= t.chars().count() => Some(b),
+            _ => Some(t),
+        })
+        .cloned()
+        .unwrap_or_default();
+}
+
+enum Count {
+    None,
+    /// A number followed by a unit of weight or volume.
+    Amount,
+    Servings(u32),
+    TooLarge,
+}
+
+/// The first integer in `text`, judged as a serving count.
+fn first_count(text: &str) -> Count {
+    let Some(start) = text.find(|c: char| c.is_ascii_digit()) else {
+        return Count::None;
+    };
+    if text
+        .get(..start)
+        .is_some_and(|before| before.trim().ends_with('-'))
+    {
+        // A negative number is no count.
+        return Count::None;
+    }
+    let rest = text.get(start..).unwrap_or("");
+    let digits_len = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let digits = rest.get(..digits_len).unwrap_or("");
+    let after = rest.get(digits_len..).unwrap_or("");
+    // Skip a decimal part ("1.5 l") before looking at the unit.
+    let after = match after.strip_prefix(['.', ',']) {
+        Some(frac) if frac.starts_with(|c: char| c.is_ascii_digit()) => {
+            frac.trim_start_matches(|c: char| c.is_ascii_digit())
+        }
+        _ => after,
+    };
+    let unit: String = after
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_alphabetic())
+        .collect::<String>()
+        .to_lowercase();
+    if AMOUNT_UNITS.contains(&unit.as_str()) {
+        return Count::Amount;
+    }
+    match digits.parse::<u64>() {
+        Ok(0) => Count::None,
+        Ok(n) if n <= u64::from(MAX_SERVINGS) => {
+            u32::try_from(n).map_or(Count::TooLarge, Count::Servings)
+        }
+        _ => Count::TooLarge,
+    }
+}
+
+fn read_duration(node: &Map<String, Value>, key: &str, warnings: &mut Vec<String>) -> Option<u32> {
+    let value = get(node, key)?;
+    let texts = texts_of(value, key, warnings);
+    let text = texts.iter().map(|t| t.trim()).find(|t| !t.is_empty())?;
+    let minutes = parse_iso8601_minutes(text);
+    if minutes.is_none() {
+        warnings.push(format!(
+            "{key} \"{text}\" is not an ISO-8601 duration; left empty"
+        ));
+    }
+    minutes
+}
+
+/// `url`, else `mainEntityOfPage` (a URL, or a node whose `url` or `@id` is one).
+fn read_source_url(
+    node: &Map<String, Value>,
+    ids: &HashMap<&str, &Map<String, Value>>,
+) -> Option<String> {
+    let first_url = |value: &Value| -> Option<String> {
+        let mut texts = Vec::new();
+        let mut skipped = 0;
+        collect_texts(value, 0, &mut texts, &mut skipped);
+        texts
+            .into_iter()
+            .map(|t| t.trim().to_string())
+            .find(|t| !t.is_empty())
+    };
+    if let Some(url) = get(node, "url").and_then(first_url) {
+        return Some(url);
+    }
+    let page = get(node, "mainEntityOfPage")?;
+    let page = match page {
+        Value::Array(items) => items.first()?,
+        other => other,
+    };
+    match page {
+        Value::String(s) => {
+            let s = s.trim();
+            // A reference to the page node: prefer that node's own URL.
+            let resolved = ids
+                .get(s)
+                .and_then(|node| get(node, "url"))
+                .and_then(first_url);
+            resolved.or_else(|| (!s.is_empty()).then(|| s.to_string()))
+        }
+        Value::Object(map) => {
+            if let Some(url) = get(map, "url").and_then(first_url) {
+                return Some(url);
+            }
+            let id = map.get("@id").and_then(Value::as_str)?.trim();
+            let resolved = ids
+                .get(id)
+                .and_then(|node| get(node, "url"))
+                .and_then(first_url);
+            resolved.or_else(|| (!id.is_empty()).then(|| id.to_string()))
+        }
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct InstructionReader {
+    steps: Vec<String>,
+    skipped: usize,
+    too_deep: bool,
+}
+
+impl InstructionReader {
+    fn read(&mut self, value: &Value, depth: usize, ids: &HashMap<&str, &Map<String, Value>>) {
+        if depth > MAX_INSTRUCTION_DEPTH {
+            self.too_deep = true;
+            return;
+        }
+        match value {
+            Value::Null => {}
+            Value::String(s) => self.steps.extend(split_instruction_text(s)),
+            Value::Number(_) | Value::Bool(_) => self.skipped += 1,
+            Value::Array(items) => {
+                for item in items {
+                    self.read(item, depth + 1, ids);
+                }
+            }
+            Value::Object(map) => self.read_node(map, depth, ids),
+        }
+    }
+
+    fn read_node(
+        &mut self,
+        map: &Map<String, Value>,
+        depth: usize,
+        ids: &HashMap<&str, &Map<String, Value>>,
+    ) {
+        if depth > MAX_INSTRUCTION_DEPTH {
+            self.too_deep = true;
+            return;
+        }
+        // A bare reference to a step defined elsewhere in the graph.
+        if map.len() == 1
+            && let Some(target) = map
+                .get("@id")
+                .and_then(Value::as_str)
+                .and_then(|id| ids.get(id.trim()))
+        {
+            if !std::ptr::eq(*target, map) {
+                self.read_node(target, depth + 1, ids);
+            }
+            return;
+        }
+        if let Some(inner) = map.get("@value") {
+            self.read(inner, depth + 1, ids);
+            return;
+        }
+        let children = get(map, "itemListElement").filter(|v| !v.is_null());
+        let is_section = has_type(map, "HowToSection");
+        if is_section || (children.is_some() && !has_type(map, "HowToStep")) {
+            // A section (or a plain list): its name as a heading line, then its steps.
+            if is_section {
+                let heading = get(map, "name").map(first_clean_line).unwrap_or_default();
+                if !heading.is_empty() {
+                    self.steps.push(as_heading(&heading));
+                }
+            }
+            match children {
+                Some(children) => self.read(children, depth + 1, ids),
+                // A section without steps: whatever text it has.
+                None => self.read_step_text(map, depth, ids),
+            }
+            return;
+        }
+        self.read_step_text(map, depth, ids);
+    }
+
+    /// A step's own text (`text`, else `name`, else `description`), else the directions and
+    /// tips listed inside it.
+    fn read_step_text(
+        &mut self,
+        map: &Map<String, Value>,
+        depth: usize,
+        ids: &HashMap<&str, &Map<String, Value>>,
+    ) {
+        for key in ["text", "name", "description"] {
+            if let Some(value) = get(map, key) {
+                let line = first_clean_line(value);
+                if !line.is_empty() {
+                    self.steps.push(line);
+                    return;
+                }
+            }
+        }
+        match get(map, "itemListElement").filter(|v| !v.is_null()) {
+            Some(children) => self.read(children, depth + 1, ids),
+            None => self.skipped += 1,
+        }
+    }
+}
+
+/// The value's first non-empty text, as one clean line.
+fn first_clean_line(value: &Value) -> String {
+    let mut texts = Vec::new();
+    let mut skipped = 0;
+    collect_texts(value, 0, &mut texts, &mut skipped);
+    texts
+        .iter()
+        .map(|t| clean_line(t))
+        .find(|t| !t.is_empty())
+        .unwrap_or_default()
+}
+
+/// A section name as a step line: `For the sauce` → `For the sauce:`.
+fn as_heading(name: &str) -> String {
+    if name.ends_with(':') {
+        name.to_string()
+    } else {
+        format!("{}:", name.trim_end_matches(['.', ' ']))
+    }
+}
+
+fn read_ingredients(value: &Value, depth: usize, out: &mut Vec<String>, skipped: &mut usize) {
+    if depth > MAX_TEXT_DEPTH {
+        *skipped += 1;
+        return;
+    }
+    match value {
+        Value::Null => {}
+        Value::String(s) => out.extend(clean_lines(s)),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Bool(_) => *skipped += 1,
+        Value::Array(items) => {
+            for item in items {
+                read_ingredients(item, depth + 1, out, skipped);
+            }
+        }
+        Value::Object(map) => {
+            // `{"@value": …}`, or a HowToSupply / PropertyValue-like node with a text or name.
+            let inner = ["@value", "text", "name"]
+                .iter()
+                .find_map(|key| map.get(*key).filter(|v| v.is_string()));
+            match inner {
+                Some(inner) => read_ingredients(inner, depth + 1, out, skipped),
+                None => *skipped += 1,
+            }
+        }
+    }
+}
+
+/// Image URLs from a string, an ImageObject (`url` or `contentUrl`), a reference to one, or an
+/// array of those. Duplicates are dropped.
+fn read_images(
+    value: &Value,
+    depth: usize,
+    ids: &HashMap<&str, &Map<String, Value>>,
+    out: &mut Vec<String>,
+) {
+    if depth > MAX_TEXT_DEPTH {
+        return;
+    }
+    match value {
+        Value::String(s) => {
+            let url = s.trim();
+            if !url.is_empty() && !out.iter().any(|u| u == url) {
+                out.push(url.to_string());
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                read_images(item, depth + 1, ids, out);
+            }
+        }
+        Value::Object(map) => read_image_node(map, depth, ids, out),
+        _ => {}
+    }
+}
+
+fn read_image_node(
+    map: &Map<String, Value>,
+    depth: usize,
+    ids: &HashMap<&str, &Map<String, Value>>,
+    out: &mut Vec<String>,
+) {
+    if depth > MAX_TEXT_DEPTH {
+        return;
+    }
+    if let Some(url) = get(map, "url").or_else(|| get(map, "contentUrl")) {
+        read_images(url, depth + 1, ids, out);
+    } else if let Some(target) = map
+        .get("@id")
+        .and_then(Value::as_str)
+        .and_then(|id| ids.get(id.trim()))
+        && !std::ptr::eq(*target, map)
+    {
+        read_image_node(target, depth + 1, ids, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repairs_common_json_mistakes() {
+        let text = "{\"name\": \"Line one\nline\ttwo\", \"k\": [1, 2,], \"q\": \"it\\'s\",}";
+        let (value, warning) = parse_json_lenient(text).expect("repairable");
+        assert!(warning.is_some());
+        assert_eq!(value["name"], "Line one\nline\ttwo");
+        assert_eq!(value["k"], serde_json::json!([1, 2]));
+        assert_eq!(value["q"], "it's");
+        // Commas inside strings are left alone.
+        let (value, warning) = parse_json_lenient(r#"{"a": "x, ]"}"#).expect("valid");
+        assert!(warning.is_none());
+        assert_eq!(value["a"], "x, ]");
+        assert!(parse_json_lenient(r#"{"a": "#).is_err());
+    }
+
+    #[test]
+    fn type_names() {
+        assert_eq!(type_name("https://schema.org/Recipe"), "Recipe");
+        assert_eq!(type_name("HTTP://schema.org/Recipe/"), "Recipe");
+        assert_eq!(type_name("schema:Recipe"), "Recipe");
+        assert_eq!(type_name(" Recipe "), "Recipe");
+        assert_eq!(type_name("é"), "é");
+    }
+
+    #[test]
+    fn yield_counts() {
+        let count = |t: &str| match first_count(t) {
+            Count::Servings(n) => Some(n),
+            _ => None,
+        };
+        assert_eq!(count("4 servings"), Some(4));
+        assert_eq!(count("Makes 12"), Some(12));
+        assert_eq!(count("4-6"), Some(4));
+        assert_eq!(count("500 g"), None);
+        assert_eq!(count("1.5 L"), None);
+        assert_eq!(count("2 cups"), None);
+        assert_eq!(count("0"), None);
+        assert_eq!(count("1000"), Some(1000));
+        assert_eq!(count("1001"), None);
+        assert_eq!(count("99999999999999999999999999"), None);
+        assert_eq!(count("a dozen"), None);
+    }
+}

@@ -1,0 +1,1054 @@
+//! Tests of the public import/export API against the fixture files in
+//! `tests/fixtures/schema_org/`, a round trip, and hostile input (garbage, deep nesting, wrong
+//! types, mutated fixtures) that must give an error or warnings, never a panic.
+
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::model::{Recipe, RecipeDraft};
+
+macro_rules! fixture {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/schema_org/",
+            $name
+        ))
+    };
+}
+
+const FIXTURES: &[(&str, &str)] = &[
+    ("plain_recipe.json", fixture!("plain_recipe.json")),
+    ("yoast_graph.json", fixture!("yoast_graph.json")),
+    ("top_level_array.json", fixture!("top_level_array.json")),
+    ("howto_sections.json", fixture!("howto_sections.json")),
+    ("html_instructions.json", fixture!("html_instructions.json")),
+    (
+        "yield_keywords_type_array.json",
+        fixture!("yield_keywords_type_array.json"),
+    ),
+    ("minimal_name_only.json", fixture!("minimal_name_only.json")),
+    ("malformed_lenient.json", fixture!("malformed_lenient.json")),
+    ("page_two_blocks.html", fixture!("page_two_blocks.html")),
+];
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn only(result: Result<Vec<ImportedRecipe>, ImportError>) -> ImportedRecipe {
+    match result {
+        Ok(mut recipes) if recipes.len() == 1 => recipes.remove(0),
+        other => panic!("expected exactly one recipe, got {other:?}"),
+    }
+}
+
+#[test]
+fn plain_recipe_object() {
+    let recipe = only(import_json(fixture!("plain_recipe.json")));
+    assert_eq!(
+        recipe,
+        ImportedRecipe {
+            draft: RecipeDraft {
+                title: "Lemony Barley Salad with Herbs".into(),
+                description: "A bright grain salad that keeps well for packed lunches & picnics."
+                    .into(),
+                servings: Some(4),
+                yield_text: "4 servings".into(),
+                prep_minutes: Some(15),
+                cook_minutes: Some(35),
+                total_minutes: Some(50),
+                tags: strings(&[
+                    "barley",
+                    "salad",
+                    "make ahead",
+                    "Side Dish",
+                    "Mediterranean"
+                ]),
+                source_url: "https://recipes.example.com/lemony-barley-salad".into(),
+                ingredients: vec![],
+                steps: strings(&[
+                    "Simmer the barley in the salted water until tender, about 35 minutes.",
+                    "Drain and spread on a tray to cool.",
+                    "Whisk the lemon zest, juice and olive oil.",
+                    "Toss the barley with the dressing and parsley; season to taste.",
+                ]),
+                notes: String::new(),
+            },
+            ingredient_lines: strings(&[
+                "1 cup pearl barley",
+                "3 cups water",
+                "1 lemon, zested and juiced",
+                "3 tbsp olive oil",
+                "1 small bunch parsley, chopped",
+                "1/2 tsp flaky salt",
+            ]),
+            image_urls: strings(&["https://recipes.example.com/images/barley-salad.jpg"]),
+            warnings: vec![],
+        }
+    );
+}
+
+#[test]
+fn yoast_graph_with_image_objects_and_references() {
+    let recipe = only(import_json(fixture!("yoast_graph.json")));
+    let draft = &recipe.draft;
+    assert_eq!(draft.title, "Smoky Three-Bean Chili");
+    assert_eq!(
+        draft.description,
+        "Weeknight chili with chipotle, three kinds of beans and a square of dark chocolate."
+    );
+    assert_eq!(draft.servings, Some(6));
+    assert_eq!(draft.yield_text, "6 bowls");
+    assert_eq!(
+        (draft.prep_minutes, draft.cook_minutes, draft.total_minutes),
+        (Some(20), Some(60), Some(80))
+    );
+    assert_eq!(
+        draft.tags,
+        strings(&[
+            "chili",
+            "vegetarian",
+            "one pot",
+            "Main Course",
+            "dinner",
+            "Tex-Mex"
+        ])
+    );
+    // mainEntityOfPage names the WebPage node by its `#webpage` id; its `url` is used.
+    assert_eq!(
+        draft.source_url,
+        "https://kitchen.example.net/smoky-bean-chili/"
+    );
+    assert_eq!(
+        draft.steps,
+        strings(&[
+            "Warm the oil in a heavy pot and soften the onion, about 8 minutes.",
+            "Stir in the chipotles, then the beans and tomatoes.",
+            "Simmer gently for 45 minutes, stirring now and then.",
+            "Melt in the chocolate and adjust the salt.",
+        ])
+    );
+    assert_eq!(recipe.ingredient_lines.len(), 8);
+    assert_eq!(
+        recipe.ingredient_lines[3],
+        "1 can (400 g) black beans, drained"
+    );
+    assert_eq!(
+        recipe.image_urls,
+        strings(&[
+            "https://kitchen.example.net/wp-content/uploads/2024/01/chili-1x1.jpg",
+            "https://kitchen.example.net/wp-content/uploads/2024/01/chili.jpg",
+        ])
+    );
+    assert_eq!(recipe.warnings, Vec::<String>::new());
+    assert!(draft.ingredients.is_empty());
+}
+
+#[test]
+fn top_level_array_with_two_recipes() {
+    let recipes = import_json(fixture!("top_level_array.json")).expect("imports");
+    assert_eq!(recipes.len(), 2);
+
+    let bread = &recipes[0];
+    assert_eq!(bread.draft.title, "Oat and Honey Bread");
+    assert_eq!(bread.draft.servings, Some(1));
+    assert_eq!(bread.draft.yield_text, "1 loaf (12 slices)");
+    // totalTime missing: prep + cook.
+    assert_eq!(bread.draft.total_minutes, Some(65));
+    // One paragraph of numbered parts, split on the numbers.
+    assert_eq!(
+        bread.draft.steps,
+        strings(&[
+            "Mix everything into a shaggy dough and knead for 10 minutes.",
+            "Let it rise until doubled, about 1.5 hours.",
+            "Shape into a loaf, tip into a tin and let it rise again.",
+            "Bake at 200 C for 40 minutes.",
+        ])
+    );
+    assert_eq!(
+        bread.draft.source_url,
+        "http://bakery.example.org/oat-honey-bread"
+    );
+    assert_eq!(bread.ingredient_lines.len(), 6);
+    assert_eq!(bread.warnings, Vec::<String>::new());
+
+    let butter = &recipes[1];
+    assert_eq!(butter.draft.title, "Quick Garlic Butter");
+    assert_eq!(butter.draft.servings, Some(8));
+    assert_eq!(butter.draft.yield_text, "");
+    assert_eq!(
+        (
+            butter.draft.prep_minutes,
+            butter.draft.cook_minutes,
+            butter.draft.total_minutes
+        ),
+        (None, None, Some(5))
+    );
+    assert_eq!(
+        butter.ingredient_lines,
+        strings(&[
+            "125 g soft butter",
+            "2 cloves garlic, grated",
+            "1 tbsp chopped chives"
+        ])
+    );
+    assert_eq!(
+        butter.draft.steps,
+        strings(&["Mash everything together.", "Roll into a log and chill."])
+    );
+    assert_eq!(butter.warnings, Vec::<String>::new());
+}
+
+#[test]
+fn howto_sections_become_heading_lines() {
+    let recipe = only(import_json(fixture!("howto_sections.json")));
+    assert_eq!(recipe.draft.servings, Some(12));
+    assert_eq!(recipe.draft.yield_text, "");
+    assert_eq!(recipe.draft.total_minutes, Some(60));
+    assert_eq!(
+        recipe.draft.steps,
+        strings(&[
+            "For the dough:",
+            "Warm the milk and butter until the butter melts, then cool to lukewarm.",
+            "Stir in the yeast, then the flour, and knead until smooth.",
+            "Cover and leave to rise for 1 hour.",
+            "For the filling:",
+            "Beat the butter, sugar and cardamom together.",
+            "Shaping and baking:",
+            "Roll the dough out, spread with filling, fold and cut into 12 strips.",
+            "A pizza cutter makes neat strips.",
+            "Twist each strip into a knot and prove for 30 minutes.",
+            "Bake at 220 °C for 12–15 minutes.",
+        ])
+    );
+    assert_eq!(recipe.ingredient_lines[0], "For the dough:");
+    assert_eq!(recipe.ingredient_lines[5], "For the filling:");
+    assert_eq!(recipe.ingredient_lines.len(), 9);
+    assert_eq!(recipe.warnings, Vec::<String>::new());
+}
+
+#[test]
+fn instructions_as_one_html_string() {
+    let recipe = only(import_json(fixture!("html_instructions.json")));
+    let draft = &recipe.draft;
+    assert_eq!(draft.title, "Roast Squash & Sage Pasta");
+    assert_eq!(
+        draft.description,
+        "Sweet roast squash, crisp sage & a little chilli.\n\nIt's an easy autumn supper."
+    );
+    assert_eq!(draft.servings, Some(2));
+    assert_eq!(draft.yield_text, "Serves 2");
+    assert_eq!(
+        draft.steps,
+        strings(&[
+            "Heat the oven to 200°C.",
+            "Toss the squash with half the oil & roast for 30 minutes.",
+            "Meanwhile cook the pasta; save a cup of the water.",
+            "Fry the sage in the rest of the oil until crisp.",
+            "Mix everything with a splash of pasta water – it\u{2019}s done.",
+        ])
+    );
+    assert_eq!(
+        recipe.ingredient_lines,
+        strings(&[
+            "400 g butternut squash, cubed",
+            "200 g short pasta",
+            "12 sage leaves",
+            "2 tbsp olive oil",
+            "a pinch of chilli flakes & salt",
+        ])
+    );
+    assert_eq!(draft.tags, strings(&["pasta", "squash", "autumn"]));
+    assert_eq!(recipe.warnings, Vec::<String>::new());
+}
+
+#[test]
+fn yield_array_keywords_array_type_array_and_coercions() {
+    let recipe = only(import_json(fixture!("yield_keywords_type_array.json")));
+    let draft = &recipe.draft;
+    assert_eq!(draft.title, "Five-Minute Peanut Noodles");
+    assert_eq!(draft.servings, Some(2));
+    assert_eq!(draft.yield_text, "2 generous bowls");
+    assert_eq!(
+        draft.tags,
+        strings(&[
+            "noodles",
+            "Quick",
+            "peanut",
+            "weeknight",
+            "Dinner",
+            "Asian-inspired"
+        ])
+    );
+    assert_eq!(
+        draft.source_url,
+        "https://news.example.com/food/peanut-noodles"
+    );
+    assert_eq!(
+        (draft.prep_minutes, draft.cook_minutes, draft.total_minutes),
+        (Some(5), None, None)
+    );
+    assert_eq!(
+        recipe.image_urls,
+        strings(&[
+            "https://news.example.com/img/noodles-16x9.jpg",
+            "https://news.example.com/img/noodles-4x3.jpg",
+        ])
+    );
+    assert_eq!(
+        recipe.ingredient_lines,
+        strings(&[
+            "200 g egg noodles",
+            "3 tbsp peanut butter",
+            "1 tbsp soy sauce",
+            "1 tsp chilli crisp",
+            "2",
+            "1 spring onion, sliced",
+        ])
+    );
+    assert_eq!(draft.steps.len(), 3);
+    let title = "recipe \"Five-Minute Peanut Noodles\"";
+    assert_eq!(
+        recipe.warnings,
+        vec![
+            format!("{title}: cookTime \"5 minutes\" is not an ISO-8601 duration; left empty"),
+            format!("{title}: recipeCategory: skipped 1 value(s) that are not text"),
+            format!(
+                "{title}: recipeInstructions: skipped 1 item(s) that are neither text nor a HowToStep"
+            ),
+            format!("{title}: recipeIngredient: skipped 1 item(s) that are not text"),
+        ]
+    );
+}
+
+#[test]
+fn minimal_recipe_imports_with_warnings() {
+    let recipe = only(import_json(fixture!("minimal_name_only.json")));
+    assert_eq!(
+        recipe,
+        ImportedRecipe {
+            draft: RecipeDraft {
+                title: "Buttered Toast".into(),
+                ..RecipeDraft::default()
+            },
+            ingredient_lines: vec![],
+            image_urls: vec![],
+            warnings: strings(&[
+                "recipe \"Buttered Toast\": no recipeInstructions",
+                "recipe \"Buttered Toast\": no recipeIngredient",
+            ]),
+        }
+    );
+}
+
+#[test]
+fn recipe_without_name_is_untitled() {
+    let recipe = only(import_json(
+        r#"{"@type": "Recipe", "name": "  ", "recipeIngredient": ["1 egg"], "recipeInstructions": "Boil."}"#,
+    ));
+    assert_eq!(recipe.draft.title, "Untitled recipe");
+    assert_eq!(
+        recipe.warnings,
+        strings(&["recipe \"Untitled recipe\": no name; imported as \"Untitled recipe\""])
+    );
+}
+
+#[test]
+fn malformed_json_is_repaired_with_a_warning() {
+    let recipe = only(import_json(fixture!("malformed_lenient.json")));
+    assert_eq!(recipe.draft.title, "Overnight Oats");
+    assert_eq!(
+        recipe.draft.description,
+        "Written by a CMS that does not escape line breaks.\nSecond line of the description."
+    );
+    assert_eq!(
+        recipe.draft.steps,
+        strings(&["Stir together.", "Chill overnight."])
+    );
+    assert_eq!(
+        recipe.ingredient_lines,
+        strings(&["50 g oats", "150 ml milk"])
+    );
+    assert_eq!(recipe.draft.servings, Some(1));
+    assert_eq!(recipe.warnings.len(), 1);
+    assert!(
+        recipe.warnings[0].starts_with("the JSON-LD was malformed ("),
+        "{:?}",
+        recipe.warnings
+    );
+}
+
+#[test]
+fn html_page_with_broken_block_and_other_scripts() {
+    let recipe = only(import_html(fixture!("page_two_blocks.html")));
+    let draft = &recipe.draft;
+    assert_eq!(draft.title, "Crispy Chickpea Traybake");
+    assert_eq!(
+        draft.description,
+        "Chickpeas, peppers & red onion roasted until crisp, with garlicky yogurt."
+    );
+    assert_eq!(draft.servings, Some(3));
+    assert_eq!(draft.yield_text, "Serves 3-4");
+    assert_eq!(draft.total_minutes, Some(45));
+    assert_eq!(
+        draft.tags,
+        strings(&["traybake", "vegetarian", "chickpeas"])
+    );
+    // No url in the recipe: the page's canonical link; no image: og:image.
+    assert_eq!(
+        draft.source_url,
+        "https://blog.example.org/2024/chickpea-traybake/"
+    );
+    assert_eq!(
+        recipe.image_urls,
+        strings(&["https://blog.example.org/img/og-traybake.jpg"])
+    );
+    assert_eq!(draft.steps.len(), 4);
+    assert_eq!(
+        draft.steps[2],
+        "Roast for 30–35 minutes, shaking the tray halfway."
+    );
+    assert_eq!(recipe.ingredient_lines.len(), 7);
+    assert_eq!(recipe.warnings.len(), 1, "{:?}", recipe.warnings);
+    assert!(recipe.warnings[0].starts_with("JSON-LD block 1 of 2 skipped: not valid JSON ("));
+}
+
+#[test]
+fn html_without_recipe_is_no_recipe() {
+    for html in [
+        "",
+        "<html><body>No structured data</body></html>",
+        r#"<script type="application/ld+json">{"@type": "WebPage"}</script>"#,
+        r#"<script type="application/ld+json">{ broken</script>"#,
+        r#"<script type="application/json">{"@type": "Recipe", "name": "x"}</script>"#,
+    ] {
+        assert!(
+            matches!(import_html(html), Err(ImportError::NoRecipe)),
+            "{html}"
+        );
+    }
+}
+
+#[test]
+fn recipe_repeated_across_blocks_is_imported_once() {
+    let block = r#"{"@type": "Recipe", "@id": "https://x.example/#r", "name": "Soup"}"#;
+    let html = format!(
+        r#"<script type="application/ld+json">{block}</script><script type="application/ld+json">[{block}]</script>"#
+    );
+    assert_eq!(import_html(&html).expect("imports").len(), 1);
+    // Same content without an @id: still one.
+    let block = r#"{"@type": "Recipe", "name": "Soup"}"#;
+    assert_eq!(
+        import_json(&format!("[{block}, {block}]"))
+            .expect("imports")
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn type_and_key_variants() {
+    let variants = [
+        r#"{"@type": "Recipe", "name": "A"}"#,
+        r#"{"@type": "https://schema.org/Recipe", "name": "A"}"#,
+        r#"{"@type": "http://schema.org/Recipe", "name": "A"}"#,
+        r#"{"@type": "schema:Recipe", "schema:name": "A"}"#,
+        r#"{"@type": ["NewsArticle", "Recipe"], "name": "A"}"#,
+        r#"{"@type": "recipe", "http://schema.org/name": "A"}"#,
+        r#"{"@graph": [{"@graph": [[{"@type": "Recipe", "name": "A"}]]}]}"#,
+        r#"{"@type": "WebPage", "mainEntity": {"@type": "Recipe", "name": "A"}}"#,
+        r#"{"@type": "ItemList", "itemListElement": [{"@type": "ListItem", "item": {"@type": "Recipe", "name": "A"}}]}"#,
+        r#"{"@type": "Recipe", "name": {"@value": "A"}}"#,
+        r#"{"@type": "Recipe", "name": ["", "A"]}"#,
+        "\u{FEFF}{\"@type\": \"Recipe\", \"name\": \"A\"}",
+    ];
+    for json in variants {
+        let recipe = only(import_json(json));
+        assert_eq!(recipe.draft.title, "A", "{json}");
+    }
+    for json in [
+        r#"{"@type": "Recipes", "name": "A"}"#,
+        r#"{"@type": "HowTo", "name": "A"}"#,
+        r#"{"@type": ["Article"], "name": "A", "about": {"@type": "Recipe", "name": "B"}}"#,
+        r#"{"name": "A", "recipeIngredient": ["1 egg"]}"#,
+    ] {
+        assert!(
+            matches!(import_json(json), Err(ImportError::NoRecipe)),
+            "{json}"
+        );
+    }
+}
+
+#[test]
+fn yield_variants() {
+    let cases: &[(Value, Option<u32>, &str)] = &[
+        (json!(4), Some(4), ""),
+        (json!(4.0), Some(4), ""),
+        (json!("4"), Some(4), ""),
+        (json!("4 servings"), Some(4), "4 servings"),
+        (json!("Makes 12"), Some(12), "Makes 12"),
+        (json!(["4", "4 servings"]), Some(4), "4 servings"),
+        (json!(["4 servings", "4"]), Some(4), "4 servings"),
+        (json!(["1 loaf", "8 slices"]), Some(1), "8 slices"),
+        (json!("about 750 ml"), None, "about 750 ml"),
+        (json!("5000"), None, ""),
+        (json!(0), None, ""),
+        (json!(-3), None, ""),
+        (json!("-2 servings"), None, "-2 servings"),
+        (json!("a big pot"), None, "a big pot"),
+        (json!(true), None, ""),
+        (json!({"x": 1}), None, ""),
+        (json!(null), None, ""),
+        (json!([]), None, ""),
+    ];
+    for (value, servings, yield_text) in cases {
+        let doc = json!({"@type": "Recipe", "name": "Y", "recipeYield": value});
+        let recipe = only(import_json(&doc.to_string()));
+        assert_eq!(recipe.draft.servings, *servings, "{value}");
+        assert_eq!(recipe.draft.yield_text, *yield_text, "{value}");
+    }
+    let doc = json!({"@type": "Recipe", "name": "Y", "recipeYield": "5000"});
+    let recipe = only(import_json(&doc.to_string()));
+    assert!(
+        recipe
+            .warnings
+            .iter()
+            .any(|w| w.contains("too large to be a serving count")),
+        "{:?}",
+        recipe.warnings
+    );
+}
+
+#[test]
+fn times_and_their_warnings() {
+    let doc = json!({
+        "@type": "Recipe", "name": "T",
+        "prepTime": "PT10M", "cookTime": "PT1H", "totalTime": "about an hour"
+    });
+    let recipe = only(import_json(&doc.to_string()));
+    // An invalid total is left empty by the parser and then derived from prep + cook.
+    assert_eq!(recipe.draft.total_minutes, Some(70));
+    assert!(recipe.warnings.iter().any(|w| w
+        == "recipe \"T\": totalTime \"about an hour\" is not an ISO-8601 duration; left empty"));
+
+    let doc = json!({"@type": "Recipe", "name": "T", "prepTime": 15, "cookTime": ["PT5M"]});
+    let recipe = only(import_json(&doc.to_string()));
+    assert_eq!(recipe.draft.prep_minutes, None);
+    assert_eq!(recipe.draft.cook_minutes, Some(5));
+    assert_eq!(recipe.draft.total_minutes, None);
+}
+
+#[test]
+fn image_and_url_variants() {
+    let doc = json!({
+        "@type": "Recipe", "name": "I",
+        "image": {"@type": "ImageObject", "contentUrl": "https://img.example/a.jpg"},
+        "url": ["", " https://r.example/i "],
+    });
+    let recipe = only(import_json(&doc.to_string()));
+    assert_eq!(recipe.image_urls, strings(&["https://img.example/a.jpg"]));
+    assert_eq!(recipe.draft.source_url, "https://r.example/i");
+
+    let doc = json!({
+        "@type": "Recipe", "name": "I",
+        "image": [{"url": "https://img.example/b.jpg"}, {"@id": "#missing"}, 7],
+        "mainEntityOfPage": "https://r.example/page",
+    });
+    let recipe = only(import_json(&doc.to_string()));
+    assert_eq!(recipe.image_urls, strings(&["https://img.example/b.jpg"]));
+    assert_eq!(recipe.draft.source_url, "https://r.example/page");
+}
+
+#[test]
+fn import_auto_dispatch() {
+    let json = fixture!("plain_recipe.json");
+    let html = fixture!("page_two_blocks.html");
+    let title = |r: Result<Vec<ImportedRecipe>, ImportError>| only(r).draft.title;
+    assert_eq!(
+        title(import_auto("recipe.JSON", json.as_bytes())),
+        "Lemony Barley Salad with Herbs"
+    );
+    assert_eq!(
+        title(import_auto("x.jsonld", json.as_bytes())),
+        "Lemony Barley Salad with Herbs"
+    );
+    assert_eq!(
+        title(import_auto("page.HTM", html.as_bytes())),
+        "Crispy Chickpea Traybake"
+    );
+    assert_eq!(
+        title(import_auto("page.html", html.as_bytes())),
+        "Crispy Chickpea Traybake"
+    );
+    // No or unknown extension: sniffed.
+    assert_eq!(
+        title(import_auto("download", html.as_bytes())),
+        "Crispy Chickpea Traybake"
+    );
+    assert_eq!(
+        title(import_auto("recipe.txt", json.as_bytes())),
+        "Lemony Barley Salad with Herbs"
+    );
+    // Content that contradicts the extension wins.
+    assert_eq!(
+        title(import_auto("saved.json", html.as_bytes())),
+        "Crispy Chickpea Traybake"
+    );
+    assert_eq!(
+        title(import_auto("saved.html", json.as_bytes())),
+        "Lemony Barley Salad with Herbs"
+    );
+    let mut with_bom = "\u{FEFF}".as_bytes().to_vec();
+    with_bom.extend_from_slice(json.as_bytes());
+    assert_eq!(
+        title(import_auto("a.json", &with_bom)),
+        "Lemony Barley Salad with Herbs"
+    );
+    assert!(matches!(
+        import_auto("a.json", &[0x7b, 0xff, 0xfe, 0x7d]),
+        Err(ImportError::InvalidUtf8(_))
+    ));
+    assert!(matches!(
+        import_auto("a.html", b"<p>hi</p>"),
+        Err(ImportError::NoRecipe)
+    ));
+    assert!(matches!(
+        import_auto("", b""),
+        Err(ImportError::InvalidJson(_))
+    ));
+}
+
+fn full_recipe() -> Recipe {
+    Recipe {
+        id: "r1".into(),
+        title: "Winter Lentil Soup & Greens".into(),
+        description: "Thick, cheap and filling.\n\nFreezes well.".into(),
+        servings: Some(4),
+        yield_text: "4 large bowls".into(),
+        prep_minutes: Some(15),
+        cook_minutes: Some(90),
+        total_minutes: Some(105),
+        tags: strings(&["soup", "Winter warmer", "vegan"]),
+        source_url: "https://example.org/lentil-soup?ref=a&b=c".into(),
+        ingredients: vec![],
+        steps: strings(&[
+            "For the soup:",
+            "Soften the onion & carrot, 10 minutes.",
+            "Add the lentils and stock; simmer 1 < 2 hours.",
+            "For the greens:",
+            "Wilt the greens and stir through.",
+        ]),
+        notes: String::new(),
+        attachments: vec![],
+        created_at: 1_709_647_629_000,
+        updated_at: 1_709_647_629_123,
+        deleted: false,
+    }
+}
+
+#[test]
+fn export_shape() {
+    let lines = strings(&["200 g red lentils", "  ", " 1 onion "]);
+    let exported = export_json_ld(&full_recipe(), &lines);
+    assert_eq!(
+        exported,
+        json!({
+            "@context": "https://schema.org",
+            "@type": "Recipe",
+            "name": "Winter Lentil Soup & Greens",
+            "description": "Thick, cheap and filling.\n\nFreezes well.",
+            "recipeYield": ["4", "4 large bowls"],
+            "prepTime": "PT15M",
+            "cookTime": "PT1H30M",
+            "totalTime": "PT1H45M",
+            "keywords": "soup, Winter warmer, vegan",
+            "url": "https://example.org/lentil-soup?ref=a&b=c",
+            "recipeIngredient": ["200 g red lentils", "1 onion"],
+            "recipeInstructions": [
+                {"@type": "HowToStep", "text": "For the soup:"},
+                {"@type": "HowToStep", "text": "Soften the onion & carrot, 10 minutes."},
+                {"@type": "HowToStep", "text": "Add the lentils and stock; simmer 1 < 2 hours."},
+                {"@type": "HowToStep", "text": "For the greens:"},
+                {"@type": "HowToStep", "text": "Wilt the greens and stir through."},
+            ],
+            "dateCreated": "2024-03-05T14:07:09Z",
+            "dateModified": "2024-03-05T14:07:09.123Z",
+        })
+    );
+}
+
+#[test]
+fn export_omits_empty_fields() {
+    let recipe = Recipe {
+        title: "Bare".into(),
+        servings: None,
+        yield_text: String::new(),
+        prep_minutes: None,
+        cook_minutes: None,
+        total_minutes: None,
+        description: " ".into(),
+        tags: strings(&["", " "]),
+        source_url: String::new(),
+        steps: strings(&["", "  "]),
+        created_at: 0,
+        updated_at: 0,
+        ..full_recipe()
+    };
+    assert_eq!(
+        export_json_ld(&recipe, &[]),
+        json!({"@context": "https://schema.org", "@type": "Recipe", "name": "Bare"})
+    );
+}
+
+fn assert_round_trip(recipe: &Recipe, lines: &[String]) {
+    let exported = export_json_ld(recipe, lines);
+    let text = serde_json::to_string_pretty(&exported).expect("serializes");
+    let imported = only(import_json(&text));
+    let mut expected = recipe.to_draft();
+    expected.ingredients.clear();
+    expected.notes.clear();
+    assert_eq!(imported.draft, expected);
+    assert_eq!(imported.ingredient_lines, lines);
+    assert!(imported.image_urls.is_empty());
+}
+
+#[test]
+fn round_trip() {
+    let lines = strings(&["200 g red lentils", "1 onion, diced", "1 l stock"]);
+    let full = full_recipe();
+    assert_round_trip(&full, &lines);
+    // Servings without yield text, yield text without servings, times partly missing.
+    assert_round_trip(
+        &Recipe {
+            servings: Some(2),
+            yield_text: String::new(),
+            prep_minutes: None,
+            cook_minutes: Some(1441),
+            total_minutes: None,
+            ..full.clone()
+        },
+        &lines,
+    );
+    assert_round_trip(
+        &Recipe {
+            servings: None,
+            yield_text: "one tray".into(),
+            prep_minutes: Some(0),
+            cook_minutes: None,
+            total_minutes: Some(30),
+            tags: vec![],
+            ..full.clone()
+        },
+        &lines,
+    );
+    // Exported times survive, also when total differs from prep + cook.
+    assert_round_trip(
+        &Recipe {
+            prep_minutes: Some(10),
+            cook_minutes: Some(20),
+            total_minutes: Some(45),
+            ..full.clone()
+        },
+        &[],
+    );
+}
+
+#[test]
+fn round_trip_limits() {
+    // Documented: when total is missing but prep and cook are set, import derives it.
+    let recipe = Recipe {
+        prep_minutes: Some(10),
+        cook_minutes: Some(20),
+        total_minutes: None,
+        ..full_recipe()
+    };
+    let imported = only(import_json(&export_json_ld(&recipe, &[]).to_string()));
+    assert_eq!(imported.draft.total_minutes, Some(30));
+    // Documented: with no servings, a number in the yield text becomes the serving count.
+    let recipe = Recipe {
+        servings: None,
+        yield_text: "1 tray".into(),
+        ..full_recipe()
+    };
+    let imported = only(import_json(&export_json_ld(&recipe, &[]).to_string()));
+    assert_eq!(imported.draft.servings, Some(1));
+    assert_eq!(imported.draft.yield_text, "1 tray");
+}
+
+#[test]
+fn garbage_json_is_an_error_never_a_panic() {
+    for text in [
+        "",
+        " ",
+        "{",
+        "}",
+        "[",
+        "nul",
+        "{\"@type\": ",
+        "\u{0}",
+        "<p>",
+        "\"\\",
+    ] {
+        assert!(
+            matches!(import_json(text), Err(ImportError::InvalidJson(_))),
+            "{text:?}"
+        );
+    }
+    for text in [
+        "null",
+        "[]",
+        "{}",
+        "0",
+        "\"Recipe\"",
+        "true",
+        "[null, 1, \"x\", [], {}]",
+        r#"{"@type": 5}"#,
+        r#"{"@type": [null, {}]}"#,
+        r#"{"@graph": "Recipe"}"#,
+        r#"{"@graph": [{"@graph": null}]}"#,
+    ] {
+        assert!(
+            matches!(import_json(text), Err(ImportError::NoRecipe)),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(matches!(
+        import_json(&deep),
+        Err(ImportError::InvalidJson(_))
+    ));
+    let unclosed = "[".repeat(10_000);
+    assert!(matches!(
+        import_json(&unclosed),
+        Err(ImportError::InvalidJson(_))
+    ));
+    let deep_objects = format!("{}1{}", r#"{"@graph":"#.repeat(10_000), "}".repeat(10_000));
+    assert!(matches!(
+        import_json(&deep_objects),
+        Err(ImportError::InvalidJson(_))
+    ));
+    let html = format!(
+        r#"{}<script type="application/ld+json">{deep}</script>"#,
+        "<div>".repeat(10_000)
+    );
+    assert!(matches!(import_html(&html), Err(ImportError::NoRecipe)));
+
+    // Within serde_json's limit but beyond the walk cap: not found, no overflow.
+    let recipe = r#"{"@type": "Recipe", "name": "Deep"}"#;
+    let buried = format!("{}{recipe}{}", "[".repeat(100), "]".repeat(100));
+    assert!(matches!(import_json(&buried), Err(ImportError::NoRecipe)));
+    let shallow = format!("{}{recipe}{}", "[".repeat(20), "]".repeat(20));
+    assert_eq!(only(import_json(&shallow)).draft.title, "Deep");
+
+    // Deeply nested instructions and text: imported with a warning.
+    let steps = format!("{}\"Stir.\"{}", "[".repeat(100), "]".repeat(100));
+    let doc = format!(
+        r#"{{"@type": "Recipe", "name": "Deep", "recipeInstructions": {steps}, "recipeIngredient": {steps}, "keywords": {steps}, "image": {steps}}}"#
+    );
+    let recipe = only(import_json(&doc));
+    assert!(recipe.draft.steps.is_empty());
+    assert!(
+        recipe
+            .warnings
+            .iter()
+            .any(|w| w.contains("nested deeper than")),
+        "{:?}",
+        recipe.warnings
+    );
+    // Deep HTML inside a text field.
+    let description = format!("{}Rich{}", "<b>".repeat(10_000), "</b>".repeat(10_000));
+    let doc = json!({"@type": "Recipe", "name": "Deep", "description": description});
+    assert_eq!(
+        only(import_json(&doc.to_string())).draft.description,
+        "Rich"
+    );
+}
+
+#[test]
+fn every_field_with_every_wrong_type() {
+    let wrong = [
+        json!(null),
+        json!(true),
+        json!(1.5),
+        json!(-3),
+        json!(1e300),
+        json!(""),
+        json!("x"),
+        json!("<p>&amp;</p>"),
+        json!([]),
+        json!({}),
+        json!([[["deep"]]]),
+        json!({"@id": "x"}),
+        json!({"@type": "HowToSection"}),
+        json!([{"@type": "HowToStep"}, null, false]),
+        json!({"@value": {"@value": 3}}),
+    ];
+    let fields = [
+        "name",
+        "description",
+        "recipeYield",
+        "prepTime",
+        "cookTime",
+        "totalTime",
+        "keywords",
+        "recipeCategory",
+        "recipeCuisine",
+        "image",
+        "url",
+        "mainEntityOfPage",
+        "recipeIngredient",
+        "ingredients",
+        "recipeInstructions",
+        "@id",
+    ];
+    for field in fields {
+        for value in &wrong {
+            let mut doc = json!({"@type": "Recipe", "@id": "x", "name": "W"});
+            if let Some(map) = doc.as_object_mut() {
+                map.insert(field.to_string(), value.clone());
+            }
+            let recipe = only(import_json(&doc.to_string()));
+            assert!(!recipe.draft.title.is_empty());
+            assert!(recipe.draft.steps.iter().all(|s| !s.contains('\n')));
+        }
+    }
+}
+
+/// A small deterministic generator, so failures reproduce.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
+    }
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let alphabet = b"{}[]\":,<>/&;#@ \n\\abcPTHM0123456789.-eRcipe";
+    for round in 0..400 {
+        let len = rng.below(300);
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                if round % 2 == 0 {
+                    alphabet[rng.below(alphabet.len())]
+                } else {
+                    (rng.next() & 0xff) as u8
+                }
+            })
+            .collect();
+        let _ = import_auto("random.bin", &bytes);
+        let _ = import_auto("random.json", &bytes);
+        let _ = import_auto("random.html", &bytes);
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = import_json(&text);
+        let _ = import_html(&text);
+        let _ = parse_iso8601_minutes(&text);
+    }
+}
+
+#[test]
+fn mutated_fixtures_never_panic() {
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    for (name, text) in FIXTURES {
+        let chars: Vec<char> = text.chars().collect();
+        for _ in 0..60 {
+            let mut mutated = chars.clone();
+            for _ in 0..1 + rng.below(4) {
+                let at = rng.below(mutated.len());
+                match rng.below(4) {
+                    0 => {
+                        let end = (at + rng.below(40)).min(mutated.len());
+                        mutated.drain(at..end);
+                    }
+                    1 => {
+                        let end = (at + rng.below(40)).min(mutated.len());
+                        let copy: Vec<char> = mutated[at..end].to_vec();
+                        mutated.splice(at..at, copy);
+                    }
+                    2 => {
+                        let symbols = ['{', '}', '[', ']', '"', ',', '<', '&', '\\', '\n'];
+                        mutated.insert(at, symbols[rng.below(symbols.len())]);
+                    }
+                    _ => mutated.truncate(at),
+                }
+            }
+            let mutated: String = mutated.into_iter().collect();
+            let result = if name.ends_with(".html") {
+                import_html(&mutated)
+            } else {
+                import_json(&mutated)
+            };
+            if let Ok(recipes) = result {
+                assert!(!recipes.is_empty());
+                for recipe in recipes {
+                    assert!(!recipe.draft.title.is_empty());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_fixture_imports() {
+    for (name, text) in FIXTURES {
+        let recipes = import_auto(name, text.as_bytes()).expect(name);
+        assert!(!recipes.is_empty(), "{name}");
+        for recipe in &recipes {
+            assert!(recipe.draft.ingredients.is_empty());
+            for line in recipe
+                .draft
+                .steps
+                .iter()
+                .chain(&recipe.ingredient_lines)
+                .chain(&recipe.draft.tags)
+            {
+                assert!(!line.is_empty() && !line.contains('\n'), "{name}: {line:?}");
+                assert_eq!(line.trim(), line, "{name}");
+                assert!(!line.contains("&amp;") && !line.contains("<p>"), "{name}");
+            }
+            // Exporting any import and importing it again keeps it.
+            let exported = export_json_ld(
+                &Recipe {
+                    id: String::new(),
+                    title: recipe.draft.title.clone(),
+                    description: recipe.draft.description.clone(),
+                    servings: recipe.draft.servings,
+                    yield_text: recipe.draft.yield_text.clone(),
+                    prep_minutes: recipe.draft.prep_minutes,
+                    cook_minutes: recipe.draft.cook_minutes,
+                    total_minutes: recipe.draft.total_minutes,
+                    tags: recipe.draft.tags.clone(),
+                    source_url: recipe.draft.source_url.clone(),
+                    ingredients: vec![],
+                    steps: recipe.draft.steps.clone(),
+                    notes: String::new(),
+                    attachments: vec![],
+                    created_at: 0,
+                    updated_at: 0,
+                    deleted: false,
+                },
+                &recipe.ingredient_lines,
+            );
+            let again = only(import_json(&exported.to_string()));
+            assert_eq!(again.draft, recipe.draft, "{name}");
+            assert_eq!(again.ingredient_lines, recipe.ingredient_lines, "{name}");
+        }
+    }
+}

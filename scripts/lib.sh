@@ -1,0 +1,50 @@
+# Shared set-up for Larder's scripts: installs what the build needs, idempotently, on a fresh
+# Debian/Ubuntu machine (root or sudo). Sourced by scripts/test.sh (and later scripts/run.sh).
+
+set -euo pipefail
+
+LARDER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# One target directory shared by every clone and run on this machine: a re-run compiles only
+# what changed.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/larder/target}"
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian packages the build needs: a C compiler for SQLite, clang for SQLite in wasm.
+ensure_apt_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "==> installing ${missing[*]}"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    fi
+}
+
+ensure_rust() {
+    if ! command -v cargo >/dev/null 2>&1; then
+        if [ -x "$HOME/.cargo/bin/cargo" ]; then
+            export PATH="$HOME/.cargo/bin:$PATH"
+        else
+            echo "==> installing the Rust toolchain (rustup, from Debian)"
+            ensure_apt_packages rustup
+            rustup default stable
+            export PATH="$HOME/.cargo/bin:$PATH"
+        fi
+    fi
+    if command -v rustup >/dev/null 2>&1; then
+        rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+        rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+        rustup target list --installed | grep -q '^wasm32-unknown-unknown$' \
+            || rustup target add wasm32-unknown-unknown
+    fi
+}
+
+ensure_build_deps() {
+    ensure_apt_packages build-essential clang pkg-config
+    ensure_rust
+}

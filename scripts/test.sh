@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every check and test of Larder: formatting, clippy (native and wasm), the wasm build of
+# larder-core, all unit/integration/property tests, and a quick run of the benchmark.
+# Installs what it needs first. Usage: bash scripts/test.sh
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$LARDER_ROOT"
+ensure_build_deps
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> clippy (native, all targets)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> larder-core for wasm32-unknown-unknown (no default features)"
+cargo check -p larder-core --target wasm32-unknown-unknown --no-default-features --locked
+cargo clippy -p larder-core --target wasm32-unknown-unknown --no-default-features --locked -- -D warnings
+
+echo "==> tests"
+cargo test --workspace --locked
+
+if [ -d bench ]; then
+    echo "==> benchmark smoke run (figures for README come from a full run: cargo run --release -p larder-bench)"
+    cargo run --release --locked -p larder-bench -- --quick
+fi
