@@ -388,7 +388,7 @@ impl<S: DocumentStore> Larder<S> {
             return Ok(id);
         }
         let mut am = Automerge::new();
-        am.transact(|tx| reconcile(tx, &GroceryDoc::new()))
+        am.transact(|tx| reconcile(tx, GroceryDoc::new()))
             .map_err(|f| bad_doc("new grocery list", f.error))?;
         let heads = heads_string(&am);
         let id = self.docs.create(am).await?;
@@ -556,41 +556,48 @@ enum AnyDoc {
 }
 
 fn read_any(am: &Automerge, id: &str) -> Result<AnyDoc> {
-    let kind = match am.get(automerge::ROOT, "kind") {
-        Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
-            automerge::ScalarValue::Str(k) => k.to_string(),
-            _ => String::new(),
-        },
-        _ => String::new(),
-    };
     let heads = heads_string(am);
-    Ok(match kind.as_str() {
-        RECIPE_KIND => AnyDoc::Recipe(Box::new(read_recipe_doc(am, id)?), heads),
-        GROCERY_KIND => AnyDoc::Grocery(read_grocery_doc(am, id)?, heads),
+    Ok(match doc_kind(am).as_deref() {
+        Some(RECIPE_KIND) => AnyDoc::Recipe(Box::new(read_recipe_doc(am, id)?), heads),
+        Some(GROCERY_KIND) => AnyDoc::Grocery(read_grocery_doc(am, id)?, heads),
         _ => AnyDoc::Other,
     })
 }
 
-fn read_recipe_doc(am: &Automerge, id: &str) -> Result<RecipeDoc> {
-    let doc: RecipeDoc = hydrate(am).map_err(|e| bad_doc(id, e))?;
-    if doc.kind != RECIPE_KIND {
+/// The document's `kind` marker, if it has one.
+fn doc_kind(am: &Automerge) -> Option<String> {
+    match am.get(automerge::ROOT, "kind") {
+        Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
+            automerge::ScalarValue::Str(k) => Some(k.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Hydrates a document after checking its kind marker, so a foreign document is reported as
+/// such rather than as a decoding failure.
+fn read_doc<T: autosurgeon::Hydrate>(
+    am: &Automerge,
+    id: &str,
+    kind: &str,
+    expected: &'static str,
+) -> Result<T> {
+    if doc_kind(am).as_deref() != Some(kind) {
         return Err(LarderError::WrongDocumentKind {
             id: id.to_string(),
-            expected: "recipe",
+            expected,
         });
     }
-    Ok(doc)
+    hydrate(am).map_err(|e| bad_doc(id, e))
+}
+
+fn read_recipe_doc(am: &Automerge, id: &str) -> Result<RecipeDoc> {
+    read_doc(am, id, RECIPE_KIND, "recipe")
 }
 
 fn read_grocery_doc(am: &Automerge, id: &str) -> Result<GroceryDoc> {
-    let doc: GroceryDoc = hydrate(am).map_err(|e| bad_doc(id, e))?;
-    if doc.kind != GROCERY_KIND {
-        return Err(LarderError::WrongDocumentKind {
-            id: id.to_string(),
-            expected: "grocery list",
-        });
-    }
-    Ok(doc)
+    read_doc(am, id, GROCERY_KIND, "grocery list")
 }
 
 fn bad_doc(id: &str, err: impl std::fmt::Display) -> LarderError {

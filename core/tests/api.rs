@@ -288,3 +288,71 @@ fn store_is_shareable() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Arc<Store>>();
 }
+
+/// Counts every document the engine touches.
+struct Counting {
+    inner: larder_core::docstore::SamodStore,
+    touched: std::sync::atomic::AtomicUsize,
+}
+
+impl DocumentStore for Counting {
+    async fn create(
+        &self,
+        initial: automerge::Automerge,
+    ) -> Result<String, larder_core::docstore::DocStoreError> {
+        self.touched
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.create(initial).await
+    }
+
+    async fn with_doc<R, F>(
+        &self,
+        id: &str,
+        f: F,
+    ) -> Result<Option<R>, larder_core::docstore::DocStoreError>
+    where
+        F: FnOnce(&mut automerge::Automerge) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.touched
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.with_doc(id, f).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_listing_searching_and_reading_load_no_document() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let larder = profile::open(dir.path()).await.expect("open");
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        let r = larder
+            .create_recipe(&draft(&format!("Recipe {i}"), &["1 cup rice"]))
+            .await
+            .expect("create");
+        ids.push(r.id);
+    }
+    larder.close().await.expect("close");
+
+    let store = Arc::new(Store::open(&profile::database_path(dir.path())).expect("store"));
+    let docs = Counting {
+        inner: larder_core::docstore::SamodStore::open(store.clone()).await,
+        touched: Default::default(),
+    };
+    let clock = Arc::new(larder_core::clock::SystemClock);
+    let reopened = larder_core::Larder::open(docs, store, clock)
+        .await
+        .expect("open");
+    assert_eq!(reopened.search("", 100, 0).expect("list").len(), 25);
+    assert_eq!(reopened.search("rice", 100, 0).expect("search").len(), 25);
+    assert_eq!(reopened.get_recipe(&ids[3]).expect("get").title, "Recipe 3");
+    assert_eq!(reopened.list_tags().expect("tags").len(), 0);
+    assert_eq!(
+        reopened
+            .documents()
+            .touched
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no Automerge document may be loaded to open, list, search or read"
+    );
+}

@@ -182,53 +182,33 @@ impl Store {
 fn write_recipe(tx: &Transaction<'_>, recipe: &Recipe, heads: &str) -> Result<(), StoreError> {
     let body = serde_json::to_string(recipe)?;
     let summary = serde_json::to_string(&super::search::RecipeSummary::of(recipe))?;
-    let existing: Option<i64> = tx
+    let rowid: i64 = tx
+        .prepare_cached(
+            "INSERT INTO recipes (id, title, sort_key, deleted, updated_at, heads, body, summary)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, sort_key = excluded.sort_key,
+                 deleted = excluded.deleted, updated_at = excluded.updated_at,
+                 heads = excluded.heads, body = excluded.body, summary = excluded.summary
+             RETURNING rowid",
+        )?
         .query_row(
-            "SELECT rowid FROM recipes WHERE id = ?1",
-            [&recipe.id],
+            params![
+                recipe.id,
+                recipe.title,
+                sort_key(&recipe.title),
+                recipe.deleted,
+                recipe.updated_at,
+                heads,
+                body,
+                summary
+            ],
             |r| r.get(0),
-        )
-        .optional()?;
-    let rowid = match existing {
-        Some(rowid) => {
-            tx.execute(
-                "UPDATE recipes SET title = ?2, sort_key = ?3, deleted = ?4, updated_at = ?5,
-                 heads = ?6, body = ?7, summary = ?8 WHERE rowid = ?1",
-                params![
-                    rowid,
-                    recipe.title,
-                    sort_key(&recipe.title),
-                    recipe.deleted,
-                    recipe.updated_at,
-                    heads,
-                    body,
-                    summary
-                ],
-            )?;
-            tx.execute("DELETE FROM recipe_fts WHERE rowid = ?1", [rowid])?;
-            tx.execute("DELETE FROM ingredients WHERE recipe_rowid = ?1", [rowid])?;
-            tx.execute("DELETE FROM recipe_tags WHERE recipe_rowid = ?1", [rowid])?;
-            tx.execute("DELETE FROM attachments WHERE recipe_rowid = ?1", [rowid])?;
-            rowid
-        }
-        None => {
-            tx.execute(
-                "INSERT INTO recipes (id, title, sort_key, deleted, updated_at, heads, body, summary)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    recipe.id,
-                    recipe.title,
-                    sort_key(&recipe.title),
-                    recipe.deleted,
-                    recipe.updated_at,
-                    heads,
-                    body,
-                    summary
-                ],
-            )?;
-            tx.last_insert_rowid()
-        }
-    };
+        )?;
+    // Whatever the row held before goes; a fresh row has nothing to delete.
+    tx.execute("DELETE FROM recipe_fts WHERE rowid = ?1", [rowid])?;
+    tx.execute("DELETE FROM ingredients WHERE recipe_rowid = ?1", [rowid])?;
+    tx.execute("DELETE FROM recipe_tags WHERE recipe_rowid = ?1", [rowid])?;
+    tx.execute("DELETE FROM attachments WHERE recipe_rowid = ?1", [rowid])?;
     if recipe.deleted {
         return Ok(());
     }
