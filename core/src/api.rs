@@ -79,6 +79,9 @@ pub struct Larder<S: DocumentStore> {
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
     subscribers: Mutex<Vec<UnboundedSender<ChangeEvent>>>,
+    /// Held from reading a document to writing its view row, so a refresh driven by sync can
+    /// never overwrite a newer view row with an older state.
+    view_writes: futures_util::lock::Mutex<()>,
 }
 
 impl<S: DocumentStore> Larder<S> {
@@ -89,6 +92,7 @@ impl<S: DocumentStore> Larder<S> {
             store,
             clock,
             subscribers: Mutex::new(Vec::new()),
+            view_writes: futures_util::lock::Mutex::new(()),
         };
         let marks = larder.store.dirty_docs()?;
         for (id, _) in &marks {
@@ -136,6 +140,7 @@ impl<S: DocumentStore> Larder<S> {
 
     pub async fn create_recipe(&self, draft: &RecipeDraft) -> Result<Recipe> {
         let draft = validate_draft(draft)?;
+        let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc = new_recipe_doc(&draft, now);
         let mut am = Automerge::new();
@@ -181,6 +186,7 @@ impl<S: DocumentStore> Larder<S> {
 
     pub async fn update_recipe(&self, id: &str, draft: &RecipeDraft) -> Result<Recipe> {
         let draft = validate_draft(draft)?;
+        let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = id.to_string();
         let outcome = self
@@ -212,6 +218,7 @@ impl<S: DocumentStore> Larder<S> {
 
     /// Deletes a recipe by setting its tombstone, so the delete syncs like any edit.
     pub async fn delete_recipe(&self, id: &str) -> Result<()> {
+        let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = id.to_string();
         let (doc, heads) = self
@@ -276,6 +283,7 @@ impl<S: DocumentStore> Larder<S> {
             media_type.trim().to_string()
         };
         self.store.blob_put(&sha256, &media_type, bytes)?;
+        let _view = self.view_writes.lock().await;
         let attachment = AttachmentDoc {
             sha256,
             file_name,
@@ -487,6 +495,7 @@ impl<S: DocumentStore> Larder<S> {
         F: FnOnce(&mut GroceryDoc, i64) -> Result<()> + Send + 'static,
     {
         let list_id = self.grocery_list_id().await?;
+        let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = list_id.clone();
         let (items, heads) = self
@@ -511,9 +520,24 @@ impl<S: DocumentStore> Larder<S> {
 
     // ----- keeping the view in step -----
 
+    /// Refreshes the view of every document id the stream yields (a document store's change
+    /// notifications) until the stream ends. Runs for the life of the app; errors are logged.
+    pub async fn follow_changes<St>(&self, mut changed: St)
+    where
+        St: futures_util::Stream<Item = String> + Unpin,
+    {
+        use futures_util::StreamExt;
+        while let Some(id) = changed.next().await {
+            if let Err(err) = self.rematerialize(&id).await {
+                tracing::warn!(%err, id, "refreshing a changed document failed");
+            }
+        }
+    }
+
     /// Rebuilds the view of one document from its current state if the heads it was built from
     /// differ (after sync, or after a crash). Returns whether anything was rewritten.
     pub async fn rematerialize(&self, id: &str) -> Result<bool> {
+        let _view = self.view_writes.lock().await;
         let doc_id = id.to_string();
         let Some(state) = self
             .docs

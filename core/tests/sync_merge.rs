@@ -246,3 +246,75 @@ async fn concurrent_grocery_check_offs_merge() {
     assert_eq!(on_a.len(), 3);
     assert!(on_a.iter().filter(|i| i.name != "eggs").all(|i| i.checked));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_arriving_by_sync_refresh_the_view_and_notify() {
+    let a = device().await;
+    let store = Arc::new(Store::open_in_memory().expect("store"));
+    let docs = SamodStore::open(store.clone()).await;
+    let changed = docs
+        .changed_documents()
+        .expect("first taker gets the stream");
+    assert!(
+        docs.changed_documents().is_none(),
+        "the stream is handed out once"
+    );
+    let b = Device {
+        larder: Larder::open(docs, store, Arc::new(SystemClock))
+            .await
+            .expect("open"),
+    };
+    let b = Arc::new(b);
+    let mut events = b.larder.subscribe();
+    let follower = {
+        let b = b.clone();
+        tokio::spawn(async move { b.larder.follow_changes(changed).await })
+    };
+    let _link = connect(&a, &b, "follow").await;
+    let recipe = a
+        .larder
+        .create_recipe(&draft("Miso soup", &["2 tbsp miso"]))
+        .await
+        .expect("create");
+    // samod syncs the documents a peer asks for; B asks by id (as the relay's change feed will
+    // tell it to). Its view and events then follow without further calls.
+    b.larder
+        .documents()
+        .handle(&recipe.id)
+        .await
+        .expect("find")
+        .expect("found on a");
+    let event = tokio::time::timeout(Duration::from_secs(20), async {
+        use futures_util::StreamExt;
+        loop {
+            match events.next().await {
+                Some(larder_core::ChangeEvent::RecipeChanged { id }) if id == recipe.id => {
+                    break id;
+                }
+                Some(_) => continue,
+                None => panic!("event stream ended"),
+            }
+        }
+    })
+    .await
+    .expect("a change event within the timeout");
+    assert_eq!(event, recipe.id);
+    assert_eq!(b.larder.get_recipe(&recipe.id).expect("view"), recipe);
+
+    // A later edit on A reaches B's view without anyone asking.
+    let mut edit = recipe.to_draft();
+    edit.title = "White miso soup".into();
+    a.larder
+        .update_recipe(&recipe.id, &edit)
+        .await
+        .expect("edit");
+    tokio::time::timeout(Duration::from_secs(20), async {
+        use futures_util::StreamExt;
+        while b.larder.get_recipe(&recipe.id).expect("view").title != "White miso soup" {
+            events.next().await.expect("more events");
+        }
+    })
+    .await
+    .expect("the edit arrives within the timeout");
+    follower.abort();
+}

@@ -4,21 +4,24 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use automerge::Automerge;
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use samod::storage::{Storage, StorageKey};
-use samod::{DocHandle, DocumentId, Repo};
+use samod::{DocHandle, DocumentId, PeerId, Repo};
 
 use super::{DocStoreError, DocumentStore};
 use crate::store::Store;
 
-/// samod's `Storage` over the profile database.
+/// samod's `Storage` over the profile database. Every chunk written for a document is also
+/// announced on `changed`, so the engine can refresh the view of documents changed by sync.
 #[derive(Clone)]
 pub struct SqliteStorage {
     store: Arc<Store>,
+    changed: Option<UnboundedSender<String>>,
 }
 
 impl SqliteStorage {
-    pub fn new(store: Arc<Store>) -> Self {
-        SqliteStorage { store }
+    pub fn new(store: Arc<Store>, changed: Option<UnboundedSender<String>>) -> Self {
+        SqliteStorage { store, changed }
     }
 }
 
@@ -60,8 +63,13 @@ impl Storage for SqliteStorage {
     async fn put(&self, key: StorageKey, data: Vec<u8>) {
         // samod's storage contract has no error channel; a failed write is logged and the
         // document stays marked dirty, so it is re-materialised from what was stored.
-        if let Err(err) = self.store.kv_put(&parts(&key), &data) {
+        let parts = parts(&key);
+        if let Err(err) = self.store.kv_put(&parts, &data) {
             tracing::error!(%err, "writing a document chunk failed");
+        }
+        if let (Some(changed), [doc_id, _, ..]) = (&self.changed, parts.as_slice()) {
+            // Nobody listening is fine: the dirty mark still repairs the view on next open.
+            let _ = changed.unbounded_send(doc_id.clone());
         }
     }
 
@@ -77,23 +85,37 @@ impl Storage for SqliteStorage {
 pub struct SamodStore {
     repo: Repo,
     handles: Arc<Mutex<HashMap<String, DocHandle>>>,
+    changed: Arc<Mutex<Option<UnboundedReceiver<String>>>>,
 }
 
 impl SamodStore {
     /// Loads a repo over the profile database; must be called inside a tokio runtime.
     pub async fn open(store: Arc<Store>) -> Self {
-        let repo = Repo::build_tokio()
-            .with_storage(SqliteStorage::new(store))
-            .load()
-            .await;
-        SamodStore::from_repo(repo)
+        Self::open_as(store, None).await
     }
 
-    pub fn from_repo(repo: Repo) -> Self {
+    /// Like `open`, announcing itself to peers as `peer_id` (when given).
+    pub async fn open_as(store: Arc<Store>, peer_id: Option<PeerId>) -> Self {
+        let (tx, rx) = unbounded();
+        let mut builder = Repo::build_tokio().with_storage(SqliteStorage::new(store, Some(tx)));
+        if let Some(peer_id) = peer_id {
+            builder = builder.with_peer_id(peer_id);
+        }
+        let repo = builder.load().await;
         SamodStore {
             repo,
             handles: Arc::new(Mutex::new(HashMap::new())),
+            changed: Arc::new(Mutex::new(Some(rx))),
         }
+    }
+
+    /// The ids of documents whose stored chunks change (locally or through sync), once: the
+    /// first caller gets the stream (see `Larder::follow_changes`).
+    pub fn changed_documents(&self) -> Option<UnboundedReceiver<String>> {
+        self.changed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// The underlying repo, for connecting it to peers.
