@@ -1,0 +1,165 @@
+//! User administration, as used by `larder-server user …`: validation of names and passwords,
+//! and add / list / passwd / disable / enable / remove on a [`RelayStore`]. There is no
+//! self sign-up: this is the only way users come to exist.
+
+use crate::auth::Passwords;
+use crate::clock::UnixMs;
+use crate::store::{RelayStore, StoreError, User, UserId};
+
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+pub const MAX_NAME_CHARS: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(
+        "invalid user name {0:?}: use 1 to 64 characters, ASCII letters, digits, '.', '_' or '-'"
+    )]
+    InvalidName(String),
+    #[error("password too short: use at least {MIN_PASSWORD_CHARS} characters")]
+    PasswordTooShort,
+    #[error("password too long: at most {MAX_PASSWORD_BYTES} bytes")]
+    PasswordTooLong,
+    #[error("user {0} already exists")]
+    NameTaken(String),
+    #[error("user {0} does not exist")]
+    NoSuchUser(String),
+    #[error(transparent)]
+    Hash(#[from] crate::auth::AuthError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NameTaken(name) => AdminError::NameTaken(name),
+            e => AdminError::Store(e),
+        }
+    }
+}
+
+/// 1–64 characters: ASCII letters, digits, `.`, `_`, `-`.
+pub fn validate_name(name: &str) -> Result<(), AdminError> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME_CHARS
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::InvalidName(name.to_owned()))
+    }
+}
+
+/// At least 8 characters (and at most 4 KiB).
+pub fn validate_password(password: &str) -> Result<(), AdminError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AdminError::PasswordTooShort);
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AdminError::PasswordTooLong);
+    }
+    Ok(())
+}
+
+fn find(store: &dyn RelayStore, name: &str) -> Result<User, AdminError> {
+    store
+        .user_by_name(name)?
+        .ok_or_else(|| AdminError::NoSuchUser(name.to_owned()))
+}
+
+/// Creates a user; the name is unique case-insensitively.
+pub fn add_user(
+    store: &dyn RelayStore,
+    passwords: &Passwords,
+    name: &str,
+    password: &str,
+    now: UnixMs,
+) -> Result<User, AdminError> {
+    validate_name(name)?;
+    validate_password(password)?;
+    if store.user_by_name(name)?.is_some() {
+        return Err(AdminError::NameTaken(name.to_owned()));
+    }
+    let user = User {
+        id: UserId::random(),
+        name: name.to_owned(),
+        password_hash: passwords.hash(password)?,
+        disabled: false,
+        created_at: now,
+        grocery_list_id: None,
+    };
+    store.create_user(&user)?;
+    Ok(user)
+}
+
+pub fn list_users(store: &dyn RelayStore) -> Result<Vec<User>, AdminError> {
+    Ok(store.list_users()?)
+}
+
+/// Sets a new password. Unless `keep_sessions`, the user's sessions are revoked too (every
+/// device signs in again); returns how many were.
+pub fn set_password(
+    store: &dyn RelayStore,
+    passwords: &Passwords,
+    name: &str,
+    password: &str,
+    keep_sessions: bool,
+) -> Result<usize, AdminError> {
+    let user = find(store, name)?;
+    validate_password(password)?;
+    store.set_password_hash(&user.id, &passwords.hash(password)?)?;
+    if keep_sessions {
+        Ok(0)
+    } else {
+        Ok(store.revoke_user_sessions(&user.id)?)
+    }
+}
+
+/// Disables a user and revokes their sessions; returns how many sessions went.
+pub fn disable_user(store: &dyn RelayStore, name: &str) -> Result<usize, AdminError> {
+    let user = find(store, name)?;
+    Ok(store.set_disabled(&user.id, true)?)
+}
+
+pub fn enable_user(store: &dyn RelayStore, name: &str) -> Result<(), AdminError> {
+    let user = find(store, name)?;
+    store.set_disabled(&user.id, false)?;
+    Ok(())
+}
+
+/// Removes a user and their sessions; returns the removed user and how many sessions went.
+pub fn remove_user(store: &dyn RelayStore, name: &str) -> Result<(User, usize), AdminError> {
+    let user = find(store, name)?;
+    let sessions = store.remove_user(&user.id)?;
+    Ok((user, sessions))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for ok in ["a", "Alice", "bob.smith", "x_y-z", &"n".repeat(64)] {
+            validate_name(ok).unwrap();
+        }
+        for bad in ["", "has space", "ünï", "a/b", &"n".repeat(65)] {
+            assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(matches!(
+            validate_password("1234567"),
+            Err(AdminError::PasswordTooShort)
+        ));
+        validate_password("12345678").unwrap();
+        // Characters, not bytes.
+        assert!(validate_password("ééééééé").is_err());
+        validate_password("éééééééé").unwrap();
+    }
+}

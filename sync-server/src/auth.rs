@@ -1,0 +1,384 @@
+//! Authentication: argon2id password hashes, opaque session tokens, login, and the
+//! [`AuthUser`] extractor that every authenticated handler takes.
+//!
+//! - Passwords are hashed with argon2id into PHC strings with a random salt. Checking a login
+//!   for a user that doesn't exist (or is disabled) still verifies against a dummy hash, so the
+//!   response time doesn't reveal which names exist. Hashing runs on the blocking pool, at most
+//!   one per core at a time (each takes ~19 MiB with the default cost).
+//! - A session token is 32 random bytes, URL-safe base64 (43 characters), sent as
+//!   `Authorization: Bearer`. Only its SHA-256 is stored.
+//! - Sessions slide: each authenticated request pushes `expires_at` to now + TTL, writing at most
+//!   once a minute per session ([`TOUCH_INTERVAL_MS`]).
+
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Version};
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::clock::{UnixMs, duration_ms};
+use crate::config::{ConfigError, HashParams};
+use crate::http::ApiError;
+use crate::state::AppState;
+use crate::store::{Session, StoreError, TokenHash, User};
+
+/// A session's expiry is pushed forward at most this often.
+pub const TOUCH_INTERVAL_MS: i64 = 60_000;
+/// Length of a token: 32 bytes in unpadded base64.
+const TOKEN_LEN: usize = 43;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("password hashing task failed: {0}")]
+    Task(String),
+}
+
+/// Password hashing and verification with the configured argon2id cost.
+pub struct Passwords {
+    argon2: Argon2<'static>,
+    /// A hash of nothing in particular, verified against when the user doesn't exist.
+    dummy: OnceLock<String>,
+    /// Bounds concurrent hashes (CPU and memory).
+    permits: Semaphore,
+}
+
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passwords").finish_non_exhaustive()
+    }
+}
+
+impl Passwords {
+    pub fn new(params: HashParams) -> Result<Self, ConfigError> {
+        let params = params.to_argon2()?;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(Passwords {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            dummy: OnceLock::new(),
+            permits: Semaphore::new(cores),
+        })
+    }
+
+    /// A PHC string for `password` with a fresh random salt.
+    pub fn hash(&self, password: &str) -> Result<String, AuthError> {
+        let salt = SaltString::generate(&mut OsRng);
+        self.argon2
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AuthError::Hash(e.to_string()))
+    }
+
+    /// Computes the dummy hash now, so the first login of an unknown user costs no more than
+    /// any other (the server calls this at start).
+    pub fn warm_up(&self) {
+        self.dummy_hash();
+    }
+
+    fn dummy_hash(&self) -> &str {
+        self.dummy
+            .get_or_init(|| self.hash("larder dummy password").unwrap_or_default())
+    }
+
+    /// Whether `password` matches `phc`. With `phc = None` (no such user) this still spends one
+    /// hash and returns false. An unparseable stored hash never matches.
+    pub fn verify(&self, password: &str, phc: Option<&str>) -> bool {
+        let (phc, real) = match phc {
+            Some(p) => (p, true),
+            None => (self.dummy_hash(), false),
+        };
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            if real {
+                tracing::warn!("a stored password hash is not a valid PHC string");
+            }
+            return false;
+        };
+        let ok = self
+            .argon2
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        ok && real
+    }
+
+    /// [`hash`](Self::hash) on the blocking pool, bounded by the hashing permits.
+    pub async fn hash_async(self: &Arc<Self>, password: String) -> Result<String, AuthError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Task(e.to_string()))?;
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || this.hash(&password))
+            .await
+            .map_err(|e| AuthError::Task(e.to_string()))?
+    }
+
+    /// [`verify`](Self::verify) on the blocking pool, bounded by the hashing permits.
+    pub async fn verify_async(
+        self: &Arc<Self>,
+        password: String,
+        phc: Option<String>,
+    ) -> Result<bool, AuthError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Task(e.to_string()))?;
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || this.verify(&password, phc.as_deref()))
+            .await
+            .map_err(|e| AuthError::Task(e.to_string()))
+    }
+}
+
+/// `n` bytes from the operating system's random source.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    OsRng.fill_bytes(&mut buf);
+    buf
+}
+
+/// `n` random bytes as lower-case hex.
+pub fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh session token and the hash it is stored under.
+pub fn new_token() -> (String, TokenHash) {
+    let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+pub fn hash_token(token: &str) -> TokenHash {
+    TokenHash(Sha256::digest(token.as_bytes()).into())
+}
+
+fn looks_like_token(s: &str) -> bool {
+    s.len() == TOKEN_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer <token>"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthorized(
+            "expected Authorization: Bearer <token>",
+        ));
+    }
+    Ok(token.trim())
+}
+
+/// The signed-in user of a request, from its `Authorization: Bearer` header. Take it as a
+/// handler argument to require a valid session; without one the request gets 401.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user: User,
+    /// The session this request came with (to revoke it, for instance).
+    pub token_hash: TokenHash,
+    /// When the session expires now (after sliding).
+    pub expires_at: UnixMs,
+}
+
+impl<S> FromRequestParts<S> for AuthUser
+where
+    S: Send + Sync,
+    Arc<AppState>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = Arc::<AppState>::from_ref(state);
+        let token = bearer_token(&parts.headers)?;
+        state.authenticate(token)
+    }
+}
+
+/// A session just created by [`AppState::login`].
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The secret; returned to the client once and never stored.
+    pub token: String,
+    pub user: User,
+    pub expires_at: UnixMs,
+}
+
+impl AppState {
+    /// Resolves a session token to its user, sliding the session's expiry. Any failure is a
+    /// 401 (or a 500 when storage fails).
+    pub fn authenticate(&self, token: &str) -> Result<AuthUser, ApiError> {
+        let invalid = || ApiError::unauthorized("invalid or expired session");
+        if !looks_like_token(token) {
+            return Err(invalid());
+        }
+        let hash = hash_token(token);
+        let Some(session) = self.store.session(&hash)? else {
+            return Err(invalid());
+        };
+        let now = self.clock.now_ms();
+        if session.expires_at <= now {
+            self.store.delete_session(&hash)?;
+            return Err(invalid());
+        }
+        let user = match self.store.user(&session.user_id)? {
+            Some(user) if !user.disabled => user,
+            _ => {
+                self.store.delete_session(&hash)?;
+                return Err(invalid());
+            }
+        };
+        let mut expires_at = session.expires_at;
+        if now.saturating_sub(session.last_seen) >= TOUCH_INTERVAL_MS {
+            expires_at = now.saturating_add(duration_ms(self.config.session_ttl));
+            if !self.store.touch_session(&hash, now, expires_at)? {
+                // Revoked while we looked.
+                return Err(invalid());
+            }
+        }
+        Ok(AuthUser {
+            user,
+            token_hash: hash,
+            expires_at,
+        })
+    }
+
+    /// Checks a user name and password (rate limited per name and per client address) and
+    /// opens a session. Wrong password, unknown and disabled users all get the same 401.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: String,
+        addr: Option<IpAddr>,
+    ) -> Result<NewSession, ApiError> {
+        let now = self.clock.now_ms();
+        // What the client sent, cut short for the logs.
+        let shown: String = username.chars().take(64).collect();
+        if let Err(wait) = self.login_limiter.try_attempt(username, addr, now) {
+            tracing::warn!(
+                username = shown,
+                ?addr,
+                "login refused: too many failed attempts"
+            );
+            return Err(ApiError::rate_limited(wait));
+        }
+        let user = if crate::admin::validate_name(username).is_ok() {
+            self.store.user_by_name(username)?
+        } else {
+            None
+        };
+        let matches = self
+            .passwords
+            .verify_async(password, user.as_ref().map(|u| u.password_hash.clone()))
+            .await?;
+        let user = match user {
+            Some(user) if matches && !user.disabled => user,
+            _ => {
+                tracing::info!(username = shown, ?addr, "login failed");
+                return Err(ApiError::invalid_credentials());
+            }
+        };
+
+        let (token, hash) = new_token();
+        let now = self.clock.now_ms();
+        let expires_at = now.saturating_add(duration_ms(self.config.session_ttl));
+        let session = Session {
+            user_id: user.id.clone(),
+            created_at: now,
+            expires_at,
+            last_seen: now,
+        };
+        match self.store.create_session(&hash, &session) {
+            Ok(()) => {}
+            // Disabled or removed between the check and now.
+            Err(StoreError::NoSuchUser(_) | StoreError::UserDisabled(_)) => {
+                return Err(ApiError::invalid_credentials());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.login_limiter.succeeded(username, addr, now);
+        tracing::info!(user = %user.name, id = %user.id, ?addr, "login");
+        Ok(NewSession {
+            token,
+            user,
+            expires_at,
+        })
+    }
+
+    /// Revokes the session a request came with.
+    pub fn logout(&self, auth: &AuthUser) -> Result<(), ApiError> {
+        self.store.delete_session(&auth.token_hash)?;
+        tracing::info!(user = %auth.user.name, "logout");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> Passwords {
+        Passwords::new(HashParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn hash_and_verify() {
+        let p = cheap();
+        let phc = p.hash("correct horse").unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(p.verify("correct horse", Some(&phc)));
+        assert!(!p.verify("wrong horse", Some(&phc)));
+        assert!(!p.verify("correct horse", None));
+        assert!(!p.verify("larder dummy password", None));
+        assert!(!p.verify("x", Some("not a phc string")));
+        // Salts differ.
+        assert_ne!(phc, p.hash("correct horse").unwrap());
+    }
+
+    #[test]
+    fn tokens() {
+        let (t1, h1) = new_token();
+        let (t2, _) = new_token();
+        assert_ne!(t1, t2);
+        assert!(looks_like_token(&t1));
+        assert_eq!(hash_token(&t1), h1);
+        assert!(!looks_like_token("short"));
+        assert_eq!(random_hex(16).len(), 32);
+    }
+
+    #[test]
+    fn bearer_parsing() {
+        let mut h = HeaderMap::new();
+        assert!(bearer_token(&h).is_err());
+        h.insert(AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert!(bearer_token(&h).is_err());
+        h.insert(AUTHORIZATION, "bearer abc".parse().unwrap());
+        assert_eq!(bearer_token(&h).unwrap(), "abc");
+    }
+}

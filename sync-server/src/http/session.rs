@@ -1,0 +1,74 @@
+//! `/api/v1/session` (login, logout) and `/api/v1/me`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, ApiJson, ClientAddr};
+use crate::auth::AuthUser;
+use crate::clock::UnixMs;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: UserRef,
+    /// Unix milliseconds; slides forward with use.
+    pub expires_at: UnixMs,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MeResponse {
+    pub id: String,
+    pub name: String,
+    pub grocery_list_id: Option<String>,
+}
+
+/// `POST /api/v1/session` {username, password} → 200 {token, user, expires_at}.
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<ApiJson<LoginResponse>, ApiError> {
+    let session = state.login(&req.username, req.password, addr).await?;
+    Ok(ApiJson(LoginResponse {
+        token: session.token,
+        user: UserRef {
+            id: session.user.id.to_string(),
+            name: session.user.name,
+        },
+        expires_at: session.expires_at,
+    }))
+}
+
+/// `DELETE /api/v1/session` → 204; the token is dead afterwards.
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    auth: AuthUser,
+) -> Result<StatusCode, ApiError> {
+    state.logout(&auth)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/me` → {id, name, grocery_list_id}.
+pub async fn me(auth: AuthUser) -> ApiJson<MeResponse> {
+    ApiJson(MeResponse {
+        id: auth.user.id.to_string(),
+        name: auth.user.name,
+        grocery_list_id: auth.user.grocery_list_id,
+    })
+}

@@ -1,0 +1,33 @@
+//! larder-sync-server: the Larder relay as a library (the `larder-server` binary is a thin CLI
+//! over it). Now: user accounts, sessions and the HTTP API around them; next: the sync
+//! websocket, share policy, change feed and blobs, added to the same [`AppState`], [`router`]
+//! and [`RelayStore`].
+//!
+//! Modules:
+//! - [`config`]: layered configuration (defaults < TOML < env < flags)
+//! - [`data_dir`]: the locked data directory
+//! - [`store`]: the [`RelayStore`] trait and its sled implementation
+//! - [`auth`]: password hashing, session tokens, login, the [`AuthUser`] extractor
+//! - [`admin`]: user administration behind `larder-server user …`
+//! - [`ratelimit`]: login throttling
+//! - [`http`]: routes, JSON errors, extractors
+//! - [`server`]: serving and graceful shutdown
+//! - [`clock`]: injectable time
+
+pub mod admin;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod data_dir;
+pub mod http;
+pub mod ratelimit;
+pub mod server;
+pub mod state;
+pub mod store;
+
+pub use auth::AuthUser;
+pub use config::Config;
+pub use http::{ApiError, ApiJson, router};
+pub use server::{ServerError, serve, serve_on, shutdown_signal};
+pub use state::AppState;
+pub use store::{RelayStore, SledStore};

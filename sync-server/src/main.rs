@@ -1,0 +1,276 @@
+//! `larder-server`: the command line over the `larder_sync_server` library.
+//!
+//! ```text
+//! larder-server [--data DIR] [--config FILE] serve [--bind ADDR]
+//! larder-server [--data DIR] user add NAME        # password: tty prompt, or 2 lines on stdin
+//! larder-server [--data DIR] user list [--json]
+//! larder-server [--data DIR] user passwd NAME [--keep-sessions]
+//! larder-server [--data DIR] user disable NAME | enable NAME | remove NAME
+//! ```
+//! Passwords are never taken from arguments. Errors go to stderr with exit code 1.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use larder_sync_server::auth::Passwords;
+use larder_sync_server::clock::{Clock, SystemClock};
+use larder_sync_server::config::{Config, ConfigSources, DEFAULT_DATA_DIR, process_env};
+use larder_sync_server::data_dir::DataDir;
+use larder_sync_server::store::{RelayStore, SledStore};
+use larder_sync_server::{admin, serve_on, shutdown_signal};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(name = "larder-server", version, about = "The Larder relay")]
+struct Cli {
+    /// Data directory (database, lock, optional larder-server.toml).
+    #[arg(long, global = true, env = "LARDER_DATA", default_value = DEFAULT_DATA_DIR)]
+    data: PathBuf,
+    /// Config file (default: DATA/larder-server.toml if present).
+    #[arg(long, global = true, env = "LARDER_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the relay.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080; also LARDER_BIND or `bind` in the file).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Manage users (stop the server first: the data directory is locked while it runs).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from the terminal, or as two identical lines on stdin.
+    Add { name: String },
+    /// List users.
+    List {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password (read like `add`); signs out every device unless --keep-sessions.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        keep_sessions: bool,
+    },
+    /// Stop a user from signing in, and sign out all their devices.
+    Disable { name: String },
+    /// Allow a disabled user to sign in again.
+    Enable { name: String },
+    /// Delete a user and their sessions.
+    Remove { name: String },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let bind = match &cli.command {
+        Command::Serve { bind } => bind.clone(),
+        Command::User(_) => None,
+    };
+    let config = Config::load(&ConfigSources {
+        data_dir: cli.data.clone(),
+        config_file: cli.config.clone(),
+        bind,
+        env: &process_env,
+    })?;
+    match cli.command {
+        Command::Serve { .. } => serve(config),
+        Command::User(cmd) => user(&config, cmd),
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let dir = DataDir::open(&config.data_dir, true)?;
+        let store: Arc<dyn RelayStore> =
+            Arc::new(SledStore::open(&dir.db_path()).with_context(|| {
+                format!("cannot open the database in {}", dir.path().display())
+            })?);
+        tracing::info!(data = %dir.path().display(), "storage open");
+        let listener = tokio::net::TcpListener::bind(&config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let state = larder_sync_server::AppState::new(config, store)?;
+        serve_on(listener, state, shutdown_signal()).await?;
+        drop(dir);
+        Ok(())
+    })
+}
+
+fn init_logging() {
+    let filter = EnvFilter::try_from_env("LARDER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("LARDER_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn open_store(data: &Path, create: bool) -> anyhow::Result<(DataDir, SledStore)> {
+    let dir = DataDir::open(data, create)?;
+    let store = SledStore::open(&dir.db_path())
+        .with_context(|| format!("cannot open the database in {}", dir.path().display()))?;
+    Ok((dir, store))
+}
+
+fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let create = matches!(cmd, UserCommand::Add { .. });
+    let (_dir, store) = open_store(&config.data_dir, create)?;
+    let passwords = Passwords::new(config.password_hash)?;
+    let out = &mut std::io::stdout().lock();
+    match cmd {
+        UserCommand::Add { name } => {
+            admin::validate_name(&name)?;
+            if store.user_by_name(&name)?.is_some() {
+                bail!("user {name} already exists");
+            }
+            let password = read_new_password(&name)?;
+            let user = admin::add_user(&store, &passwords, &name, &password, SystemClock.now_ms())?;
+            writeln!(out, "created user {} ({})", user.name, user.id)?;
+        }
+        UserCommand::List { json } => {
+            let users = admin::list_users(&store)?;
+            if json {
+                let rows: Vec<_> = users
+                    .iter()
+                    .map(|u| {
+                        serde_json::json!({
+                            "name": u.name,
+                            "id": u.id.as_str(),
+                            "disabled": u.disabled,
+                            "created_at": u.created_at,
+                            "grocery_list_id": u.grocery_list_id,
+                        })
+                    })
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+            } else if users.is_empty() {
+                writeln!(out, "no users (add one with: larder-server user add NAME)")?;
+            } else {
+                let width = users.iter().map(|u| u.name.len()).max().unwrap_or(4).max(4);
+                writeln!(
+                    out,
+                    "{:width$}  {:32}  {:8}  CREATED",
+                    "NAME", "ID", "DISABLED"
+                )?;
+                for u in &users {
+                    writeln!(
+                        out,
+                        "{:width$}  {:32}  {:8}  {}",
+                        u.name,
+                        u.id.as_str(),
+                        if u.disabled { "yes" } else { "no" },
+                        format_time(u.created_at)
+                    )?;
+                }
+            }
+        }
+        UserCommand::Passwd {
+            name,
+            keep_sessions,
+        } => {
+            if store.user_by_name(&name)?.is_none() {
+                bail!("user {name} does not exist");
+            }
+            let password = read_new_password(&name)?;
+            let revoked = admin::set_password(&store, &passwords, &name, &password, keep_sessions)?;
+            writeln!(
+                out,
+                "password of {name} changed; {revoked} session(s) signed out"
+            )?;
+        }
+        UserCommand::Disable { name } => {
+            let revoked = admin::disable_user(&store, &name)?;
+            writeln!(out, "user {name} disabled; {revoked} session(s) signed out")?;
+        }
+        UserCommand::Enable { name } => {
+            admin::enable_user(&store, &name)?;
+            writeln!(out, "user {name} enabled")?;
+        }
+        UserCommand::Remove { name } => {
+            let (user, revoked) = admin::remove_user(&store, &name)?;
+            writeln!(
+                out,
+                "user {} ({}) removed; {revoked} session(s) signed out",
+                user.name, user.id
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The new password, twice: from the terminal (not echoed), or two lines on stdin.
+fn read_new_password(name: &str) -> anyhow::Result<String> {
+    let (first, second) = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New password for {name}: "))
+            .context("cannot read the password from the terminal")?;
+        admin::validate_password(&first)?;
+        let second = rpassword::prompt_password("Repeat the password: ")
+            .context("cannot read the password from the terminal")?;
+        (first, second)
+    } else {
+        let mut lines = std::io::stdin().lock().lines();
+        let mut next = || -> anyhow::Result<String> {
+            match lines.next() {
+                Some(line) => Ok(line.context("cannot read the password from stdin")?),
+                None => bail!(
+                    "expected the password twice, on two lines of stdin (or run in a terminal to be prompted)"
+                ),
+            }
+        };
+        let first = next()?;
+        let second = next()?;
+        (first, second)
+    };
+    let (first, second) = (strip_cr(first), strip_cr(second));
+    if first != second {
+        bail!("the two passwords do not match");
+    }
+    admin::validate_password(&first)?;
+    Ok(first)
+}
+
+fn strip_cr(mut s: String) -> String {
+    if s.ends_with('\r') {
+        s.pop();
+    }
+    s
+}
+
+fn format_time(ms: i64) -> String {
+    let Ok(ms) = u64::try_from(ms) else {
+        return ms.to_string();
+    };
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_seconds(t).to_string()
+}

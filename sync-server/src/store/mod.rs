@@ -1,0 +1,189 @@
+//! The relay's persistent state behind one trait, [`RelayStore`]: user accounts (with a
+//! case-insensitive name index) and login sessions (keyed by the SHA-256 of their token, with a
+//! per-user index so a user's sessions can be revoked together). The embedded implementation is
+//! [`SledStore`]; a Postgres one can implement the same trait later.
+//!
+//! Every method is synchronous and quick (an embedded store answers in microseconds), except
+//! [`RelayStore::flush_async`], which waits for the disk.
+
+mod sled_store;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::UnixMs;
+
+pub use sled_store::SledStore;
+
+/// A boxed future, so the trait stays usable as `dyn RelayStore`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A user's id: 128 random bits as 32 lower-case hex digits.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+impl UserId {
+    /// A fresh random id.
+    pub fn random() -> Self {
+        UserId(crate::auth::random_hex(16))
+    }
+
+    /// Accepts an id as stored or sent: exactly 32 lower-case hex digits.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| UserId(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UserId({})", self.0)
+    }
+}
+
+/// The SHA-256 of a session token: the only form in which a token is stored.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A prefix is enough to tell sessions apart in logs.
+        write!(
+            f,
+            "TokenHash({:02x}{:02x}{:02x}{:02x}…)",
+            self.0[0], self.0[1], self.0[2], self.0[3]
+        )
+    }
+}
+
+/// A user account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    /// As the admin typed it; uniqueness is case-insensitive.
+    pub name: String,
+    /// An argon2id PHC string.
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: UnixMs,
+    /// The user's one grocery-list document, created by the relay.
+    #[serde(default)]
+    pub grocery_list_id: Option<String>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("password_hash", &"<redacted>")
+            .field("disabled", &self.disabled)
+            .field("created_at", &self.created_at)
+            .field("grocery_list_id", &self.grocery_list_id)
+            .finish()
+    }
+}
+
+/// A login session; the token itself is never stored, only its [`TokenHash`] as the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub user_id: UserId,
+    pub created_at: UnixMs,
+    pub expires_at: UnixMs,
+    pub last_seen: UnixMs,
+}
+
+/// The key under which names are unique: ASCII lower case (names are ASCII, see
+/// [`crate::admin::validate_name`]).
+pub fn name_key(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("user {0} already exists")]
+    NameTaken(String),
+    #[error("a user with id {0} already exists")]
+    IdTaken(UserId),
+    #[error("no such user: {0}")]
+    NoSuchUser(String),
+    #[error("user {0} is disabled")]
+    UserDisabled(String),
+    #[error("stored record is unreadable ({what}): {source}")]
+    Corrupt {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("could not encode a record: {0}")]
+    Encode(#[source] serde_json::Error),
+    #[error(
+        "the data was written by a newer larder-server (schema {found}; this one reads up to {supported})"
+    )]
+    NewerSchema { found: u32, supported: u32 },
+    #[error("storage error: {0}")]
+    Backend(#[from] sled::Error),
+}
+
+/// Everything the relay keeps on disk. Implementations must make each method atomic: a crash
+/// in the middle of one leaves either all of its writes or none of them.
+pub trait RelayStore: Send + Sync + 'static {
+    // --- users ---
+
+    /// Inserts a new user. Fails with [`StoreError::NameTaken`] when the name (compared
+    /// case-insensitively) is in use.
+    fn create_user(&self, user: &User) -> Result<(), StoreError>;
+    fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
+    /// Looks a user up by name, case-insensitively.
+    fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError>;
+    /// Every user, ordered by name key.
+    fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    fn set_password_hash(&self, id: &UserId, password_hash: &str) -> Result<(), StoreError>;
+    /// Enables or disables a user. Disabling also deletes all of the user's sessions; returns
+    /// how many were deleted.
+    fn set_disabled(&self, id: &UserId, disabled: bool) -> Result<usize, StoreError>;
+    fn set_grocery_list_id(&self, id: &UserId, doc_id: Option<&str>) -> Result<(), StoreError>;
+    /// Removes the user, its name and all of its sessions; returns how many sessions went.
+    fn remove_user(&self, id: &UserId) -> Result<usize, StoreError>;
+
+    // --- sessions ---
+
+    /// Stores a new session. Fails with [`StoreError::NoSuchUser`] or
+    /// [`StoreError::UserDisabled`] when the user can't log in (checked in the same atomic step).
+    fn create_session(&self, hash: &TokenHash, session: &Session) -> Result<(), StoreError>;
+    fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError>;
+    /// Slides a session's expiry; returns false (and writes nothing) if it no longer exists.
+    fn touch_session(
+        &self,
+        hash: &TokenHash,
+        last_seen: UnixMs,
+        expires_at: UnixMs,
+    ) -> Result<bool, StoreError>;
+    /// Deletes one session; returns whether it existed.
+    fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError>;
+    /// Deletes every session of a user; returns how many.
+    fn revoke_user_sessions(&self, id: &UserId) -> Result<usize, StoreError>;
+    /// Deletes sessions that expired at or before `now`, or whose user is gone; returns how many.
+    fn purge_expired_sessions(&self, now: UnixMs) -> Result<usize, StoreError>;
+
+    // --- lifecycle ---
+
+    /// Whether the store can serve requests (for `/readyz`).
+    fn is_ready(&self) -> bool;
+    /// Makes every write so far durable.
+    fn flush_async(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}

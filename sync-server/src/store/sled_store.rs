@@ -1,0 +1,490 @@
+//! [`RelayStore`] on sled, the embedded default: one database directory, zero set-up.
+//!
+//! Trees (all values are JSON):
+//! - `users`: user id → [`User`]
+//! - `user_names`: lower-cased name → user id
+//! - `sessions`: SHA-256 of the token → [`Session`]
+//! - `user_sessions`: user id ++ token hash → empty (to revoke all of a user's sessions)
+//! - the default tree holds `schema_version`.
+//!
+//! Every update that touches more than one key runs in one sled transaction, so a crash never
+//! leaves a name pointing at a missing user or a session without its index entry.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::Tree;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+};
+
+use super::{BoxFuture, RelayStore, Session, StoreError, TokenHash, User, UserId, name_key};
+use crate::clock::UnixMs;
+
+const SCHEMA_KEY: &[u8] = b"schema_version";
+const SCHEMA_VERSION: u32 = 1;
+
+/// The embedded store. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct SledStore {
+    db: sled::Db,
+    users: Tree,
+    names: Tree,
+    sessions: Tree,
+    user_sessions: Tree,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+impl SledStore {
+    /// Opens (creating if needed) the database in directory `path`. The caller is expected to
+    /// hold the data directory's lock (see [`crate::data_dir::DataDir`]).
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(path).open()?;
+        Self::from_db(db)
+    }
+
+    /// A store that lives in memory and a temporary file, gone when dropped (for tests).
+    pub fn temporary() -> Result<Self, StoreError> {
+        let db = sled::Config::new().temporary(true).open()?;
+        Self::from_db(db)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+        match db.get(SCHEMA_KEY)? {
+            None => {
+                db.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+            }
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .unwrap_or(u32::MAX);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema {
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+        }
+        Ok(SledStore {
+            users: db.open_tree("users")?,
+            names: db.open_tree("user_names")?,
+            sessions: db.open_tree("sessions")?,
+            user_sessions: db.open_tree("user_sessions")?,
+            db,
+        })
+    }
+
+    /// The underlying database, for opening further trees.
+    pub fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// Keys in `user_sessions` that belong to `id`.
+    fn session_index_keys(&self, id: &UserId) -> Result<Vec<sled::IVec>, StoreError> {
+        let mut keys = Vec::new();
+        for entry in self.user_sessions.scan_prefix(id.as_str().as_bytes()) {
+            let (k, _) = entry?;
+            keys.push(k);
+        }
+        Ok(keys)
+    }
+
+    /// Applies `f` to a stored user in one transaction.
+    fn update_user(&self, id: &UserId, f: impl Fn(&mut User)) -> Result<(), StoreError> {
+        self.users
+            .transaction(|users| {
+                let mut user: User = get_json(users, id.as_str().as_bytes(), "user")?
+                    .ok_or_else(|| abort(StoreError::NoSuchUser(id.to_string())))?;
+                f(&mut user);
+                users.insert(id.as_str().as_bytes(), encode(&user)?)?;
+                Ok(())
+            })
+            .map_err(tx_error)
+    }
+}
+
+fn index_key(id: &UserId, hash: &TokenHash) -> Vec<u8> {
+    let mut k = Vec::with_capacity(64);
+    k.extend_from_slice(id.as_str().as_bytes());
+    k.extend_from_slice(&hash.0);
+    k
+}
+
+fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+fn tx_error(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Backend(e),
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> TxResult<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| abort(StoreError::Encode(e)))
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { what, source })
+}
+
+fn get_json<T: DeserializeOwned>(
+    tree: &TransactionalTree,
+    key: &[u8],
+    what: &'static str,
+) -> TxResult<Option<T>> {
+    match tree.get(key)? {
+        None => Ok(None),
+        Some(v) => decode(&v, what).map(Some).map_err(abort),
+    }
+}
+
+impl RelayStore for SledStore {
+    fn create_user(&self, user: &User) -> Result<(), StoreError> {
+        let key = name_key(&user.name);
+        (&self.users, &self.names)
+            .transaction(|(users, names)| {
+                if names.get(key.as_bytes())?.is_some() {
+                    return Err(abort(StoreError::NameTaken(user.name.clone())));
+                }
+                if users.get(user.id.as_str().as_bytes())?.is_some() {
+                    return Err(abort(StoreError::IdTaken(user.id.clone())));
+                }
+                users.insert(user.id.as_str().as_bytes(), encode(user)?)?;
+                names.insert(key.as_bytes(), user.id.as_str().as_bytes())?;
+                Ok(())
+            })
+            .map_err(tx_error)
+    }
+
+    fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        match self.users.get(id.as_str().as_bytes())? {
+            None => Ok(None),
+            Some(v) => decode(&v, "user").map(Some),
+        }
+    }
+
+    fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
+        let Some(id) = self.names.get(name_key(name).as_bytes())? else {
+            return Ok(None);
+        };
+        match self.users.get(&id)? {
+            None => Ok(None),
+            Some(v) => decode(&v, "user").map(Some),
+        }
+    }
+
+    fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let mut users = Vec::new();
+        for entry in self.users.iter() {
+            let (_, v) = entry?;
+            users.push(decode::<User>(&v, "user")?);
+        }
+        users.sort_by_cached_key(|u| name_key(&u.name));
+        Ok(users)
+    }
+
+    fn set_password_hash(&self, id: &UserId, password_hash: &str) -> Result<(), StoreError> {
+        self.update_user(id, |u| u.password_hash = password_hash.to_owned())
+    }
+
+    fn set_disabled(&self, id: &UserId, disabled: bool) -> Result<usize, StoreError> {
+        let index_keys = if disabled {
+            self.session_index_keys(id)?
+        } else {
+            Vec::new()
+        };
+        let revoked = (&self.users, &self.sessions, &self.user_sessions)
+            .transaction(|(users, sessions, user_sessions)| {
+                let mut user: User = get_json(users, id.as_str().as_bytes(), "user")?
+                    .ok_or_else(|| abort(StoreError::NoSuchUser(id.to_string())))?;
+                user.disabled = disabled;
+                users.insert(id.as_str().as_bytes(), encode(&user)?)?;
+                let mut revoked = 0;
+                for k in &index_keys {
+                    if sessions.remove(&k[32..])?.is_some() {
+                        revoked += 1;
+                    }
+                    user_sessions.remove(k)?;
+                }
+                Ok(revoked)
+            })
+            .map_err(tx_error)?;
+        // Sessions created between the scan and the transaction (the user was still enabled).
+        let stragglers = if disabled {
+            self.revoke_user_sessions(id)?
+        } else {
+            0
+        };
+        Ok(revoked + stragglers)
+    }
+
+    fn set_grocery_list_id(&self, id: &UserId, doc_id: Option<&str>) -> Result<(), StoreError> {
+        self.update_user(id, |u| u.grocery_list_id = doc_id.map(str::to_owned))
+    }
+
+    fn remove_user(&self, id: &UserId) -> Result<usize, StoreError> {
+        let index_keys = self.session_index_keys(id)?;
+        let revoked = (
+            &self.users,
+            &self.names,
+            &self.sessions,
+            &self.user_sessions,
+        )
+            .transaction(|(users, names, sessions, user_sessions)| {
+                let user: User = get_json(users, id.as_str().as_bytes(), "user")?
+                    .ok_or_else(|| abort(StoreError::NoSuchUser(id.to_string())))?;
+                let key = name_key(&user.name);
+                if names.get(key.as_bytes())?.as_deref() == Some(id.as_str().as_bytes()) {
+                    names.remove(key.as_bytes())?;
+                }
+                users.remove(id.as_str().as_bytes())?;
+                let mut revoked = 0;
+                for k in &index_keys {
+                    if sessions.remove(&k[32..])?.is_some() {
+                        revoked += 1;
+                    }
+                    user_sessions.remove(k)?;
+                }
+                Ok(revoked)
+            })
+            .map_err(tx_error)?;
+        Ok(revoked + self.revoke_user_sessions(id)?)
+    }
+
+    fn create_session(&self, hash: &TokenHash, session: &Session) -> Result<(), StoreError> {
+        let id = &session.user_id;
+        (&self.users, &self.sessions, &self.user_sessions)
+            .transaction(|(users, sessions, user_sessions)| {
+                let user: User = get_json(users, id.as_str().as_bytes(), "user")?
+                    .ok_or_else(|| abort(StoreError::NoSuchUser(id.to_string())))?;
+                if user.disabled {
+                    return Err(abort(StoreError::UserDisabled(user.name)));
+                }
+                sessions.insert(&hash.0, encode(session)?)?;
+                user_sessions.insert(index_key(id, hash), &[])?;
+                Ok(())
+            })
+            .map_err(tx_error)
+    }
+
+    fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
+        match self.sessions.get(hash.0)? {
+            None => Ok(None),
+            Some(v) => decode(&v, "session").map(Some),
+        }
+    }
+
+    fn touch_session(
+        &self,
+        hash: &TokenHash,
+        last_seen: UnixMs,
+        expires_at: UnixMs,
+    ) -> Result<bool, StoreError> {
+        self.sessions
+            .transaction(|sessions| {
+                let Some(mut session) = get_json::<Session>(sessions, &hash.0, "session")? else {
+                    return Ok(false);
+                };
+                session.last_seen = last_seen;
+                session.expires_at = expires_at;
+                sessions.insert(&hash.0, encode(&session)?)?;
+                Ok(true)
+            })
+            .map_err(tx_error)
+    }
+
+    fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError> {
+        (&self.sessions, &self.user_sessions)
+            .transaction(|(sessions, user_sessions)| {
+                let Some(raw) = sessions.remove(&hash.0)? else {
+                    return Ok(false);
+                };
+                // A record that can't be read still goes; only its index entry is left behind,
+                // and `purge_expired_sessions` drops such entries.
+                if let Ok(session) = decode::<Session>(&raw, "session") {
+                    user_sessions.remove(index_key(&session.user_id, hash))?;
+                }
+                Ok(true)
+            })
+            .map_err(tx_error)
+    }
+
+    fn revoke_user_sessions(&self, id: &UserId) -> Result<usize, StoreError> {
+        let index_keys = self.session_index_keys(id)?;
+        if index_keys.is_empty() {
+            return Ok(0);
+        }
+        (&self.sessions, &self.user_sessions)
+            .transaction(|(sessions, user_sessions)| {
+                let mut revoked = 0;
+                for k in &index_keys {
+                    if sessions.remove(&k[32..])?.is_some() {
+                        revoked += 1;
+                    }
+                    user_sessions.remove(k)?;
+                }
+                Ok(revoked)
+            })
+            .map_err(tx_error)
+    }
+
+    fn purge_expired_sessions(&self, now: UnixMs) -> Result<usize, StoreError> {
+        let mut doomed = Vec::new();
+        for entry in self.sessions.iter() {
+            let (k, v) = entry?;
+            let Ok(hash) = <[u8; 32]>::try_from(k.as_ref()) else {
+                continue;
+            };
+            let expired = match decode::<Session>(&v, "session") {
+                Ok(s) => {
+                    s.expires_at <= now || self.users.get(s.user_id.as_str().as_bytes())?.is_none()
+                }
+                Err(_) => true,
+            };
+            if expired {
+                doomed.push(TokenHash(hash));
+            }
+        }
+        let mut purged = 0;
+        for hash in &doomed {
+            if self.delete_session(hash)? {
+                purged += 1;
+            }
+        }
+        // Index entries whose session is gone.
+        for entry in self.user_sessions.iter() {
+            let (k, _) = entry?;
+            if k.len() != 64 || !self.sessions.contains_key(&k[32..])? {
+                self.user_sessions.remove(&k)?;
+            }
+        }
+        Ok(purged)
+    }
+
+    fn is_ready(&self) -> bool {
+        self.db.get(SCHEMA_KEY).is_ok()
+    }
+
+    fn flush_async(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.db.flush_async().await?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str) -> User {
+        User {
+            id: UserId::random(),
+            name: name.to_owned(),
+            password_hash: "$argon2id$fake".to_owned(),
+            disabled: false,
+            created_at: 1,
+            grocery_list_id: None,
+        }
+    }
+
+    fn session(user: &User, expires_at: UnixMs) -> Session {
+        Session {
+            user_id: user.id.clone(),
+            created_at: 0,
+            expires_at,
+            last_seen: 0,
+        }
+    }
+
+    #[test]
+    fn names_are_unique_case_insensitively() {
+        let store = SledStore::temporary().unwrap();
+        store.create_user(&user("Alice")).unwrap();
+        let err = store.create_user(&user("alice")).unwrap_err();
+        assert!(matches!(err, StoreError::NameTaken(n) if n == "alice"));
+        assert_eq!(store.user_by_name("ALICE").unwrap().unwrap().name, "Alice");
+        assert_eq!(store.list_users().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn disabling_and_removing_revoke_sessions() {
+        let store = SledStore::temporary().unwrap();
+        let alice = user("alice");
+        let bob = user("bob");
+        store.create_user(&alice).unwrap();
+        store.create_user(&bob).unwrap();
+        for i in 0..3u8 {
+            store
+                .create_session(&TokenHash([i; 32]), &session(&alice, 100))
+                .unwrap();
+        }
+        store
+            .create_session(&TokenHash([9; 32]), &session(&bob, 100))
+            .unwrap();
+
+        assert_eq!(store.set_disabled(&alice.id, true).unwrap(), 3);
+        assert!(store.session(&TokenHash([0; 32])).unwrap().is_none());
+        assert!(matches!(
+            store.create_session(&TokenHash([5; 32]), &session(&alice, 100)),
+            Err(StoreError::UserDisabled(_))
+        ));
+        assert_eq!(store.set_disabled(&alice.id, false).unwrap(), 0);
+        store
+            .create_session(&TokenHash([5; 32]), &session(&alice, 100))
+            .unwrap();
+
+        assert_eq!(store.remove_user(&alice.id).unwrap(), 1);
+        assert!(store.user_by_name("alice").unwrap().is_none());
+        assert!(store.user(&alice.id).unwrap().is_none());
+        // The name is free again, bob is untouched.
+        store.create_user(&user("alice")).unwrap();
+        assert!(store.session(&TokenHash([9; 32])).unwrap().is_some());
+        assert!(matches!(
+            store.remove_user(&alice.id),
+            Err(StoreError::NoSuchUser(_))
+        ));
+    }
+
+    #[test]
+    fn sessions_touch_delete_and_purge() {
+        let store = SledStore::temporary().unwrap();
+        let alice = user("alice");
+        store.create_user(&alice).unwrap();
+        let h1 = TokenHash([1; 32]);
+        let h2 = TokenHash([2; 32]);
+        store.create_session(&h1, &session(&alice, 100)).unwrap();
+        store.create_session(&h2, &session(&alice, 200)).unwrap();
+
+        assert!(store.touch_session(&h1, 50, 150).unwrap());
+        assert_eq!(store.session(&h1).unwrap().unwrap().expires_at, 150);
+        assert!(!store.touch_session(&TokenHash([3; 32]), 50, 150).unwrap());
+
+        assert_eq!(store.purge_expired_sessions(150).unwrap(), 1);
+        assert!(store.session(&h1).unwrap().is_none());
+        assert!(store.delete_session(&h2).unwrap());
+        assert!(!store.delete_session(&h2).unwrap());
+        assert_eq!(store.revoke_user_sessions(&alice.id).unwrap(), 0);
+        assert_eq!(store.user_sessions.len(), 0);
+    }
+
+    #[test]
+    fn grocery_list_and_password_updates() {
+        let store = SledStore::temporary().unwrap();
+        let alice = user("alice");
+        store.create_user(&alice).unwrap();
+        store.set_grocery_list_id(&alice.id, Some("doc1")).unwrap();
+        store.set_password_hash(&alice.id, "$argon2id$new").unwrap();
+        let got = store.user(&alice.id).unwrap().unwrap();
+        assert_eq!(got.grocery_list_id.as_deref(), Some("doc1"));
+        assert_eq!(got.password_hash, "$argon2id$new");
+        assert!(matches!(
+            store.set_grocery_list_id(&UserId::random(), None),
+            Err(StoreError::NoSuchUser(_))
+        ));
+    }
+}

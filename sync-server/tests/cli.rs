@@ -1,0 +1,359 @@
+//! The `larder-server` binary as operators use it: `user add/list/passwd/disable/enable/remove`
+//! with passwords on stdin (never argv), clear errors, the data-directory lock, config errors,
+//! and `serve` starting, answering and shutting down cleanly on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{TestServer, cli, config, expect_error, stderr, stdout};
+use serde_json::Value;
+
+fn add(data: &std::path::Path, name: &str, password: &str) {
+    let out = cli(
+        data,
+        &["user", "add", name],
+        &format!("{password}\n{password}\n"),
+    );
+    assert!(out.status.success(), "user add {name}: {}", stderr(&out));
+    assert!(stdout(&out).contains(&format!("created user {name}")));
+}
+
+#[tokio::test]
+async fn user_added_on_the_command_line_can_log_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    add(&data, "Alice", "correct horse");
+
+    let server = TestServer::start(config(&data)).await;
+    let token = server.token("alice", "correct horse").await;
+    let me: Value = server.me(&token).await.json().await.unwrap();
+    assert_eq!(me["name"], "Alice");
+    assert_eq!(me["id"].as_str().unwrap().len(), 32);
+    assert_eq!(me["grocery_list_id"], Value::Null);
+    server.stop().await;
+}
+
+#[test]
+fn user_add_rejects_bad_input_with_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    add(&data, "alice", "correct horse");
+
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["user", "add", "ALICE"],
+            "correct horse\ncorrect horse\n",
+            "user ALICE already exists",
+        ),
+        (
+            &["user", "add", "bad name"],
+            "correct horse\ncorrect horse\n",
+            "invalid user name",
+        ),
+        (
+            &["user", "add", "bob"],
+            "short\nshort\n",
+            "at least 8 characters",
+        ),
+        (
+            &["user", "add", "bob"],
+            "correct horse\ncorrect horsf\n",
+            "do not match",
+        ),
+        (
+            &["user", "add", "bob"],
+            "correct horse\n",
+            "expected the password twice",
+        ),
+        (&["user", "add", "bob"], "", "expected the password twice"),
+    ];
+    for (args, input, expected) in cases {
+        let out = cli(&data, args, input);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // None of those created bob.
+    let out = cli(&data, &["user", "list", "--json"], "");
+    let users: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn passwords_are_never_taken_from_arguments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for args in [
+        &["user", "add", "bob", "--password", "correct horse"][..],
+        &["user", "add", "bob", "correct horse"][..],
+        &["user", "add", "bob", "-p", "correct horse"][..],
+        &["user", "passwd", "bob", "correct horse"][..],
+    ] {
+        let out = cli(&data, args, "correct horse\ncorrect horse\n");
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(
+            stderr(&out).contains("unexpected argument"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = cli(&data, &["user", "add", "--help"], "");
+    assert!(!stdout(&out).to_lowercase().contains("--password"));
+}
+
+#[tokio::test]
+async fn list_passwd_disable_enable_remove() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    add(&data, "alice", "correct horse");
+    add(&data, "Bob", "battery staple");
+
+    let out = cli(&data, &["user", "list"], "");
+    assert!(out.status.success());
+    let table = stdout(&out);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("NAME") && lines[0].contains("DISABLED"),
+        "{table}"
+    );
+    assert!(
+        lines[1].starts_with("alice") && lines[2].starts_with("Bob"),
+        "{table}"
+    );
+
+    let out = cli(&data, &["user", "list", "--json"], "");
+    let users: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(users[0]["name"], "alice");
+    assert_eq!(users[0]["disabled"], false);
+    assert_eq!(users[0]["id"].as_str().unwrap().len(), 32);
+    assert!(users[0]["created_at"].as_i64().unwrap() > 0);
+
+    // Sessions, then a password change: old password and old sessions are dead.
+    let server = TestServer::start(config(&data)).await;
+    let alice_token = server.token("alice", "correct horse").await;
+    let bob_token = server.token("bob", "battery staple").await;
+    server.stop().await;
+
+    let out = cli(
+        &data,
+        &["user", "passwd", "alice"],
+        "new password\nnew password\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 session(s) signed out"),
+        "{}",
+        stdout(&out)
+    );
+    let out = cli(
+        &data,
+        &["user", "passwd", "carol"],
+        "new password\nnew password\n",
+    );
+    assert!(
+        stderr(&out).contains("user carol does not exist"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = cli(&data, &["user", "disable", "BOB"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 session(s) signed out"),
+        "{}",
+        stdout(&out)
+    );
+    let out = cli(&data, &["user", "list", "--json"], "");
+    let users: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(users[1]["disabled"], true);
+
+    let server = TestServer::start(config(&data)).await;
+    expect_error(server.me(&alice_token).await, 401, "unauthorized").await;
+    expect_error(
+        server.login("alice", "correct horse").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let alice_token = server.token("alice", "new password").await;
+    expect_error(server.me(&bob_token).await, 401, "unauthorized").await;
+    expect_error(
+        server.login("bob", "battery staple").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    server.stop().await;
+
+    let out = cli(&data, &["user", "enable", "bob"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli(&data, &["user", "remove", "alice"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("removed; 1 session(s)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = cli(&data, &["user", "remove", "alice"], "");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("user alice does not exist"),
+        "{}",
+        stderr(&out)
+    );
+
+    let server = TestServer::start(config(&data)).await;
+    expect_error(server.me(&alice_token).await, 401, "unauthorized").await;
+    expect_error(
+        server.login("alice", "new password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(server.login("bob", "battery staple").await.status(), 200);
+    server.stop().await;
+
+    // The name is free again.
+    add(&data, "alice", "another one");
+}
+
+#[tokio::test]
+async fn user_commands_refuse_a_data_dir_in_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    add(&data, "alice", "correct horse");
+    let server = TestServer::start(config(&data)).await;
+    let out = cli(
+        &data,
+        &["user", "add", "bob"],
+        "correct horse\ncorrect horse\n",
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is in use by another larder-server process"),
+        "{}",
+        stderr(&out)
+    );
+    server.stop().await;
+
+    let out = cli(&tmp.path().join("missing"), &["user", "list"], "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+}
+
+#[test]
+fn config_errors_are_clear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("larder-server.toml"),
+        "bind = \"127.0.0.1:0\"\nbnid = 1\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_larder-server"))
+        .arg("--data")
+        .arg(&data)
+        .args(["serve"])
+        .env_remove("LARDER_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("larder-server.toml") && err.contains("unknown field `bnid`"),
+        "{err}"
+    );
+}
+
+/// The real binary: `serve --bind 127.0.0.1:0`, log in with the real (default) argon2 cost,
+/// then SIGTERM: exit 0 after flushing.
+#[tokio::test]
+async fn serve_runs_and_stops_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // Default hashing cost here, as in production.
+    let out = Command::new(env!("CARGO_BIN_EXE_larder-server"))
+        .arg("--data")
+        .arg(&data)
+        .args(["user", "add", "alice"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"correct horse\ncorrect horse\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_larder-server"))
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("LARDER_LOG", "info")
+        .env_remove("LARDER_BIND")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut logs = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = loop {
+        assert!(
+            Instant::now() < deadline,
+            "server did not report its address"
+        );
+        let line = logs.next().expect("server exited early").unwrap();
+        if let Some(rest) = line
+            .split("addr=")
+            .nth(1)
+            .filter(|_| line.contains("listening"))
+        {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+
+    let client = reqwest::Client::new();
+    let res = client
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = common::login_with(
+        &client,
+        &format!("http://{addr}/api/v1/session"),
+        "alice",
+        "correct horse",
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let rest: Vec<String> = logs.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit {status:?}; logs: {rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("storage flushed")),
+        "{rest:?}"
+    );
+}

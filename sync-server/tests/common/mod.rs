@@ -1,0 +1,211 @@
+//! Test harness shared by the integration tests: a real relay on 127.0.0.1:0 in this process
+//! (temp data dir, sled store, manual clock), cheap argon2 parameters so hashing doesn't
+//! dominate debug-build test time, and a runner for the built `larder-server` binary.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+use larder_sync_server::clock::{Clock, ManualClock};
+use larder_sync_server::config::{Config, HashParams};
+use larder_sync_server::data_dir::DataDir;
+use larder_sync_server::store::{RelayStore, SledStore, User};
+use larder_sync_server::{AppState, ServerError, admin, serve_on};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const CHEAP_HASH: HashParams = HashParams {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
+
+/// The cheap-hash config as a TOML file, for the binary.
+pub const CHEAP_TOML: &str = "[password_hash]\nmemory_kib = 64\niterations = 1\nparallelism = 1\n";
+
+pub fn config(data: &Path) -> Config {
+    Config {
+        data_dir: data.to_owned(),
+        password_hash: CHEAP_HASH,
+        ..Config::default()
+    }
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    pub clock: ManualClock,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), ServerError>>>,
+    dir: Option<DataDir>,
+}
+
+impl TestServer {
+    /// Starts a relay on 127.0.0.1:0 over `config.data_dir`.
+    pub async fn start(config: Config) -> TestServer {
+        Self::start_with_clock(config, ManualClock::starting_now()).await
+    }
+
+    pub async fn start_with_clock(mut config: Config, clock: ManualClock) -> TestServer {
+        config.validate().expect("valid config");
+        let dir = DataDir::open(&config.data_dir, true).expect("data dir");
+        let store: Arc<dyn RelayStore> =
+            Arc::new(SledStore::open(&dir.db_path()).expect("open store"));
+        let state = AppState::with_clock(config, store, Arc::new(clock.clone())).expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve_on(listener, Arc::clone(&state), async move {
+            let _ = rx.await;
+        }));
+        TestServer {
+            addr,
+            state,
+            clock,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            task: Some(task),
+            dir: Some(dir),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn store(&self) -> &dyn RelayStore {
+        self.state.store.as_ref()
+    }
+
+    /// Creates a user directly in the store.
+    pub fn add_user(&self, name: &str, password: &str) -> User {
+        admin::add_user(
+            self.store(),
+            &self.state.passwords,
+            name,
+            password,
+            self.clock.now_ms(),
+        )
+        .expect("add user")
+    }
+
+    /// Stops the server (graceful, flushing) and releases the data directory.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server result");
+        }
+        // Drop the store (the last Arc) before the lock.
+        let TestServer { state, dir, .. } = self;
+        drop(state);
+        drop(dir);
+    }
+
+    pub async fn login(&self, user: &str, password: &str) -> reqwest::Response {
+        login_with(&self.client, &self.url("/api/v1/session"), user, password).await
+    }
+
+    /// Logs in and returns the token; panics unless 200.
+    pub async fn token(&self, user: &str, password: &str) -> String {
+        let res = self.login(user, password).await;
+        assert_eq!(res.status(), 200, "login of {user}");
+        let body: Value = res.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn me(&self, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url("/api/v1/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+pub async fn login_with(
+    client: &reqwest::Client,
+    url: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(url)
+        .json(&serde_json::json!({"username": user, "password": password}))
+        .send()
+        .await
+        .expect("request")
+}
+
+/// Asserts a JSON error response and returns its body.
+pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status(), status, "status");
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json"),
+        "content type"
+    );
+    let body: Value = res.json().await.expect("json error body");
+    assert_eq!(body["error"], code, "error code in {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message in {body}"
+    );
+    body
+}
+
+/// Runs the built `larder-server` with `args` (after `--data DIR --config CHEAP`), feeding
+/// `stdin`.
+pub fn cli(data: &Path, args: &[&str], stdin: &str) -> Output {
+    let cfg = cheap_config_file(data);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_larder-server"))
+        .arg("--data")
+        .arg(data)
+        .arg("--config")
+        .arg(&cfg)
+        .args(args)
+        .env_remove("LARDER_DATA")
+        .env_remove("LARDER_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn larder-server");
+    if let Some(mut input) = child.stdin.take() {
+        // The process may exit before reading (e.g. on an argument error).
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// The cheap-hash config, written beside (not inside) the data dir.
+pub fn cheap_config_file(data: &Path) -> PathBuf {
+    let path = data.with_extension("cheap.toml");
+    if !path.exists() {
+        std::fs::write(&path, CHEAP_TOML).expect("write config");
+    }
+    path
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
