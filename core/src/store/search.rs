@@ -3,11 +3,13 @@
 //! never FTS5 syntax), answered from the index's rowids before any recipe row is read.
 //!
 //! Ranking comes in two tiers: recipes whose title holds every term come first, then every other
-//! match. Within a tier the order is bm25 with column weights (title, ingredients, tags, body).
-//! Scoring is bounded: a tier's newest `RANK_WINDOW` matches are scored and sorted; a tier with
-//! more matches than that (a short prefix over a big collection) continues past the window newest
-//! first, unscored. Paging stays consistent because both orders are total and fixed for a given
-//! index state.
+//! match. Within a tier, a specific query (every term in at most `BM25_MAX_TERM_DOCS` recipes) is
+//! ordered by bm25 with column weights (title, ingredients, tags, body); a broad one (a short
+//! prefix, or a word most recipes contain) newest first. bm25 costs a pass over every term's
+//! whole doclist (its IDF) plus a docsize lookup per scored row, which for "salt" in 100,000
+//! recipes is more than a page is allowed to take, and barely orders anything anyway: such a
+//! term's IDF is ~0. Scoring is further bounded to a tier's newest `RANK_WINDOW` matches; past
+//! them the tier continues newest first. Every order is total, so pages never overlap.
 
 use std::collections::HashSet;
 
@@ -67,9 +69,23 @@ pub struct TagCount {
 const MAX_QUERY_TERMS: usize = 16;
 const MAX_TERM_CHARS: usize = 64;
 
-/// How many matches of a tier are scored with bm25 (the newest ones). Scoring costs about a
-/// microsecond per match, so this bounds a query at a few milliseconds however broad its prefix.
+/// How many matches of a tier are scored with bm25 (the newest ones).
 pub const RANK_WINDOW: usize = 1_000;
+
+/// A query is ranked with bm25 only while each of its terms occurs in at most this many recipes.
+pub const BM25_MAX_TERM_DOCS: usize = 10_000;
+
+/// The bounds above, passed down so tests can make them small.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    rank_window: usize,
+    bm25_max_term_docs: usize,
+}
+
+const BOUNDS: Bounds = Bounds {
+    rank_window: RANK_WINDOW,
+    bm25_max_term_docs: BM25_MAX_TERM_DOCS,
+};
 
 /// The searchable words of what a user typed: runs of letters and digits (what the unicode61
 /// tokenizer indexes), at most `MAX_QUERY_TERMS` of at most `MAX_TERM_CHARS` characters.
@@ -91,20 +107,33 @@ pub fn fts_query(input: &str) -> Option<String> {
     let parts: Vec<String> = terms
         .iter()
         .enumerate()
-        .map(|(i, t)| {
-            if i == last {
-                format!("\"{t}\"*")
-            } else {
-                format!("\"{t}\"")
-            }
-        })
+        .map(|(i, t)| phrase(t, i == last))
         .collect();
     Some(parts.join(" "))
+}
+
+/// A term as an FTS5 string (a prefix if `prefix`); terms hold only letters and digits.
+fn phrase(term: &str, prefix: bool) -> String {
+    if prefix {
+        format!("\"{term}\"*")
+    } else {
+        format!("\"{term}\"")
+    }
 }
 
 /// The matches of `expr` (FTS5 syntax built by this module) restricted to the title column.
 fn title_only(expr: &str) -> String {
     format!("{{title}} : ({expr})")
+}
+
+/// Whether `expr` matches more than `max` recipes; reads at most `max + 1` rowids.
+fn matches_more_than(conn: &Connection, expr: &str, max: usize) -> Result<bool, StoreError> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM (SELECT rowid FROM recipe_fts WHERE recipe_fts MATCH ?1 LIMIT ?2)",
+        )?
+        .query_row(params![expr, max as i64 + 1], |r| r.get(0))?;
+    Ok(n as usize > max)
 }
 
 /// One tier's share of a page.
@@ -113,27 +142,33 @@ struct TierPage {
     rowids: Vec<i64>,
     /// How many of the tier's rows come before the page (at most the tier's size).
     consumed: usize,
-    /// Every rowid of the tier, when the tier fit in the ranking window.
+    /// Every rowid of the tier, when it fits in the rank window.
     all: Option<Vec<i64>>,
 }
 
-/// Rows `skip..skip + take` of the tier "matches `expr`, not in `exclude`": the newest
-/// `RANK_WINDOW` of them by bm25 (ties: newer first), then the older ones newest first.
+/// Rows `skip..skip + take` of the tier "matches `expr`, not in `exclude`": its newest
+/// `RANK_WINDOW` rows (by bm25 if `ranked`, ties newer first; else newest first), then the
+/// older ones newest first.
 fn tier_page(
     conn: &Connection,
+    window_size: usize,
     expr: &str,
     exclude: &HashSet<i64>,
+    ranked: bool,
     skip: usize,
     take: usize,
 ) -> Result<TierPage, StoreError> {
-    let fetch = RANK_WINDOW + exclude.len() + 1;
+    let fetch = window_size + exclude.len() + 1;
     let mut window: Vec<(i64, f64)> = Vec::new();
     let mut fetched = 0usize;
     {
-        let mut stmt = conn.prepare_cached(
+        let mut stmt = conn.prepare_cached(if ranked {
             "SELECT rowid, rank FROM recipe_fts WHERE recipe_fts MATCH ?1
-             ORDER BY rowid DESC LIMIT ?2",
-        )?;
+             ORDER BY rowid DESC LIMIT ?2"
+        } else {
+            "SELECT rowid, 0.0 FROM recipe_fts WHERE recipe_fts MATCH ?1
+             ORDER BY rowid DESC LIMIT ?2"
+        })?;
         let mut rows = stmt.query(params![expr, fetch as i64])?;
         while let Some(row) = rows.next()? {
             fetched += 1;
@@ -144,11 +179,13 @@ fn tier_page(
         }
     }
     // With `fetch` rows read and at most `exclude.len()` of them excluded, more than
-    // RANK_WINDOW remain: the tier is bigger than the window.
+    // `window_size` remain: the tier is bigger than the window.
     let overflow = fetched == fetch;
-    window.truncate(RANK_WINDOW);
+    window.truncate(window_size);
     let oldest = window.last().map(|&(rowid, _)| rowid);
-    window.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+    if ranked {
+        window.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+    }
     let mut rowids: Vec<i64> = window
         .iter()
         .skip(skip)
@@ -169,9 +206,9 @@ fn tier_page(
             all: None,
         });
     }
-    // Past the window: older matches, newest first, unscored. If the page starts beyond the
-    // tier, this counts the tier so the next one knows where to begin.
-    let mut to_skip = skip.saturating_sub(RANK_WINDOW);
+    // Past the window: older matches, newest first. If the page starts beyond the tier, this
+    // counts the tier so the next one knows where to begin.
+    let mut to_skip = skip.saturating_sub(window_size);
     let mut beyond = 0usize;
     let mut stmt = conn.prepare_cached(
         "SELECT rowid FROM recipe_fts WHERE recipe_fts MATCH ?1 AND rowid < ?2
@@ -194,7 +231,7 @@ fn tier_page(
         }
     }
     let consumed = if rowids.is_empty() {
-        RANK_WINDOW + beyond
+        window_size + beyond
     } else {
         skip
     };
@@ -205,10 +242,84 @@ fn tier_page(
     })
 }
 
+/// The rowids of page `skip..skip + take` of the matches of `terms` (not empty).
+fn match_page(
+    conn: &Connection,
+    bounds: Bounds,
+    terms: &[String],
+    skip: usize,
+    take: usize,
+) -> Result<Vec<i64>, StoreError> {
+    let last = terms.len() - 1;
+    let phrases: Vec<String> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| phrase(t, i == last))
+        .collect();
+    let expr = phrases.join(" ");
+    let mut ranked = true;
+    for p in &phrases {
+        if matches_more_than(conn, p, bounds.bm25_max_term_docs)? {
+            ranked = false;
+            break;
+        }
+    }
+    // Tier 1: every term in the title.
+    let title_expr = title_only(&expr);
+    let first = tier_page(
+        conn,
+        bounds.rank_window,
+        &title_expr,
+        &HashSet::new(),
+        ranked,
+        skip,
+        take,
+    )?;
+    let mut rowids = first.rowids;
+    if rowids.len() == take {
+        return Ok(rowids);
+    }
+    // Tier 2: the other matches. When tier 1 is small its rows are known and simply skipped;
+    // otherwise FTS5 leaves them out (needed only for pages past a window of title matches).
+    let (skip, take) = (skip - first.consumed, take - rowids.len());
+    let second = match first.all {
+        Some(all) => tier_page(
+            conn,
+            bounds.rank_window,
+            &expr,
+            &all.into_iter().collect(),
+            ranked,
+            skip,
+            take,
+        )?,
+        None => tier_page(
+            conn,
+            bounds.rank_window,
+            &format!("({expr}) NOT ({title_expr})"),
+            &HashSet::new(),
+            ranked,
+            skip,
+            take,
+        )?,
+    };
+    rowids.extend(second.rowids);
+    Ok(rowids)
+}
+
 impl Store {
     /// Live recipes matching `query` (blank: all, by title), best first.
     pub fn search(
         &self,
+        query: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<RecipeSummary>, StoreError> {
+        self.search_within(BOUNDS, query, limit, offset)
+    }
+
+    fn search_within(
+        &self,
+        bounds: Bounds,
         query: &str,
         limit: u32,
         offset: u32,
@@ -226,35 +337,11 @@ impl Store {
             }
             return Ok(out);
         }
-        let Some(expr) = fts_query(query) else {
-            return Ok(out);
-        };
-        let (skip, take) = (offset as usize, limit as usize);
-        if take == 0 {
+        let terms = query_terms(query);
+        if terms.is_empty() || limit == 0 {
             return Ok(out);
         }
-        // Tier 1: every term in the title.
-        let title_expr = title_only(&expr);
-        let first = tier_page(&conn, &title_expr, &HashSet::new(), skip, take)?;
-        let mut rowids = first.rowids;
-        if rowids.len() < take {
-            // Tier 2: the other matches. When tier 1 fit in its window its rows are known and
-            // simply skipped; otherwise FTS5 excludes them (rarely needed: only for pages past
-            // more than RANK_WINDOW title matches).
-            let skip = skip - first.consumed;
-            let take = take - rowids.len();
-            let second = match first.all {
-                Some(all) => tier_page(&conn, &expr, &all.into_iter().collect(), skip, take)?,
-                None => tier_page(
-                    &conn,
-                    &format!("({expr}) NOT ({title_expr})"),
-                    &HashSet::new(),
-                    skip,
-                    take,
-                )?,
-            };
-            rowids.extend(second.rowids);
-        }
+        let rowids = match_page(&conn, bounds, &terms, offset as usize, limit as usize)?;
         let mut stmt =
             conn.prepare_cached("SELECT summary FROM recipes WHERE rowid = ?1 AND deleted = 0")?;
         for rowid in rowids {
@@ -284,7 +371,62 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::fts_query;
+    use super::{BOUNDS, Bounds, fts_query};
+    use crate::model::{IngredientRow, Recipe};
+    use crate::store::{RecipeViewRow, Store};
+
+    fn recipe(n: usize, title: &str, ingredients: &[&str], notes: &str) -> Recipe {
+        Recipe {
+            id: format!("r{n:03}"),
+            title: title.to_string(),
+            description: String::new(),
+            servings: None,
+            yield_text: String::new(),
+            prep_minutes: None,
+            cook_minutes: None,
+            total_minutes: None,
+            tags: Vec::new(),
+            source_url: String::new(),
+            ingredients: ingredients
+                .iter()
+                .enumerate()
+                .map(|(i, name)| IngredientRow {
+                    id: format!("row{i}"),
+                    quantity: None,
+                    quantity_max: None,
+                    unit: String::new(),
+                    name: name.to_string(),
+                    note: String::new(),
+                })
+                .collect(),
+            steps: Vec::new(),
+            notes: notes.to_string(),
+            attachments: Vec::new(),
+            created_at: n as i64,
+            updated_at: n as i64,
+            deleted: false,
+        }
+    }
+
+    /// A store holding `recipes`, written in order (so later ones are newer).
+    fn store_with(recipes: &[Recipe]) -> Store {
+        let store = Store::open_in_memory().expect("store");
+        let rows: Vec<RecipeViewRow<'_>> = recipes
+            .iter()
+            .map(|recipe| RecipeViewRow { recipe, heads: "h" })
+            .collect();
+        store.write_recipe_views(&rows).expect("write");
+        store
+    }
+
+    fn titles(store: &Store, bounds: Bounds, q: &str, limit: u32, offset: u32) -> Vec<String> {
+        store
+            .search_within(bounds, q, limit, offset)
+            .expect("search")
+            .into_iter()
+            .map(|s| s.title)
+            .collect()
+    }
 
     #[test]
     fn user_input_never_becomes_fts_syntax() {
@@ -302,5 +444,190 @@ mod tests {
             fts_query("crème brûlée").as_deref(),
             Some("\"crème\" \"brûlée\"*")
         );
+    }
+
+    #[test]
+    fn a_title_match_outranks_an_ingredient_only_match_that_bm25_prefers() {
+        let long_notes = "Roast everything slowly and serve warm with bread. ".repeat(40);
+        let recipes = [
+            recipe(
+                1,
+                "Slow roasted tomato, fennel and garlic traybake for a crowd",
+                &["tomatoes", "fennel"],
+                &long_notes,
+            ),
+            recipe(
+                2,
+                "Aioli",
+                &["garlic", "garlic confit", "black garlic", "roast garlic"],
+                "",
+            ),
+        ];
+        let store = store_with(&recipes);
+        // The premise: plain weighted bm25 puts the ingredient-only match first.
+        let plain: Vec<i64> = {
+            let conn = store.conn();
+            let mut stmt = conn
+                .prepare(
+                    "SELECT rowid FROM recipe_fts WHERE recipe_fts MATCH '\"garlic\"*'
+                     ORDER BY rank",
+                )
+                .expect("prepare");
+            stmt.query_map([], |r| r.get(0))
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows")
+        };
+        assert_eq!(plain, vec![2, 1], "bm25 alone prefers the ingredient match");
+        assert_eq!(
+            titles(&store, BOUNDS, "garlic", 10, 0),
+            vec![recipes[0].title.clone(), "Aioli".to_string()]
+        );
+        // The same holds when the query is broad and ordered newest first.
+        let broad = Bounds {
+            rank_window: 10,
+            bm25_max_term_docs: 1,
+        };
+        assert_eq!(
+            titles(&store, broad, "garl", 10, 0),
+            vec![recipes[0].title.clone(), "Aioli".to_string()]
+        );
+    }
+
+    #[test]
+    fn with_several_words_every_word_in_the_title_ranks_first() {
+        let store = store_with(&[
+            recipe(1, "Chicken soup", &["garlic", "carrots"], ""),
+            recipe(2, "Stew", &["chicken thighs", "garlic"], ""),
+            recipe(3, "Garlic chicken", &["lemon"], ""),
+            recipe(4, "Chicken salad", &["lettuce"], ""),
+        ]);
+        let hits = titles(&store, BOUNDS, "chicken garlic", 10, 0);
+        assert_eq!(hits[0], "Garlic chicken");
+        let mut rest = hits[1..].to_vec();
+        rest.sort();
+        assert_eq!(rest, vec!["Chicken soup", "Stew"], "every word must match");
+    }
+
+    /// Pages of every bound (windows smaller than a tier, tiers known or left to FTS5's NOT)
+    /// join up into the whole result: title matches first, nothing twice, nothing missing.
+    #[test]
+    fn pages_join_up_across_tiers_and_windows() {
+        let mut recipes = Vec::new();
+        for n in 0..12 {
+            recipes.push(if n % 3 == 0 {
+                recipe(n, &format!("Tomato dish {n}"), &["basil"], "")
+            } else {
+                recipe(n, &format!("Dish {n}"), &["tomatoes"], "")
+            });
+        }
+        recipes.push(recipe(12, "Unrelated", &["rice"], ""));
+        let store = store_with(&recipes);
+        let newest_first = |title_tier: bool| -> Vec<String> {
+            recipes
+                .iter()
+                .rev()
+                .filter(|r| r.title != "Unrelated" && r.title.starts_with("Tomato") == title_tier)
+                .map(|r| r.title.clone())
+                .collect()
+        };
+        for bounds in [
+            BOUNDS,
+            Bounds {
+                rank_window: 2,
+                bm25_max_term_docs: 100,
+            },
+            Bounds {
+                rank_window: 5,
+                bm25_max_term_docs: 100,
+            },
+            Bounds {
+                rank_window: 2,
+                bm25_max_term_docs: 3,
+            },
+            Bounds {
+                rank_window: 100,
+                bm25_max_term_docs: 3,
+            },
+        ] {
+            for limit in [1, 3, 4, 12] {
+                let mut all = Vec::new();
+                let mut offset = 0;
+                loop {
+                    let page = titles(&store, bounds, "tom", limit, offset);
+                    if page.is_empty() {
+                        break;
+                    }
+                    offset += page.len() as u32;
+                    all.extend(page);
+                }
+                assert_eq!(all.len(), 12, "{bounds:?} limit {limit}: {all:?}");
+                let (first, second) = all.split_at(4);
+                assert!(first.iter().all(|t| t.starts_with("Tomato")), "{all:?}");
+                let mut sorted = all.clone();
+                sorted.sort();
+                sorted.dedup();
+                assert_eq!(sorted.len(), 12, "no recipe twice: {all:?}");
+                if bounds.bm25_max_term_docs == 3 {
+                    // Broad: newest first within each tier.
+                    assert_eq!(first, newest_first(true), "{bounds:?}");
+                    assert_eq!(second, newest_first(false), "{bounds:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deleted_recipes_never_appear() {
+        let kept = recipe(1, "Lemon tart", &["lemons"], "");
+        let mut gone = recipe(2, "Lemon curd", &["lemons"], "");
+        let store = store_with(&[kept, gone.clone()]);
+        assert_eq!(titles(&store, BOUNDS, "lemon", 10, 0).len(), 2);
+        gone.deleted = true;
+        store
+            .write_recipe_views(&[RecipeViewRow {
+                recipe: &gone,
+                heads: "h2",
+            }])
+            .expect("delete");
+        assert_eq!(titles(&store, BOUNDS, "lemon", 10, 0), vec!["Lemon tart"]);
+        assert_eq!(titles(&store, BOUNDS, "", 10, 0), vec!["Lemon tart"]);
+        let broad = Bounds {
+            rank_window: 1,
+            bm25_max_term_docs: 0,
+        };
+        assert_eq!(titles(&store, broad, "l", 10, 0), vec!["Lemon tart"]);
+    }
+
+    #[test]
+    fn prefixes_of_any_length_fold_case_and_accents() {
+        let store = store_with(&[
+            recipe(1, "JALAPEÑO poppers", &["cream cheese"], ""),
+            recipe(2, "Crème brûlée", &["cream"], ""),
+            recipe(3, "Rice", &["water"], ""),
+        ]);
+        assert_eq!(titles(&store, BOUNDS, "j", 10, 0), vec!["JALAPEÑO poppers"]);
+        assert_eq!(
+            titles(&store, BOUNDS, "jalapen", 10, 0),
+            vec!["JALAPEÑO poppers"]
+        );
+        assert_eq!(
+            titles(&store, BOUNDS, "jalapeno", 10, 0),
+            vec!["JALAPEÑO poppers"]
+        );
+        assert_eq!(titles(&store, BOUNDS, "BRULE", 10, 0), vec!["Crème brûlée"]);
+        assert_eq!(titles(&store, BOUNDS, "CREME", 10, 0), vec!["Crème brûlée"]);
+        let mut creams = titles(&store, BOUNDS, "crea", 10, 0);
+        creams.sort();
+        assert_eq!(creams, vec!["Crème brûlée", "JALAPEÑO poppers"]);
+    }
+
+    #[test]
+    fn empty_pages_are_empty() {
+        let store = store_with(&[recipe(1, "Rice", &["water"], "")]);
+        assert!(titles(&store, BOUNDS, "rice", 0, 0).is_empty());
+        assert!(titles(&store, BOUNDS, "rice", 10, 1).is_empty());
+        assert!(titles(&store, BOUNDS, "rice", 10, u32::MAX).is_empty());
+        assert!(titles(&store, BOUNDS, "\"*", 10, 0).is_empty());
     }
 }
