@@ -1,6 +1,7 @@
 //! Runs one CLI command against the profile: open, call the API, print, close cleanly.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -10,6 +11,7 @@ use larder_core::model::RecipeDraft;
 use larder_core::{Larder, profile};
 
 use crate::output;
+use crate::sync_commands;
 use crate::{Cli, Command, GroceryCommand};
 
 /// Files at or above this count get a progress bar.
@@ -26,19 +28,34 @@ fn data_dir(cli_value: Option<PathBuf>) -> Result<PathBuf> {
 
 pub async fn run(cli: Cli) -> Result<()> {
     let dir = data_dir(cli.data)?;
-    let larder = profile::open(&dir)
-        .await
-        .with_context(|| format!("cannot open the profile in {}", dir.display()))?;
+    let larder = Arc::new(
+        profile::open(&dir)
+            .await
+            .with_context(|| format!("cannot open the profile in {}", dir.display()))?,
+    );
+    let wipe = matches!(cli.command, Command::Logout { wipe: true });
     let outcome = dispatch(&larder, cli.command).await;
     // Close even after a failed command so every write reaches the database cleanly.
-    let closed = larder.close().await;
+    let closed = match Arc::try_unwrap(larder) {
+        Ok(larder) => larder.close().await.context("closing the profile"),
+        Err(_) => Err(anyhow!(
+            "the profile is still in use; it was not closed cleanly"
+        )),
+    };
     outcome?;
-    closed.context("closing the profile")?;
+    closed?;
+    if wipe {
+        sync_commands::wipe(&dir)?;
+    }
     Ok(())
 }
 
-async fn dispatch(larder: &Larder<SamodStore>, command: Command) -> Result<()> {
+async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<()> {
     match command {
+        Command::Login { server, user } => sync_commands::login(larder, &server, &user).await,
+        Command::Logout { .. } => sync_commands::logout(larder).await,
+        Command::Status { json } => sync_commands::status(larder, json),
+        Command::Sync { once } => sync_commands::sync(larder, once).await,
         Command::Import { files } => import(larder, &files).await,
         Command::Search {
             query,

@@ -4,6 +4,7 @@
 
 mod commands;
 mod output;
+mod sync_commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,6 +78,31 @@ pub enum Command {
     Tags {
         #[arg(long)]
         json: bool,
+    },
+    /// Sign in to a relay (password from LARDER_PASSWORD, else a prompt).
+    Login {
+        /// The relay's address, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// Sign out (revokes the session on the relay when reachable).
+    Logout {
+        /// Also delete this profile's local data.
+        #[arg(long)]
+        wipe: bool,
+    },
+    /// Show sign-in and sync status.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sync with the relay: keeps running, or one pass with --once.
+    Sync {
+        /// Exit 0 once local and relay are in sync; non-zero if unreachable or unauthorised.
+        #[arg(long)]
+        once: bool,
     },
     /// The grocery list.
     Grocery {

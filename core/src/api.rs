@@ -154,34 +154,92 @@ impl<S: DocumentStore> Larder<S> {
         Ok(recipe)
     }
 
-    /// Creates many recipes, writing their view rows in one transaction (import).
+    /// Creates many recipes (import). Every draft is validated before anything is written.
+    /// Documents are built here and handed to the document store in waves of concurrent
+    /// creates: while the store persists one wave (on its own threads natively: samod re-encodes
+    /// each new document's change and writes it), this task builds the next wave's documents and
+    /// writes the previous wave's view rows, one transaction per wave.
     pub async fn create_recipes(&self, drafts: &[RecipeDraft]) -> Result<Vec<Recipe>> {
-        let now = self.clock.now_ms();
-        let mut made = Vec::with_capacity(drafts.len());
-        for draft in drafts {
-            let draft = validate_draft(draft)?;
-            let doc = new_recipe_doc(&draft, now);
-            let mut am = Automerge::new();
-            am.transact(|tx| reconcile(tx, &doc))
-                .map_err(|f| bad_doc("new recipe", f.error))?;
-            let heads = heads_string(&am);
-            let id = self.docs.create(am).await?;
-            made.push((doc.to_recipe(&id), heads));
-        }
-        let rows: Vec<crate::store::RecipeViewRow<'_>> = made
+        use std::future::Future;
+        use std::task::Poll;
+        /// Documents in flight at once: enough to keep the store busy, few enough that view rows
+        /// (and change events) follow their documents closely.
+        const WAVE: usize = 128;
+
+        let drafts: Vec<RecipeDraft> = drafts
             .iter()
-            .map(|(recipe, heads)| crate::store::RecipeViewRow {
-                recipe,
-                heads: heads.as_str(),
+            .map(validate_draft)
+            .collect::<std::result::Result<_, _>>()?;
+        let now = self.clock.now_ms();
+        let mut made: Vec<Recipe> = Vec::with_capacity(drafts.len());
+        // Writes one wave's view rows once its documents have ids.
+        let finish = |docs: Vec<(RecipeDoc, String)>,
+                      ids: Vec<std::result::Result<String, DocStoreError>>,
+                      made: &mut Vec<Recipe>|
+         -> Result<()> {
+            let mut wave = Vec::with_capacity(docs.len());
+            for ((doc, heads), id) in docs.into_iter().zip(ids) {
+                wave.push((doc.to_recipe(&id?), heads));
+            }
+            let rows: Vec<crate::store::RecipeViewRow<'_>> = wave
+                .iter()
+                .map(|(recipe, heads)| crate::store::RecipeViewRow {
+                    recipe,
+                    heads: heads.as_str(),
+                })
+                .collect();
+            self.store.write_recipe_views(&rows)?;
+            for (recipe, _) in &wave {
+                self.emit(ChangeEvent::RecipeChanged {
+                    id: recipe.id.clone(),
+                });
+            }
+            made.extend(wave.into_iter().map(|(recipe, _)| recipe));
+            Ok(())
+        };
+        let mut in_flight = None;
+        for chunk in drafts.chunks(WAVE) {
+            let mut docs = Vec::with_capacity(chunk.len());
+            let mut ams = Vec::with_capacity(chunk.len());
+            for draft in chunk {
+                let doc = new_recipe_doc(draft, now);
+                let mut am = Automerge::new();
+                am.transact(|tx| reconcile(tx, &doc))
+                    .map_err(|f| bad_doc("new recipe", f.error))?;
+                docs.push((doc, heads_string(&am)));
+                ams.push(am);
+            }
+            let mut creates = Box::pin(futures_util::future::join_all(
+                ams.into_iter().map(|am| self.docs.create(am)),
+            ));
+            // Poll once so the store starts on this wave while this task finishes the previous
+            // one and builds the next.
+            let mut ready = None;
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(ids) = creates.as_mut().poll(cx) {
+                    ready = Some(ids);
+                }
+                Poll::Ready(())
             })
-            .collect();
-        self.store.write_recipe_views(&rows)?;
-        for (recipe, _) in &made {
-            self.emit(ChangeEvent::RecipeChanged {
-                id: recipe.id.clone(),
-            });
+            .await;
+            if let Some((docs, creates, ready)) = in_flight.replace((docs, creates, ready)) {
+                let ids = match ready {
+                    Some(ids) => ids,
+                    None => creates.await,
+                };
+                let _view = self.view_writes.lock().await;
+                finish(docs, ids, &mut made)?;
+            }
         }
-        Ok(made.into_iter().map(|(r, _)| r).collect())
+        if let Some((docs, creates, ready)) = in_flight {
+            let ids = match ready {
+                Some(ids) => ids,
+                None => creates.await,
+            };
+            let _view = self.view_writes.lock().await;
+            finish(docs, ids, &mut made)?;
+        }
+        Ok(made)
     }
 
     pub async fn update_recipe(&self, id: &str, draft: &RecipeDraft) -> Result<Recipe> {
@@ -405,10 +463,48 @@ impl<S: DocumentStore> Larder<S> {
         Ok(id)
     }
 
-    /// Uses an existing grocery-list document (the one the relay made for this user) from now on.
+    /// The grocery-list document in use, if one exists yet.
+    pub fn current_grocery_list_id(&self) -> Result<Option<String>> {
+        Ok(self.store.meta_get(GROCERY_LIST_META)?)
+    }
+
+    /// Uses an existing grocery-list document (the one the relay made for this user) from now
+    /// on. Items of the list used until now are merged into it (same ids, so merging twice, or
+    /// on two devices, adds nothing twice).
     pub async fn use_grocery_list(&self, list_id: &str) -> Result<()> {
+        let previous = self.store.meta_get(GROCERY_LIST_META)?;
+        if let Some(previous) = previous.filter(|p| p != list_id) {
+            let prev_id = previous.clone();
+            let items = self
+                .docs
+                .with_doc(&previous, move |am| read_grocery_doc(am, &prev_id))
+                .await?
+                .transpose()?
+                .map(|list| list.items)
+                .unwrap_or_default();
+            if !items.is_empty() {
+                let _view = self.view_writes.lock().await;
+                let doc_id = list_id.to_string();
+                self.docs
+                    .with_doc(list_id, move |am| -> Result<()> {
+                        let mut list = read_grocery_doc(am, &doc_id)?;
+                        for (id, item) in items {
+                            list.items.entry(id).or_insert(item);
+                        }
+                        am.transact(|tx| reconcile(tx, &list))
+                            .map_err(|f| bad_doc(&doc_id, f.error))?;
+                        Ok(())
+                    })
+                    .await?
+                    .ok_or_else(|| LarderError::BadDocument {
+                        id: list_id.to_string(),
+                        reason: "the grocery list is not in the document store".into(),
+                    })??;
+            }
+        }
         self.store.meta_set(GROCERY_LIST_META, list_id)?;
         self.rematerialize(list_id).await?;
+        self.emit(ChangeEvent::GroceryChanged);
         Ok(())
     }
 

@@ -17,6 +17,8 @@ pub mod model;
 pub mod profile;
 pub mod schema_org;
 pub mod store;
+#[cfg(feature = "native")]
+pub mod sync;
 
 pub use api::{ChangeEvent, ImportReport, Larder, LarderError};
 pub use store::{RecipeSummary, Store, StoreError, TagCount};

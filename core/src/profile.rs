@@ -31,7 +31,14 @@ pub async fn open_with_clock(
         ))
     })?;
     let store = Arc::new(Store::open(&database_path(dir))?);
-    let docs = SamodStore::open(store.clone()).await;
+    // Signed in, the document store announces the peer id the relay binds to this user.
+    let peer_id = match crate::sync::session(&store)? {
+        Some(session) => Some(samod::PeerId::from(
+            crate::sync::peer_id_for(&store, &session.user_id)?.as_str(),
+        )),
+        None => None,
+    };
+    let docs = SamodStore::open_as(store.clone(), peer_id).await;
     Larder::open(docs, store, clock).await
 }
 

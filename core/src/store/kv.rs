@@ -73,6 +73,7 @@ impl Store {
         )?;
         if key.len() >= 2 {
             super::view::mark_dirty(&tx, &key[0])?;
+            super::view::mark_unsynced(&tx, &key[0])?;
         }
         tx.commit()?;
         Ok(())

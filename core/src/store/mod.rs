@@ -82,6 +82,12 @@ impl Store {
             .optional()?)
     }
 
+    pub fn meta_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM meta WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     pub fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.conn().execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)
@@ -196,6 +202,39 @@ mod tests {
         let err = Store::open(&path).expect_err("must refuse");
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
         assert_eq!(std::fs::read(&path).expect("read"), garbage);
+    }
+
+    #[test]
+    fn a_version_1_database_migrates_and_keeps_its_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(&format!(
+                "{} PRAGMA application_id = {}; PRAGMA user_version = 1;
+                 INSERT INTO kv (key, value) VALUES ('doc1/incremental/abc', x'01');",
+                schema::MIGRATIONS[0],
+                schema::APPLICATION_ID
+            ))
+            .expect("v1 schema");
+        }
+        let store = Store::open(&path).expect("migrate");
+        let version: i64 = store
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, schema::SCHEMA_VERSION);
+        assert_eq!(
+            store.unsynced_docs().expect("unsynced"),
+            vec![("doc1".to_string(), 1)],
+            "documents stored before sync existed are pending for the first sync"
+        );
+        assert!(
+            store
+                .kv_load(&["doc1".into(), "incremental".into(), "abc".into()])
+                .expect("kv")
+                .is_some()
+        );
     }
 
     #[test]

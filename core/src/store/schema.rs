@@ -108,6 +108,15 @@ pub const MIGRATIONS: &[&str] = &[
         data        BLOB NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // v2: documents whose chunks the relay has not confirmed yet (sync's "pending").
+    r#"
+    CREATE TABLE unsynced_docs (
+        doc_id TEXT PRIMARY KEY,
+        seq    INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO unsynced_docs (doc_id, seq)
+        SELECT DISTINCT substr(key, 1, instr(key, '/') - 1), 1 FROM kv WHERE instr(key, '/') > 0;
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -20,6 +20,16 @@ pub(crate) fn mark_dirty(tx: &Transaction<'_>, doc_id: &str) -> rusqlite::Result
     Ok(())
 }
 
+/// Marks `doc_id` as holding chunks the relay has not confirmed.
+pub(crate) fn mark_unsynced(tx: &Transaction<'_>, doc_id: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO unsynced_docs (doc_id, seq) VALUES (?1, 1)
+         ON CONFLICT (doc_id) DO UPDATE SET seq = seq + 1",
+        [doc_id],
+    )?;
+    Ok(())
+}
+
 /// Lower-cased title for ordering the blank search.
 pub(crate) fn sort_key(title: &str) -> String {
     title.to_lowercase()
@@ -168,6 +178,37 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Documents with chunks the relay has not confirmed, with their mark's sequence number.
+    pub fn unsynced_docs(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT doc_id, seq FROM unsynced_docs ORDER BY doc_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Clears unsynced marks that were not renewed since they were read.
+    pub fn clear_unsynced(&self, marks: &[(String, i64)]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt =
+                tx.prepare_cached("DELETE FROM unsynced_docs WHERE doc_id = ?1 AND seq = ?2")?;
+            for (doc_id, seq) in marks {
+                stmt.execute(params![doc_id, seq])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The heads the view of a document (recipe or grocery list) was built from.
+    pub fn view_heads(&self, doc_id: &str) -> Result<Option<String>, StoreError> {
+        match self.recipe_heads(doc_id)? {
+            Some(heads) => Ok(Some(heads)),
+            None => self.grocery_heads(doc_id),
+        }
     }
 
     /// Every document id the view knows (recipes and grocery lists).

@@ -1,0 +1,401 @@
+//! The sync engine. A pass connects to the relay through samod (ticketed websocket), adopts the
+//! user's grocery list (merging what this device had), catches up from the relay's change feed
+//! (only documents changed since the stored cursor), and pushes every document with chunks the
+//! relay has not confirmed. `run` keeps going: it follows the live feed, pushes local edits as
+//! they happen, reconnects with backoff and reports status; a rejected session moves to
+//! "signed out" and keeps every local edit for the next sign-in.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{StreamExt, stream};
+use samod::{BackoffConfig, ConnectionId, DialerEvent, DialerFailed, DialerHandle};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use tokio::sync::watch;
+
+use super::dialer::RelayDialer;
+use super::relay::{FeedEntry, RelayClient, RelayError};
+use super::session::{CURSOR_META, Session, peer_id_for, session};
+use crate::api::{Larder, LarderError};
+use crate::docstore::SamodStore;
+use crate::store::StoreError;
+
+/// How long one document may take to reach or come from the relay before the pass gives up on
+/// it (it stays pending and is retried on the next pass).
+const DOC_TIMEOUT: Duration = Duration::from_secs(30);
+/// Documents synced at once.
+const PARALLEL_DOCS: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    SignedOut,
+    Offline,
+    Connecting,
+    Syncing,
+    UpToDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub state: SyncState,
+    /// Documents with local changes the relay has not confirmed yet.
+    pub pending: usize,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Documents brought in from the relay.
+    pub pulled: usize,
+    /// Documents the relay confirmed having.
+    pub pushed: usize,
+    /// Documents still pending after the pass.
+    pub pending: usize,
+}
+
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error("not signed in; run `larder login` first")]
+    NotSignedIn,
+    #[error("the relay rejected the session; sign in again (local edits are kept)")]
+    Unauthorized,
+    #[error("cannot reach the relay at {server}: {reason}")]
+    Unreachable { server: String, reason: String },
+    #[error(transparent)]
+    Relay(RelayError),
+    #[error(transparent)]
+    Larder(#[from] LarderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<RelayError> for SyncError {
+    fn from(err: RelayError) -> Self {
+        match err {
+            RelayError::Unauthorized => SyncError::Unauthorized,
+            other => SyncError::Relay(other),
+        }
+    }
+}
+
+pub struct SyncEngine {
+    larder: Arc<Larder<SamodStore>>,
+    session: Session,
+    client: RelayClient,
+    peer_id: String,
+    status: watch::Sender<SyncStatus>,
+}
+
+impl SyncEngine {
+    /// An engine for the signed-in profile behind `larder`.
+    pub fn new(larder: Arc<Larder<SamodStore>>) -> Result<Self, SyncError> {
+        let session = session(larder.store())?.ok_or(SyncError::NotSignedIn)?;
+        let client = RelayClient::new(&session.server)?;
+        let peer_id = peer_id_for(larder.store(), &session.user_id)?;
+        let pending = larder.store().unsynced_docs()?.len();
+        let (status, _) = watch::channel(SyncStatus {
+            state: SyncState::Offline,
+            pending,
+            last_error: None,
+        });
+        Ok(SyncEngine {
+            larder,
+            session,
+            client,
+            peer_id,
+            status,
+        })
+    }
+
+    /// Status updates (offline / connecting / syncing / up to date / signed out).
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.subscribe()
+    }
+
+    fn set_state(&self, state: SyncState, error: Option<String>) {
+        let pending = self
+            .larder
+            .store()
+            .unsynced_docs()
+            .map(|d| d.len())
+            .unwrap_or(0);
+        self.status.send_replace(SyncStatus {
+            state,
+            pending,
+            last_error: error,
+        });
+    }
+
+    fn dial(&self, backoff: BackoffConfig) -> Result<DialerHandle<RelayError>, SyncError> {
+        let dialer = RelayDialer {
+            client: self.client.clone(),
+            token: self.session.token.clone(),
+            peer_id: self.peer_id.clone(),
+        };
+        self.larder
+            .documents()
+            .repo()
+            .dial(backoff, Arc::new(dialer))
+            .map_err(|_| {
+                SyncError::Larder(LarderError::Docs(crate::docstore::DocStoreError::Stopped))
+            })
+    }
+
+    fn unreachable(&self, reason: impl ToString) -> SyncError {
+        SyncError::Unreachable {
+            server: self.session.server.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// One pass: connect, catch up, push, disconnect. Fails if the relay is unreachable or the
+    /// session is rejected.
+    pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
+        self.set_state(SyncState::Connecting, None);
+        let dialer = self.dial(BackoffConfig {
+            initial_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+            max_retries: Some(3),
+        })?;
+        let established = tokio::time::timeout(Duration::from_secs(30), dialer.established()).await;
+        let outcome = match established {
+            Err(_) => Err(self.unreachable("timed out connecting")),
+            Ok(Err(DialerFailed::PermanentFailure(err))) => Err(match &*err {
+                RelayError::Unauthorized => SyncError::Unauthorized,
+                other => self.unreachable(other),
+            }),
+            Ok(Err(DialerFailed::MaxRetriesReached)) => {
+                // Tell a rejected session apart from an unreachable relay.
+                match self.client.me(&self.session.token).await {
+                    Err(RelayError::Unauthorized) => Err(SyncError::Unauthorized),
+                    Err(err) => Err(self.unreachable(err)),
+                    Ok(_) => Err(self.unreachable("the sync connection kept failing")),
+                }
+            }
+            Ok(Ok(_)) => match dialer.connection_id() {
+                Some(conn) => self.pass(conn).await,
+                None => Err(self.unreachable("the connection dropped at once")),
+            },
+        };
+        dialer.close();
+        match &outcome {
+            Ok(_) => self.set_state(SyncState::UpToDate, None),
+            Err(SyncError::Unauthorized) => self.set_state(SyncState::SignedOut, None),
+            Err(err) => self.set_state(SyncState::Offline, Some(err.to_string())),
+        }
+        outcome
+    }
+
+    /// Keeps syncing until `stop` resolves: reconnects with backoff, follows the live feed and
+    /// pushes local edits. Returns `Unauthorized` if the relay rejects the session.
+    pub async fn run(&self, stop: impl std::future::Future<Output = ()>) -> Result<(), SyncError> {
+        tokio::pin!(stop);
+        let dialer = self.dial(BackoffConfig::default())?;
+        let mut events = dialer.events();
+        let mut local = self.larder.subscribe();
+        self.set_state(SyncState::Connecting, None);
+        let result = loop {
+            // Wait for a connection (or a stop / a permanent failure).
+            let conn = tokio::select! {
+                _ = &mut stop => break Ok(()),
+                event = events.next() => match event {
+                    Some(DialerEvent::Connected { .. }) => match dialer.connection_id() {
+                        Some(conn) => conn,
+                        None => continue,
+                    },
+                    Some(DialerEvent::Reconnecting { .. }) => {
+                        self.set_state(SyncState::Connecting, None);
+                        continue;
+                    }
+                    Some(DialerEvent::Disconnected { reason }) => {
+                        self.set_state(SyncState::Offline, Some(reason));
+                        continue;
+                    }
+                    Some(DialerEvent::PermanentFailure) | Some(DialerEvent::MaxRetriesReached) | None => {
+                        break Err(SyncError::Unauthorized);
+                    }
+                },
+            };
+            if let Err(err) = self.pass(conn).await {
+                self.set_state(SyncState::Offline, Some(err.to_string()));
+                if matches!(err, SyncError::Unauthorized) {
+                    break Err(err);
+                }
+                continue;
+            }
+            self.set_state(SyncState::UpToDate, None);
+            let cursor = self.cursor()?;
+            let live = match self.client.live_changes(&self.session.token, cursor).await {
+                Ok(live) => live,
+                Err(RelayError::Unauthorized) => break Err(SyncError::Unauthorized),
+                Err(err) => {
+                    tracing::warn!(%err, "live change feed unavailable; relying on reconnects");
+                    continue;
+                }
+            };
+            tokio::pin!(live);
+            // Connected: follow the live feed and local edits until the connection drops.
+            loop {
+                tokio::select! {
+                    _ = &mut stop => { dialer.close(); return Ok(()); }
+                    entry = live.next() => match entry {
+                        Some(Ok(entry)) => {
+                            self.set_state(SyncState::Syncing, None);
+                            self.pull(conn, &entry).await;
+                            self.save_cursor(entry.seq)?;
+                            self.set_state(SyncState::UpToDate, None);
+                        }
+                        Some(Err(RelayError::Unauthorized)) => {
+                            dialer.close();
+                            self.set_state(SyncState::SignedOut, None);
+                            return Err(SyncError::Unauthorized);
+                        }
+                        Some(Err(_)) | None => break,
+                    },
+                    event = local.next() => {
+                        if event.is_none() { break; }
+                        self.set_state(SyncState::Syncing, None);
+                        self.push_pending(conn).await?;
+                        self.set_state(SyncState::UpToDate, None);
+                    }
+                    event = events.next() => match event {
+                        Some(DialerEvent::Disconnected { reason }) => {
+                            self.set_state(SyncState::Offline, Some(reason));
+                            break;
+                        }
+                        Some(DialerEvent::PermanentFailure) | Some(DialerEvent::MaxRetriesReached) | None => {
+                            dialer.close();
+                            self.set_state(SyncState::SignedOut, None);
+                            return Err(SyncError::Unauthorized);
+                        }
+                        Some(_) => {}
+                    },
+                }
+            }
+        };
+        dialer.close();
+        if matches!(result, Err(SyncError::Unauthorized)) {
+            self.set_state(SyncState::SignedOut, None);
+        }
+        result
+    }
+
+    /// Everything one connection needs: grocery list, catch-up, push.
+    async fn pass(&self, conn: ConnectionId) -> Result<SyncReport, SyncError> {
+        self.set_state(SyncState::Syncing, None);
+        self.adopt_grocery_list(conn).await?;
+        let pulled = self.catch_up(conn).await?;
+        let pushed = self.push_pending(conn).await?;
+        let pending = self.larder.store().unsynced_docs()?.len();
+        Ok(SyncReport {
+            pulled,
+            pushed,
+            pending,
+        })
+    }
+
+    /// Switches to the user's grocery list on the relay, merging this device's items into it.
+    async fn adopt_grocery_list(&self, conn: ConnectionId) -> Result<(), SyncError> {
+        let Some(list) = &self.session.grocery_list_id else {
+            return Ok(());
+        };
+        if self.larder.current_grocery_list_id()?.as_deref() == Some(list.as_str()) {
+            return Ok(());
+        }
+        self.fetch(conn, list).await?;
+        self.larder.use_grocery_list(list).await?;
+        Ok(())
+    }
+
+    fn cursor(&self) -> Result<u64, SyncError> {
+        Ok(self
+            .larder
+            .store()
+            .meta_get(CURSOR_META)?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+
+    fn save_cursor(&self, cursor: u64) -> Result<(), SyncError> {
+        Ok(self
+            .larder
+            .store()
+            .meta_set(CURSOR_META, &cursor.to_string())?)
+    }
+
+    /// Brings in every document the feed lists after the stored cursor. One request when
+    /// nothing changed.
+    async fn catch_up(&self, conn: ConnectionId) -> Result<usize, SyncError> {
+        let mut pulled = 0;
+        loop {
+            let cursor = self.cursor()?;
+            let page = self.client.changes(&self.session.token, cursor).await?;
+            let results: Vec<bool> = stream::iter(page.changes.iter())
+                .map(|entry| self.pull(conn, entry))
+                .buffer_unordered(PARALLEL_DOCS)
+                .collect()
+                .await;
+            pulled += results.into_iter().filter(|changed| *changed).count();
+            if page.cursor > cursor {
+                self.save_cursor(page.cursor)?;
+            }
+            if !page.more {
+                return Ok(pulled);
+            }
+        }
+    }
+
+    /// Fetches one feed entry's document unless this device already has those heads.
+    async fn pull(&self, conn: ConnectionId, entry: &FeedEntry) -> bool {
+        let mut heads = entry.heads.clone();
+        heads.sort();
+        let view = self.larder.store().view_heads(&entry.doc_id).ok().flatten();
+        if view.as_deref() == Some(heads.join(",").as_str()) {
+            return false;
+        }
+        match self.fetch(conn, &entry.doc_id).await {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!(%err, doc = entry.doc_id, "could not fetch a changed document");
+                false
+            }
+        }
+    }
+
+    /// Opens a document (asking the relay if needed), waits until we have the relay's changes,
+    /// and refreshes its view.
+    async fn fetch(&self, conn: ConnectionId, id: &str) -> Result<(), SyncError> {
+        let docs = self.larder.documents();
+        let handle = tokio::time::timeout(DOC_TIMEOUT, docs.handle(id))
+            .await
+            .map_err(|_| self.unreachable(format!("timed out fetching {id}")))?
+            .map_err(LarderError::from)?;
+        if let Some(handle) = handle {
+            let _ = tokio::time::timeout(DOC_TIMEOUT, handle.we_have_their_changes(conn)).await;
+            self.larder.rematerialize(id).await?;
+        }
+        Ok(())
+    }
+
+    /// Pushes every document with unconfirmed chunks and clears the marks the relay confirmed.
+    async fn push_pending(&self, conn: ConnectionId) -> Result<usize, SyncError> {
+        let marks = self.larder.store().unsynced_docs()?;
+        let docs = self.larder.documents();
+        let confirmed: Vec<Option<(String, i64)>> = stream::iter(marks)
+            .map(|(id, seq)| async move {
+                let handle = docs.handle(&id).await.ok().flatten()?;
+                tokio::time::timeout(DOC_TIMEOUT, handle.they_have_our_changes(conn))
+                    .await
+                    .ok()
+                    .map(|_| (id, seq))
+            })
+            .buffer_unordered(PARALLEL_DOCS)
+            .collect()
+            .await;
+        let confirmed: Vec<(String, i64)> = confirmed.into_iter().flatten().collect();
+        self.larder.store().clear_unsynced(&confirmed)?;
+        Ok(confirmed.len())
+    }
+}

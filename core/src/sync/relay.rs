@@ -1,0 +1,251 @@
+//! HTTP calls to the relay: session, me, sync tickets and the change feed (plain and live).
+
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::store::StoreError;
+
+#[derive(Debug, Error)]
+pub enum RelayError {
+    #[error("not a valid relay address: {0}")]
+    BadServer(String),
+    #[error("the relay rejected the session (signed out)")]
+    Unauthorized,
+    #[error("wrong user name or password")]
+    BadCredentials,
+    #[error("too many sign-in attempts; try again later")]
+    RateLimited,
+    #[error("cannot reach the relay: {0}")]
+    Unreachable(String),
+    #[error("the relay answered {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("unexpected answer from the relay: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Me {
+    pub id: String,
+    pub name: String,
+    pub grocery_list_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedEntry {
+    pub seq: u64,
+    pub doc_id: String,
+    pub heads: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FeedPage {
+    pub changes: Vec<FeedEntry>,
+    pub cursor: u64,
+    #[serde(default)]
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Ticket {
+    ticket: String,
+}
+
+/// A client for one relay.
+#[derive(Debug, Clone)]
+pub struct RelayClient {
+    base: url::Url,
+    http: reqwest::Client,
+}
+
+impl RelayClient {
+    pub fn new(server: &str) -> Result<Self, RelayError> {
+        let mut base =
+            url::Url::parse(server.trim()).map_err(|e| RelayError::BadServer(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(RelayError::BadServer(format!(
+                "{server} (expected http:// or https://host[:port])"
+            )));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| RelayError::Unreachable(e.to_string()))?;
+        Ok(RelayClient { base, http })
+    }
+
+    /// The base URL without its trailing slash.
+    pub fn base(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    fn url(&self, path: &str) -> Result<url::Url, RelayError> {
+        self.base
+            .join(path)
+            .map_err(|e| RelayError::BadServer(e.to_string()))
+    }
+
+    /// The websocket address for a ticket.
+    pub fn sync_url(&self, ticket: &str) -> Result<url::Url, RelayError> {
+        let mut url = self.url("sync")?;
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        url.set_scheme(scheme)
+            .map_err(|_| RelayError::BadServer(self.base().to_string()))?;
+        url.query_pairs_mut().append_pair("ticket", ticket);
+        Ok(url)
+    }
+
+    pub async fn login(&self, user: &str, password: &str) -> Result<LoginResponse, RelayError> {
+        let response = self
+            .http
+            .post(self.url("api/v1/session")?)
+            .json(&serde_json::json!({ "username": user, "password": password }))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match response.status().as_u16() {
+            401 => Err(RelayError::BadCredentials),
+            429 => Err(RelayError::RateLimited),
+            _ => json(response).await,
+        }
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<(), RelayError> {
+        let response = self
+            .http
+            .delete(self.url("api/v1/session")?)
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        check(response).await.map(|_| ())
+    }
+
+    pub async fn me(&self, token: &str) -> Result<Me, RelayError> {
+        let response = self
+            .http
+            .get(self.url("api/v1/me")?)
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        json(response).await
+    }
+
+    /// A one-time ticket for opening the sync websocket as `peer_id`.
+    pub async fn ticket(&self, token: &str, peer_id: &str) -> Result<String, RelayError> {
+        let response = self
+            .http
+            .post(self.url("api/v1/sync/ticket")?)
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "peer_id": peer_id }))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        Ok(json::<Ticket>(response).await?.ticket)
+    }
+
+    /// One page of the change feed after `since`.
+    pub async fn changes(&self, token: &str, since: u64) -> Result<FeedPage, RelayError> {
+        let mut url = self.url("api/v1/changes")?;
+        url.query_pairs_mut()
+            .append_pair("since", &since.to_string());
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        json(response).await
+    }
+
+    /// The live change feed after `since` (server-sent events), entry by entry.
+    pub async fn live_changes(
+        &self,
+        token: &str,
+        since: u64,
+    ) -> Result<impl Stream<Item = Result<FeedEntry, RelayError>> + use<>, RelayError> {
+        use eventsource_stream::Eventsource;
+        let mut url = self.url("api/v1/changes/live")?;
+        url.query_pairs_mut()
+            .append_pair("since", &since.to_string());
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let response = check(response).await?;
+        Ok(response
+            .bytes_stream()
+            .eventsource()
+            .filter_map(|event| async move {
+                match event {
+                    Ok(event) if event.event == "change" => Some(
+                        serde_json::from_str::<FeedEntry>(&event.data)
+                            .map_err(|e| RelayError::Protocol(e.to_string())),
+                    ),
+                    Ok(_) => None,
+                    Err(err) => Some(Err(RelayError::Unreachable(err.to_string()))),
+                }
+            }))
+    }
+}
+
+fn unreachable(err: reqwest::Error) -> RelayError {
+    RelayError::Unreachable(err.to_string())
+}
+
+async fn check(response: reqwest::Response) -> Result<reqwest::Response, RelayError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    if status.as_u16() == 401 {
+        return Err(RelayError::Unauthorized);
+    }
+    let body = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or(body);
+    Err(RelayError::Status {
+        status: status.as_u16(),
+        message,
+    })
+}
+
+async fn json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, RelayError> {
+    check(response)
+        .await?
+        .json()
+        .await
+        .map_err(|e| RelayError::Protocol(e.to_string()))
+}
