@@ -1,7 +1,7 @@
 //! larder-sync-server: the Larder relay as a library (the `larder-server` binary is a thin CLI
-//! over it). Now: user accounts, sessions and the HTTP API around them; next: the sync
-//! websocket, share policy, change feed and blobs, added to the same [`AppState`], [`router`]
-//! and [`RelayStore`].
+//! over it): user accounts, sessions and the HTTP API around them; the sync websocket (samod),
+//! per-owner share policy and change feed; next: blobs, added to the same [`AppState`],
+//! [`router`] and [`RelayStore`].
 //!
 //! Modules:
 //! - [`config`]: layered configuration (defaults < TOML < env < flags)
@@ -11,6 +11,7 @@
 //! - [`admin`]: user administration behind `larder-server user …`
 //! - [`ratelimit`]: login throttling
 //! - [`http`]: routes, JSON errors, extractors
+//! - [`sync`]: the relay's samod repo, tickets, ownership, change feed
 //! - [`server`]: serving and graceful shutdown
 //! - [`clock`]: injectable time
 
@@ -24,6 +25,7 @@ pub mod ratelimit;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod sync;
 
 pub use auth::AuthUser;
 pub use config::Config;
@@ -31,3 +33,4 @@ pub use http::{ApiError, ApiJson, router};
 pub use server::{ServerError, serve, serve_on, shutdown_signal};
 pub use state::AppState;
 pub use store::{RelayStore, SledStore};
+pub use sync::SyncHub;

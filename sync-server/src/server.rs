@@ -1,6 +1,8 @@
 //! Running the relay: [`serve`] binds the configured address, [`serve_on`] runs on a given
-//! listener (tests bind 127.0.0.1:0), both until a shutdown future resolves; then open
-//! connections get [`Config::shutdown_grace`](crate::Config) to finish and storage is flushed.
+//! listener (tests bind 127.0.0.1:0), both until a shutdown future resolves. Shutdown: no new
+//! connections; the sync hub stops at once (closing sync websockets and live feeds, which
+//! graceful HTTP shutdown would otherwise wait on, and making samod's writes durable); other
+//! open requests get [`Config::shutdown_grace`](crate::Config) to finish; storage is flushed.
 //! Expired sessions are purged in the background.
 
 use std::future::Future;
@@ -8,11 +10,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigError};
 use crate::state::AppState;
 use crate::store::{RelayStore, StoreError};
+use crate::sync::SyncError;
 
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
@@ -30,6 +34,8 @@ pub enum ServerError {
     Config(#[from] ConfigError),
     #[error("flushing storage failed: {0}")]
     Flush(#[source] StoreError),
+    #[error("starting sync failed: {0}")]
+    Sync(#[from] SyncError),
 }
 
 /// Binds `config.bind` and serves until `shutdown` resolves.
@@ -61,10 +67,29 @@ pub async fn serve_on(
     // Ignoring a failed warm-up is fine: the first unknown-user login then pays for it.
     let _ = tokio::task::spawn_blocking(move || passwords.warm_up()).await;
 
+    let hub = state.start_sync().await?;
     let purger = tokio::spawn(purge_sessions(Arc::clone(&state)));
 
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    // Websockets and SSE streams never finish on their own: stop sync as soon as shutdown
+    // begins, in parallel with the HTTP drain.
+    let sync_stopper = {
+        let hub = Arc::clone(&hub);
+        let mut stopping = stopping_rx.clone();
+        tokio::spawn(async move {
+            if stopping.wait_for(|s| *s).await.is_ok() {
+                hub.stop().await;
+            }
+        })
+    };
     let app = crate::http::router(Arc::clone(&state));
+    // Sync messages are small and latency-bound: without TCP_NODELAY, Nagle's algorithm and
+    // delayed ACKs hold some of them back ~40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -87,6 +112,9 @@ pub async fn serve_on(
         }
     };
     purger.abort();
+    // Waits for the stop the shutdown signal began (or stops now, if the server failed).
+    hub.stop().await;
+    let _ = sync_stopper.await;
 
     state
         .store

@@ -1,14 +1,16 @@
 //! [`AppState`]: everything a request handler can reach (configuration, storage, clock,
-//! password hashing, login throttling), shared as `Arc<AppState>`. Add fields here for new
-//! subsystems (sync, change feed, blobs).
+//! password hashing, login throttling, the sync hub), shared as `Arc<AppState>`. Add fields
+//! here for new subsystems (blobs).
 
 use std::sync::Arc;
 
 use crate::auth::Passwords;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
+use crate::http::ApiError;
 use crate::ratelimit::LoginLimiter;
 use crate::store::RelayStore;
+use crate::sync::{SyncError, SyncHub};
 
 pub struct AppState {
     pub config: Config,
@@ -16,6 +18,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub passwords: Arc<Passwords>,
     pub(crate) login_limiter: LoginLimiter,
+    /// Started by [`AppState::start_sync`] (which [`crate::serve_on`] calls): the samod repo
+    /// needs a runtime, this state doesn't.
+    sync: tokio::sync::OnceCell<Arc<SyncHub>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -46,6 +51,31 @@ impl AppState {
             clock,
             passwords,
             login_limiter,
+            sync: tokio::sync::OnceCell::new(),
         }))
+    }
+
+    /// Starts the sync hub over this state's store, once; later calls return the same hub.
+    pub async fn start_sync(&self) -> Result<Arc<SyncHub>, SyncError> {
+        self.sync
+            .get_or_try_init(|| SyncHub::start(Arc::clone(&self.store)))
+            .await
+            .cloned()
+    }
+
+    /// The running sync hub; 503 before it is started or once it is stopping.
+    pub fn sync(&self) -> Result<&Arc<SyncHub>, ApiError> {
+        match self.sync.get() {
+            Some(hub) if !hub.is_closing() => Ok(hub),
+            _ => Err(ApiError::unavailable(
+                "sync_unavailable",
+                "sync is not running on this relay",
+            )),
+        }
+    }
+
+    /// The sync hub, if started (whether or not it is stopping).
+    pub fn sync_hub(&self) -> Option<&Arc<SyncHub>> {
+        self.sync.get()
     }
 }

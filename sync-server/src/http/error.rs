@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::auth::AuthError;
 use crate::store::StoreError;
+use crate::sync::SyncError;
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{status} {code}: {message}")]
@@ -76,6 +77,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// 503, e.g. while the relay shuts down.
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
     }
@@ -122,5 +128,16 @@ impl From<StoreError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         ApiError::internal(&e)
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Stopped => {
+                ApiError::unavailable("unavailable", "the relay is shutting down")
+            }
+            SyncError::Store(e) => e.into(),
+        }
     }
 }

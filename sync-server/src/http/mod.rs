@@ -1,11 +1,13 @@
 //! The HTTP surface: [`router`] puts every route, the body limit, CORS, request tracing and a
 //! panic guard together. API routes live under `/api/v1` and answer errors as JSON
-//! ([`ApiError`]); add new ones in [`api_routes`].
+//! ([`ApiError`]); add new ones in [`api_routes`]. The sync websocket is `/sync` (see
+//! [`sync`]).
 
 mod error;
 mod extract;
 pub mod health;
 pub mod session;
+pub mod sync;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +35,9 @@ pub fn api_routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/session", post(session::login).delete(session::logout))
         .route("/me", get(session::me))
+        .route("/sync/ticket", post(sync::ticket))
+        .route("/changes", get(sync::changes))
+        .route("/changes/live", get(sync::live))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -51,6 +56,7 @@ pub fn api_routes() -> Router<Arc<AppState>> {
 pub fn router(state: Arc<AppState>) -> Router {
     let mut app = Router::new()
         .nest("/api/v1", api_routes())
+        .route("/sync", get(sync::socket))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

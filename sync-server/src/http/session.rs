@@ -64,11 +64,19 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/v1/me` → {id, name, grocery_list_id}.
-pub async fn me(auth: AuthUser) -> ApiJson<MeResponse> {
-    ApiJson(MeResponse {
+/// `GET /api/v1/me` → {id, name, grocery_list_id}. The grocery list is created (owned by the
+/// user) the first time it is asked for; every device then uses that one.
+pub async fn me(
+    State(state): State<Arc<AppState>>,
+    auth: AuthUser,
+) -> Result<ApiJson<MeResponse>, ApiError> {
+    let grocery_list_id = match auth.user.grocery_list_id {
+        Some(id) => id,
+        None => state.sync()?.grocery_list_id(&auth.user.id).await?,
+    };
+    Ok(ApiJson(MeResponse {
         id: auth.user.id.to_string(),
         name: auth.user.name,
-        grocery_list_id: auth.user.grocery_list_id,
-    })
+        grocery_list_id: Some(grocery_list_id),
+    }))
 }

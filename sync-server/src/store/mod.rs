@@ -1,7 +1,8 @@
 //! The relay's persistent state behind one trait, [`RelayStore`]: user accounts (with a
-//! case-insensitive name index) and login sessions (keyed by the SHA-256 of their token, with a
-//! per-user index so a user's sessions can be revoked together). The embedded implementation is
-//! [`SledStore`]; a Postgres one can implement the same trait later.
+//! case-insensitive name index), login sessions (keyed by the SHA-256 of their token, with a
+//! per-user index so a user's sessions can be revoked together), and for sync: the samod
+//! document chunks, who owns each document, and every user's change feed. The embedded
+//! implementation is [`SledStore`]; a Postgres one can implement the same trait later.
 //!
 //! Every method is synchronous and quick (an embedded store answers in microseconds), except
 //! [`RelayStore::flush_async`], which waits for the disk.
@@ -107,6 +108,16 @@ pub struct Session {
     pub last_seen: UnixMs,
 }
 
+/// One entry of a user's change feed: document `doc_id` changed, and its heads (hex change
+/// hashes, sorted) were `heads` when the entry was written. A user's feed keeps one entry per
+/// document, the newest; `seq` orders entries and is what `?since=` cursors compare against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedEntry {
+    pub seq: u64,
+    pub doc_id: String,
+    pub heads: Vec<String>,
+}
+
 /// The key under which names are unique: ASCII lower case (names are ASCII, see
 /// [`crate::admin::validate_name`]).
 pub fn name_key(name: &str) -> String {
@@ -179,6 +190,53 @@ pub trait RelayStore: Send + Sync + 'static {
     fn revoke_user_sessions(&self, id: &UserId) -> Result<usize, StoreError>;
     /// Deletes sessions that expired at or before `now`, or whose user is gone; returns how many.
     fn purge_expired_sessions(&self, now: UnixMs) -> Result<usize, StoreError>;
+
+    // --- documents (samod chunks and ownership) ---
+
+    /// A document chunk by its storage key (samod's key parts joined with `/`).
+    fn chunk(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every chunk whose key is `prefix` or lies under `prefix/`.
+    fn chunks_under(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// Stores a chunk. With `doc`, also marks that document as changed-but-not-yet-in-the-feed,
+    /// in the same atomic step, and returns the mark (see [`RelayStore::feed_record`]). Not
+    /// durable until [`RelayStore::flush_async`].
+    fn put_chunk(
+        &self,
+        key: &str,
+        data: &[u8],
+        doc: Option<&str>,
+    ) -> Result<Option<u64>, StoreError>;
+    fn delete_chunk(&self, key: &str) -> Result<(), StoreError>;
+    /// The user who owns a document, if anyone does yet.
+    fn doc_owner(&self, doc: &str) -> Result<Option<UserId>, StoreError>;
+    /// Makes `user` the owner of `doc` unless it already has one (atomically: of two racing
+    /// claims exactly one wins); returns the owner afterwards.
+    fn claim_doc(&self, doc: &str, user: &UserId) -> Result<UserId, StoreError>;
+
+    // --- change feed ---
+
+    /// Documents with a stored change that the feed has not recorded yet, with their marks.
+    fn feed_marks(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// The pending mark of one document.
+    fn feed_mark(&self, doc: &str) -> Result<Option<u64>, StoreError>;
+    /// Records that `doc` (owned by `user`) now has `heads`: replaces the document's previous
+    /// entry with a new one at a fresh, higher sequence number, unless the heads are the same as
+    /// in the entry already there. Clears the document's mark if it is still `mark` (a newer
+    /// mark means another change came in meanwhile). Returns the new entry, if one was written.
+    fn feed_record(
+        &self,
+        user: &UserId,
+        doc: &str,
+        heads: &[String],
+        mark: Option<u64>,
+    ) -> Result<Option<FeedEntry>, StoreError>;
+    /// Up to `limit` of `user`'s entries with `seq > since`, in `seq` order.
+    fn feed_since(
+        &self,
+        user: &UserId,
+        since: u64,
+        limit: usize,
+    ) -> Result<Vec<FeedEntry>, StoreError>;
 
     // --- lifecycle ---
 

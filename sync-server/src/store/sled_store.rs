@@ -5,6 +5,11 @@
 //! - `user_names`: lower-cased name → user id
 //! - `sessions`: SHA-256 of the token → [`Session`]
 //! - `user_sessions`: user id ++ token hash → empty (to revoke all of a user's sessions)
+//! - `chunks`: samod storage key (parts joined with `/`) → document chunk (raw bytes)
+//! - `doc_owner`: document id → owner's user id (raw)
+//! - `feed`: user id ++ seq (u64 big-endian) → [`FeedEntry`]; one live entry per document
+//! - `feed_docs`: document id → the key of its live `feed` entry
+//! - `feed_marks`: document id → mark (u64 big-endian) of a stored change not yet in the feed
 //! - the default tree holds `schema_version`.
 //!
 //! Every update that touches more than one key runs in one sled transaction, so a crash never
@@ -19,7 +24,9 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
 };
 
-use super::{BoxFuture, RelayStore, Session, StoreError, TokenHash, User, UserId, name_key};
+use super::{
+    BoxFuture, FeedEntry, RelayStore, Session, StoreError, TokenHash, User, UserId, name_key,
+};
 use crate::clock::UnixMs;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
@@ -32,6 +39,11 @@ pub struct SledStore {
     names: Tree,
     sessions: Tree,
     user_sessions: Tree,
+    chunks: Tree,
+    doc_owner: Tree,
+    feed: Tree,
+    feed_docs: Tree,
+    feed_marks: Tree,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -72,6 +84,11 @@ impl SledStore {
             names: db.open_tree("user_names")?,
             sessions: db.open_tree("sessions")?,
             user_sessions: db.open_tree("user_sessions")?,
+            chunks: db.open_tree("chunks")?,
+            doc_owner: db.open_tree("doc_owner")?,
+            feed: db.open_tree("feed")?,
+            feed_docs: db.open_tree("feed_docs")?,
+            feed_marks: db.open_tree("feed_marks")?,
             db,
         })
     }
@@ -110,6 +127,18 @@ fn index_key(id: &UserId, hash: &TokenHash) -> Vec<u8> {
     k.extend_from_slice(id.as_str().as_bytes());
     k.extend_from_slice(&hash.0);
     k
+}
+
+/// `feed` key: user id ++ seq, so a user's entries are contiguous and in `seq` order.
+fn feed_key(user: &UserId, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(40);
+    k.extend_from_slice(user.as_str().as_bytes());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn be_u64(bytes: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(bytes).ok().map(u64::from_be_bytes)
 }
 
 fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
@@ -365,6 +394,173 @@ impl RelayStore for SledStore {
         Ok(purged)
     }
 
+    fn chunk(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.chunks.get(key.as_bytes())?.map(|v| v.to_vec()))
+    }
+
+    fn chunks_under(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        if let Some(v) = self.chunks.get(prefix.as_bytes())? {
+            out.push((prefix.to_owned(), v.to_vec()));
+        }
+        let mut under = String::with_capacity(prefix.len() + 1);
+        under.push_str(prefix);
+        under.push('/');
+        for entry in self.chunks.scan_prefix(under.as_bytes()) {
+            let (k, v) = entry?;
+            // Keys are written from strings; anything else is not ours to hand out.
+            if let Ok(k) = String::from_utf8(k.to_vec()) {
+                out.push((k, v.to_vec()));
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_chunk(
+        &self,
+        key: &str,
+        data: &[u8],
+        doc: Option<&str>,
+    ) -> Result<Option<u64>, StoreError> {
+        let Some(doc) = doc else {
+            self.chunks.insert(key.as_bytes(), data)?;
+            return Ok(None);
+        };
+        let mark = self.db.generate_id()?;
+        (&self.chunks, &self.feed_marks)
+            .transaction(|(chunks, marks)| {
+                chunks.insert(key.as_bytes(), data)?;
+                marks.insert(doc.as_bytes(), &mark.to_be_bytes())?;
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        Ok(Some(mark))
+    }
+
+    fn delete_chunk(&self, key: &str) -> Result<(), StoreError> {
+        self.chunks.remove(key.as_bytes())?;
+        Ok(())
+    }
+
+    fn doc_owner(&self, doc: &str) -> Result<Option<UserId>, StoreError> {
+        Ok(self
+            .doc_owner
+            .get(doc.as_bytes())?
+            .and_then(|v| std::str::from_utf8(&v).ok().and_then(UserId::parse)))
+    }
+
+    fn claim_doc(&self, doc: &str, user: &UserId) -> Result<UserId, StoreError> {
+        match self.doc_owner.compare_and_swap(
+            doc.as_bytes(),
+            None::<&[u8]>,
+            Some(user.as_str().as_bytes()),
+        )? {
+            Ok(()) => Ok(user.clone()),
+            Err(cas) => {
+                let current = cas
+                    .current
+                    .as_deref()
+                    .and_then(|v| std::str::from_utf8(v).ok())
+                    .and_then(UserId::parse);
+                match current {
+                    Some(owner) => Ok(owner),
+                    // An unreadable owner record: nobody may have it.
+                    None => Err(StoreError::Corrupt {
+                        what: "document owner",
+                        source: serde::de::Error::custom("not a user id"),
+                    }),
+                }
+            }
+        }
+    }
+
+    fn feed_marks(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.feed_marks.iter() {
+            let (k, v) = entry?;
+            if let (Ok(doc), Some(mark)) = (String::from_utf8(k.to_vec()), be_u64(&v)) {
+                out.push((doc, mark));
+            }
+        }
+        Ok(out)
+    }
+
+    fn feed_mark(&self, doc: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .feed_marks
+            .get(doc.as_bytes())?
+            .and_then(|v| be_u64(&v)))
+    }
+
+    fn feed_record(
+        &self,
+        user: &UserId,
+        doc: &str,
+        heads: &[String],
+        mark: Option<u64>,
+    ) -> Result<Option<FeedEntry>, StoreError> {
+        // generate_id is monotonic across restarts; 0 is reserved for "from the beginning".
+        let seq = self.db.generate_id()? + 1;
+        let entry = FeedEntry {
+            seq,
+            doc_id: doc.to_owned(),
+            heads: heads.to_vec(),
+        };
+        let new_key = feed_key(user, seq);
+        (&self.feed, &self.feed_docs, &self.feed_marks)
+            .transaction(|(feed, feed_docs, marks)| {
+                let old_key = feed_docs.get(doc.as_bytes())?;
+                let unchanged = match &old_key {
+                    Some(old_key) if old_key.starts_with(user.as_str().as_bytes()) => {
+                        match feed.get(old_key)? {
+                            Some(raw) => decode::<FeedEntry>(&raw, "feed entry")
+                                .map(|old| old.heads == heads)
+                                .unwrap_or(false),
+                            None => false,
+                        }
+                    }
+                    _ => false,
+                };
+                if let Some(mark) = mark
+                    && marks.get(doc.as_bytes())?.as_deref() == Some(&mark.to_be_bytes()[..])
+                {
+                    marks.remove(doc.as_bytes())?;
+                }
+                if unchanged {
+                    return Ok(None);
+                }
+                if let Some(old_key) = old_key {
+                    feed.remove(old_key)?;
+                }
+                feed.insert(new_key.as_slice(), encode(&entry)?)?;
+                feed_docs.insert(doc.as_bytes(), new_key.as_slice())?;
+                Ok(Some(entry.clone()))
+            })
+            .map_err(tx_error)
+    }
+
+    fn feed_since(
+        &self,
+        user: &UserId,
+        since: u64,
+        limit: usize,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        let mut out = Vec::new();
+        if limit == 0 || since == u64::MAX {
+            return Ok(out);
+        }
+        let start = feed_key(user, since + 1);
+        let end = feed_key(user, u64::MAX);
+        for entry in self.feed.range(start..=end) {
+            let (_, v) = entry?;
+            out.push(decode::<FeedEntry>(&v, "feed entry")?);
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     fn is_ready(&self) -> bool {
         self.db.get(SCHEMA_KEY).is_ok()
     }
@@ -486,5 +682,123 @@ mod tests {
             store.set_grocery_list_id(&UserId::random(), None),
             Err(StoreError::NoSuchUser(_))
         ));
+    }
+
+    #[test]
+    fn chunks_by_key_and_prefix() {
+        let store = SledStore::temporary().unwrap();
+        assert_eq!(
+            store.put_chunk("storage-adapter-id", b"id", None).unwrap(),
+            None
+        );
+        let m1 = store
+            .put_chunk("doc1/incremental/aa", b"1", Some("doc1"))
+            .unwrap();
+        let m2 = store
+            .put_chunk("doc1/snapshot/bb", b"2", Some("doc1"))
+            .unwrap();
+        store
+            .put_chunk("doc10/incremental/cc", b"3", Some("doc10"))
+            .unwrap();
+        assert!(m2 > m1, "marks grow");
+        assert_eq!(
+            store.chunk("doc1/snapshot/bb").unwrap().as_deref(),
+            Some(&b"2"[..])
+        );
+        let mut under: Vec<String> = store
+            .chunks_under("doc1")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        under.sort();
+        // Not doc10: prefixes are whole key parts.
+        assert_eq!(under, ["doc1/incremental/aa", "doc1/snapshot/bb"]);
+        assert_eq!(store.chunks_under("doc1/incremental").unwrap().len(), 1);
+        assert_eq!(store.chunks_under("storage-adapter-id").unwrap().len(), 1);
+        store.delete_chunk("doc1/incremental/aa").unwrap();
+        assert_eq!(store.chunks_under("doc1").unwrap().len(), 1);
+        assert_eq!(store.feed_mark("doc1").unwrap(), m2);
+        assert_eq!(store.feed_marks().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn racing_claims_have_one_winner() {
+        let store = std::sync::Arc::new(SledStore::temporary().unwrap());
+        let users: Vec<UserId> = (0..8).map(|_| UserId::random()).collect();
+        let winners: Vec<UserId> = std::thread::scope(|s| {
+            let handles: Vec<_> = users
+                .iter()
+                .map(|u| {
+                    let store = &store;
+                    s.spawn(move || store.claim_doc("doc", u).unwrap())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let owner = store.doc_owner("doc").unwrap().unwrap();
+        assert!(users.contains(&owner));
+        assert!(
+            winners.iter().all(|w| *w == owner),
+            "everyone sees one owner"
+        );
+        assert_eq!(store.claim_doc("doc", &users[0]).unwrap(), owner);
+        assert_eq!(store.doc_owner("other").unwrap(), None);
+    }
+
+    #[test]
+    fn feed_keeps_one_entry_per_document() {
+        let store = SledStore::temporary().unwrap();
+        let alice = UserId::random();
+        let bob = UserId::random();
+        let heads = |h: &str| vec![h.to_owned()];
+
+        let mark = store
+            .put_chunk("d1/incremental/x", b"", Some("d1"))
+            .unwrap();
+        let e1 = store
+            .feed_record(&alice, "d1", &heads("a"), mark)
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.feed_mark("d1").unwrap(), None, "mark cleared");
+        let e2 = store
+            .feed_record(&alice, "d2", &heads("b"), None)
+            .unwrap()
+            .unwrap();
+        store
+            .feed_record(&bob, "d3", &heads("c"), None)
+            .unwrap()
+            .unwrap();
+        assert!(e1.seq > 0 && e2.seq > e1.seq);
+
+        // Same heads again: nothing new.
+        assert_eq!(
+            store.feed_record(&alice, "d1", &heads("a"), None).unwrap(),
+            None
+        );
+        // New heads: d1's entry moves to the end.
+        let e3 = store
+            .feed_record(&alice, "d1", &heads("a2"), None)
+            .unwrap()
+            .unwrap();
+        let all = store.feed_since(&alice, 0, 100).unwrap();
+        assert_eq!(all, vec![e2.clone(), e3.clone()]);
+        assert_eq!(
+            store.feed_since(&alice, e2.seq, 100).unwrap(),
+            vec![e3.clone()]
+        );
+        assert_eq!(store.feed_since(&alice, 0, 1).unwrap(), vec![e2]);
+        assert_eq!(store.feed_since(&alice, e3.seq, 100).unwrap(), vec![]);
+        assert_eq!(store.feed_since(&bob, 0, 100).unwrap().len(), 1);
+
+        // A mark newer than the one recorded stays, for the next round.
+        let old = store
+            .put_chunk("d1/incremental/y", b"", Some("d1"))
+            .unwrap();
+        let newer = store
+            .put_chunk("d1/incremental/z", b"", Some("d1"))
+            .unwrap();
+        store.feed_record(&alice, "d1", &heads("a3"), old).unwrap();
+        assert_eq!(store.feed_mark("d1").unwrap(), newer);
     }
 }

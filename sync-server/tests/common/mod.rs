@@ -3,6 +3,8 @@
 //! dominate debug-build test time, and a runner for the built `larder-server` binary.
 #![allow(dead_code)]
 
+pub mod sync_client;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -78,6 +80,40 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// `http://127.0.0.1:port`
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The running sync hub.
+    pub fn hub(&self) -> &Arc<larder_sync_server::SyncHub> {
+        self.state.sync_hub().expect("sync started")
+    }
+
+    /// `POST /api/v1/sync/ticket` for `peer_id`.
+    pub async fn ticket(&self, token: &str, peer_id: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/sync/ticket"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "peer_id": peer_id }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `GET /api/v1/changes?since=…` as JSON; panics unless 200.
+    pub async fn changes(&self, token: &str, since: u64) -> Value {
+        let res = self
+            .client
+            .get(self.url(&format!("/api/v1/changes?since={since}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200, "changes");
+        res.json().await.expect("json")
     }
 
     pub fn clock_now(&self) -> i64 {

@@ -1,0 +1,282 @@
+//! Sync: the relay's samod repo and everything around it.
+//!
+//! - [`SyncHub`]: the repo (peer id [`RELAY_PEER_ID`], storage in the relay store's `chunks`,
+//!   share policy by document owner), the websocket acceptor, tickets, the change feed, and the
+//!   users' grocery-list documents. Started by [`crate::serve_on`] (through
+//!   [`AppState::start_sync`](crate::AppState::start_sync)) and stopped at shutdown, which closes
+//!   every sync websocket and live feed.
+//! - [`storage`]: durable puts (group commit) and the hand-off to the feed
+//! - [`policy`]: peer ids, ownership, the share policy
+//! - [`socket`]: an accepted websocket as a samod transport
+//! - [`tickets`]: one-time websocket tickets
+//! - [`feed`]: the change-feed worker and live subscriptions
+//! - [`wire`]: peeking at inbound protocol messages
+
+pub mod feed;
+pub mod policy;
+pub mod socket;
+pub mod storage;
+pub mod tickets;
+pub mod wire;
+
+use std::sync::{Arc, RwLock};
+
+use automerge::transaction::Transactable;
+use automerge::{AutomergeError, ObjType, ROOT};
+use axum::extract::ws::WebSocket;
+use samod::{AcceptorHandle, PeerId, Repo};
+use tokio::sync::{Mutex as AsyncMutex, mpsc, watch};
+use tokio::task::JoinHandle;
+
+pub use feed::FeedHub;
+pub use policy::{RELAY_PEER_ID, is_client_peer_id};
+pub use tickets::{TICKET_TTL_MS, Ticket, Tickets};
+
+use crate::store::{RelayStore, StoreError, UserId};
+use feed::FeedWorker;
+use policy::{Ownership, RelayPolicy};
+use storage::{GroupCommit, RelayStorage};
+
+/// The `kind` of the grocery-list document.
+pub const GROCERY_KIND: &str = "larder.grocery";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("the sync service is stopped")]
+    Stopped,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The store as the sync layer sees it: detached at stop, so nothing samod keeps alive (its
+/// internal tasks may outlive the repo) holds the database open afterwards.
+#[derive(Clone)]
+pub struct StoreSlot(Arc<RwLock<Option<Arc<dyn RelayStore>>>>);
+
+impl StoreSlot {
+    pub fn new(store: Arc<dyn RelayStore>) -> Self {
+        StoreSlot(Arc::new(RwLock::new(Some(store))))
+    }
+
+    pub fn get(&self) -> Result<Arc<dyn RelayStore>, SyncError> {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(SyncError::Stopped)
+    }
+
+    fn detach(&self) {
+        self.0.write().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+/// The running sync service (see the module docs).
+pub struct SyncHub {
+    repo: Repo,
+    acceptor: AcceptorHandle,
+    slot: StoreSlot,
+    commit: Arc<GroupCommit>,
+    ownership: Arc<Ownership>,
+    feed: Arc<FeedHub>,
+    tickets: Tickets,
+    /// Turns true when stopping begins: no new connections, live feeds end.
+    closing: watch::Sender<bool>,
+    /// Turns true once the repo has stopped: the flusher and feed worker end.
+    halt: watch::Sender<bool>,
+    /// Serialises grocery-list creation (rare: once per user).
+    grocery: AsyncMutex<()>,
+    /// Turns true once [`stop`](Self::stop) has finished.
+    stopped: watch::Sender<bool>,
+    /// The flusher and feed worker, joined at stop.
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for SyncHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncHub").finish_non_exhaustive()
+    }
+}
+
+impl SyncHub {
+    /// Loads the repo over `store`, records feed entries a crash left pending, and starts the
+    /// background tasks. Must run inside a tokio runtime.
+    pub async fn start(store: Arc<dyn RelayStore>) -> Result<Arc<SyncHub>, SyncError> {
+        let slot = StoreSlot::new(store);
+        let (closing, _) = watch::channel(false);
+        let (halt, _) = watch::channel(false);
+        let commit = GroupCommit::new(slot.clone());
+        let flusher = tokio::spawn(Arc::clone(&commit).run(halt.subscribe()));
+
+        let (changed_tx, changed_rx) = mpsc::unbounded_channel();
+        let ownership = Arc::new(Ownership::new(slot.clone(), changed_tx.clone()));
+        let repo = Repo::build_tokio()
+            .with_peer_id(PeerId::from(RELAY_PEER_ID))
+            .with_storage(RelayStorage::new(
+                slot.clone(),
+                Arc::clone(&commit),
+                changed_tx,
+            ))
+            .with_share_policy(RelayPolicy(Arc::clone(&ownership)))
+            .load()
+            .await;
+        let acceptor = match repo
+            .make_acceptor(samod::Url::parse("ws://larder-relay/sync").expect("static url"))
+        {
+            Ok(a) => a,
+            Err(_) => return Err(SyncError::Stopped),
+        };
+
+        let feed = Arc::new(FeedHub::default());
+        let worker = FeedWorker {
+            slot: slot.clone(),
+            repo: repo.clone(),
+            hub: Arc::clone(&feed),
+        };
+        let pending = worker.catch_up().await?;
+        if pending > 0 {
+            tracing::info!(
+                documents = pending,
+                "recorded changes the feed had not yet seen"
+            );
+        }
+        let feed_task = tokio::spawn(worker.run(changed_rx, halt.subscribe()));
+
+        Ok(Arc::new(SyncHub {
+            repo,
+            acceptor,
+            slot,
+            commit,
+            ownership,
+            feed,
+            tickets: Tickets::default(),
+            closing,
+            halt,
+            grocery: AsyncMutex::new(()),
+            stopped: watch::Sender::new(false),
+            tasks: std::sync::Mutex::new(vec![flusher, feed_task]),
+        }))
+    }
+
+    /// Closes every sync connection and live feed, lets samod finish its storage writes,
+    /// makes them durable and lets go of the store. Idempotent, and safe to cancel: the work
+    /// runs in its own task, every caller waits for it.
+    pub async fn stop(self: &Arc<Self>) {
+        if !self.closing.send_replace(true) {
+            let hub = Arc::clone(self);
+            tokio::spawn(async move {
+                hub.shut_down().await;
+                hub.stopped.send_replace(true);
+            });
+        }
+        let mut stopped = self.stopped.subscribe();
+        let _ = stopped.wait_for(|s| *s).await;
+    }
+
+    async fn shut_down(&self) {
+        tracing::info!("stopping sync");
+        self.acceptor.close();
+        // Order matters: the repo waits for its puts, which wait for the flusher.
+        self.repo.stop().await;
+        self.halt.send_replace(true);
+        let running = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for task in running {
+            let _ = task.await;
+        }
+        self.slot.detach();
+        tracing::info!("sync stopped");
+    }
+
+    /// Whether [`stop`](Self::stop) has begun.
+    pub fn is_closing(&self) -> bool {
+        *self.closing.borrow()
+    }
+
+    /// Resolves once the hub starts stopping (for long-lived responses such as the live feed).
+    pub fn closing(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.closing.subscribe();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    }
+
+    /// The relay's repo (tests look into it; the relay itself never edits users' documents).
+    pub fn repo(&self) -> &Repo {
+        &self.repo
+    }
+
+    pub fn tickets(&self) -> &Tickets {
+        &self.tickets
+    }
+
+    pub fn feed(&self) -> &Arc<FeedHub> {
+        &self.feed
+    }
+
+    pub fn store(&self) -> Result<Arc<dyn RelayStore>, SyncError> {
+        self.slot.get()
+    }
+
+    /// The owner of a document, if it has one.
+    pub fn doc_owner(&self, doc: &str) -> Result<Option<UserId>, SyncError> {
+        self.ownership.owner(doc)
+    }
+
+    /// Hands an upgraded websocket to samod, bound to the ticket's user and peer id.
+    pub fn accept(&self, socket: WebSocket, ticket: Ticket) -> Result<(), SyncError> {
+        let transport = socket::transport(
+            socket,
+            ticket.user,
+            PeerId::from(ticket.peer_id.as_str()),
+            Arc::clone(&self.ownership),
+            Arc::clone(&self.commit),
+        );
+        self.acceptor
+            .accept(transport)
+            .map(|_| ())
+            .map_err(|_| SyncError::Stopped)
+    }
+
+    /// The id of `user`'s grocery-list document, creating it (owned by `user`) the first time.
+    pub async fn grocery_list_id(&self, user: &UserId) -> Result<String, SyncError> {
+        let existing = |store: &dyn RelayStore| -> Result<Option<String>, SyncError> {
+            match store.user(user)? {
+                Some(u) => Ok(u.grocery_list_id),
+                None => Err(StoreError::NoSuchUser(user.to_string()).into()),
+            }
+        };
+        if let Some(id) = existing(self.slot.get()?.as_ref())? {
+            return Ok(id);
+        }
+        let _creating = self.grocery.lock().await;
+        if let Some(id) = existing(self.slot.get()?.as_ref())? {
+            return Ok(id);
+        }
+        let handle = self
+            .repo
+            .create(grocery_document())
+            .await
+            .map_err(|_| SyncError::Stopped)?;
+        let id = handle.document_id().to_string();
+        let owner = self.ownership.claim(&id, user)?;
+        debug_assert_eq!(&owner, user, "a brand-new document id is unowned");
+        let store = self.slot.get()?;
+        store.set_grocery_list_id(user, Some(&id))?;
+        // Devices will store this id; it must not change after a crash.
+        store.flush_async().await?;
+        tracing::info!(user = %user, doc = id, "grocery list created");
+        Ok(id)
+    }
+}
+
+/// A new grocery list: `{"kind": "larder.grocery", "items": {}}`.
+pub fn grocery_document() -> automerge::Automerge {
+    let mut doc = automerge::Automerge::new();
+    doc.transact::<_, _, AutomergeError>(|tx| {
+        tx.put(ROOT, "kind", GROCERY_KIND)?;
+        tx.put_object(ROOT, "items", ObjType::Map)?;
+        Ok(())
+    })
+    .expect("building an empty grocery list cannot fail");
+    doc
+}

@@ -1,0 +1,93 @@
+//! An accepted websocket as a samod [`Transport`] bound to the ticket's peer id.
+//!
+//! This is samod's `AcceptorHandle::accept_axum` with two additions on the way through:
+//! - inbound: before samod sees a `sync`/`request` message for a document nobody owns, the
+//!   document is claimed for the connection's user (see [`super::policy`]);
+//! - outbound: a message leaves only once every chunk handed to storage so far is durable
+//!   (see [`GroupCommit::barrier`]), so heads the relay announces are heads it has on disk.
+//!   samod queues a document's storage writes before the sync message that reports them, but
+//!   both are driven by the same loop in no fixed order, so the barrier first yields to that
+//!   loop twice to let it start any write queued ahead of the message. (That is as strong as
+//!   it gets from outside samod: a loop busy with other ready work could still reorder.)
+//!
+//! Binary frames carry the protocol. A text frame or a websocket error ends the stream with an
+//! error, and samod closes the connection; close, ping and pong frames are handled by axum.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures::{SinkExt, StreamExt};
+use samod::{PeerId, Transport};
+
+use super::policy::Ownership;
+use super::storage::GroupCommit;
+use super::wire;
+use crate::store::UserId;
+
+/// Documents a connection has already claimed or found owned, remembered so their owner isn't
+/// looked up again on every message; forgotten wholesale past this many.
+const SEEN_DOCS: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SocketError {
+    #[error(transparent)]
+    Ws(#[from] axum::Error),
+    #[error("text frames are not part of the sync protocol")]
+    Text,
+}
+
+pub fn transport(
+    socket: WebSocket,
+    user: UserId,
+    peer_id: PeerId,
+    ownership: Arc<Ownership>,
+    commit: Arc<GroupCommit>,
+) -> Transport {
+    let (sink, stream) = socket.split();
+
+    let mut seen: HashSet<String> = HashSet::new();
+    let stream = stream
+        .filter_map(move |msg| {
+            let item = match msg {
+                Ok(Message::Binary(bytes)) => {
+                    if let Some(doc) = wire::synced_document(&bytes)
+                        && !seen.contains(&doc)
+                    {
+                        match ownership.claim(&doc, &user) {
+                            Ok(_) => {
+                                if seen.len() >= SEEN_DOCS {
+                                    seen.clear();
+                                }
+                                seen.insert(doc);
+                            }
+                            // The share policy then denies (or waits): safe either way.
+                            Err(e) => {
+                                tracing::error!(error = %e, doc, "claiming a document failed")
+                            }
+                        }
+                    }
+                    Some(Ok(Vec::from(bytes)))
+                }
+                Ok(Message::Text(_)) => Some(Err(SocketError::Text)),
+                Ok(Message::Close(_) | Message::Ping(_) | Message::Pong(_)) => None,
+                Err(e) => Some(Err(SocketError::Ws(e))),
+            };
+            futures::future::ready(item)
+        })
+        .boxed();
+
+    let sink = sink
+        .sink_map_err(SocketError::Ws)
+        .with(move |bytes: Vec<u8>| {
+            let commit = Arc::clone(&commit);
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                tokio::task::yield_now().await;
+                commit.barrier().await;
+                Ok::<_, SocketError>(Message::Binary(bytes.into()))
+            })
+        });
+
+    Transport::new(stream, sink).with_expected_peer_id(peer_id)
+}

@@ -1,0 +1,159 @@
+//! The relay process killed with SIGKILL in the middle of a stream of edits: every change it
+//! had acknowledged (its advertised heads contained it) is still there after a restart.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable;
+use automerge::{AutomergeError, ChangeHash, ROOT, ReadDoc};
+use common::sync_client::Device;
+use common::{cheap_config_file, cli, login_with, stderr};
+use futures::StreamExt;
+use serde_json::Value;
+
+/// Starts `larder-server serve` on a free port; returns the process and its address.
+fn spawn_server(data: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_larder-server"))
+        .arg("--data")
+        .arg(data)
+        .arg("--config")
+        .arg(cheap_config_file(data))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("LARDER_LOG", "info")
+        .env_remove("LARDER_BIND")
+        .env_remove("LARDER_DATA")
+        .env_remove("LARDER_CONFIG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn larder-server");
+    let mut logs = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = loop {
+        assert!(
+            Instant::now() < deadline,
+            "server did not report its address"
+        );
+        let line = logs.next().expect("server exited early").unwrap();
+        if let Some(rest) = line
+            .split("addr=")
+            .nth(1)
+            .filter(|_| line.contains("listening"))
+        {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep the pipe drained.
+    std::thread::spawn(move || for _ in logs {});
+    (child, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_changes_survive_sigkill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = cli(
+        &data,
+        &["user", "add", "alice"],
+        "correct horse\ncorrect horse\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let (mut server, addr) = spawn_server(&data);
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let login: Value = login_with(
+        &client,
+        &format!("{base}/api/v1/session"),
+        "alice",
+        "correct horse",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let user_id = login["user"]["id"].as_str().unwrap().to_owned();
+
+    let a = Device::connect(&base, &token, &user_id).await;
+    let doc = a.repo.create(automerge::Automerge::new()).await.unwrap();
+    a.pushed(&doc).await;
+    let conn = a.dialer.connection_id().unwrap();
+
+    // What the relay says it has, as it says it.
+    let acked: Arc<Mutex<Vec<ChangeHash>>> = Arc::default();
+    let (_, mut peer_states) = doc.peers();
+    let watcher = tokio::spawn({
+        let acked = Arc::clone(&acked);
+        async move {
+            while let Some(states) = peer_states.next().await {
+                if let Some(heads) = states.get(&conn).and_then(|s| s.their_heads.clone())
+                    && !heads.is_empty()
+                {
+                    *acked.lock().unwrap() = heads;
+                }
+            }
+        }
+    });
+    // A steady stream of edits, not waiting for acknowledgements.
+    let writer = tokio::spawn({
+        let doc = doc.clone();
+        async move {
+            for i in 0u64.. {
+                doc.with_document(|d| {
+                    d.transact::<_, _, AutomergeError>(|tx| {
+                        tx.put(ROOT, format!("k{}", i % 50), i)?;
+                        Ok(())
+                    })
+                    .unwrap();
+                });
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    });
+
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    server.kill().expect("SIGKILL");
+    server.wait().unwrap();
+    writer.abort();
+    // Let acknowledgements already on the wire arrive.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    watcher.abort();
+    let acked = acked.lock().unwrap().clone();
+    let edits = doc.with_document(|d| d.get_changes(&[]).len());
+    assert!(
+        !acked.is_empty(),
+        "the relay acknowledged nothing in {edits} edits"
+    );
+    a.stop().await;
+
+    // Only the relay's disk can have them now.
+    let (mut server, addr) = spawn_server(&data);
+    let base = format!("http://{addr}");
+    let b = Device::connect(&base, &token, &user_id).await;
+    let on_b = b
+        .find(&doc.document_id().to_string())
+        .await
+        .expect("the document survived");
+    let missing: Vec<ChangeHash> = on_b.with_document(|d| {
+        acked
+            .iter()
+            .filter(|h| d.get_change_by_hash(h).is_none())
+            .copied()
+            .collect()
+    });
+    let kept = on_b.with_document(|d| d.get_changes(&[]).len());
+    assert!(
+        missing.is_empty(),
+        "acknowledged heads lost: {missing:?} ({kept} of {edits} changes kept)"
+    );
+    eprintln!("{edits} edits made, {kept} on the relay after SIGKILL, all acknowledged ones kept");
+
+    b.stop().await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

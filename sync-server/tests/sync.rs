@@ -1,0 +1,754 @@
+//! Sync through a real relay on loopback with real samod clients (tests/common/sync_client.rs):
+//! tickets, two devices of one user, isolation between users, the change feed (JSON and live
+//! SSE), the grocery list, a restart, and malformed websocket traffic.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable;
+use automerge::{AutomergeError, ObjType, ROOT, ReadDoc};
+use common::sync_client::{Device, within, ws_base};
+use common::{TestServer, config, expect_error};
+use futures::{SinkExt, StreamExt};
+use samod::DocHandle;
+use samod::storage::{InMemoryStorage, Storage, StorageKey};
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+const PW: &str = "correct horse";
+
+struct User {
+    id: String,
+    token: String,
+}
+
+async fn user(server: &TestServer, name: &str) -> User {
+    let u = server.add_user(name, PW);
+    User {
+        id: u.id.to_string(),
+        token: server.token(name, PW).await,
+    }
+}
+
+async fn device(server: &TestServer, user: &User) -> Device {
+    Device::connect(&server.base(), &user.token, &user.id).await
+}
+
+fn peer_id(user: &User) -> String {
+    format!("{}.{}", user.id, "0123456789abcdef0123456789abcdef")
+}
+
+/// A new document with `title`.
+async fn create(device: &Device, title: &str) -> DocHandle {
+    let mut doc = automerge::Automerge::new();
+    doc.transact::<_, _, AutomergeError>(|tx| {
+        tx.put(ROOT, "title", title)?;
+        Ok(())
+    })
+    .unwrap();
+    device.repo.create(doc).await.expect("create")
+}
+
+fn set(handle: &DocHandle, key: &str, value: &str) {
+    handle.with_document(|d| {
+        d.transact::<_, _, AutomergeError>(|tx| {
+            tx.put(ROOT, key, value)?;
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+fn get(handle: &DocHandle, key: &str) -> Option<String> {
+    handle.with_document(|d| match d.get(ROOT, key).unwrap() {
+        Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
+            automerge::ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn heads(handle: &DocHandle) -> Vec<String> {
+    let mut h: Vec<String> = handle
+        .with_document(|d| d.get_heads())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    h.sort();
+    h
+}
+
+fn id(handle: &DocHandle) -> String {
+    handle.document_id().to_string()
+}
+
+/// Polls `f` until it returns `Some` (the feed is written in the background).
+async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The user's feed once it holds exactly these documents with these heads.
+async fn feed_with(server: &TestServer, user: &User, expected: &[&DocHandle]) -> Value {
+    let mut want: Vec<(String, Vec<String>)> = expected.iter().map(|h| (id(h), heads(h))).collect();
+    want.sort();
+    eventually("the change feed", || async {
+        let feed = server.changes(&user.token, 0).await;
+        let mut got: Vec<(String, Vec<String>)> = feed["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["doc_id"].as_str().unwrap().to_owned(),
+                    e["heads"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|h| h.as_str().unwrap().to_owned())
+                        .collect(),
+                )
+            })
+            .collect();
+        got.sort();
+        (got == want).then_some(feed)
+    })
+    .await
+}
+
+async fn ws_connect(
+    server: &TestServer,
+    query: &str,
+) -> Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    tungstenite::Error,
+> {
+    let url = format!("{}/sync{query}", ws_base(&server.base()));
+    tokio_tungstenite::connect_async(url)
+        .await
+        .map(|(ws, _)| ws)
+}
+
+fn http_status(e: &tungstenite::Error) -> Option<u16> {
+    match e {
+        tungstenite::Error::Http(res) => Some(res.status().as_u16()),
+        _ => None,
+    }
+}
+
+async fn new_ticket(server: &TestServer, user: &User) -> String {
+    let res = server.ticket(&user.token, &peer_id(user)).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["expires_in_secs"], 60);
+    let t = body["ticket"].as_str().unwrap().to_owned();
+    assert_eq!(t.len(), 43);
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickets_guard_the_websocket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(tmp.path())).await;
+    let alice = user(&server, "alice").await;
+    let bob = user(&server, "bob").await;
+
+    // Tickets need a session, and a peer id of the session's user.
+    let res = server
+        .client
+        .post(server.url("/api/v1/sync/ticket"))
+        .json(&serde_json::json!({"peer_id": peer_id(&alice)}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 401, "unauthorized").await;
+    for bad in [
+        peer_id(&bob),
+        alice.id.clone(),
+        format!("{}.XYZ", alice.id),
+        format!("{}.{}", alice.id, "0123456789ABCDEF0123456789ABCDEF"),
+        "larder-relay".to_owned(),
+    ] {
+        let res = server.ticket(&alice.token, &bad).await;
+        expect_error(res, 400, "bad_peer_id").await;
+    }
+
+    // The websocket needs a ticket, checked before upgrading.
+    let res = server.client.get(server.url("/sync")).send().await.unwrap();
+    expect_error(res, 401, "unauthorized").await;
+    let e = ws_connect(&server, "").await.unwrap_err();
+    assert_eq!(http_status(&e), Some(401), "{e}");
+    let e = ws_connect(
+        &server,
+        "?ticket=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(http_status(&e), Some(401), "{e}");
+
+    // A ticket works once.
+    let ticket = new_ticket(&server, &alice).await;
+    let ws = ws_connect(&server, &format!("?ticket={ticket}"))
+        .await
+        .unwrap();
+    let e = ws_connect(&server, &format!("?ticket={ticket}"))
+        .await
+        .unwrap_err();
+    assert_eq!(http_status(&e), Some(401), "reused ticket: {e}");
+    drop(ws);
+
+    // And for 60 seconds.
+    let ticket = new_ticket(&server, &alice).await;
+    server.clock.advance(Duration::from_secs(61));
+    let e = ws_connect(&server, &format!("?ticket={ticket}"))
+        .await
+        .unwrap_err();
+    assert_eq!(http_status(&e), Some(401), "expired ticket: {e}");
+
+    // A plain GET with a good ticket spends it and is told to upgrade.
+    let ticket = new_ticket(&server, &alice).await;
+    let res = server
+        .client
+        .get(server.url(&format!("/sync?ticket={ticket}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let e = ws_connect(&server, &format!("?ticket={ticket}"))
+        .await
+        .unwrap_err();
+    assert_eq!(http_status(&e), Some(401), "{e}");
+
+    // A user disabled after getting a ticket can't use it.
+    let ticket = new_ticket(&server, &bob).await;
+    larder_sync_server::admin::disable_user(server.store(), "bob").unwrap();
+    let e = ws_connect(&server, &format!("?ticket={ticket}"))
+        .await
+        .unwrap_err();
+    assert_eq!(http_status(&e), Some(401), "{e}");
+
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_of_a_user_sync_through_the_relay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(tmp.path())).await;
+    let alice = user(&server, "alice").await;
+    let a = device(&server, &alice).await;
+    let b = device(&server, &alice).await;
+
+    let on_a = create(&a, "Soup").await;
+    a.pushed(&on_a).await;
+    let on_b = b.find(&id(&on_a)).await.expect("B finds A's document");
+    assert_eq!(get(&on_b, "title").as_deref(), Some("Soup"));
+
+    // An edit on B reaches A.
+    let mut changes = on_a.changes();
+    set(&on_b, "title", "Leek soup");
+    b.pushed(&on_b).await;
+    within(
+        async {
+            while get(&on_a, "title").as_deref() != Some("Leek soup") {
+                changes.next().await;
+            }
+        },
+        "B's edit on A",
+    )
+    .await;
+    assert_eq!(heads(&on_a), heads(&on_b));
+
+    // The relay filed the document under alice.
+    let owner = server.hub().doc_owner(&id(&on_a)).unwrap().unwrap();
+    assert_eq!(owner.as_str(), alice.id);
+
+    a.stop().await;
+    b.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_cannot_reach_each_others_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(tmp.path())).await;
+    let alice = user(&server, "alice").await;
+    let bob = user(&server, "bob").await;
+    let a = device(&server, &alice).await;
+    let x = device(&server, &bob).await;
+
+    let secret = create(&a, "Grandma's secret").await;
+    a.pushed(&secret).await;
+    let secret_id = id(&secret);
+
+    // Asked for by id over the websocket: unavailable.
+    assert!(x.find(&secret_id).await.is_none());
+
+    // A device that forges a document with the same id can't push into alice's.
+    let forged = InMemoryStorage::new();
+    let mut evil = automerge::Automerge::new();
+    evil.transact::<_, _, AutomergeError>(|tx| {
+        tx.put(ROOT, "title", "pwned")?;
+        tx.put(ROOT, "evil", "yes")?;
+        Ok(())
+    })
+    .unwrap();
+    forged
+        .put(
+            StorageKey::from_parts([secret_id.as_str(), "snapshot", "forged"]).unwrap(),
+            evil.save(),
+        )
+        .await;
+    let y = Device::connect_with(&server.base(), &bob.token, &bob.id, forged).await;
+    let on_y = y.find(&secret_id).await.expect("bob's local forgery");
+    set(&on_y, "more", "evil");
+    // The relay answers bob's sync with "unavailable" and drops it; give it time to misbehave.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let on_relay = server
+        .hub()
+        .repo()
+        .find(secret_id.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("the relay has alice's document");
+    assert_eq!(get(&on_relay, "evil"), None);
+    assert_eq!(get(&on_relay, "title").as_deref(), Some("Grandma's secret"));
+    assert_eq!(heads(&on_relay), heads(&secret));
+    // Nor did anything reach alice's device.
+    let b = device(&server, &alice).await;
+    let on_b = b.find(&secret_id).await.unwrap();
+    assert_eq!(get(&on_b, "evil"), None);
+    assert_eq!(get(&secret, "evil"), None);
+    assert_eq!(
+        server
+            .hub()
+            .doc_owner(&secret_id)
+            .unwrap()
+            .unwrap()
+            .as_str(),
+        alice.id
+    );
+
+    // Bob's feed says nothing of it; alice's has it with her heads.
+    let bob_feed = server.changes(&bob.token, 0).await;
+    assert_eq!(bob_feed["changes"], serde_json::json!([]));
+    feed_with(&server, &alice, &[&secret]).await;
+
+    for d in [a, b, x, y] {
+        d.stop().await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_feed_lists_each_users_changed_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(tmp.path())).await;
+    let alice = user(&server, "alice").await;
+    let bob = user(&server, "bob").await;
+    let a = device(&server, &alice).await;
+    let x = device(&server, &bob).await;
+
+    let d1 = create(&a, "one").await;
+    let d2 = create(&a, "two").await;
+    let d3 = create(&x, "three").await;
+    a.pushed(&d1).await;
+    a.pushed(&d2).await;
+    x.pushed(&d3).await;
+
+    let feed = feed_with(&server, &alice, &[&d1, &d2]).await;
+    feed_with(&server, &bob, &[&d3]).await;
+    let changes = feed["changes"].as_array().unwrap();
+    let seqs: Vec<u64> = changes.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "ordered by seq: {seqs:?}"
+    );
+    assert_eq!(feed["cursor"].as_u64().unwrap(), *seqs.last().unwrap());
+    assert_eq!(feed["more"], false);
+    let cursor = feed["cursor"].as_u64().unwrap();
+
+    // Nothing new after the cursor.
+    let empty = server.changes(&alice.token, cursor).await;
+    assert_eq!(empty["changes"], serde_json::json!([]));
+    assert_eq!(empty["cursor"].as_u64().unwrap(), cursor);
+
+    // An edit replaces the document's entry with a newer one.
+    set(&d1, "title", "one, revised");
+    a.pushed(&d1).await;
+    let after = eventually("d1's new entry", || async {
+        let page = server.changes(&alice.token, cursor).await;
+        let c = page["changes"].as_array().unwrap();
+        (c.len() == 1 && c[0]["heads"] == serde_json::json!(heads(&d1))).then_some(page)
+    })
+    .await;
+    assert_eq!(after["changes"][0]["doc_id"], id(&d1));
+    let all = feed_with(&server, &alice, &[&d1, &d2]).await;
+    assert_eq!(all["changes"][1]["doc_id"], id(&d1), "d1 is now the newest");
+
+    // Paging.
+    let res = server
+        .client
+        .get(server.url("/api/v1/changes?since=0&limit=1"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    let page: Value = res.json().await.unwrap();
+    assert_eq!(page["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(page["more"], true);
+    assert_eq!(page["changes"][0]["doc_id"], id(&d2));
+    let next = server
+        .changes(&alice.token, page["cursor"].as_u64().unwrap())
+        .await;
+    assert_eq!(next["changes"][0]["doc_id"], id(&d1));
+    assert_eq!(next["more"], false);
+
+    // Bad input and no session.
+    for q in ["since=-1", "since=abc", "limit=x"] {
+        let res = server
+            .client
+            .get(server.url(&format!("/api/v1/changes?{q}")))
+            .bearer_auth(&alice.token)
+            .send()
+            .await
+            .unwrap();
+        expect_error(res, 400, "invalid_query").await;
+    }
+    let res = server
+        .client
+        .get(server.url("/api/v1/changes"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 401, "unauthorized").await;
+
+    a.stop().await;
+    x.stop().await;
+    server.stop().await;
+}
+
+/// Reads Server-Sent Events off a response body.
+struct Sse {
+    body: futures::stream::BoxStream<'static, reqwest::Result<axum::body::Bytes>>,
+    buf: String,
+}
+
+impl Sse {
+    fn new(res: reqwest::Response) -> Self {
+        Sse {
+            body: res.bytes_stream().boxed(),
+            buf: String::new(),
+        }
+    }
+
+    /// The next event with a name, as (event, data).
+    async fn next(&mut self) -> Option<(String, String)> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut event = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = Some(v.trim().to_owned());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                match event {
+                    Some(e) => return Some((e, data)),
+                    None => continue, // keep-alive comment
+                }
+            }
+            let chunk = self.body.next().await?.ok()?;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_feed_pushes_new_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(tmp.path())).await;
+    let alice = user(&server, "alice").await;
+    let bob = user(&server, "bob").await;
+    let a = device(&server, &alice).await;
+    let x = device(&server, &bob).await;
+
+    let d1 = create(&a, "one").await;
+    a.pushed(&d1).await;
+    feed_with(&server, &alice, &[&d1]).await;
+
+    let res = server
+        .client
+        .get(server.url("/api/v1/changes/live?since=0"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut sse = Sse::new(res);
+
+    // The backlog first…
+    let (event, data) = within(sse.next(), "the backlog").await.unwrap();
+    assert_eq!(event, "change");
+    let first: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(first["doc_id"], id(&d1));
+    assert_eq!(first["heads"], serde_json::json!(heads(&d1)));
+
+    // …then new entries as they come; other users' never.
+    let d3 = create(&x, "bob's").await;
+    x.pushed(&d3).await;
+    let d2 = create(&a, "two").await;
+    a.pushed(&d2).await;
+    let (event, data) = within(sse.next(), "a live entry").await.unwrap();
+    assert_eq!(event, "change");
+    let second: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(second["doc_id"], id(&d2));
+    assert!(second["seq"].as_u64() > first["seq"].as_u64());
+
+    // Resuming from a cursor skips what was seen.
+    let res = server
+        .client
+        .get(server.url(&format!(
+            "/api/v1/changes/live?since={}",
+            first["seq"].as_u64().unwrap()
+        )))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    let mut resumed = Sse::new(res);
+    let (_, data) = within(resumed.next(), "the resumed backlog").await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap()["doc_id"],
+        id(&d2)
+    );
+
+    let res = server
+        .client
+        .get(server.url("/api/v1/changes/live"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 401, "unauthorized").await;
+
+    a.stop().await;
+    x.stop().await;
+    // Open live feeds end when the relay stops; stopping doesn't wait out the grace period.
+    let started = Instant::now();
+    server.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(within(sse.next(), "the stream to end").await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grocery_list_is_created_once_and_syncs_to_the_users_devices() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(tmp.path())).await;
+    let alice = user(&server, "alice").await;
+    let bob = user(&server, "bob").await;
+
+    // Concurrent first calls agree.
+    let (r1, r2, r3) = tokio::join!(
+        server.me(&alice.token),
+        server.me(&alice.token),
+        server.me(&alice.token)
+    );
+    let mut ids = Vec::new();
+    for r in [r1, r2, r3] {
+        assert_eq!(r.status(), 200);
+        let me: Value = r.json().await.unwrap();
+        ids.push(me["grocery_list_id"].as_str().unwrap().to_owned());
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    let list_id = ids.remove(0);
+    let bobs: Value = server.me(&bob.token).await.json().await.unwrap();
+    assert_ne!(bobs["grocery_list_id"].as_str().unwrap(), list_id);
+
+    let a = device(&server, &alice).await;
+    let list = a
+        .find(&list_id)
+        .await
+        .expect("alice's device gets her list");
+    list.with_document(|d| {
+        assert_eq!(d.keys(ROOT).collect::<Vec<_>>(), ["items", "kind"]);
+        match d.get(ROOT, "kind").unwrap() {
+            Some((automerge::Value::Scalar(s), _)) => {
+                assert_eq!(s.as_str(), Some("larder.grocery"));
+            }
+            other => panic!("kind: {other:?}"),
+        }
+        let (items, items_id) = d.get(ROOT, "items").unwrap().expect("items");
+        assert_eq!(items, automerge::Value::Object(ObjType::Map));
+        assert_eq!(d.length(&items_id), 0);
+    });
+
+    // A second device adds an item; the first sees it.
+    let b = device(&server, &alice).await;
+    let on_b = b.find(&list_id).await.unwrap();
+    on_b.with_document(|d| {
+        d.transact::<_, _, AutomergeError>(|tx| {
+            let items = tx.get(ROOT, "items")?.unwrap().1;
+            let item = tx.put_object(&items, "item-1", ObjType::Map)?;
+            tx.put(&item, "name", "leeks")?;
+            Ok(())
+        })
+        .unwrap();
+    });
+    b.pushed(&on_b).await;
+    let mut changes = list.changes();
+    within(
+        async {
+            while heads(&list) != heads(&on_b) {
+                changes.next().await;
+            }
+        },
+        "the item on device A",
+    )
+    .await;
+
+    // Bob can't reach it.
+    let x = device(&server, &bob).await;
+    assert!(x.find(&list_id).await.is_none());
+    // And it is in alice's feed.
+    feed_with(&server, &alice, &[&list]).await;
+
+    for d in [a, b, x] {
+        d.stop().await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_documents_ownership_and_the_feed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(tmp.path())).await;
+    let alice = user(&server, "alice").await;
+    let bob = user(&server, "bob").await;
+    let a = device(&server, &alice).await;
+    let doc = create(&a, "Stew").await;
+    set(&doc, "serves", "4");
+    a.pushed(&doc).await;
+    let me: Value = server.me(&alice.token).await.json().await.unwrap();
+    // The document and the grocery list.
+    let feed = eventually("both feed entries", || async {
+        let feed = server.changes(&alice.token, 0).await;
+        (feed["changes"].as_array().unwrap().len() == 2).then_some(feed)
+    })
+    .await;
+    let clock = server.clock.clone();
+
+    // Stopping closes the device's websocket, without waiting out the grace period.
+    let started = Instant::now();
+    server.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    within(
+        async {
+            while a.dialer.is_connected() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        },
+        "the device to notice",
+    )
+    .await;
+    a.stop().await;
+
+    let server = TestServer::start_with_clock(config(tmp.path()), clock).await;
+    assert_eq!(server.changes(&alice.token, 0).await, feed);
+    let me_again: Value = server.me(&alice.token).await.json().await.unwrap();
+    assert_eq!(me_again, me);
+    assert_eq!(
+        server.hub().doc_owner(&id(&doc)).unwrap().unwrap().as_str(),
+        alice.id
+    );
+    let b = device(&server, &alice).await;
+    let on_b = b.find(&id(&doc)).await.expect("the document survived");
+    assert_eq!(get(&on_b, "serves").as_deref(), Some("4"));
+    assert_eq!(heads(&on_b), heads(&doc));
+    let x = device(&server, &bob).await;
+    assert!(x.find(&id(&doc)).await.is_none());
+
+    b.stop().await;
+    x.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_websocket_frames_close_the_connection() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(tmp.path())).await;
+    let alice = user(&server, "alice").await;
+
+    let garbage: Vec<Message> = vec![
+        Message::Text("hello".into()),
+        Message::Binary(vec![0xff, 0x00, 0x13, 0x37].into()),
+        Message::Binary(b"\xa1\x64type\x64sync".to_vec().into()),
+        // Over the 16 MiB message limit.
+        Message::Binary(vec![0u8; 17 * 1024 * 1024].into()),
+    ];
+    for frame in garbage {
+        let what = format!(
+            "{:?}",
+            &frame.to_string().chars().take(20).collect::<String>()
+        );
+        let ticket = new_ticket(&server, &alice).await;
+        let mut ws = ws_connect(&server, &format!("?ticket={ticket}"))
+            .await
+            .unwrap();
+        // Sending may already fail if the relay hung up first; either way it must hang up.
+        let _ = ws.send(frame).await;
+        within(
+            async {
+                loop {
+                    match ws.next().await {
+                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                        Some(Ok(_)) => {}
+                    }
+                }
+            },
+            &format!("the relay to close the connection after {what}"),
+        )
+        .await;
+    }
+
+    // The relay still serves everyone else.
+    let a = device(&server, &alice).await;
+    let b = device(&server, &alice).await;
+    let doc = create(&a, "still here").await;
+    a.pushed(&doc).await;
+    assert!(b.find(&id(&doc)).await.is_some());
+    let res = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    a.stop().await;
+    b.stop().await;
+    server.stop().await;
+}
