@@ -101,6 +101,37 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
             println!("{}", recipe.id);
             Ok(())
         }
+        Command::Edit {
+            id,
+            title,
+            description,
+            servings,
+            notes,
+            add_ingredients,
+            add_steps,
+            add_tags,
+        } => {
+            let mut draft = larder.get_recipe(&id)?.to_draft();
+            if let Some(title) = title {
+                draft.title = title;
+            }
+            if let Some(description) = description {
+                draft.description = description;
+            }
+            if servings.is_some() {
+                draft.servings = servings;
+            }
+            if let Some(notes) = notes {
+                draft.notes = notes;
+            }
+            draft
+                .ingredients
+                .extend(add_ingredients.iter().map(|l| ingredient_input(l)));
+            draft.steps.extend(add_steps);
+            draft.tags.extend(add_tags);
+            larder.update_recipe(&id, &draft).await?;
+            Ok(())
+        }
         Command::Tags { json } => output::tags(&larder.list_tags()?, json),
         Command::Grocery { command } => grocery(larder, command).await,
     }

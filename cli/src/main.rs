@@ -74,6 +74,27 @@ pub enum Command {
         #[arg(long = "source-url", default_value = "")]
         source_url: String,
     },
+    /// Change a recipe: only the fields given change.
+    Edit {
+        id: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        servings: Option<u32>,
+        #[arg(long)]
+        notes: Option<String>,
+        /// Append an ingredient line (repeatable).
+        #[arg(long = "add-ingredient", value_name = "LINE")]
+        add_ingredients: Vec<String>,
+        /// Append a step (repeatable).
+        #[arg(long = "add-step", value_name = "TEXT")]
+        add_steps: Vec<String>,
+        /// Add a tag (repeatable).
+        #[arg(long = "add-tag", value_name = "TAG")]
+        add_tags: Vec<String>,
+    },
     /// List tags with their recipe counts.
     Tags {
         #[arg(long)]

@@ -66,12 +66,14 @@ impl Store {
     pub fn kv_put(&self, key: &[String], value: &[u8]) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute(
+        let changed = tx.execute(
             "INSERT INTO kv (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value
+             WHERE value IS NOT excluded.value",
             params![join_key(key), value],
         )?;
-        if key.len() >= 2 {
+        // Rewriting a chunk with the same bytes changes nothing anyone needs to hear about.
+        if changed > 0 && key.len() >= 2 {
             super::view::mark_dirty(&tx, &key[0])?;
             super::view::mark_unsynced(&tx, &key[0])?;
         }

@@ -4,10 +4,13 @@
 
 use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
-use samod::{DialError, Dialer, Transport};
+use samod::{DialError, Dialer, PeerId, Transport};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::relay::{RelayClient, RelayError};
+
+/// The relay's samod peer id.
+pub const RELAY_PEER_ID: &str = "larder-relay";
 
 pub struct RelayDialer {
     pub client: RelayClient,
@@ -43,9 +46,11 @@ impl Dialer for RelayDialer {
             let url = client
                 .sync_url(&ticket)
                 .map_err(|e| DialError::transient(DialFailure(e.to_string())))?;
-            let (socket, _) = tokio_tungstenite::connect_async(url.as_str())
-                .await
-                .map_err(|e| DialError::transient(DialFailure(e.to_string())))?;
+            // TCP_NODELAY: sync messages are small and latency-bound.
+            let (socket, _) =
+                tokio_tungstenite::connect_async_with_config(url.as_str(), None, true)
+                    .await
+                    .map_err(|e| DialError::transient(DialFailure(e.to_string())))?;
             let (sink, stream) = socket.split();
             let stream = stream.filter_map(|message| async move {
                 match message {
@@ -61,7 +66,9 @@ impl Dialer for RelayDialer {
             let sink = sink.sink_map_err(|e| DialFailure(e.to_string())).with(
                 |bytes: Vec<u8>| async move { Ok::<_, DialFailure>(Message::Binary(bytes.into())) },
             );
-            Ok(Transport::new(stream.boxed(), Box::pin(sink)))
+            // Bound to the relay's identity, so a handshake from anything else is refused.
+            Ok(Transport::new(stream.boxed(), Box::pin(sink))
+                .with_expected_peer_id(PeerId::from(RELAY_PEER_ID)))
         })
     }
 }

@@ -182,10 +182,17 @@ impl SyncEngine {
         dialer.close();
         match &outcome {
             Ok(_) => self.set_state(SyncState::UpToDate, None),
-            Err(SyncError::Unauthorized) => self.set_state(SyncState::SignedOut, None),
+            Err(SyncError::Unauthorized) => self.sign_out()?,
             Err(err) => self.set_state(SyncState::Offline, Some(err.to_string())),
         }
         outcome
+    }
+
+    /// The relay rejected the session: forget it (local data and pending edits stay).
+    fn sign_out(&self) -> Result<(), SyncError> {
+        super::session::forget_session(self.larder.store())?;
+        self.set_state(SyncState::SignedOut, None);
+        Ok(())
     }
 
     /// Keeps syncing until `stop` resolves: reconnects with backoff, follows the live feed and
@@ -249,7 +256,7 @@ impl SyncEngine {
                         }
                         Some(Err(RelayError::Unauthorized)) => {
                             dialer.close();
-                            self.set_state(SyncState::SignedOut, None);
+                            self.sign_out()?;
                             return Err(SyncError::Unauthorized);
                         }
                         Some(Err(_)) | None => break,
@@ -267,7 +274,7 @@ impl SyncEngine {
                         }
                         Some(DialerEvent::PermanentFailure) | Some(DialerEvent::MaxRetriesReached) | None => {
                             dialer.close();
-                            self.set_state(SyncState::SignedOut, None);
+                            self.sign_out()?;
                             return Err(SyncError::Unauthorized);
                         }
                         Some(_) => {}
@@ -277,7 +284,7 @@ impl SyncEngine {
         };
         dialer.close();
         if matches!(result, Err(SyncError::Unauthorized)) {
-            self.set_state(SyncState::SignedOut, None);
+            self.sign_out()?;
         }
         result
     }
@@ -380,22 +387,41 @@ impl SyncEngine {
     }
 
     /// Pushes every document with unconfirmed chunks and clears the marks the relay confirmed.
+    /// A document written again while it was being confirmed (samod may rewrite chunks as it
+    /// loads a document) is checked again, a few rounds at most.
     async fn push_pending(&self, conn: ConnectionId) -> Result<usize, SyncError> {
-        let marks = self.larder.store().unsynced_docs()?;
+        const ROUNDS: usize = 3;
         let docs = self.larder.documents();
-        let confirmed: Vec<Option<(String, i64)>> = stream::iter(marks)
-            .map(|(id, seq)| async move {
-                let handle = docs.handle(&id).await.ok().flatten()?;
-                tokio::time::timeout(DOC_TIMEOUT, handle.they_have_our_changes(conn))
-                    .await
-                    .ok()
-                    .map(|_| (id, seq))
-            })
-            .buffer_unordered(PARALLEL_DOCS)
-            .collect()
-            .await;
-        let confirmed: Vec<(String, i64)> = confirmed.into_iter().flatten().collect();
-        self.larder.store().clear_unsynced(&confirmed)?;
-        Ok(confirmed.len())
+        let mut confirmed_ids = std::collections::HashSet::new();
+        for round in 0..ROUNDS {
+            let marks = self.larder.store().unsynced_docs()?;
+            let marks: Vec<(String, i64)> = if round == 0 {
+                marks
+            } else {
+                // Later rounds only revisit documents confirmed before and marked again.
+                marks
+                    .into_iter()
+                    .filter(|(id, _)| confirmed_ids.contains(id))
+                    .collect()
+            };
+            if marks.is_empty() {
+                break;
+            }
+            let confirmed: Vec<Option<(String, i64)>> = stream::iter(marks)
+                .map(|(id, seq)| async move {
+                    let handle = docs.handle(&id).await.ok().flatten()?;
+                    tokio::time::timeout(DOC_TIMEOUT, handle.they_have_our_changes(conn))
+                        .await
+                        .ok()
+                        .map(|_| (id, seq))
+                })
+                .buffer_unordered(PARALLEL_DOCS)
+                .collect()
+                .await;
+            let confirmed: Vec<(String, i64)> = confirmed.into_iter().flatten().collect();
+            self.larder.store().clear_unsynced(&confirmed)?;
+            confirmed_ids.extend(confirmed.into_iter().map(|(id, _)| id));
+        }
+        Ok(confirmed_ids.len())
     }
 }

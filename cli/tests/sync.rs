@@ -1,0 +1,329 @@
+//! End to end: `larder` CLI profiles (real processes) syncing through a real relay started in
+//! this test on 127.0.0.1:0. Two profiles of one user see each other's recipes, edits, deletes
+//! and grocery check-offs; offline edits merge; other users see nothing; a rejected session
+//! signs the device out and keeps its edits; a profile's pre-sign-in data joins the account.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use larder_sync_server::clock::{Clock, SystemClock};
+use larder_sync_server::config::{Config, HashParams};
+use larder_sync_server::data_dir::DataDir;
+use larder_sync_server::store::RelayStore;
+use larder_sync_server::{AppState, SledStore, admin, serve_on};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+struct Relay {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), larder_sync_server::ServerError>>>,
+    dir: Option<DataDir>,
+}
+
+impl Relay {
+    async fn start(data: &Path, port: u16) -> Relay {
+        let config = Config {
+            data_dir: data.to_owned(),
+            password_hash: HashParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            ..Config::default()
+        };
+        let dir = DataDir::open(&config.data_dir, true).expect("data dir");
+        let store: Arc<dyn RelayStore> = Arc::new(SledStore::open(&dir.db_path()).expect("store"));
+        let state = AppState::with_clock(config, store, Arc::new(SystemClock)).expect("state");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve_on(listener, state.clone(), async move {
+            let _ = rx.await;
+        }));
+        Relay {
+            addr,
+            state,
+            stop: Some(tx),
+            task: Some(task),
+            dir: Some(dir),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn add_user(&self, name: &str, password: &str) {
+        admin::add_user(
+            &*self.state.store,
+            &self.state.passwords,
+            name,
+            password,
+            SystemClock.now_ms(),
+        )
+        .expect("add user");
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("join").expect("relay");
+        }
+        let Relay { state, dir, .. } = self;
+        drop(state);
+        drop(dir);
+    }
+}
+
+async fn larder(data: &Path, args: &[&str], password: Option<&str>) -> std::process::Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_larder"));
+    cmd.arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("LARDER_DATA");
+    match password {
+        Some(p) => cmd.env("LARDER_PASSWORD", p),
+        None => cmd.env_remove("LARDER_PASSWORD"),
+    };
+    cmd.output().await.expect("run larder")
+}
+
+async fn ok(data: &Path, args: &[&str]) -> String {
+    let out = larder(data, args, None).await;
+    assert!(
+        out.status.success(),
+        "larder {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+async fn json(data: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(data, args).await).expect("json")
+}
+
+async fn login(data: &Path, relay: &Relay, user: &str, password: &str) {
+    let out = larder(
+        data,
+        &["login", "--server", &relay.url(), "--user", user],
+        Some(password),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "login failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn titles(data: &Path, query: &str) -> Vec<String> {
+    let mut args = vec!["search", "--json"];
+    if !query.is_empty() {
+        args.insert(1, query);
+    }
+    let hits = json(data, &args).await;
+    let mut titles: Vec<String> = hits
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|h| h["title"].as_str().expect("title").to_string())
+        .collect();
+    titles.sort();
+    titles
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_of_one_user_share_recipes_edits_deletes_and_groceries() {
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(relay_dir.path(), 0).await;
+    relay.add_user("alice", "correct horse battery");
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let (a, b) = (a.path(), b.path());
+
+    // A profile with a recipe and a grocery item before it ever signs in keeps them.
+    let early = ok(
+        a,
+        &[
+            "add",
+            "--title",
+            "Offline focaccia",
+            "--ingredient",
+            "500 g flour",
+        ],
+    )
+    .await;
+    let early = early.trim().to_string();
+    ok(a, &["grocery", "add", "olive oil"]).await;
+    login(a, &relay, "alice", "correct horse battery").await;
+    login(b, &relay, "alice", "correct horse battery").await;
+    ok(a, &["sync", "--once"]).await;
+    ok(b, &["sync", "--once"]).await;
+    assert_eq!(titles(b, "").await, vec!["Offline focaccia"]);
+    let items = json(b, &["grocery", "list", "--json"]).await;
+    assert_eq!(items[0]["name"], "olive oil");
+
+    // Concurrent offline edits to different fields of one recipe merge.
+    ok(a, &["edit", &early, "--title", "Rosemary focaccia"]).await;
+    ok(
+        b,
+        &[
+            "edit",
+            &early,
+            "--servings",
+            "8",
+            "--add-step",
+            "Dimple the dough.",
+        ],
+    )
+    .await;
+    ok(a, &["sync", "--once"]).await;
+    ok(b, &["sync", "--once"]).await;
+    ok(a, &["sync", "--once"]).await;
+    let on_a = json(a, &["show", &early, "--json"]).await;
+    let on_b = json(b, &["show", &early, "--json"]).await;
+    assert_eq!(on_a, on_b);
+    assert_eq!(on_a["title"], "Rosemary focaccia");
+    assert_eq!(on_a["servings"], 8);
+    assert_eq!(on_a["steps"][0], "Dimple the dough.");
+
+    // A new recipe and a grocery check-off travel; then a delete does.
+    let soup = ok(
+        b,
+        &["add", "--title", "Leek soup", "--ingredient", "3 leeks"],
+    )
+    .await;
+    let soup = soup.trim().to_string();
+    ok(b, &["grocery", "check", "olive oil"]).await;
+    ok(b, &["sync", "--once"]).await;
+    ok(a, &["sync", "--once"]).await;
+    assert_eq!(titles(a, "leek").await, vec!["Leek soup"]);
+    let items = json(a, &["grocery", "list", "--json"]).await;
+    assert_eq!(items[0]["checked"], true);
+    ok(a, &["rm", &soup]).await;
+    ok(a, &["sync", "--once"]).await;
+    ok(b, &["sync", "--once"]).await;
+    assert!(titles(b, "leek").await.is_empty());
+
+    // Nothing is left pending.
+    let status = json(a, &["status", "--json"]).await;
+    assert_eq!(status["pending"], 0);
+    assert_eq!(status["signed_in"], true);
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_are_isolated_and_bad_sessions_are_refused() {
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(relay_dir.path(), 0).await;
+    relay.add_user("alice", "correct horse battery");
+    relay.add_user("bob", "tr0ub4dor&3 staple");
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let (a, b) = (a.path(), b.path());
+
+    let wrong = larder(
+        a,
+        &["login", "--server", &relay.url(), "--user", "alice"],
+        Some("not the password"),
+    )
+    .await;
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong user name or password"));
+
+    login(a, &relay, "alice", "correct horse battery").await;
+    login(b, &relay, "bob", "tr0ub4dor&3 staple").await;
+    ok(a, &["add", "--title", "Alice's secret stew"]).await;
+    ok(a, &["sync", "--once"]).await;
+    ok(b, &["sync", "--once"]).await;
+    assert!(
+        titles(b, "").await.is_empty(),
+        "bob sees none of alice's recipes"
+    );
+
+    // Signing out revokes the token on the relay: a copy of the profile made before signing
+    // out is refused, falls back to signed out, and keeps its local edit for the next sign-in.
+    ok(a, &["add", "--title", "Edit made before sign-out"]).await;
+    let copy = tempfile::tempdir().expect("copy");
+    std::fs::copy(a.join("larder.db"), copy.path().join("larder.db")).expect("copy db");
+    ok(a, &["logout"]).await;
+    let out = larder(a, &["sync", "--once"], None).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not signed in"));
+    assert_eq!(
+        titles(a, "").await.len(),
+        2,
+        "local data stays after sign-out"
+    );
+
+    let out = larder(copy.path(), &["sync", "--once"], None).await;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rejected the session"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        json(copy.path(), &["status", "--json"]).await["signed_in"],
+        false
+    );
+    login(copy.path(), &relay, "alice", "correct horse battery").await;
+    ok(copy.path(), &["sync", "--once"]).await;
+    let c = tempfile::tempdir().expect("third device");
+    login(c.path(), &relay, "alice", "correct horse battery").await;
+    ok(c.path(), &["sync", "--once"]).await;
+    assert_eq!(
+        titles(c.path(), "").await,
+        vec!["Alice's secret stew", "Edit made before sign-out"]
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_relay_fails_clearly_and_edits_wait_for_it() {
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(relay_dir.path(), 0).await;
+    relay.add_user("carol", "a long enough password");
+    let port = relay.addr.port();
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let (a, b) = (a.path(), b.path());
+    login(a, &relay, "carol", "a long enough password").await;
+    login(b, &relay, "carol", "a long enough password").await;
+    relay.stop().await;
+
+    ok(a, &["add", "--title", "Made while the relay was down"]).await;
+    let out = larder(a, &["sync", "--once"], None).await;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot reach the relay"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        json(a, &["status", "--json"]).await["pending"]
+            .as_u64()
+            .map(|p| p > 0),
+        Some(true)
+    );
+
+    // The relay comes back on the same address and data: the edit goes through.
+    let relay = Relay::start(relay_dir.path(), port).await;
+    ok(a, &["sync", "--once"]).await;
+    ok(b, &["sync", "--once"]).await;
+    assert_eq!(titles(b, "").await, vec!["Made while the relay was down"]);
+    relay.stop().await;
+}
