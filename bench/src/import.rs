@@ -272,3 +272,71 @@ pub async fn import_one_by_one(dir: &Path, drafts: &[RecipeDraft]) -> Result<Imp
         close: started.elapsed(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use larder_core::clock::SystemClock;
+    use larder_core::docstore::{DocumentStore, MemoryStore};
+    use larder_core::{Larder, Store};
+
+    use crate::corpus::Corpus;
+
+    /// `create_recipes` keeps the drafts' order across its waves, writes every view row, and
+    /// writes nothing at all when one draft is invalid.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn create_recipes_keeps_order_and_validates_first() {
+        let store = Arc::new(Store::open_in_memory().expect("store"));
+        let docs = MemoryStore::new();
+        let larder = Larder::open(docs.clone(), store, Arc::new(SystemClock))
+            .await
+            .expect("open");
+        let mut drafts = Corpus::new().drafts(3, 300);
+        let made = larder.create_recipes(&drafts).await.expect("create");
+        let titles: Vec<&str> = made.iter().map(|r| r.title.as_str()).collect();
+        let wanted: Vec<&str> = drafts.iter().map(|d| d.title.as_str()).collect();
+        assert_eq!(titles, wanted);
+        assert_eq!(docs.ids().len(), 300);
+        assert_eq!(larder.search("", 1_000, 0).expect("list").len(), 300);
+        for recipe in made.iter().step_by(37) {
+            assert_eq!(larder.get_recipe(&recipe.id).expect("get"), *recipe);
+        }
+
+        drafts[250].title = "   ".into();
+        assert!(larder.create_recipes(&drafts).await.is_err());
+        assert_eq!(docs.ids().len(), 300, "an invalid draft creates nothing");
+        assert!(larder.create_recipes(&[]).await.expect("empty").is_empty());
+    }
+
+    /// The same through samod on disk: every document and view row survives a reopen.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn create_recipes_through_samod_survives_a_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let drafts = Corpus::new().drafts(5, 300);
+        let runs = super::import_batched(dir.path(), &[&drafts[..]])
+            .await
+            .expect("import");
+        assert_eq!(runs[0].recipes, 300);
+        let larder = larder_core::profile::open(dir.path())
+            .await
+            .expect("reopen");
+        let all = larder.search("", 1_000, 0).expect("list");
+        assert_eq!(all.len(), 300);
+        let id = all[123].id.clone();
+        let title = larder
+            .documents()
+            .with_doc(&id, |doc| {
+                use automerge::ReadDoc;
+                doc.get(automerge::ROOT, "title")
+                    .ok()
+                    .flatten()
+                    .map(|(v, _)| v.to_string())
+            })
+            .await
+            .expect("doc")
+            .flatten();
+        assert_eq!(title, Some(format!("{:?}", all[123].title)));
+        larder.close().await.expect("close");
+    }
+}

@@ -155,10 +155,11 @@ impl<S: DocumentStore> Larder<S> {
     }
 
     /// Creates many recipes (import). Every draft is validated before anything is written.
-    /// Documents go to the document store in waves of concurrent creates, pipelined: while the
-    /// store persists wave n (samod re-encodes each new document's change and writes it, on its
-    /// own threads), this task writes wave n - 1's view rows (one transaction per wave, on a
-    /// scoped helper thread where there is a second core) and builds wave n + 1's documents.
+    /// Documents go to the document store in waves of concurrent creates, pipelined: each round
+    /// hands wave n to the store (samod re-encodes each new document's change and writes it,
+    /// partly inline, mostly on its own threads), writes wave n - 1's view rows (one transaction
+    /// per wave) and builds wave n + 1's documents, on scoped helper threads where there is more
+    /// than one core.
     pub async fn create_recipes(&self, drafts: &[RecipeDraft]) -> Result<Vec<Recipe>> {
         use std::future::Future;
         use std::task::Poll;
@@ -206,33 +207,9 @@ impl<S: DocumentStore> Larder<S> {
             waves.next().map(|wave| wave.iter().map(build).collect());
         let mut pending: Option<InFlight<'_>> = None;
         loop {
-            // Hand the wave built last round to the store; poll once so it starts now (samod
-            // does part of the work inline, the rest on its threads).
-            let mut dispatched = None;
-            if let Some(built) = built.take() {
-                let mut docs = Vec::with_capacity(built.len());
-                let mut ams = Vec::with_capacity(built.len());
-                for result in built {
-                    let (doc, heads, am) = result?;
-                    docs.push((doc, heads));
-                    ams.push(am);
-                }
-                let mut creates: std::pin::Pin<Box<dyn Future<Output = Ids>>> = Box::pin(
-                    futures_util::future::join_all(ams.into_iter().map(|am| self.docs.create(am))),
-                );
-                let mut ready = None;
-                std::future::poll_fn(|cx| {
-                    if let Poll::Ready(ids) = creates.as_mut().poll(cx) {
-                        ready = Some(ids);
-                    }
-                    Poll::Ready(())
-                })
-                .await;
-                dispatched = Some((docs, creates, ready));
-            }
-            // The wave handed over the round before, once the store has given it ids.
+            // The wave handed over last round, once the store has given it ids.
             let mut finished = None;
-            if let Some((docs, creates, ready)) = std::mem::replace(&mut pending, dispatched) {
+            if let Some((docs, creates, ready)) = pending.take() {
                 let ids = match ready {
                     Some(ids) => ids,
                     None => creates.await,
@@ -243,32 +220,64 @@ impl<S: DocumentStore> Larder<S> {
                 }
                 finished = Some(wave);
             }
-            let next = waves.next();
-            if finished.is_none() && next.is_none() && pending.is_none() {
+            // The wave built last round, to hand over now.
+            let mut dispatch = None;
+            if let Some(built) = built.take() {
+                let mut docs = Vec::with_capacity(built.len());
+                let mut ams = Vec::with_capacity(built.len());
+                for result in built {
+                    let (doc, heads, am) = result?;
+                    docs.push((doc, heads));
+                    ams.push(am);
+                }
+                let creates: std::pin::Pin<Box<dyn Future<Output = Ids>>> = Box::pin(
+                    futures_util::future::join_all(ams.into_iter().map(|am| self.docs.create(am))),
+                );
+                dispatch = Some((docs, creates));
+            }
+            if finished.is_none() && dispatch.is_none() {
                 break;
             }
-            // Write the finished wave's view rows while building the next wave.
+            let next = waves.next().unwrap_or_default();
             let _view = match finished {
                 Some(_) => Some(self.view_writes.lock().await),
                 None => None,
             };
+            // One round, on up to three threads natively: poll this wave's creates once (samod
+            // does part of its work inline, then carries on on its own threads), write the
+            // finished wave's view rows, and build the next wave.
             let views = || finished.as_deref().map_or(Ok(()), write_views);
-            let build_wave = || next.map(|wave| wave.iter().map(build).collect::<Vec<_>>());
-            let (written, next_built) = if parallel && finished.is_some() && next.is_some() {
-                std::thread::scope(|scope| {
-                    let views = scope.spawn(views);
-                    let next_built = build_wave();
-                    let written = views
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    (written, next_built)
-                })
-            } else {
-                (views(), build_wave())
-            };
+            let mut ready = None;
+            let (written, next_built) = std::future::poll_fn(|cx| {
+                let mut hand_over = || {
+                    if let Some((_, creates)) = dispatch.as_mut()
+                        && let Poll::Ready(ids) = creates.as_mut().poll(cx)
+                    {
+                        ready = Some(ids);
+                    }
+                };
+                let round = if parallel {
+                    let (mine, theirs) = next.split_at(next.len() / 2);
+                    std::thread::scope(|scope| {
+                        let writer = finished.is_some().then(|| scope.spawn(views));
+                        let builder = scope.spawn(|| theirs.iter().map(build).collect::<Vec<_>>());
+                        hand_over();
+                        let mut next_built: Vec<_> = mine.iter().map(build).collect();
+                        let rethrow = |panic| -> ! { std::panic::resume_unwind(panic) };
+                        next_built.extend(builder.join().unwrap_or_else(|p| rethrow(p)));
+                        let written =
+                            writer.map_or(Ok(()), |w| w.join().unwrap_or_else(|p| rethrow(p)));
+                        (written, next_built)
+                    })
+                } else {
+                    hand_over();
+                    (views(), next.iter().map(build).collect())
+                };
+                Poll::Ready(round)
+            })
+            .await;
             written?;
             drop(_view);
-            built = next_built;
             if let Some(wave) = finished {
                 for (recipe, _) in &wave {
                     self.emit(ChangeEvent::RecipeChanged {
@@ -277,6 +286,8 @@ impl<S: DocumentStore> Larder<S> {
                 }
                 made.extend(wave.into_iter().map(|(recipe, _)| recipe));
             }
+            pending = dispatch.map(|(docs, creates)| (docs, creates, ready));
+            built = (!next.is_empty()).then_some(next_built);
         }
         Ok(made)
     }
