@@ -685,9 +685,10 @@ impl<S: DocumentStore> Larder<S> {
     pub async fn rematerialize(&self, id: &str) -> Result<bool> {
         let _view = self.view_writes.lock().await;
         let doc_id = id.to_string();
+        let known = self.store.view_heads(id)?;
         let Some(state) = self
             .docs
-            .with_doc(id, move |am| read_any(am, &doc_id))
+            .with_doc(id, move |am| read_any(am, &doc_id, known.as_deref()))
             .await?
         else {
             tracing::warn!(id, "a document marked for repair is not in the store");
@@ -713,7 +714,7 @@ impl<S: DocumentStore> Larder<S> {
                 self.store.write_grocery_view(id, &heads, &doc.to_items())?;
                 self.emit(ChangeEvent::GroceryChanged);
             }
-            AnyDoc::Other => return Ok(false),
+            AnyDoc::Other | AnyDoc::Unchanged => return Ok(false),
         }
         Ok(true)
     }
@@ -722,11 +723,18 @@ impl<S: DocumentStore> Larder<S> {
 enum AnyDoc {
     Recipe(Box<RecipeDoc>, String),
     Grocery(GroceryDoc, String),
+    /// Its heads are the ones the view was built from.
+    Unchanged,
     Other,
 }
 
-fn read_any(am: &Automerge, id: &str) -> Result<AnyDoc> {
+/// Reads a document for the view, skipping the (costly) hydration when the view was built from
+/// these very heads.
+fn read_any(am: &Automerge, id: &str, known_heads: Option<&str>) -> Result<AnyDoc> {
     let heads = heads_string(am);
+    if known_heads == Some(heads.as_str()) {
+        return Ok(AnyDoc::Unchanged);
+    }
     Ok(match doc_kind(am).as_deref() {
         Some(RECIPE_KIND) => AnyDoc::Recipe(Box::new(read_recipe_doc(am, id)?), heads),
         Some(GROCERY_KIND) => AnyDoc::Grocery(read_grocery_doc(am, id)?, heads),

@@ -356,3 +356,33 @@ async fn opening_listing_searching_and_reading_load_no_document() {
         "no Automerge document may be loaded to open, list, search or read"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_close_leaves_nothing_to_repair() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let larder = profile::open(dir.path()).await.expect("open");
+    let drafts: Vec<_> = (0..300)
+        .map(|i| {
+            draft(
+                &format!("Batch recipe {i}"),
+                &["2 cups flour", "1 tsp salt"],
+            )
+        })
+        .collect();
+    let made = larder.create_recipes(&drafts).await.expect("import");
+    assert_eq!(made.len(), 300);
+    let mut edit = made[7].to_draft();
+    edit.title = "Edited".into();
+    larder
+        .update_recipe(&made[7].id, &edit)
+        .await
+        .expect("edit");
+    larder.close().await.expect("close");
+    let store = Store::open(&profile::database_path(dir.path())).expect("store");
+    assert_eq!(
+        store.dirty_docs().expect("dirty"),
+        Vec::<(String, i64)>::new(),
+        "every chunk samod flushed while stopping was already in the view"
+    );
+    assert_eq!(store.search("", 500, 0).expect("list").len(), 300);
+}

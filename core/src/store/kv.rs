@@ -15,6 +15,26 @@ pub(crate) fn join_key(parts: &[String]) -> String {
     parts.join("/")
 }
 
+/// Whether `key` is an incremental chunk whose change is one of the heads the document's view
+/// row records.
+fn view_covers_change(tx: &rusqlite::Transaction<'_>, key: &[String]) -> rusqlite::Result<bool> {
+    let [doc_id, kind, hash] = key else {
+        return Ok(false);
+    };
+    if kind != "incremental" {
+        return Ok(false);
+    }
+    let heads: Option<String> = tx
+        .query_row(
+            "SELECT heads FROM recipes WHERE id = ?1
+             UNION ALL SELECT heads FROM grocery_lists WHERE doc_id = ?1",
+            [doc_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(heads.is_some_and(|heads| heads.split(',').any(|h| h == hash)))
+}
+
 impl Store {
     pub fn kv_load(&self, key: &[String]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
@@ -74,7 +94,11 @@ impl Store {
         )?;
         // Rewriting a chunk with the same bytes changes nothing anyone needs to hear about.
         if changed > 0 && key.len() >= 2 {
-            super::view::mark_dirty(&tx, &key[0])?;
+            // A change the view was already built from (the usual order: the engine writes the
+            // view, then samod stores the change) leaves nothing to repair.
+            if !view_covers_change(&tx, key)? {
+                super::view::mark_dirty(&tx, &key[0])?;
+            }
             super::view::mark_unsynced(&tx, &key[0])?;
         }
         tx.commit()?;

@@ -46,9 +46,16 @@ impl Store {
     pub fn write_recipe_views(&self, rows: &[RecipeViewRow<'_>]) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        let mut rowids = Vec::with_capacity(rows.len());
         for row in rows {
-            write_recipe(&tx, row.recipe, row.heads)?;
+            rowids.push(write_recipe(&tx, row.recipe, row.heads)?);
             mark_dirty(&tx, &row.recipe.id)?;
+        }
+        // The index goes last: FTS5 keeps its pending changes in memory until another
+        // statement's savepoint (the upsert's) forces a flush, so interleaving would flush it
+        // once per recipe.
+        for (row, rowid) in rows.iter().zip(rowids) {
+            write_recipe_index(&tx, row.recipe, rowid)?;
         }
         tx.commit()?;
         Ok(())
@@ -220,7 +227,8 @@ impl Store {
     }
 }
 
-fn write_recipe(tx: &Transaction<'_>, recipe: &Recipe, heads: &str) -> Result<(), StoreError> {
+/// Writes a recipe's row and child rows; returns its rowid for the index.
+fn write_recipe(tx: &Transaction<'_>, recipe: &Recipe, heads: &str) -> Result<i64, StoreError> {
     let body = serde_json::to_string(recipe)?;
     let summary = serde_json::to_string(&super::search::RecipeSummary::of(recipe))?;
     let rowid: i64 = tx
@@ -246,12 +254,11 @@ fn write_recipe(tx: &Transaction<'_>, recipe: &Recipe, heads: &str) -> Result<()
             |r| r.get(0),
         )?;
     // Whatever the row held before goes; a fresh row has nothing to delete.
-    tx.execute("DELETE FROM recipe_fts WHERE rowid = ?1", [rowid])?;
     tx.execute("DELETE FROM ingredients WHERE recipe_rowid = ?1", [rowid])?;
     tx.execute("DELETE FROM recipe_tags WHERE recipe_rowid = ?1", [rowid])?;
     tx.execute("DELETE FROM attachments WHERE recipe_rowid = ?1", [rowid])?;
     if recipe.deleted {
-        return Ok(());
+        return Ok(rowid);
     }
     {
         let mut insert = tx.prepare_cached(
@@ -294,6 +301,16 @@ fn write_recipe(tx: &Transaction<'_>, recipe: &Recipe, heads: &str) -> Result<()
                 a.size as i64
             ])?;
         }
+    }
+    Ok(rowid)
+}
+
+/// Replaces a recipe's full-text entry (none for a deleted recipe).
+fn write_recipe_index(tx: &Transaction<'_>, recipe: &Recipe, rowid: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM recipe_fts WHERE rowid = ?1")?
+        .execute([rowid])?;
+    if recipe.deleted {
+        return Ok(());
     }
     let ingredients: Vec<&str> = recipe.ingredients.iter().map(|r| r.name.as_str()).collect();
     let mut body_text = String::new();
