@@ -109,14 +109,13 @@ impl RelayClient {
     }
 
     pub async fn login(&self, user: &str, password: &str) -> Result<LoginResponse, RelayError> {
-        let response = self
-            .http
-            .post(self.url("api/v1/session")?)
-            .json(&serde_json::json!({ "username": user, "password": password }))
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let response = send(
+            self.http
+                .post(self.url("api/v1/session")?)
+                .json(&serde_json::json!({ "username": user, "password": password })),
+            Duration::from_secs(30),
+        )
+        .await?;
         match response.status().as_u16() {
             401 => Err(RelayError::BadCredentials),
             429 => Err(RelayError::RateLimited),
@@ -125,40 +124,35 @@ impl RelayClient {
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), RelayError> {
-        let response = self
-            .http
-            .delete(self.url("api/v1/session")?)
-            .bearer_auth(token)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let response = send(
+            self.http
+                .delete(self.url("api/v1/session")?)
+                .bearer_auth(token),
+            Duration::from_secs(10),
+        )
+        .await?;
         check(response).await.map(|_| ())
     }
 
     pub async fn me(&self, token: &str) -> Result<Me, RelayError> {
-        let response = self
-            .http
-            .get(self.url("api/v1/me")?)
-            .bearer_auth(token)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let response = send(
+            self.http.get(self.url("api/v1/me")?).bearer_auth(token),
+            Duration::from_secs(10),
+        )
+        .await?;
         json(response).await
     }
 
     /// A one-time ticket for opening the sync websocket as `peer_id`.
     pub async fn ticket(&self, token: &str, peer_id: &str) -> Result<String, RelayError> {
-        let response = self
-            .http
-            .post(self.url("api/v1/sync/ticket")?)
-            .bearer_auth(token)
-            .json(&serde_json::json!({ "peer_id": peer_id }))
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let response = send(
+            self.http
+                .post(self.url("api/v1/sync/ticket")?)
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "peer_id": peer_id })),
+            Duration::from_secs(10),
+        )
+        .await?;
         Ok(json::<Ticket>(response).await?.ticket)
     }
 
@@ -167,14 +161,11 @@ impl RelayClient {
         let mut url = self.url("api/v1/changes")?;
         url.query_pairs_mut()
             .append_pair("since", &since.to_string());
-        let response = self
-            .http
-            .get(url)
-            .bearer_auth(token)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let response = send(
+            self.http.get(url).bearer_auth(token),
+            Duration::from_secs(30),
+        )
+        .await?;
         json(response).await
     }
 
@@ -211,6 +202,14 @@ impl RelayClient {
                 }
             }))
     }
+}
+
+/// Sends a request with a deadline; a transport failure means the relay is unreachable.
+async fn send(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+) -> Result<reqwest::Response, RelayError> {
+    request.timeout(timeout).send().await.map_err(unreachable)
 }
 
 fn unreachable(err: reqwest::Error) -> RelayError {
