@@ -1,0 +1,498 @@
+//! The side-by-side report: the machine, one table of larder vs the JS server with ratios and
+//! the goals larder is held to, then the notes needed to read the figures fairly.
+
+use std::fmt::Write as _;
+
+use crate::results::{Outcome, Results};
+
+/// nproc, CPU model, memory, kernel.
+pub fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown".to_owned(), |(_, m)| m.trim().to_owned());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "machine: {cpus} CPUs (nproc), {model}, {mem_gib:.1} GiB memory, Linux {}",
+        kernel.trim()
+    )
+}
+
+struct Row {
+    label: String,
+    larder: String,
+    js: String,
+    ratio: String,
+    goal: String,
+    verdict: String,
+}
+
+fn row(label: impl Into<String>, larder: impl Into<String>, js: impl Into<String>) -> Row {
+    Row {
+        label: label.into(),
+        larder: larder.into(),
+        js: js.into(),
+        ratio: String::new(),
+        goal: String::new(),
+        verdict: String::new(),
+    }
+}
+
+impl Row {
+    fn ratio(mut self, r: impl Into<String>) -> Row {
+        self.ratio = r.into();
+        self
+    }
+
+    fn goal(mut self, goal: &str, met: Option<bool>) -> Row {
+        self.goal = goal.to_owned();
+        self.verdict = match met {
+            Some(true) => "met".into(),
+            Some(false) => "NOT MET".into(),
+            None => "n/a".into(),
+        };
+        self
+    }
+}
+
+fn ms(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0} ms")
+    } else if v >= 10.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.2} ms")
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn bytes(b: u64) -> String {
+    if b >= 10 * 1024 * 1024 {
+        format!("{:.1} MiB", b as f64 / 1024.0 / 1024.0)
+    } else if b >= 10 * 1024 {
+        format!("{:.1} KiB", b as f64 / 1024.0)
+    } else {
+        format!("{b} B")
+    }
+}
+
+/// `a / b` as "N.N×", or "—" when it can't be formed.
+fn times(a: f64, b: f64) -> String {
+    if a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite() {
+        format!("{:.1}×", a / b)
+    } else {
+        "—".into()
+    }
+}
+
+fn cell<T>(o: &Outcome<T>, f: impl Fn(&T) -> String) -> String {
+    match o {
+        Outcome::Done(v) => f(v),
+        Outcome::Failed(_) => "FAILED".into(),
+        Outcome::NotRun => "not run".into(),
+    }
+}
+
+fn per_conn_of(o: &Outcome<crate::idle::IdleResult>) -> String {
+    cell(o, |v| {
+        let delta = v.with_idle.rss_kib.saturating_sub(v.before.rss_kib) as f64;
+        format!("{:.1} KiB", delta / v.opened.max(1) as f64)
+    })
+}
+
+fn both<T, R>(l: &Outcome<T>, j: &Outcome<T>, f: impl Fn(&T) -> R) -> Option<(R, R)> {
+    Some((f(l.done()?), f(j.done()?)))
+}
+
+pub fn render(l: &Results, j: &Results) -> String {
+    let mut rows: Vec<Row> = Vec::new();
+    let p = &l.params;
+
+    // 1. Latency.
+    let lat = |r: &Results, f: fn(&crate::stats::Percentiles) -> f64| {
+        cell(&r.latency, |v| ms(f(&v.latency)))
+    };
+    let lat_l = l.latency.done().map(|v| v.latency);
+    let lat_ratio = |f: fn(&crate::stats::Percentiles) -> f64| {
+        both(&l.latency, &j.latency, |v| f(&v.latency))
+            .map_or("—".into(), |(a, b)| format!("{} faster", times(b, a)))
+    };
+    rows.push(
+        row(
+            format!("1 edit→other device p50 ({} edits)", p.edits),
+            lat(l, |p| p.p50_ms),
+            lat(j, |p| p.p50_ms),
+        )
+        .ratio(lat_ratio(|p| p.p50_ms))
+        .goal("≤ 2 ms", lat_l.map(|v| v.p50_ms <= 2.0)),
+    );
+    rows.push(
+        row(
+            "1 edit→other device p99",
+            lat(l, |p| p.p99_ms),
+            lat(j, |p| p.p99_ms),
+        )
+        .ratio(lat_ratio(|p| p.p99_ms))
+        .goal("≤ 10 ms", lat_l.map(|v| v.p99_ms <= 10.0)),
+    );
+
+    // 2. Throughput.
+    let tp = both(&l.throughput, &j.throughput, |v| v.edits_per_sec);
+    rows.push(
+        row(
+            format!(
+                "2 sustained edits/s acked ({}×{} docs, {} s)",
+                p.writers, p.docs_per_writer, p.secs
+            ),
+            cell(&l.throughput, |v| format!("{:.0}", v.edits_per_sec)),
+            cell(&j.throughput, |v| format!("{:.0}", v.edits_per_sec)),
+        )
+        .ratio(tp.map_or("—".into(), |(a, b)| times(a, b)))
+        .goal("≥ 5× js", tp.map(|(a, b)| a >= 5.0 * b)),
+    );
+    rows.push(row(
+        "2 fan-out to reader p50 / p99",
+        cell(&l.throughput, |v| {
+            format!("{} / {}", ms(v.fanout.p50_ms), ms(v.fanout.p99_ms))
+        }),
+        cell(&j.throughput, |v| {
+            format!("{} / {}", ms(v.fanout.p50_ms), ms(v.fanout.p99_ms))
+        }),
+    ));
+    rows.push(row(
+        "2 edit→ack p50 / p99",
+        cell(&l.throughput, |v| {
+            format!("{} / {}", ms(v.ack.p50_ms), ms(v.ack.p99_ms))
+        }),
+        cell(&j.throughput, |v| {
+            format!("{} / {}", ms(v.ack.p50_ms), ms(v.ack.p99_ms))
+        }),
+    ));
+    let cpu = both(&l.throughput, &j.throughput, |v| v.edits_per_server_cpu_sec);
+    rows.push(
+        row(
+            "2 server CPU used; acked edits per CPU-second",
+            cell(&l.throughput, |v| {
+                format!(
+                    "{:.1} s; {:.0}",
+                    v.server_cpu_secs, v.edits_per_server_cpu_sec
+                )
+            }),
+            cell(&j.throughput, |v| {
+                format!(
+                    "{:.1} s; {:.0}",
+                    v.server_cpu_secs, v.edits_per_server_cpu_sec
+                )
+            }),
+        )
+        .ratio(cpu.map_or("—".into(), |(a, b)| times(a, b))),
+    );
+
+    rows.push(row(
+        "2 load generator CPU meanwhile",
+        cell(&l.throughput, |v| format!("{:.1} s", v.generator_cpu_secs)),
+        cell(&j.throughput, |v| format!("{:.1} s", v.generator_cpu_secs)),
+    ));
+
+    // 3. Idle connections.
+    let idle_open = |r: &Results| {
+        cell(&r.idle, |v| {
+            let mut s = format!("{}/{}", v.opened, v.wanted);
+            if v.dropped > 0 {
+                let _ = write!(s, " ({} dropped)", v.dropped);
+            }
+            s
+        })
+    };
+    rows.push(row(
+        "3 idle connections open (handshake done)",
+        idle_open(l),
+        idle_open(j),
+    ));
+    rows.push(row(
+        "3 server RSS before",
+        cell(&l.idle, |v| mib(v.before.rss_kib)),
+        cell(&j.idle, |v| mib(v.before.rss_kib)),
+    ));
+    let rss = both(&l.idle, &j.idle, |v| v.with_idle.rss_kib as f64);
+    let idle_l = l.idle.done();
+    rows.push(
+        row(
+            format!("3 server RSS with {} idle connections", p.idle),
+            cell(&l.idle, |v| mib(v.with_idle.rss_kib)),
+            cell(&j.idle, |v| mib(v.with_idle.rss_kib)),
+        )
+        .ratio(rss.map_or("—".into(), |(a, b)| format!("{} smaller", times(b, a))))
+        .goal(
+            "≤ 512 MiB",
+            idle_l.map(|v| v.with_idle.rss_kib <= 512 * 1024 && v.opened == v.wanted),
+        ),
+    );
+    rows.push(row(
+        "3 RSS added per idle connection",
+        per_conn_of(&l.idle),
+        per_conn_of(&j.idle),
+    ));
+    rows.push(row(
+        "3 time to open them all",
+        cell(&l.idle, |v| format!("{:.1} s", v.open_secs)),
+        cell(&j.idle, |v| format!("{:.1} s", v.open_secs)),
+    ));
+    let release = |o: &Outcome<crate::idle::IdleResult>| {
+        cell(o, |v| match v.release_secs {
+            Some(s) => format!("{s:.1} s"),
+            None => "not within 300 s".into(),
+        })
+    };
+    rows.push(row(
+        "3 closed: server released the sockets after",
+        release(&l.idle),
+        release(&j.idle),
+    ));
+    rows.push(row(
+        "3 server peak RSS (VmHWM) so far",
+        cell(&l.idle, |v| mib(v.with_idle.hwm_kib)),
+        cell(&j.idle, |v| mib(v.with_idle.hwm_kib)),
+    ));
+
+    let loaded = 1 + p.writers * p.docs_per_writer;
+    rows.push(row(
+        format!(
+            "3 again after 1-2 ({loaded}+ docs loaded): {} conns, open time",
+            p.idle_loaded
+        ),
+        cell(&l.idle_loaded, |v| {
+            format!("{}/{} in {:.1} s", v.opened, v.wanted, v.open_secs)
+        }),
+        cell(&j.idle_loaded, |v| {
+            format!("{}/{} in {:.1} s", v.opened, v.wanted, v.open_secs)
+        }),
+    ));
+    rows.push(row(
+        "3   server RSS with them open",
+        cell(&l.idle_loaded, |v| mib(v.with_idle.rss_kib)),
+        cell(&j.idle_loaded, |v| mib(v.with_idle.rss_kib)),
+    ));
+
+    // 4. Reconnect.
+    let feed = l.reconnect.done().and_then(|v| v.feed.as_ref());
+    let js_resync = j.reconnect.done().map(|v| &v.resync);
+    rows.push(
+        row(
+            format!("4 reconnect, {} docs, nothing changed: round trips", p.docs),
+            cell(&l.reconnect, |v| match &v.feed {
+                Some(f) => format!("{} HTTP (+1 ws open)", f.round_trips),
+                None => "—".into(),
+            }),
+            cell(&j.reconnect, |v| {
+                format!("{} sync exchanges (+1 ws open)", v.docs)
+            }),
+        )
+        .goal(
+            "1 round trip",
+            feed.map(|f| f.round_trips == 1 && f.changes_returned == 0),
+        ),
+    );
+    let b = feed.zip(js_resync).map(|(f, r)| {
+        (
+            f.bytes_out + f.bytes_in,
+            r.traffic.bytes_out + r.traffic.bytes_in,
+        )
+    });
+    rows.push(
+        row(
+            "4   bytes on the client socket (out + in)",
+            feed.map_or(cell(&l.reconnect, |_| "—".into()), |f| {
+                format!(
+                    "{} ({} + {})",
+                    bytes(f.bytes_out + f.bytes_in),
+                    f.bytes_out,
+                    f.bytes_in
+                )
+            }),
+            cell(&j.reconnect, |v| {
+                format!(
+                    "{} ({} + {})",
+                    bytes(v.resync.traffic.bytes_out + v.resync.traffic.bytes_in),
+                    bytes(v.resync.traffic.bytes_out),
+                    bytes(v.resync.traffic.bytes_in)
+                )
+            }),
+        )
+        .ratio(b.map_or("—".into(), |(a, b)| {
+            format!("{} fewer", times(b as f64, a as f64))
+        }))
+        .goal("≤ 1 KiB", feed.map(|f| f.bytes_out + f.bytes_in <= 1024)),
+    );
+    rows.push(row(
+        "4   protocol messages (out / in)",
+        feed.map_or(cell(&l.reconnect, |_| "—".into()), |_| "0 / 0".into()),
+        cell(&j.reconnect, |v| {
+            format!(
+                "{} / {}",
+                v.resync.traffic.msgs_out, v.resync.traffic.msgs_in
+            )
+        }),
+    ));
+    let t = feed
+        .zip(js_resync)
+        .map(|(f, r)| (f.with_connect_ms, r.time_ms));
+    rows.push(
+        row(
+            "4   time (larder: TCP connect + request)",
+            feed.map_or(cell(&l.reconnect, |_| "—".into()), |f| {
+                format!("{} (exchange {})", ms(f.with_connect_ms), ms(f.exchange_ms))
+            }),
+            cell(&j.reconnect, |v| ms(v.resync.time_ms)),
+        )
+        .ratio(t.map_or("—".into(), |(a, b)| format!("{} faster", times(b, a)))),
+    );
+    rows.push(row(
+        "4   then the live websocket: messages in / bytes",
+        feed.map_or(cell(&l.reconnect, |_| "—".into()), |f| {
+            format!(
+                "{} / {}",
+                f.socket_open.msgs_in,
+                bytes(f.socket_open.bytes_in + f.socket_open.bytes_out)
+            )
+        }),
+        "",
+    ));
+    rows.push(row(
+        "4   automerge-repo way on each server: time",
+        cell(&l.reconnect, |v| {
+            format!("{} (+1 ticket)", ms(v.resync.time_ms))
+        }),
+        cell(&j.reconnect, |v| ms(v.resync.time_ms)),
+    ));
+    rows.push(row(
+        "4   automerge-repo way on each server: bytes",
+        cell(&l.reconnect, |v| {
+            bytes(v.resync.traffic.bytes_out + v.resync.traffic.bytes_in)
+        }),
+        cell(&j.reconnect, |v| {
+            bytes(v.resync.traffic.bytes_out + v.resync.traffic.bytes_in)
+        }),
+    ));
+    rows.push(row(
+        "4 first sync of all docs (setup)",
+        cell(&l.reconnect, |v| format!("{:.1} s", v.setup_secs)),
+        cell(&j.reconnect, |v| format!("{:.1} s", v.setup_secs)),
+    ));
+
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", machine());
+    let _ = writeln!(
+        out,
+        "mode: {}",
+        if p.quick { "quick (CI)" } else { "normal" }
+    );
+    let _ = writeln!(out);
+    let header = row("workload", "larder", "js (automerge-repo)")
+        .ratio("larder vs js")
+        .goal("goal (larder)", None);
+    let mut all = vec![Row {
+        verdict: String::new(),
+        ..header
+    }];
+    all.extend(rows);
+    let w = |f: fn(&Row) -> &String| all.iter().map(|r| f(r).chars().count()).max().unwrap_or(0);
+    let widths = [
+        w(|r| &r.label),
+        w(|r| &r.larder),
+        w(|r| &r.js),
+        w(|r| &r.ratio),
+        w(|r| &r.goal),
+    ];
+    for (i, r) in all.iter().enumerate() {
+        let cells = [&r.label, &r.larder, &r.js, &r.ratio, &r.goal];
+        let mut line = String::new();
+        for (c, width) in cells.iter().zip(widths) {
+            let pad = width - c.chars().count();
+            let _ = write!(line, "{c}{}  ", " ".repeat(pad));
+        }
+        line.push_str(&r.verdict);
+        let _ = writeln!(out, "{}", line.trim_end());
+        if i == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * widths.len() + 7;
+            let _ = writeln!(out, "{}", "-".repeat(total));
+        }
+    }
+
+    let _ = writeln!(out);
+    for (name, r) in [("larder", l), ("js", j)] {
+        for note in &r.notes {
+            let _ = writeln!(out, "note ({name}): {note}");
+        }
+        for (w, f) in [
+            ("1 latency", r.latency.failure()),
+            ("2 throughput", r.throughput.failure()),
+            ("3 idle", r.idle.failure()),
+            ("3 idle, documents loaded", r.idle_loaded.failure()),
+            ("4 reconnect", r.reconnect.failure()),
+        ] {
+            if let Some(e) = f {
+                let _ = writeln!(out, "FAILED ({name}, {w}): {e}");
+            }
+        }
+        for i in [r.idle.done(), r.idle_loaded.done()].into_iter().flatten() {
+            if let Some(e) = &i.first_error {
+                let _ = writeln!(
+                    out,
+                    "idle connections ({name}): {} of {} failed to open; first error: {e}",
+                    i.failed, i.wanted
+                );
+            }
+        }
+        if let Some(f) = r.reconnect.done().and_then(|v| v.feed.as_ref())
+            && f.missing_from_feed > 0
+        {
+            let _ = writeln!(
+                out,
+                "RELAY BUG ({name}): {} of the documents the server had confirmed never appeared \
+                 in the change feed with their heads (waited 60 s); a device reconnecting the \
+                 Larder way would not sync them",
+                f.missing_from_feed
+            );
+        }
+        if let Some(f) = r.reconnect.done().and_then(|v| v.feed.as_ref())
+            && f.changes_returned > 0
+        {
+            let _ = writeln!(
+                out,
+                "note ({name}): the change feed returned {} entries after the cursor",
+                f.changes_returned
+            );
+        }
+    }
+    out.push_str(NOTES);
+    out
+}
+
+const NOTES: &str = "\
+How to read this:
+- Both servers, the load generator and its simulated devices (samod repos) share this machine's
+  cores; nothing is pinned. Loopback only.
+- 'acked' means the server's sync reply showed it had the edit. larder-server replies only once
+  the change is durable (fsync'd group commit); the JS server replies from memory and writes to
+  disk later (automerge-repo's default save debounce, 100 ms). larder users' argon2 cost is
+  lowered for the benchmark (memory_kib = 64, iterations = 1): only logins are affected.
+- Fan-out: the writer stamps each edit with the generator's clock; the reader device of the same
+  user takes the difference when its handle shows the edit.
+- Reconnect, the Larder way: one GET /api/v1/changes?since=<cursor> on a fresh TCP connection
+  (bytes are everything on that socket: request, headers, body); the websocket for live sync is
+  one more round trip. The automerge-repo way re-syncs every document over the websocket (bytes
+  include the HTTP upgrade and the join handshake); for larder it also needs a ticket request.
+";
