@@ -21,6 +21,8 @@ use crate::target::{Account, Counters, Socket, Target, WAIT, within};
 pub const USER: &str = "bench-idle";
 /// Connections being opened at once.
 const OPENING: usize = 32;
+/// How long the server gets to release the closed connections' sockets.
+pub const RELEASE_LIMIT: Duration = Duration::from_secs(120);
 /// Per connection: ticket, TCP, upgrade and handshake.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -73,7 +75,10 @@ pub async fn run(
     wanted: usize,
     limit: Duration,
 ) -> anyhow::Result<IdleResult> {
-    let account = target.account(USER).await?;
+    // Tickets go through an HTTP client of this workload's own, dropped once every connection
+    // is open: its pooled keep-alive connections must not count as sockets the server holds.
+    let tickets = Arc::new(Target::new(target.kind, &target.base, target.pid)?);
+    let account = tickets.account(USER).await?;
     let before = memory(target.pid)?;
     let fds_before = open_fds(target.pid)?;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -86,7 +91,7 @@ pub async fn run(
     let mut first_error = None;
     let mut opening = futures::stream::iter(0..wanted)
         .map(|_| {
-            let target = Arc::clone(target);
+            let target = Arc::clone(&tickets);
             let account = account.clone();
             async move {
                 tokio::time::timeout(OPEN_TIMEOUT, open_one(&target, &account))
@@ -115,6 +120,8 @@ pub async fn run(
         }
     }
     let open_secs = start.elapsed().as_secs_f64();
+    drop(opening);
+    drop(tickets);
     let opened = holders.len();
     let with_idle = memory(target.pid)?;
     let dropped_now = dropped.load(Ordering::Relaxed);
@@ -128,7 +135,7 @@ pub async fn run(
     .await?;
     // The next workload starts once the server has let go of these sockets (a few descriptors
     // of slack for its own files and pooled HTTP connections).
-    let release_secs = released(target.pid, fds_before + 16, Duration::from_secs(300)).await?;
+    let release_secs = released(target.pid, fds_before + 16, RELEASE_LIMIT).await?;
     let after_close = memory(target.pid)?;
     Ok(IdleResult {
         wanted,

@@ -252,7 +252,7 @@ async fn run_all(kind: Kind, url: &str, pid: u32, mut params: Params) -> anyhow:
         eprintln!("[{name}] 3/4 idle connections: {}", params.idle);
         let limit = Duration::from_secs(60 + params.idle as u64 / 20);
         results.idle = outcome(
-            limit + Duration::from_secs(60),
+            limit + idle::RELEASE_LIMIT + Duration::from_secs(60),
             idle::run(&target, params.idle, limit),
         )
         .await;
@@ -286,7 +286,7 @@ async fn run_all(kind: Kind, url: &str, pid: u32, mut params: Params) -> anyhow:
         );
         let limit = Duration::from_secs(300);
         results.idle_loaded = outcome(
-            limit + Duration::from_secs(60),
+            limit + idle::RELEASE_LIMIT + Duration::from_secs(60),
             idle::run(&target, params.idle_loaded, limit),
         )
         .await;
@@ -296,7 +296,7 @@ async fn run_all(kind: Kind, url: &str, pid: u32, mut params: Params) -> anyhow:
             "[{name}] 4/4 reconnect with nothing changed: {} documents",
             params.docs
         );
-        let limit = Duration::from_secs(120 + params.docs as u64 / 20);
+        let limit = Duration::from_secs(120 + params.docs as u64 / 10);
         results.reconnect = outcome(
             limit + Duration::from_secs(60),
             reconnect::run(&target, params.docs, limit),

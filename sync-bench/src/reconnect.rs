@@ -44,7 +44,7 @@ const FEED_REPEATS: usize = 11;
 /// Documents pushed at once while setting up.
 const SETUP_CHUNK: usize = 500;
 /// After the Larder-way websocket opens, it counts as quiet once nothing arrived for this long.
-const QUIET: Duration = Duration::from_secs(2);
+const QUIET: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReconnectResult {
@@ -76,6 +76,8 @@ pub struct FeedResult {
     /// Then the live websocket (ticket, upgrade, join): what crossed it until it was quiet,
     /// with the device sending nothing after its join.
     pub socket_open: Traffic,
+    /// How long that websocket took to open (ticket, TCP, upgrade, join → peer).
+    pub socket_handshake_ms: f64,
 }
 
 /// Re-syncing every document over a new websocket.
@@ -83,6 +85,8 @@ pub struct FeedResult {
 pub struct ResyncResult {
     /// Connect (ticket for larder, TCP, upgrade, handshake) → every document confirmed.
     pub time_ms: f64,
+    /// Of which the handshake (ticket, TCP, upgrade, join → peer).
+    pub handshake_ms: f64,
     pub traffic: Traffic,
     /// HTTP round trips before the websocket (the ticket, larder only).
     pub ticket_round_trips: u32,
@@ -128,10 +132,10 @@ struct Session {
 }
 
 impl Session {
-    async fn open(target: &Target, account: &Account) -> anyhow::Result<Session> {
+    async fn open(target: &Target, account: &Account, limit: Duration) -> anyhow::Result<Session> {
         let counters = Arc::new(Counters::default());
         let (ws, me, server) = within(
-            Duration::from_secs(30),
+            limit,
             "the websocket handshake",
             raw::connect(
                 target,
@@ -245,10 +249,14 @@ impl Session {
         Ok(())
     }
 
-    /// Counts what arrives, with nothing sent, until the connection is quiet for [`QUIET`].
-    async fn drain_until_quiet(&mut self, limit: Duration) -> anyhow::Result<()> {
+    /// Counts what arrives, with nothing sent, until `enough` messages came or the
+    /// connection is quiet for [`QUIET`].
+    async fn drain_until_quiet(&mut self, enough: u64, limit: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
+        let start = self.counters.msgs_in.load(Ordering::Relaxed);
+        while Instant::now() < deadline
+            && self.counters.msgs_in.load(Ordering::Relaxed) - start < enough
+        {
             let left = QUIET.min(deadline.saturating_duration_since(Instant::now()));
             match tokio::time::timeout(left, self.rx.next()).await {
                 Err(_) => return Ok(()), // quiet
@@ -296,7 +304,9 @@ pub async fn run(
         .enumerate()
         .map(|(i, h)| (h.id.clone(), i))
         .collect();
-    let mut first = Session::open(target, &account).await?;
+    let mut first = Session::open(target, &account, left())
+        .await
+        .context("the first websocket")?;
     for start in (0..docs).step_by(SETUP_CHUNK) {
         let range = start..(start + SETUP_CHUNK).min(docs);
         first.sync_all(&mut held, &index, range, left()).await?;
@@ -314,8 +324,13 @@ pub async fn run(
             let mut feed = feed_request(target, &account, cursor).await?;
             feed.missing_from_feed = missing;
             // The live websocket that follows: the device sends nothing after its join.
-            let mut live = Session::open(target, &account).await?;
-            live.drain_until_quiet(Duration::from_secs(60).min(left()))
+            let opening = Instant::now();
+            let mut live = Session::open(target, &account, left())
+                .await
+                .context("the live websocket after the feed")?;
+            feed.socket_handshake_ms = opening.elapsed().as_secs_f64() * 1e3;
+            // One message per document of the user is the most it would push.
+            live.drain_until_quiet(docs as u64, Duration::from_secs(120).min(left()))
                 .await?;
             feed.socket_open = live.counters.snapshot();
             live.close().await;
@@ -328,10 +343,14 @@ pub async fn run(
         h.state = sync::State::new();
     }
     let t0 = Instant::now();
-    let mut session = Session::open(target, &account).await?;
+    let mut session = Session::open(target, &account, left())
+        .await
+        .context("the re-sync websocket")?;
+    let handshake_ms = t0.elapsed().as_secs_f64() * 1e3;
     session.sync_all(&mut held, &index, 0..docs, left()).await?;
     let resync = ResyncResult {
         time_ms: t0.elapsed().as_secs_f64() * 1e3,
+        handshake_ms,
         traffic: session.counters.snapshot(),
         ticket_round_trips: u32::from(target.kind == Kind::Larder),
     };
@@ -508,6 +527,7 @@ async fn feed_request(
         cursor,
         missing_from_feed: 0,
         socket_open: Traffic::default(),
+        socket_handshake_ms: 0.0,
         round_trips: 1,
         bytes_out: runs[0].bytes_out,
         bytes_in: runs[0].bytes_in,

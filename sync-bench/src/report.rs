@@ -253,7 +253,7 @@ pub fn render(l: &Results, j: &Results) -> String {
     let release = |o: &Outcome<crate::idle::IdleResult>| {
         cell(o, |v| match v.release_secs {
             Some(s) => format!("{s:.1} s"),
-            None => "not within 300 s".into(),
+            None => "not within 120 s".into(),
         })
     };
     rows.push(row(
@@ -360,10 +360,11 @@ pub fn render(l: &Results, j: &Results) -> String {
         .ratio(t.map_or("—".into(), |(a, b)| format!("{} faster", times(b, a)))),
     );
     rows.push(row(
-        "4   then the live websocket: messages in / bytes",
+        "4   then the live websocket: open time; msgs in; bytes",
         feed.map_or(cell(&l.reconnect, |_| "—".into()), |f| {
             format!(
-                "{} / {}",
+                "{}; {}; {}",
+                ms(f.socket_handshake_ms),
                 f.socket_open.msgs_in,
                 bytes(f.socket_open.bytes_in + f.socket_open.bytes_out)
             )
@@ -371,11 +372,17 @@ pub fn render(l: &Results, j: &Results) -> String {
         "",
     ));
     rows.push(row(
-        "4   automerge-repo way on each server: time",
+        "4   automerge-repo way on each server: time (of which opening)",
         cell(&l.reconnect, |v| {
-            format!("{} (+1 ticket)", ms(v.resync.time_ms))
+            format!(
+                "{} ({}, +1 ticket)",
+                ms(v.resync.time_ms),
+                ms(v.resync.handshake_ms)
+            )
         }),
-        cell(&j.reconnect, |v| ms(v.resync.time_ms)),
+        cell(&j.reconnect, |v| {
+            format!("{} ({})", ms(v.resync.time_ms), ms(v.resync.handshake_ms))
+        }),
     ));
     rows.push(row(
         "4   automerge-repo way on each server: bytes",
