@@ -1,7 +1,8 @@
 //! End to end: `larder` CLI profiles (real processes) syncing through a real relay started in
 //! this test on 127.0.0.1:0. Two profiles of one user see each other's recipes, edits, deletes
 //! and grocery check-offs; offline edits merge; other users see nothing; a rejected session
-//! signs the device out and keeps its edits; a profile's pre-sign-in data joins the account.
+//! signs the device out and keeps its edits; a profile's pre-sign-in data joins the account;
+//! a file attached offline is uploaded by the next sync and another device fetches it on demand.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -326,4 +327,112 @@ async fn an_unreachable_relay_fails_clearly_and_edits_wait_for_it() {
     ok(b, &["sync", "--once"]).await;
     assert_eq!(titles(b, "").await, vec!["Made while the relay was down"]);
     relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_made_offline_reaches_another_device_byte_identical() {
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(relay_dir.path(), 0).await;
+    relay.add_user("dora", "a long enough password");
+    let port = relay.addr.port();
+    let (a, b, files) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+        tempfile::tempdir().expect("files"),
+    );
+    let (a, b, files) = (a.path(), b.path(), files.path());
+    login(a, &relay, "dora", "a long enough password").await;
+    login(b, &relay, "dora", "a long enough password").await;
+    let recipe = ok(a, &["add", "--title", "Sourdough"])
+        .await
+        .trim()
+        .to_string();
+    ok(a, &["sync", "--once"]).await;
+    relay.stop().await;
+
+    // Attached while the relay is down: kept on the device, queued, and the sync says so.
+    let photo: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let photo_path = files.join("crumb shot.jpg");
+    std::fs::write(&photo_path, &photo).expect("write photo");
+    let attached = json(
+        a,
+        &[
+            "attach",
+            &recipe,
+            photo_path.to_str().expect("utf-8"),
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(attached["file_name"], "crumb shot.jpg");
+    assert_eq!(attached["media_type"], "image/jpeg");
+    assert_eq!(attached["size"], 300_000);
+    let sha = attached["sha256"].as_str().expect("sha").to_string();
+    let status = json(a, &["status", "--json"]).await;
+    assert_eq!(status["pending_uploads"], 1);
+    assert!(!larder(a, &["sync", "--once"], None).await.status.success());
+    assert_eq!(json(a, &["status", "--json"]).await["pending_uploads"], 1);
+
+    // Back online: the document and the file go up.
+    let relay = Relay::start(relay_dir.path(), port).await;
+    ok(a, &["sync", "--once"]).await;
+    let status = json(a, &["status", "--json"]).await;
+    assert_eq!(status["pending_uploads"], 0);
+    assert_eq!(status["pending"], 0);
+    let stored = relay_dir.path().join("blobs").join(&sha[..2]).join(&sha);
+    assert_eq!(std::fs::read(&stored).expect("on the relay"), photo);
+
+    // Device B sees the attachment; its bytes come on demand.
+    ok(b, &["sync", "--once"]).await;
+    let listed = json(b, &["attachment", "list", &recipe, "--json"]).await;
+    assert_eq!(listed[0]["file_name"], "crumb shot.jpg");
+    assert_eq!(listed[0]["on_device"], false);
+    relay.stop().await;
+    let out_path = files.join("on b.jpg");
+    let out_arg = out_path.to_str().expect("utf-8");
+    let offline = larder(
+        b,
+        &[
+            "attachment",
+            "get",
+            &recipe,
+            "crumb shot.jpg",
+            "-o",
+            out_arg,
+        ],
+        None,
+    )
+    .await;
+    assert!(!offline.status.success());
+    let stderr = String::from_utf8_lossy(&offline.stderr);
+    assert!(
+        stderr.contains("not on this device") && stderr.contains("unreachable"),
+        "{stderr}"
+    );
+    assert!(!out_path.exists());
+
+    let relay = Relay::start(relay_dir.path(), port).await;
+    ok(
+        b,
+        &[
+            "attachment",
+            "get",
+            &recipe,
+            "crumb shot.jpg",
+            "-o",
+            out_arg,
+        ],
+    )
+    .await;
+    assert_eq!(std::fs::read(&out_path).expect("fetched"), photo);
+    relay.stop().await;
+
+    // Kept in B's cache: readable offline now, by name or hash.
+    std::fs::remove_file(&out_path).expect("rm");
+    ok(b, &["attachment", "get", &recipe, &sha, "-o", out_arg]).await;
+    assert_eq!(std::fs::read(&out_path).expect("cached"), photo);
+    let listed = json(b, &["attachment", "list", &recipe, "--json"]).await;
+    assert_eq!(listed[0]["on_device"], true);
 }
