@@ -26,7 +26,12 @@ struct Relay {
 
 impl Relay {
     async fn start(data: &Path, port: u16) -> Relay {
-        let config = Config {
+        Self::start_with(data, port, |_| {}).await
+    }
+
+    /// Starts a relay with a changed configuration.
+    async fn start_with(data: &Path, port: u16, change: impl FnOnce(&mut Config)) -> Relay {
+        let mut config = Config {
             data_dir: data.to_owned(),
             password_hash: HashParams {
                 memory_kib: 64,
@@ -35,6 +40,7 @@ impl Relay {
             },
             ..Config::default()
         };
+        change(&mut config);
         let dir = DataDir::open(&config.data_dir, true).expect("data dir");
         let store: Arc<dyn RelayStore> = Arc::new(SledStore::open(&dir.db_path()).expect("store"));
         let state = AppState::with_clock(config, store, Arc::new(SystemClock)).expect("state");
@@ -435,4 +441,50 @@ async fn an_attachment_made_offline_reaches_another_device_byte_identical() {
     assert_eq!(std::fs::read(&out_path).expect("cached"), photo);
     let listed = json(b, &["attachment", "list", &recipe, "--json"]).await;
     assert_eq!(listed[0]["on_device"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_upload_stays_queued_with_its_reason_and_is_retried() {
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start_with(relay_dir.path(), 0, |c| c.max_blob_bytes = 1000).await;
+    relay.add_user("erin", "a long enough password");
+    let port = relay.addr.port();
+    let (a, files) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("files"),
+    );
+    let (a, files) = (a.path(), files.path());
+    login(a, &relay, "erin", "a long enough password").await;
+    let recipe = ok(a, &["add", "--title", "Scones"])
+        .await
+        .trim()
+        .to_string();
+    let file = files.join("card.pdf");
+    std::fs::write(&file, vec![7u8; 5000]).expect("write");
+    ok(a, &["attach", &recipe, file.to_str().expect("utf-8")]).await;
+
+    // The relay refuses it (too large for this relay): the documents sync, the file stays
+    // queued with the reason, and the pass says so.
+    let out = larder(a, &["sync", "--once"], None).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("could not be uploaded"), "{stderr}");
+    let status = json(a, &["status", "--json"]).await;
+    assert_eq!(status["pending"], 0);
+    assert_eq!(status["pending_uploads"], 1);
+    assert!(
+        status["upload_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("413") && e.contains("1000 bytes")),
+        "{status}"
+    );
+    relay.stop().await;
+
+    // A relay that accepts it: the retry succeeds and the queue empties.
+    let relay = Relay::start(relay_dir.path(), port).await;
+    ok(a, &["sync", "--once"]).await;
+    let status = json(a, &["status", "--json"]).await;
+    assert_eq!(status["pending_uploads"], 0);
+    assert_eq!(status["upload_error"], Value::Null);
+    relay.stop().await;
 }
