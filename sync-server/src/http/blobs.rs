@@ -593,6 +593,25 @@ mod tests {
     }
 
     #[test]
+    fn the_openapi_document_describes_every_blob_route() {
+        let (_, api) = routes().split_for_parts();
+        let paths = &api.paths.paths;
+        let item = |p: &str| {
+            paths
+                .get(p)
+                .unwrap_or_else(|| panic!("{p} in {:?}", paths.keys().collect::<Vec<_>>()))
+        };
+        let blob = item("/blobs/{sha256}");
+        assert!(blob.get.is_some() && blob.put.is_some());
+        assert!(item("/blobs/{sha256}/url").post.is_some());
+        assert!(item("/blobs/signed/{sha256}").get.is_some());
+        let put = blob.put.as_ref().map(|op| &op.responses.responses);
+        for status in ["201", "400", "401", "413"] {
+            assert!(put.is_some_and(|r| r.contains_key(status)), "PUT {status}");
+        }
+    }
+
+    #[test]
     fn if_none_match_forms() {
         let hash = BlobHash::parse(&"ab".repeat(32)).unwrap();
         let check = |v: &str| {
