@@ -173,6 +173,10 @@ async fn upload_download_range_etag_and_headers() {
         res.bytes().await.unwrap().as_ref(),
         &data[data.len() - 10..]
     );
+    // Several ranges: the whole blob.
+    let res = ranged("bytes=0-1,5-6").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().len(), data.len());
     let res = ranged("bytes=300000-").await.unwrap();
     assert_eq!(res.headers()["content-range"], "bytes */300000");
     expect_error(res, 416, "range_not_satisfiable").await;
@@ -284,6 +288,15 @@ async fn bad_uploads_are_refused_and_write_nothing() {
     }
     let res = put(&server, &token, "abc", data.clone(), "image/png").await;
     expect_error(res, 400, "bad_hash").await;
+    // Other methods: a JSON 405.
+    let res = server
+        .client
+        .delete(server.url(&format!("/api/v1/blobs/{hash}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 405, "method_not_allowed").await;
     // A bad media type.
     let res = put(&server, &token, &hash, data.clone(), "not a type").await;
     expect_error(res, 400, "bad_media_type").await;

@@ -25,7 +25,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    IF_NONE_MATCH, LAST_MODIFIED, X_CONTENT_TYPE_OPTIONS,
+    IF_NONE_MATCH, LAST_MODIFIED, RANGE, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -428,6 +428,16 @@ async fn serve(
         .media_type
         .parse()
         .unwrap_or(mime::APPLICATION_OCTET_STREAM);
+    let mut request = request;
+    // Several ranges would need a multipart answer, which ServeFile refuses with a 416;
+    // ignoring the header (a full 200) is allowed by RFC 9110 and friendlier.
+    if request
+        .headers()
+        .get(RANGE)
+        .is_some_and(|r| r.as_bytes().contains(&b','))
+    {
+        request.headers_mut().remove(RANGE);
+    }
     let is_get = request.method() == Method::GET;
     let response = match ServeFile::new_with_mime(&path, &mime)
         .oneshot(request)
@@ -447,7 +457,7 @@ async fn serve(
             let mut response = ApiError::new(
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 "range_not_satisfiable",
-                "the range is outside the blob, or asks for several parts",
+                "the range is outside the blob",
             )
             .into_response();
             response.headers_mut().insert(
