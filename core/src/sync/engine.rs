@@ -280,25 +280,17 @@ impl SyncEngine {
                         if event.is_none() { break; }
                         self.set_state(SyncState::Syncing, None);
                         self.push_pending(conn).await?;
-                        match self.upload(false).await {
-                            Err(SyncError::Unauthorized) => {
-                                dialer.close();
-                                self.sign_out()?;
-                                return Err(SyncError::Unauthorized);
-                            }
-                            Err(err) => self.set_state(SyncState::Offline, Some(err.to_string())),
-                            Ok(_) => self.set_state(SyncState::UpToDate, None),
+                        if let Err(err) = self.upload_due().await {
+                            dialer.close();
+                            self.sign_out()?;
+                            return Err(err);
                         }
                     }
                     () = self.upload_retry_due() => {
-                        match self.upload(false).await {
-                            Err(SyncError::Unauthorized) => {
-                                dialer.close();
-                                self.sign_out()?;
-                                return Err(SyncError::Unauthorized);
-                            }
-                            Err(err) => self.set_state(SyncState::Offline, Some(err.to_string())),
-                            Ok(_) => self.set_state(SyncState::UpToDate, None),
+                        if let Err(err) = self.upload_due().await {
+                            dialer.close();
+                            self.sign_out()?;
+                            return Err(err);
                         }
                     }
                     event = events.next() => match event {
@@ -367,6 +359,23 @@ impl SyncEngine {
             RelayError::Unreachable(reason) => self.unreachable(reason),
             other => SyncError::Relay(other),
         })
+    }
+
+    /// Uploads what is due while connected. A failure is reported in the status (the files
+    /// stay queued); only a rejected session is an error.
+    async fn upload_due(&self) -> Result<(), SyncError> {
+        match self.upload(false).await {
+            Err(SyncError::Unauthorized) => Err(SyncError::Unauthorized),
+            Err(err) => {
+                let message = format!("attachment upload failed: {err}");
+                self.set_state(SyncState::UpToDate, Some(message));
+                Ok(())
+            }
+            Ok(_) => {
+                self.set_state(SyncState::UpToDate, None);
+                Ok(())
+            }
+        }
     }
 
     /// Resolves when a failed upload's backoff has passed (never, if none waits).
