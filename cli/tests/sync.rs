@@ -488,3 +488,74 @@ async fn a_refused_upload_stays_queued_with_its_reason_and_is_retried() {
     assert_eq!(status["upload_error"], Value::Null);
     relay.stop().await;
 }
+
+/// Polls `cond` until it holds; panics after `secs` seconds.
+async fn eventually(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_sync_uploads_a_new_attachment_as_soon_as_it_is_made() {
+    use larder_core::sync::{SyncEngine, SyncState};
+
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(relay_dir.path(), 0).await;
+    relay.add_user("fay", "a long enough password");
+    let a = tempfile::tempdir().expect("a");
+    let a = a.path();
+    login(a, &relay, "fay", "a long enough password").await;
+    let recipe = ok(a, &["add", "--title", "Pretzels"])
+        .await
+        .trim()
+        .to_string();
+
+    // The engine as `larder sync` runs it, in this process, so the test can attach meanwhile.
+    let larder = Arc::new(larder_core::profile::open(a).await.expect("open"));
+    let engine = SyncEngine::new(larder.clone()).expect("engine");
+    let mut status = engine.status();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    let driver = async {
+        let deadline = std::time::Duration::from_secs(30);
+        tokio::time::timeout(
+            deadline,
+            status.wait_for(|s| s.state == SyncState::UpToDate),
+        )
+        .await
+        .expect("up to date in time")
+        .expect("status");
+        let attached = larder
+            .attach_file(&recipe, "twist.png", "", &bytes)
+            .await
+            .expect("attach");
+        let sha = attached.sha256;
+        let stored = relay_dir.path().join("blobs").join(&sha[..2]).join(&sha);
+        eventually("the relay to have the file", 30, || stored.exists()).await;
+        assert_eq!(std::fs::read(&stored).expect("read"), bytes);
+        eventually("the upload queue to empty", 30, || {
+            larder.store().queued_upload_count().expect("count") == 0
+        })
+        .await;
+        let _ = stop_tx.send(());
+    };
+    let (result, ()) = tokio::join!(
+        engine.run(async {
+            let _ = stop_rx.await;
+        }),
+        driver
+    );
+    result.expect("sync ran");
+    drop(engine);
+    match Arc::try_unwrap(larder) {
+        Ok(larder) => larder.close().await.expect("close"),
+        Err(_) => panic!("the profile is still shared"),
+    }
+    relay.stop().await;
+}
