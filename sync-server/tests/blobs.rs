@@ -115,6 +115,24 @@ async fn upload_download_range_etag_and_headers() {
         vec![on_disk.clone()]
     );
 
+    // Two uploads of the same new bytes at once: both succeed, one file, one grant.
+    let twin = payload(100_000, 9);
+    let twin_hash = sha(&twin);
+    let (first, second) = tokio::join!(
+        put(&server, &token, &twin_hash, twin.clone(), "image/png"),
+        put(&server, &token, &twin_hash, twin.clone(), "image/png"),
+    );
+    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 201]);
+    let twin_path = tmp
+        .path()
+        .join("blobs")
+        .join(&twin_hash[..2])
+        .join(&twin_hash);
+    assert_eq!(std::fs::read(&twin_path).unwrap(), twin);
+    assert!(files_under(&tmp.path().join("blobs/tmp")).is_empty());
+
     let path = format!("/api/v1/blobs/{hash}");
     let res = get(&server, &token, &path).await;
     assert_eq!(res.status(), 200);
