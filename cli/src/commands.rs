@@ -10,9 +10,10 @@ use larder_core::docstore::SamodStore;
 use larder_core::model::RecipeDraft;
 use larder_core::{Larder, profile};
 
+use crate::attachment_commands;
 use crate::output;
 use crate::sync_commands;
-use crate::{Cli, Command, GroceryCommand};
+use crate::{AttachmentCommand, Cli, Command, GroceryCommand};
 
 /// Files at or above this count get a progress bar.
 const PROGRESS_THRESHOLD: usize = 5;
@@ -134,6 +135,23 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
         }
         Command::Tags { json } => output::tags(&larder.list_tags()?, json),
         Command::Grocery { command } => grocery(larder, command).await,
+        Command::Attach {
+            recipe_id,
+            file,
+            name,
+            media_type,
+            json,
+        } => attachment_commands::attach(larder, &recipe_id, &file, name, media_type, json).await,
+        Command::Attachment { command } => match command {
+            AttachmentCommand::List { recipe_id, json } => {
+                attachment_commands::list(larder, &recipe_id, json)
+            }
+            AttachmentCommand::Get {
+                recipe_id,
+                name,
+                output,
+            } => attachment_commands::get(larder, &recipe_id, &name, &output).await,
+        },
     }
 }
 

@@ -2,6 +2,7 @@
 //! apps do and calls the same API. Its commands and `--json` output are a stable contract used
 //! by tests and scripts.
 
+mod attachment_commands;
 mod commands;
 mod output;
 mod sync_commands;
@@ -129,6 +130,43 @@ pub enum Command {
     Grocery {
         #[command(subcommand)]
         command: GroceryCommand,
+    },
+    /// Attach a file to a recipe (kept on this device; the next sync uploads it).
+    Attach {
+        recipe_id: String,
+        file: PathBuf,
+        /// The attachment's name (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Its media type (default: guessed from the name).
+        #[arg(long = "media-type")]
+        media_type: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A recipe's attachments.
+    Attachment {
+        #[command(subcommand)]
+        command: AttachmentCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AttachmentCommand {
+    /// List a recipe's attachments.
+    List {
+        recipe_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save an attachment (by file name or SHA-256), fetching it from the relay if it is not
+    /// on this device.
+    Get {
+        recipe_id: String,
+        name: String,
+        /// Where to write it (`-`: standard output).
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: PathBuf,
     },
 }
 

@@ -56,12 +56,15 @@ pub fn wipe(dir: &Path) -> Result<()> {
 pub fn status(larder: &Larder<SamodStore>, json: bool) -> Result<()> {
     let session = sync::session(larder.store())?;
     let pending = larder.store().unsynced_docs()?.len();
+    let uploads = larder.store().queued_uploads()?;
     if json {
         let value = serde_json::json!({
             "signed_in": session.is_some(),
             "server": session.as_ref().map(|s| s.server.clone()),
             "user": session.as_ref().map(|s| s.user_name.clone()),
             "pending": pending,
+            "pending_uploads": uploads.len(),
+            "upload_error": uploads.iter().find_map(|u| u.last_error.clone()),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
@@ -71,6 +74,10 @@ pub fn status(larder: &Larder<SamodStore>, json: bool) -> Result<()> {
         None => println!("Not signed in."),
     }
     println!("{pending} document(s) with changes not yet on the relay.");
+    println!("{} attachment(s) not yet uploaded.", uploads.len());
+    if let Some(err) = uploads.iter().find_map(|u| u.last_error.as_deref()) {
+        println!("Last upload error: {err}");
+    }
     Ok(())
 }
 
@@ -79,13 +86,20 @@ pub async fn sync(larder: &Arc<Larder<SamodStore>>, once: bool) -> Result<()> {
     if once {
         let report = engine.sync_once().await?;
         println!(
-            "In sync: {} document(s) received, {} sent, {} pending.",
-            report.pulled, report.pushed, report.pending
+            "In sync: {} document(s) received, {} sent, {} pending; {} attachment(s) uploaded, {} pending.",
+            report.pulled, report.pushed, report.pending, report.uploaded, report.pending_uploads
         );
         if report.pending > 0 {
             return Err(anyhow!(
                 "{} document(s) could not be confirmed by the relay",
                 report.pending
+            ));
+        }
+        if report.pending_uploads > 0 {
+            return Err(anyhow!(
+                "{} attachment(s) could not be uploaded: {}",
+                report.pending_uploads,
+                report.upload_error.as_deref().unwrap_or("unknown error")
             ));
         }
         return Ok(());
@@ -105,9 +119,16 @@ pub async fn sync(larder: &Arc<Larder<SamodStore>>, once: bool) -> Result<()> {
                 SyncState::Syncing => "syncing",
                 SyncState::UpToDate => "up to date",
             };
+            let uploads = s.pending_uploads;
             match s.last_error {
-                Some(err) => eprintln!("{state} ({} pending): {err}", s.pending),
-                None => eprintln!("{state} ({} pending)", s.pending),
+                Some(err) => eprintln!(
+                    "{state} ({} pending, {uploads} upload(s) pending): {err}",
+                    s.pending
+                ),
+                None => eprintln!(
+                    "{state} ({} pending, {uploads} upload(s) pending)",
+                    s.pending
+                ),
             }
         }
     });

@@ -1,7 +1,8 @@
 //! End to end: `larder` CLI profiles (real processes) syncing through a real relay started in
 //! this test on 127.0.0.1:0. Two profiles of one user see each other's recipes, edits, deletes
 //! and grocery check-offs; offline edits merge; other users see nothing; a rejected session
-//! signs the device out and keeps its edits; a profile's pre-sign-in data joins the account.
+//! signs the device out and keeps its edits; a profile's pre-sign-in data joins the account;
+//! a file attached offline is uploaded by the next sync and another device fetches it on demand.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -25,7 +26,12 @@ struct Relay {
 
 impl Relay {
     async fn start(data: &Path, port: u16) -> Relay {
-        let config = Config {
+        Self::start_with(data, port, |_| {}).await
+    }
+
+    /// Starts a relay with a changed configuration.
+    async fn start_with(data: &Path, port: u16, change: impl FnOnce(&mut Config)) -> Relay {
+        let mut config = Config {
             data_dir: data.to_owned(),
             password_hash: HashParams {
                 memory_kib: 64,
@@ -34,6 +40,7 @@ impl Relay {
             },
             ..Config::default()
         };
+        change(&mut config);
         let dir = DataDir::open(&config.data_dir, true).expect("data dir");
         let store: Arc<dyn RelayStore> = Arc::new(SledStore::open(&dir.db_path()).expect("store"));
         let state = AppState::with_clock(config, store, Arc::new(SystemClock)).expect("state");
@@ -325,5 +332,230 @@ async fn an_unreachable_relay_fails_clearly_and_edits_wait_for_it() {
     ok(a, &["sync", "--once"]).await;
     ok(b, &["sync", "--once"]).await;
     assert_eq!(titles(b, "").await, vec!["Made while the relay was down"]);
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_made_offline_reaches_another_device_byte_identical() {
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(relay_dir.path(), 0).await;
+    relay.add_user("dora", "a long enough password");
+    let port = relay.addr.port();
+    let (a, b, files) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+        tempfile::tempdir().expect("files"),
+    );
+    let (a, b, files) = (a.path(), b.path(), files.path());
+    login(a, &relay, "dora", "a long enough password").await;
+    login(b, &relay, "dora", "a long enough password").await;
+    let recipe = ok(a, &["add", "--title", "Sourdough"])
+        .await
+        .trim()
+        .to_string();
+    ok(a, &["sync", "--once"]).await;
+    relay.stop().await;
+
+    // Attached while the relay is down: kept on the device, queued, and the sync says so.
+    let photo: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let photo_path = files.join("crumb shot.jpg");
+    std::fs::write(&photo_path, &photo).expect("write photo");
+    let attached = json(
+        a,
+        &[
+            "attach",
+            &recipe,
+            photo_path.to_str().expect("utf-8"),
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(attached["file_name"], "crumb shot.jpg");
+    assert_eq!(attached["media_type"], "image/jpeg");
+    assert_eq!(attached["size"], 300_000);
+    let sha = attached["sha256"].as_str().expect("sha").to_string();
+    let status = json(a, &["status", "--json"]).await;
+    assert_eq!(status["pending_uploads"], 1);
+    assert!(!larder(a, &["sync", "--once"], None).await.status.success());
+    assert_eq!(json(a, &["status", "--json"]).await["pending_uploads"], 1);
+
+    // Back online: the document and the file go up.
+    let relay = Relay::start(relay_dir.path(), port).await;
+    ok(a, &["sync", "--once"]).await;
+    let status = json(a, &["status", "--json"]).await;
+    assert_eq!(status["pending_uploads"], 0);
+    assert_eq!(status["pending"], 0);
+    let stored = relay_dir.path().join("blobs").join(&sha[..2]).join(&sha);
+    assert_eq!(std::fs::read(&stored).expect("on the relay"), photo);
+
+    // Device B sees the attachment; its bytes come on demand.
+    ok(b, &["sync", "--once"]).await;
+    let listed = json(b, &["attachment", "list", &recipe, "--json"]).await;
+    assert_eq!(listed[0]["file_name"], "crumb shot.jpg");
+    assert_eq!(listed[0]["on_device"], false);
+    relay.stop().await;
+    let out_path = files.join("on b.jpg");
+    let out_arg = out_path.to_str().expect("utf-8");
+    let offline = larder(
+        b,
+        &[
+            "attachment",
+            "get",
+            &recipe,
+            "crumb shot.jpg",
+            "-o",
+            out_arg,
+        ],
+        None,
+    )
+    .await;
+    assert!(!offline.status.success());
+    let stderr = String::from_utf8_lossy(&offline.stderr);
+    assert!(
+        stderr.contains("not on this device") && stderr.contains("unreachable"),
+        "{stderr}"
+    );
+    assert!(!out_path.exists());
+
+    let relay = Relay::start(relay_dir.path(), port).await;
+    ok(
+        b,
+        &[
+            "attachment",
+            "get",
+            &recipe,
+            "crumb shot.jpg",
+            "-o",
+            out_arg,
+        ],
+    )
+    .await;
+    assert_eq!(std::fs::read(&out_path).expect("fetched"), photo);
+    relay.stop().await;
+
+    // Kept in B's cache: readable offline now, by name or hash.
+    std::fs::remove_file(&out_path).expect("rm");
+    ok(b, &["attachment", "get", &recipe, &sha, "-o", out_arg]).await;
+    assert_eq!(std::fs::read(&out_path).expect("cached"), photo);
+    let listed = json(b, &["attachment", "list", &recipe, "--json"]).await;
+    assert_eq!(listed[0]["on_device"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_upload_stays_queued_with_its_reason_and_is_retried() {
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start_with(relay_dir.path(), 0, |c| c.max_blob_bytes = 1000).await;
+    relay.add_user("erin", "a long enough password");
+    let port = relay.addr.port();
+    let (a, files) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("files"),
+    );
+    let (a, files) = (a.path(), files.path());
+    login(a, &relay, "erin", "a long enough password").await;
+    let recipe = ok(a, &["add", "--title", "Scones"])
+        .await
+        .trim()
+        .to_string();
+    let file = files.join("card.pdf");
+    std::fs::write(&file, vec![7u8; 5000]).expect("write");
+    ok(a, &["attach", &recipe, file.to_str().expect("utf-8")]).await;
+
+    // The relay refuses it (too large for this relay): the documents sync, the file stays
+    // queued with the reason, and the pass says so.
+    let out = larder(a, &["sync", "--once"], None).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("could not be uploaded"), "{stderr}");
+    let status = json(a, &["status", "--json"]).await;
+    assert_eq!(status["pending"], 0);
+    assert_eq!(status["pending_uploads"], 1);
+    assert!(
+        status["upload_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("413") && e.contains("1000 bytes")),
+        "{status}"
+    );
+    relay.stop().await;
+
+    // A relay that accepts it: the retry succeeds and the queue empties.
+    let relay = Relay::start(relay_dir.path(), port).await;
+    ok(a, &["sync", "--once"]).await;
+    let status = json(a, &["status", "--json"]).await;
+    assert_eq!(status["pending_uploads"], 0);
+    assert_eq!(status["upload_error"], Value::Null);
+    relay.stop().await;
+}
+
+/// Polls `cond` until it holds; panics after `secs` seconds.
+async fn eventually(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_sync_uploads_a_new_attachment_as_soon_as_it_is_made() {
+    use larder_core::sync::{SyncEngine, SyncState};
+
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(relay_dir.path(), 0).await;
+    relay.add_user("fay", "a long enough password");
+    let a = tempfile::tempdir().expect("a");
+    let a = a.path();
+    login(a, &relay, "fay", "a long enough password").await;
+    let recipe = ok(a, &["add", "--title", "Pretzels"])
+        .await
+        .trim()
+        .to_string();
+
+    // The engine as `larder sync` runs it, in this process, so the test can attach meanwhile.
+    let larder = Arc::new(larder_core::profile::open(a).await.expect("open"));
+    let engine = SyncEngine::new(larder.clone()).expect("engine");
+    let mut status = engine.status();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    let driver = async {
+        let deadline = std::time::Duration::from_secs(30);
+        tokio::time::timeout(
+            deadline,
+            status.wait_for(|s| s.state == SyncState::UpToDate),
+        )
+        .await
+        .expect("up to date in time")
+        .expect("status");
+        let attached = larder
+            .attach_file(&recipe, "twist.png", "", &bytes)
+            .await
+            .expect("attach");
+        let sha = attached.sha256;
+        let stored = relay_dir.path().join("blobs").join(&sha[..2]).join(&sha);
+        eventually("the relay to have the file", 30, || stored.exists()).await;
+        assert_eq!(std::fs::read(&stored).expect("read"), bytes);
+        eventually("the upload queue to empty", 30, || {
+            larder.store().queued_upload_count().expect("count") == 0
+        })
+        .await;
+        let _ = stop_tx.send(());
+    };
+    let (result, ()) = tokio::join!(
+        engine.run(async {
+            let _ = stop_rx.await;
+        }),
+        driver
+    );
+    result.expect("sync ran");
+    drop(engine);
+    match Arc::try_unwrap(larder) {
+        Ok(larder) => larder.close().await.expect("close"),
+        Err(_) => panic!("the profile is still shared"),
+    }
     relay.stop().await;
 }

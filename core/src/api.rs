@@ -390,7 +390,8 @@ impl<S: DocumentStore> Larder<S> {
         } else {
             media_type.trim().to_string()
         };
-        self.store.blob_put(&sha256, &media_type, bytes)?;
+        self.store
+            .blob_put_and_queue(&sha256, &media_type, bytes, self.clock.now_ms())?;
         let _view = self.view_writes.lock().await;
         let attachment = AttachmentDoc {
             sha256,
@@ -442,17 +443,25 @@ impl<S: DocumentStore> Larder<S> {
             .ok_or_else(|| LarderError::BlobMissing(sha256.to_string()))
     }
 
-    /// Finds an attachment of a recipe by file name (or hash) and returns it with its bytes.
-    pub fn attachment_by_name(&self, recipe_id: &str, name: &str) -> Result<(Attachment, Vec<u8>)> {
+    /// Finds an attachment of a recipe by file name (or hash), whether or not its bytes are on
+    /// this device.
+    pub fn find_attachment(&self, recipe_id: &str, name: &str) -> Result<Attachment> {
         let recipe = self.get_recipe(recipe_id)?;
-        let attachment = recipe
+        recipe
             .attachments
             .into_iter()
             .find(|a| a.file_name == name || a.sha256 == name)
             .ok_or_else(|| LarderError::AttachmentNotFound {
                 recipe_id: recipe_id.to_string(),
                 name: name.to_string(),
-            })?;
+            })
+    }
+
+    /// Finds an attachment of a recipe by file name (or hash) and returns it with its bytes
+    /// kept on this device ([`LarderError::BlobMissing`] if they are not here; natively,
+    /// `sync::fetch_attachment` brings them from the relay).
+    pub fn attachment_by_name(&self, recipe_id: &str, name: &str) -> Result<(Attachment, Vec<u8>)> {
+        let attachment = self.find_attachment(recipe_id, name)?;
         let bytes = self.attachment_bytes(&attachment.sha256)?;
         Ok((attachment, bytes))
     }

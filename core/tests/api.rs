@@ -209,6 +209,12 @@ async fn attachments_are_kept_by_hash_and_recorded() {
     larder.close().await.expect("close");
     let reopened = profile::open(dir.path()).await.expect("reopen");
     assert_eq!(reopened.attachment_bytes(&a.sha256).expect("bytes"), bytes);
+    // Queued for upload once, and still queued after a restart.
+    let queued = reopened.store().queued_uploads().expect("queue");
+    assert_eq!(
+        queued.iter().map(|q| q.sha256.as_str()).collect::<Vec<_>>(),
+        vec![a.sha256.as_str()]
+    );
     reopened.close().await.expect("close");
 }
 

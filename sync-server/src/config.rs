@@ -9,6 +9,9 @@
 //! allowed_origins = ["https://larder.example.org"]
 //! session_ttl_hours = 720          # sliding: every use extends it
 //! max_body_bytes = 1048576         # JSON API bodies
+//! max_blob_bytes = 52428800        # one attachment upload (PUT /api/v1/blobs/…)
+//! blob_url_ttl_secs = 3600         # how long a signed blob URL stays valid
+//! blob_url_secret = "…"            # optional, ≥ 32 characters; else DATA/blob-url.key
 //! [login_rate_limit]               # failed logins, per user name and per client address
 //! failures_per_minute = 5
 //! burst = 10
@@ -29,6 +32,9 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./larder-data";
 pub const DEFAULT_SESSION_TTL_HOURS: u64 = 720;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const DEFAULT_MAX_BLOB_BYTES: u64 = 50 * 1024 * 1024;
+pub const DEFAULT_BLOB_URL_TTL_SECS: u64 = 3600;
+const MAX_BLOB_URL_TTL_SECS: u64 = 7 * 24 * 3600;
 const MAX_SESSION_TTL_HOURS: u64 = 24 * 365 * 10;
 
 /// The resolved configuration.
@@ -47,6 +53,33 @@ pub struct Config {
     pub password_hash: HashParams,
     /// How long a graceful shutdown waits for open connections before closing them.
     pub shutdown_grace: Duration,
+    /// Largest blob upload (413 above it).
+    pub max_blob_bytes: u64,
+    /// How long a signed blob URL stays valid.
+    pub blob_url_ttl: Duration,
+    /// The key signed blob URLs are made with; `None`: a random one in the data directory.
+    pub blob_url_secret: Option<Secret>,
+}
+
+/// A configured secret; never printed.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 impl Default for Config {
@@ -60,6 +93,9 @@ impl Default for Config {
             login_rate_limit: RateLimit::default(),
             password_hash: HashParams::default(),
             shutdown_grace: Duration::from_secs(10),
+            max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
+            blob_url_ttl: Duration::from_secs(DEFAULT_BLOB_URL_TTL_SECS),
+            blob_url_secret: None,
         }
     }
 }
@@ -135,6 +171,9 @@ struct ConfigFile {
     login_rate_limit: Option<RateLimit>,
     password_hash: Option<HashParams>,
     shutdown_grace_secs: Option<u64>,
+    max_blob_bytes: Option<u64>,
+    blob_url_ttl_secs: Option<u64>,
+    blob_url_secret: Option<Secret>,
 }
 
 /// What the layers are read from; `env` looks a variable up (`std::env::var` in the binary, a
@@ -213,6 +252,9 @@ impl Config {
             login_rate_limit,
             password_hash,
             shutdown_grace_secs,
+            max_blob_bytes,
+            blob_url_ttl_secs,
+            blob_url_secret,
         } = file;
         if let Some(v) = bind {
             self.bind = v;
@@ -234,6 +276,15 @@ impl Config {
         }
         if let Some(v) = shutdown_grace_secs {
             self.shutdown_grace = Duration::from_secs(v);
+        }
+        if let Some(v) = max_blob_bytes {
+            self.max_blob_bytes = v;
+        }
+        if let Some(v) = blob_url_ttl_secs {
+            self.blob_url_ttl = Duration::from_secs(v);
+        }
+        if let Some(v) = blob_url_secret {
+            self.blob_url_secret = Some(v);
         }
     }
 
@@ -260,6 +311,26 @@ impl Config {
             ));
         }
         self.password_hash.to_argon2()?;
+        if self.max_blob_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "max_blob_bytes must be at least 1".into(),
+            ));
+        }
+        let ttl = self.blob_url_ttl.as_secs();
+        if !(1..=MAX_BLOB_URL_TTL_SECS).contains(&ttl) {
+            return Err(ConfigError::Invalid(format!(
+                "blob_url_ttl_secs must be between 1 and {MAX_BLOB_URL_TTL_SECS}"
+            )));
+        }
+        if self
+            .blob_url_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() < 32)
+        {
+            return Err(ConfigError::Invalid(
+                "blob_url_secret must be at least 32 characters".into(),
+            ));
+        }
         for origin in &mut self.allowed_origins {
             *origin = validate_origin(origin)?;
         }

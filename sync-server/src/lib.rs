@@ -14,9 +14,11 @@
 //! - [`sync`]: the relay's samod repo, tickets, ownership, change feed
 //! - [`server`]: serving and graceful shutdown
 //! - [`clock`]: injectable time
+//! - [`blobs`]: attachments — files on disk, owners, signed URLs
 
 pub mod admin;
 pub mod auth;
+pub mod blobs;
 pub mod clock;
 pub mod config;
 pub mod data_dir;

@@ -67,6 +67,11 @@ pub async fn serve_on(
     // Ignoring a failed warm-up is fine: the first unknown-user login then pays for it.
     let _ = tokio::task::spawn_blocking(move || passwords.warm_up()).await;
 
+    match state.blobs.files.clean_tmp() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "removed unfinished blob uploads"),
+        Err(e) => tracing::warn!(error = %e, "cannot clean the blob temp directory"),
+    }
     let hub = state.start_sync().await?;
     let purger = tokio::spawn(purge_sessions(Arc::clone(&state)));
 

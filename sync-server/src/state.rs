@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::auth::Passwords;
+use crate::blobs::Blobs;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::http::ApiError;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub store: Arc<dyn RelayStore>,
     pub clock: Arc<dyn Clock>,
     pub passwords: Arc<Passwords>,
+    /// Blob files, upload limit and URL signing (see [`crate::blobs`]).
+    pub blobs: Blobs,
     pub(crate) login_limiter: LoginLimiter,
     /// Started by [`AppState::start_sync`] (which [`crate::serve_on`] calls): the samod repo
     /// needs a runtime, this state doesn't.
@@ -45,7 +48,9 @@ impl AppState {
     ) -> Result<Arc<Self>, ConfigError> {
         let passwords = Arc::new(Passwords::new(config.password_hash)?);
         let login_limiter = LoginLimiter::new(config.login_rate_limit);
+        let blobs = Blobs::new(&config);
         Ok(Arc::new(AppState {
+            blobs,
             config,
             store,
             clock,

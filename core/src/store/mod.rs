@@ -14,6 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, ffi};
 
+pub use blobs::QueuedUpload;
 pub use error::StoreError;
 pub use kv::KvEntry;
 pub use search::{RecipeSummary, TagCount};
@@ -212,7 +213,9 @@ mod tests {
             let conn = Connection::open(&path).expect("open");
             conn.execute_batch(&format!(
                 "{} PRAGMA application_id = {}; PRAGMA user_version = 1;
-                 INSERT INTO kv (key, value) VALUES ('doc1/incremental/abc', x'01');",
+                 INSERT INTO kv (key, value) VALUES ('doc1/incremental/abc', x'01');
+                 INSERT INTO blobs (sha256, media_type, size, data)
+                     VALUES ('ab', 'text/plain', 1, x'01');",
                 schema::MIGRATIONS[0],
                 schema::APPLICATION_ID
             ))
@@ -228,6 +231,12 @@ mod tests {
             store.unsynced_docs().expect("unsynced"),
             vec![("doc1".to_string(), 1)],
             "documents stored before sync existed are pending for the first sync"
+        );
+        let queued = store.queued_uploads().expect("queued");
+        assert_eq!(
+            queued.iter().map(|q| q.sha256.as_str()).collect::<Vec<_>>(),
+            vec!["ab"],
+            "files attached before uploads existed are queued for the first sync"
         );
         assert!(
             store

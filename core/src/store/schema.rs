@@ -117,6 +117,19 @@ pub const MIGRATIONS: &[&str] = &[
     INSERT INTO unsynced_docs (doc_id, seq)
         SELECT DISTINCT substr(key, 1, instr(key, '/') - 1), 1 FROM kv WHERE instr(key, '/') > 0;
     "#,
+    // v3: attachments waiting to be uploaded to the relay (filled when a file is attached;
+    // emptied by sync once the relay has stored and verified the bytes). Files attached before
+    // this version were never uploaded, so they start queued.
+    r#"
+    CREATE TABLE blob_uploads (
+        sha256          TEXT PRIMARY KEY REFERENCES blobs (sha256) ON DELETE CASCADE,
+        queued_at       INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT
+    ) WITHOUT ROWID;
+    INSERT INTO blob_uploads (sha256, queued_at) SELECT sha256, 0 FROM blobs;
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -3,7 +3,8 @@
 //! (only documents changed since the stored cursor), and pushes every document with chunks the
 //! relay has not confirmed. `run` keeps going: it follows the live feed, pushes local edits as
 //! they happen, reconnects with backoff and reports status; a rejected session moves to
-//! "signed out" and keeps every local edit for the next sign-in.
+//! "signed out" and keeps every local edit for the next sign-in. Files attached on this device
+//! are uploaded after the documents (see `sync::blobs`), and retried with backoff.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,10 +15,12 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::sync::watch;
 
+use super::blobs::{UploadRound, next_upload_due, upload_queued};
 use super::dialer::RelayDialer;
 use super::relay::{FeedEntry, RelayClient, RelayError};
 use super::session::{CURSOR_META, Session, peer_id_for, session};
 use crate::api::{Larder, LarderError};
+use crate::clock::{Clock, SystemClock};
 use crate::docstore::SamodStore;
 use crate::store::StoreError;
 
@@ -42,6 +45,8 @@ pub struct SyncStatus {
     pub state: SyncState,
     /// Documents with local changes the relay has not confirmed yet.
     pub pending: usize,
+    /// Attached files not uploaded to the relay yet.
+    pub pending_uploads: usize,
     pub last_error: Option<String>,
 }
 
@@ -53,6 +58,12 @@ pub struct SyncReport {
     pub pushed: usize,
     /// Documents still pending after the pass.
     pub pending: usize,
+    /// Attached files uploaded in the pass.
+    pub uploaded: usize,
+    /// Attached files still queued after the pass.
+    pub pending_uploads: usize,
+    /// Why the last refused upload was refused, if any file is still queued.
+    pub upload_error: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -95,9 +106,11 @@ impl SyncEngine {
         let client = RelayClient::new(&session.server)?;
         let peer_id = peer_id_for(larder.store(), &session.user_id)?;
         let pending = larder.store().unsynced_docs()?.len();
+        let pending_uploads = larder.store().queued_upload_count()?;
         let (status, _) = watch::channel(SyncStatus {
             state: SyncState::Offline,
             pending,
+            pending_uploads,
             last_error: None,
         });
         Ok(SyncEngine {
@@ -121,9 +134,11 @@ impl SyncEngine {
             .unsynced_docs()
             .map(|d| d.len())
             .unwrap_or(0);
+        let pending_uploads = self.larder.store().queued_upload_count().unwrap_or(0);
         self.status.send_replace(SyncStatus {
             state,
             pending,
+            pending_uploads,
             last_error: error,
         });
     }
@@ -265,7 +280,18 @@ impl SyncEngine {
                         if event.is_none() { break; }
                         self.set_state(SyncState::Syncing, None);
                         self.push_pending(conn).await?;
-                        self.set_state(SyncState::UpToDate, None);
+                        if let Err(err) = self.upload_due().await {
+                            dialer.close();
+                            self.sign_out()?;
+                            return Err(err);
+                        }
+                    }
+                    () = self.upload_retry_due() => {
+                        if let Err(err) = self.upload_due().await {
+                            dialer.close();
+                            self.sign_out()?;
+                            return Err(err);
+                        }
                     }
                     event = events.next() => match event {
                         Some(DialerEvent::Disconnected { reason }) => {
@@ -296,11 +322,76 @@ impl SyncEngine {
         let pulled = self.catch_up(conn).await?;
         let pushed = self.push_pending(conn).await?;
         let pending = self.larder.store().unsynced_docs()?.len();
+        // A failed upload stays queued (with its reason) and does not fail the pass: the
+        // documents are in sync, and the file is retried later.
+        let round = match self.upload(true).await {
+            Ok(round) => round,
+            Err(SyncError::Unauthorized) => return Err(SyncError::Unauthorized),
+            Err(err) => {
+                tracing::warn!(%err, "attachment uploads failed; they stay queued");
+                UploadRound::default()
+            }
+        };
+        let queued = self.larder.store().queued_uploads()?;
         Ok(SyncReport {
             pulled,
             pushed,
             pending,
+            uploaded: round.uploaded,
+            pending_uploads: queued.len(),
+            upload_error: queued.into_iter().find_map(|q| q.last_error),
         })
+    }
+
+    /// Uploads queued attachments (all of them, or only those past their backoff).
+    async fn upload(&self, all: bool) -> Result<UploadRound, SyncError> {
+        let now = SystemClock.now_ms();
+        upload_queued(
+            self.larder.store(),
+            &self.client,
+            &self.session.token,
+            now,
+            all,
+        )
+        .await
+        .map_err(|err| match err {
+            RelayError::Unauthorized => SyncError::Unauthorized,
+            RelayError::Unreachable(reason) => self.unreachable(reason),
+            other => SyncError::Relay(other),
+        })
+    }
+
+    /// Uploads what is due while connected. A failure is reported in the status (the files
+    /// stay queued); only a rejected session is an error.
+    async fn upload_due(&self) -> Result<(), SyncError> {
+        match self.upload(false).await {
+            Err(SyncError::Unauthorized) => Err(SyncError::Unauthorized),
+            Err(err) => {
+                let message = format!("attachment upload failed: {err}");
+                self.set_state(SyncState::UpToDate, Some(message));
+                Ok(())
+            }
+            Ok(_) => {
+                self.set_state(SyncState::UpToDate, None);
+                Ok(())
+            }
+        }
+    }
+
+    /// Resolves when a failed upload's backoff has passed (never, if none waits).
+    async fn upload_retry_due(&self) {
+        let due = next_upload_due(self.larder.store()).ok().flatten();
+        match due {
+            Some(at) => {
+                let wait = at.saturating_sub(SystemClock.now_ms()).max(0);
+                // A file that is due now was just tried (or is tried with the next edit):
+                // wait at least a moment so a failing upload never spins.
+                let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(0))
+                    .max(Duration::from_millis(500));
+                tokio::time::sleep(wait).await;
+            }
+            None => std::future::pending::<()>().await,
+        }
     }
 
     /// Switches to the user's grocery list on the relay, merging this device's items into it.

@@ -1,12 +1,15 @@
 //! Sync with a Larder relay (native only): signing in and out, the session kept in the profile,
 //! the websocket dialer samod uses, and the sync engine (catch up from the relay's change feed,
-//! push local changes, follow live changes, report status).
+//! push local changes, follow live changes, report status), and attachments (the upload queue,
+//! on-demand downloads).
 
+mod blobs;
 mod dialer;
 mod engine;
 mod relay;
 mod session;
 
+pub use blobs::{AttachmentError, UploadRound, backoff, fetch_attachment, upload_queued};
 pub use engine::{SyncEngine, SyncError, SyncReport, SyncState, SyncStatus};
 pub use relay::{RelayClient, RelayError};
 pub use session::{Session, login, logout, peer_id_for, session};

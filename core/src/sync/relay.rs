@@ -1,4 +1,5 @@
-//! HTTP calls to the relay: session, me, sync tickets and the change feed (plain and live).
+//! HTTP calls to the relay: session, me, sync tickets, the change feed (plain and live) and
+//! attachment blobs (upload, download).
 
 use std::time::Duration;
 
@@ -201,6 +202,47 @@ impl RelayClient {
                     Err(err) => Some(Err(RelayError::Unreachable(err.to_string()))),
                 }
             }))
+    }
+}
+
+/// How long one blob upload or download may take (a 50 MiB file on a slow link).
+const BLOB_TIMEOUT: Duration = Duration::from_secs(600);
+
+impl RelayClient {
+    /// Uploads an attachment's bytes under their SHA-256 (the relay verifies the hash).
+    pub async fn put_blob(
+        &self,
+        token: &str,
+        sha256: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), RelayError> {
+        let response = send(
+            self.http
+                .put(self.url(&format!("api/v1/blobs/{sha256}"))?)
+                .bearer_auth(token)
+                .header(reqwest::header::CONTENT_TYPE, media_type)
+                .body(bytes),
+            BLOB_TIMEOUT,
+        )
+        .await?;
+        check(response).await.map(|_| ())
+    }
+
+    /// Downloads an attachment's bytes; `None` if the relay does not have them for this user.
+    pub async fn get_blob(&self, token: &str, sha256: &str) -> Result<Option<Vec<u8>>, RelayError> {
+        let response = send(
+            self.http
+                .get(self.url(&format!("api/v1/blobs/{sha256}"))?)
+                .bearer_auth(token),
+            BLOB_TIMEOUT,
+        )
+        .await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let bytes = check(response).await?.bytes().await.map_err(unreachable)?;
+        Ok(Some(bytes.to_vec()))
     }
 }
 

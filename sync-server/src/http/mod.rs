@@ -3,6 +3,7 @@
 //! ([`ApiError`]); add new ones in [`api_routes`]. The sync websocket is `/sync` (see
 //! [`sync`]).
 
+pub mod blobs;
 mod error;
 mod extract;
 pub mod health;
@@ -38,6 +39,7 @@ pub fn api_routes() -> Router<Arc<AppState>> {
         .route("/sync/ticket", post(sync::ticket))
         .route("/changes", get(sync::changes))
         .route("/changes/live", get(sync::live))
+        .merge(blobs::routes().split_for_parts().0)
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -152,7 +152,7 @@ pub enum StoreError {
 
 /// Everything the relay keeps on disk. Implementations must make each method atomic: a crash
 /// in the middle of one leaves either all of its writes or none of them.
-pub trait RelayStore: Send + Sync + 'static {
+pub trait RelayStore: crate::blobs::BlobOwners + Send + Sync + 'static {
     // --- users ---
 
     /// Inserts a new user. Fails with [`StoreError::NameTaken`] when the name (compared

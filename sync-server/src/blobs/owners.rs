@@ -1,0 +1,94 @@
+//! Who may read which blob: one record per (blob, user) who uploaded its full, verified bytes,
+//! with the media type of that upload and the size. [`BlobOwners`] is part of every
+//! [`RelayStore`](crate::store::RelayStore); on sled it is the `blob_owners` tree, keyed by
+//! the 64 hex digits of the hash followed by the 32 of the user id, valued by a JSON
+//! [`BlobRecord`]. One key per grant, so a grant is atomic by itself.
+
+use serde::{Deserialize, Serialize};
+
+use super::BlobHash;
+use crate::clock::UnixMs;
+use crate::store::{SledStore, StoreError, UserId};
+
+const TREE: &str = "blob_owners";
+
+/// What a user uploaded under a hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobRecord {
+    pub size: u64,
+    /// The upload's validated `Content-Type` (type/subtype, lower case, no parameters).
+    pub media_type: String,
+    pub uploaded_at: UnixMs,
+}
+
+pub trait BlobOwners {
+    /// `user`'s record of blob `hash`, if they uploaded it.
+    fn blob_record(&self, hash: &BlobHash, user: &UserId)
+    -> Result<Option<BlobRecord>, StoreError>;
+    /// Grants `user` the blob (or updates the record); returns whether the grant is new.
+    fn put_blob_record(
+        &self,
+        hash: &BlobHash,
+        user: &UserId,
+        record: &BlobRecord,
+    ) -> Result<bool, StoreError>;
+}
+
+fn key(hash: &BlobHash, user: &UserId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(96);
+    k.extend_from_slice(hash.as_str().as_bytes());
+    k.extend_from_slice(user.as_str().as_bytes());
+    k
+}
+
+impl BlobOwners for SledStore {
+    fn blob_record(
+        &self,
+        hash: &BlobHash,
+        user: &UserId,
+    ) -> Result<Option<BlobRecord>, StoreError> {
+        let tree = self.db().open_tree(TREE)?;
+        match tree.get(key(hash, user))? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|source| StoreError::Corrupt {
+                    what: "blob record",
+                    source,
+                }),
+        }
+    }
+
+    fn put_blob_record(
+        &self,
+        hash: &BlobHash,
+        user: &UserId,
+        record: &BlobRecord,
+    ) -> Result<bool, StoreError> {
+        let tree = self.db().open_tree(TREE)?;
+        let value = serde_json::to_vec(record).map_err(StoreError::Encode)?;
+        Ok(tree.insert(key(hash, user), value)?.is_none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_per_user() {
+        let store = SledStore::temporary().unwrap();
+        let hash = BlobHash::parse(&"ab".repeat(32)).unwrap();
+        let (a, b) = (UserId::random(), UserId::random());
+        let rec = BlobRecord {
+            size: 3,
+            media_type: "image/png".into(),
+            uploaded_at: 1,
+        };
+        assert_eq!(store.blob_record(&hash, &a).unwrap(), None);
+        assert!(store.put_blob_record(&hash, &a, &rec).unwrap());
+        assert!(!store.put_blob_record(&hash, &a, &rec).unwrap());
+        assert_eq!(store.blob_record(&hash, &a).unwrap(), Some(rec));
+        assert_eq!(store.blob_record(&hash, &b).unwrap(), None);
+    }
+}
