@@ -1,6 +1,7 @@
 //! The relay's configuration and how it is layered: built-in defaults, then a TOML file
 //! (`--config FILE`, else `DATA_DIR/larder-server.toml` when present), then environment
-//! variables (`LARDER_BIND`, `LARDER_ALLOWED_ORIGINS`, `LARDER_SESSION_TTL_HOURS`), then
+//! variables (`LARDER_BIND`, `LARDER_ALLOWED_ORIGINS`, `LARDER_SESSION_TTL_HOURS`,
+//! `LARDER_WEBHOOK_URL`, `LARDER_WEBHOOK_SECRET`), then
 //! command-line flags. Unknown keys in the file are an error, so a typo never silently falls
 //! back to a default.
 //!
@@ -9,6 +10,11 @@
 //! allowed_origins = ["https://larder.example.org"]
 //! session_ttl_hours = 720          # sliding: every use extends it
 //! max_body_bytes = 1048576         # JSON API bodies
+//! webhook_url = "https://groceries.example/larder"   # grocery hook (optional)
+//! webhook_secret = "a long random string"            # HMAC-SHA256 key; required with a URL
+//! webhook_timeout_secs = 10        # per delivery attempt
+//! webhook_retry_max_secs = 600     # retry backoff cap
+//! webhook_give_up_hours = 168      # a delivery still failing after this is dropped
 //! [login_rate_limit]               # failed logins, per user name and per client address
 //! failures_per_minute = 5
 //! burst = 10
@@ -47,6 +53,47 @@ pub struct Config {
     pub password_hash: HashParams,
     /// How long a graceful shutdown waits for open connections before closing them.
     pub shutdown_grace: Duration,
+    /// The grocery hook's outbound webhook.
+    pub webhook: WebhookConfig,
+}
+
+/// Where and how added grocery items are posted (see [`crate::hook`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookConfig {
+    /// `http(s)://…`; `None`: no webhook (additions are still tracked, never queued).
+    pub url: Option<String>,
+    /// The HMAC-SHA256 key for `X-Larder-Signature`; required with a URL.
+    pub secret: Option<Secret>,
+    /// Per attempt.
+    pub timeout: Duration,
+    /// First retry delay; doubles per failed attempt up to `retry_max` (with jitter).
+    pub retry_min: Duration,
+    pub retry_max: Duration,
+    /// A delivery still failing this long after it was queued is dropped (and counted).
+    pub give_up: Duration,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            url: None,
+            secret: None,
+            timeout: Duration::from_secs(10),
+            retry_min: Duration::from_secs(1),
+            retry_max: Duration::from_secs(600),
+            give_up: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// A secret string that never shows in `Debug` output (configs are logged).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 impl Default for Config {
@@ -60,6 +107,7 @@ impl Default for Config {
             login_rate_limit: RateLimit::default(),
             password_hash: HashParams::default(),
             shutdown_grace: Duration::from_secs(10),
+            webhook: WebhookConfig::default(),
         }
     }
 }
@@ -135,6 +183,11 @@ struct ConfigFile {
     login_rate_limit: Option<RateLimit>,
     password_hash: Option<HashParams>,
     shutdown_grace_secs: Option<u64>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    webhook_timeout_secs: Option<u64>,
+    webhook_retry_max_secs: Option<u64>,
+    webhook_give_up_hours: Option<u64>,
 }
 
 /// What the layers are read from; `env` looks a variable up (`std::env::var` in the binary, a
@@ -196,6 +249,13 @@ impl Config {
             config.session_ttl = Duration::from_secs(hours.saturating_mul(3600));
         }
 
+        if let Some(url) = env("LARDER_WEBHOOK_URL") {
+            config.webhook.url = Some(url).filter(|u| !u.trim().is_empty());
+        }
+        if let Some(secret) = env("LARDER_WEBHOOK_SECRET") {
+            config.webhook.secret = Some(Secret(secret));
+        }
+
         if let Some(bind) = &sources.bind {
             config.bind = bind.clone();
         }
@@ -213,6 +273,11 @@ impl Config {
             login_rate_limit,
             password_hash,
             shutdown_grace_secs,
+            webhook_url,
+            webhook_secret,
+            webhook_timeout_secs,
+            webhook_retry_max_secs,
+            webhook_give_up_hours,
         } = file;
         if let Some(v) = bind {
             self.bind = v;
@@ -234,6 +299,21 @@ impl Config {
         }
         if let Some(v) = shutdown_grace_secs {
             self.shutdown_grace = Duration::from_secs(v);
+        }
+        if let Some(v) = webhook_url {
+            self.webhook.url = Some(v);
+        }
+        if let Some(v) = webhook_secret {
+            self.webhook.secret = Some(Secret(v));
+        }
+        if let Some(v) = webhook_timeout_secs {
+            self.webhook.timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = webhook_retry_max_secs {
+            self.webhook.retry_max = Duration::from_secs(v);
+        }
+        if let Some(v) = webhook_give_up_hours {
+            self.webhook.give_up = Duration::from_secs(v.saturating_mul(3600));
         }
     }
 
@@ -260,8 +340,39 @@ impl Config {
             ));
         }
         self.password_hash.to_argon2()?;
+        self.webhook.validate()?;
         for origin in &mut self.allowed_origins {
             *origin = validate_origin(origin)?;
+        }
+        Ok(())
+    }
+}
+
+impl WebhookConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let Some(url) = &self.url else {
+            return Ok(());
+        };
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            ConfigError::Invalid(format!("webhook_url {url:?} is not a valid URL: {e}"))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "webhook_url {url:?} must be an http:// or https:// URL"
+            )));
+        }
+        match &self.secret {
+            Some(Secret(s)) if s.len() >= 16 => {}
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "webhook_secret (at least 16 characters) is required with webhook_url".into(),
+                ));
+            }
+        }
+        if self.timeout.is_zero() || self.retry_min.is_zero() || self.retry_max < self.retry_min {
+            return Err(ConfigError::Invalid(
+                "webhook_timeout_secs and webhook_retry_max_secs must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -376,6 +487,43 @@ mod tests {
 
         let c = load(tmp.path(), Some(file), &env, Some("127.0.0.1:3")).unwrap();
         assert_eq!(c.bind, "127.0.0.1:3");
+    }
+
+    #[test]
+    fn webhook_settings() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = load(tmp.path(), None, &[], None).unwrap();
+        assert_eq!(c.webhook.url, None);
+        let file = "webhook_url = \"https://hook.example/in\"\nwebhook_secret = \"0123456789abcdef\"\nwebhook_retry_max_secs = 30\n";
+        let c = load(tmp.path(), Some(file), &[], None).unwrap();
+        assert_eq!(c.webhook.url.as_deref(), Some("https://hook.example/in"));
+        assert_eq!(c.webhook.retry_max, Duration::from_secs(30));
+        assert!(
+            !format!("{c:?}").contains("0123456789abcdef"),
+            "secret redacted"
+        );
+        let env = [
+            ("LARDER_WEBHOOK_URL", "http://127.0.0.1:9/x"),
+            ("LARDER_WEBHOOK_SECRET", "fedcba9876543210"),
+        ];
+        let c = load(tmp.path(), Some(file), &env, None).unwrap();
+        assert_eq!(c.webhook.url.as_deref(), Some("http://127.0.0.1:9/x"));
+        assert_eq!(c.webhook.secret, Some(Secret("fedcba9876543210".into())));
+
+        let err = load(
+            tmp.path(),
+            None,
+            &[("LARDER_WEBHOOK_URL", "http://h/x")],
+            None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("webhook_secret"), "{err}");
+        let env = [
+            ("LARDER_WEBHOOK_URL", "ftp://h/x"),
+            ("LARDER_WEBHOOK_SECRET", "fedcba9876543210"),
+        ];
+        let err = load(tmp.path(), None, &env, None).unwrap_err();
+        assert!(err.to_string().contains("http://"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::auth::Passwords;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
+use crate::hook::GroceryHook;
 use crate::http::ApiError;
 use crate::ratelimit::LoginLimiter;
 use crate::store::RelayStore;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub passwords: Arc<Passwords>,
     pub(crate) login_limiter: LoginLimiter,
+    /// The grocery hook (queues webhook deliveries when one is configured).
+    pub hook: Arc<GroceryHook>,
     /// Started by [`AppState::start_sync`] (which [`crate::serve_on`] calls): the samod repo
     /// needs a runtime, this state doesn't.
     sync: tokio::sync::OnceCell<Arc<SyncHub>>,
@@ -45,12 +48,14 @@ impl AppState {
     ) -> Result<Arc<Self>, ConfigError> {
         let passwords = Arc::new(Passwords::new(config.password_hash)?);
         let login_limiter = LoginLimiter::new(config.login_rate_limit);
+        let hook = Arc::new(GroceryHook::new(config.webhook.url.is_some()));
         Ok(Arc::new(AppState {
             config,
             store,
             clock,
             passwords,
             login_limiter,
+            hook,
             sync: tokio::sync::OnceCell::new(),
         }))
     }
@@ -58,7 +63,7 @@ impl AppState {
     /// Starts the sync hub over this state's store, once; later calls return the same hub.
     pub async fn start_sync(&self) -> Result<Arc<SyncHub>, SyncError> {
         self.sync
-            .get_or_try_init(|| SyncHub::start(Arc::clone(&self.store)))
+            .get_or_try_init(|| SyncHub::start(Arc::clone(&self.store), Arc::clone(&self.hook)))
             .await
             .cloned()
     }

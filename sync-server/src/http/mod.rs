@@ -5,6 +5,7 @@
 
 mod error;
 mod extract;
+pub mod grocery;
 pub mod health;
 pub mod session;
 pub mod sync;
@@ -38,6 +39,7 @@ pub fn api_routes() -> Router<Arc<AppState>> {
         .route("/sync/ticket", post(sync::ticket))
         .route("/changes", get(sync::changes))
         .route("/changes/live", get(sync::live))
+        .merge(grocery::routes().split_for_parts().0)
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -7,6 +7,8 @@
 //! Every method is synchronous and quick (an embedded store answers in microseconds), except
 //! [`RelayStore::flush_async`], which waits for the disk.
 
+pub mod hook;
+mod sled_hook;
 mod sled_store;
 
 use std::fmt;
@@ -17,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixMs;
 
+pub use hook::{ApiToken, Delivery, HookItem, HookStore};
 pub use sled_store::SledStore;
 
 /// A boxed future, so the trait stays usable as `dyn RelayStore`.
@@ -152,7 +155,7 @@ pub enum StoreError {
 
 /// Everything the relay keeps on disk. Implementations must make each method atomic: a crash
 /// in the middle of one leaves either all of its writes or none of them.
-pub trait RelayStore: Send + Sync + 'static {
+pub trait RelayStore: HookStore + Send + Sync + 'static {
     // --- users ---
 
     /// Inserts a new user. Fails with [`StoreError::NameTaken`] when the name (compared

@@ -44,6 +44,8 @@ pub struct SledStore {
     feed: Tree,
     feed_docs: Tree,
     feed_marks: Tree,
+    /// The grocery hook's trees (see `sled_hook`).
+    pub(super) hook: super::sled_hook::HookTrees,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -89,6 +91,7 @@ impl SledStore {
             feed: db.open_tree("feed")?,
             feed_docs: db.open_tree("feed_docs")?,
             feed_marks: db.open_tree("feed_marks")?,
+            hook: super::sled_hook::HookTrees::open(&db)?,
             db,
         })
     }

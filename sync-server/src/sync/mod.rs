@@ -32,6 +32,7 @@ pub use feed::FeedHub;
 pub use policy::{RELAY_PEER_ID, is_client_peer_id};
 pub use tickets::{TICKET_TTL_MS, Ticket, Tickets};
 
+use crate::hook::GroceryHook;
 use crate::store::{RelayStore, StoreError, UserId};
 use feed::FeedWorker;
 use policy::{Ownership, RelayPolicy};
@@ -100,8 +101,12 @@ impl std::fmt::Debug for SyncHub {
 
 impl SyncHub {
     /// Loads the repo over `store`, records feed entries a crash left pending, and starts the
-    /// background tasks. Must run inside a tokio runtime.
-    pub async fn start(store: Arc<dyn RelayStore>) -> Result<Arc<SyncHub>, SyncError> {
+    /// background tasks. Must run inside a tokio runtime. `hook` sees every recorded change
+    /// (for grocery-list additions).
+    pub async fn start(
+        store: Arc<dyn RelayStore>,
+        hook: Arc<GroceryHook>,
+    ) -> Result<Arc<SyncHub>, SyncError> {
         let slot = StoreSlot::new(store);
         let (closing, _) = watch::channel(false);
         let (halt, _) = watch::channel(false);
@@ -132,6 +137,7 @@ impl SyncHub {
             slot: slot.clone(),
             repo: repo.clone(),
             hub: Arc::clone(&feed),
+            hook,
         };
         let pending = worker.catch_up().await?;
         if pending > 0 {
@@ -200,7 +206,8 @@ impl SyncHub {
         }
     }
 
-    /// The relay's repo (tests look into it; the relay itself never edits users' documents).
+    /// The relay's repo (the grocery REST API edits grocery lists through it; tests look into
+    /// it).
     pub fn repo(&self) -> &Repo {
         &self.repo
     }
@@ -261,6 +268,9 @@ impl SyncHub {
         let owner = self.ownership.claim(&id, user)?;
         debug_assert_eq!(&owner, user, "a brand-new document id is unowned");
         let store = self.slot.get()?;
+        // Recorded empty before anyone can use it, so the grocery hook sees its first items
+        // as additions.
+        store.grocery_record(&id, &[], &[], &[])?;
         store.set_grocery_list_id(user, Some(&id))?;
         // Devices will store this id; it must not change after a crash.
         store.flush_async().await?;
