@@ -263,9 +263,20 @@ async fn tokens_authorise_their_own_user_and_only_the_grocery_api() {
         expect_error(api.get().await, 401, "unauthorized").await;
     }
 
-    // A disabled user's token stops working.
+    // A disabled user's token stops working; removing the user removes the token.
     larder_sync_server::admin::disable_user(server.store(), "alice").unwrap();
     expect_error(alice.get().await, 401, "unauthorized").await;
+    let alice_id = server.store().user_by_name("alice").unwrap().unwrap().id;
+    larder_sync_server::admin::remove_user(server.store(), "alice").unwrap();
+    assert!(
+        server
+            .store()
+            .list_api_tokens(&alice_id)
+            .unwrap()
+            .is_empty()
+    );
+    expect_error(alice.get().await, 401, "unauthorized").await;
+    assert_eq!(bob.items().await, Vec::<Value>::new(), "bob unaffected");
     server.stop().await;
 }
 

@@ -285,3 +285,32 @@ pub async fn delete_item(
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_in_the_openapi_document() {
+        let (_, api) = routes().split_for_parts();
+        let json = serde_json::to_value(&api).unwrap();
+        let paths = &json["paths"];
+        assert!(paths["/grocery"]["get"].is_object(), "{paths}");
+        assert!(paths["/grocery/items"]["post"].is_object(), "{paths}");
+        for method in ["patch", "delete"] {
+            assert!(paths["/grocery/items/{id}"][method].is_object(), "{paths}");
+        }
+        for schema in [
+            "HookItem",
+            "GroceryList",
+            "NewItem",
+            "ItemPatch",
+            "ErrorBody",
+        ] {
+            assert!(
+                json["components"]["schemas"][schema].is_object(),
+                "{schema} in {json}"
+            );
+        }
+    }
+}

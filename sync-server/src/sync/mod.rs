@@ -21,8 +21,6 @@ pub mod wire;
 
 use std::sync::{Arc, RwLock};
 
-use automerge::transaction::Transactable;
-use automerge::{AutomergeError, ObjType, ROOT};
 use axum::extract::ws::WebSocket;
 use samod::{AcceptorHandle, PeerId, Repo};
 use tokio::sync::{Mutex as AsyncMutex, mpsc, watch};
@@ -38,8 +36,8 @@ use feed::FeedWorker;
 use policy::{Ownership, RelayPolicy};
 use storage::{GroupCommit, RelayStorage};
 
-/// The `kind` of the grocery-list document.
-pub const GROCERY_KIND: &str = "larder.grocery";
+/// The `kind` of the grocery-list document (larder-core's).
+pub const GROCERY_KIND: &str = larder_core::model::GROCERY_KIND;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -279,14 +277,11 @@ impl SyncHub {
     }
 }
 
-/// A new grocery list: `{"kind": "larder.grocery", "items": {}}`.
+/// A new grocery list: larder-core's empty [`GroceryDoc`](larder_core::model::GroceryDoc),
+/// `{"kind": "larder.grocery", "items": {}}`.
 pub fn grocery_document() -> automerge::Automerge {
     let mut doc = automerge::Automerge::new();
-    doc.transact::<_, _, AutomergeError>(|tx| {
-        tx.put(ROOT, "kind", GROCERY_KIND)?;
-        tx.put_object(ROOT, "items", ObjType::Map)?;
-        Ok(())
-    })
-    .expect("building an empty grocery list cannot fail");
+    doc.transact(|tx| autosurgeon::reconcile(tx, larder_core::model::GroceryDoc::new()))
+        .expect("building an empty grocery list cannot fail");
     doc
 }
