@@ -117,6 +117,9 @@ pub async fn serve_on(
         }
     };
     purger.abort();
+    // Awaited, so its hold on the state (and so the store) is gone when this returns: a
+    // restart on the same data directory must find the database unlocked.
+    let _ = purger.await;
     // An attempt cut short stays queued and is sent again after the restart.
     if let Some(webhook) = webhook {
         webhook.abort();

@@ -24,6 +24,7 @@ use larder_sync_server::hook::tokens;
 
 use serde_json::{Value, json};
 use sha2::Sha256;
+use tokio::net::TcpSocket;
 use tokio::sync::Notify;
 
 const PW: &str = "correct horse";
@@ -93,23 +94,24 @@ async fn receive(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
     }
 }
 
-/// Starts the receiver on `port` (the port the relay was configured with).
-async fn start_receiver(port: u16, inbox: Inbox) -> tokio::task::JoinHandle<()> {
+/// The receiver's port, bound but not listening: connections to it are refused (the receiver
+/// is down) until [`start_receiver`] listens on it, and nothing else can take it meanwhile.
+fn reserve_port() -> (TcpSocket, u16) {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
+}
+
+/// Starts the receiver on the reserved port.
+fn start_receiver(socket: TcpSocket, inbox: Inbox) -> tokio::task::JoinHandle<()> {
     let app = axum::Router::new()
         .route("/hook", post(receive))
         .with_state(inbox);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind the receiver's port again");
+    let listener = socket.listen(128).expect("listen");
     tokio::spawn(async move {
         axum::serve(listener, app).await.expect("receiver");
     })
-}
-
-/// A port nothing listens on (yet).
-async fn free_port() -> u16 {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    l.local_addr().unwrap().port()
 }
 
 fn hook_config(data: &std::path::Path, port: u16) -> Config {
@@ -162,7 +164,7 @@ fn names(got: &[Received]) -> BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_was_down_gets_every_added_item_once_it_is_up() {
     let tmp = tempfile::tempdir().unwrap();
-    let port = free_port().await;
+    let (socket, port) = reserve_port();
     let cfg = hook_config(tmp.path(), port);
     let server = TestServer::start(cfg.clone()).await;
     let alice = server.add_user("alice", PW);
@@ -227,7 +229,7 @@ async fn a_receiver_that_was_down_gets_every_added_item_once_it_is_up() {
     until("four queued", || server.store().outbox_len().unwrap() == 4).await;
 
     let inbox = Inbox::default();
-    let receiver = start_receiver(port, inbox.clone()).await;
+    let receiver = start_receiver(socket, inbox.clone());
     let got = inbox
         .wait_for("the four items", |got| {
             names(got) == BTreeSet::from(["eggs", "milk", "bread", "apples"].map(String::from))
@@ -306,9 +308,9 @@ async fn items_added_without_a_webhook_are_not_replayed_when_one_is_configured()
     assert_eq!(server.store().outbox_len().unwrap(), 0);
     server.stop().await;
 
-    let port = free_port().await;
+    let (socket, port) = reserve_port();
     let inbox = Inbox::default();
-    let receiver = start_receiver(port, inbox.clone()).await;
+    let receiver = start_receiver(socket, inbox.clone());
     let server = TestServer::start(hook_config(tmp.path(), port)).await;
     rest_add(&server, &token, json!({"name": "fresh"})).await;
     let got = inbox
