@@ -9,8 +9,8 @@
 //! token of the same user is accepted too (it already grants everything an API token does),
 //! while API tokens are accepted nowhere else. Changes are made in the user's grocery-list
 //! document in the relay's samod repo, so they reach every device by sync, enter the change
-//! feed like any device's edit, and additions go to the webhook. Document work runs on the
-//! blocking pool.
+//! feed like any device's edit, and additions go to the webhook. A successful answer means the
+//! change is on disk. Document work runs on the blocking pool.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -140,21 +140,26 @@ async fn list_handle(state: &AppState, user: &User) -> Result<DocHandle, ApiErro
     }
 }
 
-/// Runs `f` on the list on the blocking pool; writes the list back if `f` succeeds.
+/// Runs `f` on the list on the blocking pool and writes the list back if `f` succeeds; returns
+/// once the change is on disk.
 async fn edit<R: Send + 'static>(
+    state: &AppState,
     handle: DocHandle,
     f: impl FnOnce(&mut GroceryDoc) -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    let list_id = handle.document_id().to_string();
+    let (out, heads) = tokio::task::spawn_blocking(move || {
         handle.with_document(|am| {
             let mut list = doc::read(am).map_err(|e| ApiError::internal(&e))?;
             let out = f(&mut list)?;
             doc::write(am, &list).map_err(|e| ApiError::internal(&e))?;
-            Ok(out)
+            Ok::<_, ApiError>((out, am.get_heads()))
         })
     })
     .await
-    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| ApiError::internal(&e))??;
+    state.sync()?.stored(&list_id, heads).await?;
+    Ok(out)
 }
 
 /// The user's grocery list.
@@ -214,7 +219,7 @@ pub async fn add_item(
         })?;
     let handle = list_handle(&state, &user).await?;
     let now = state.clock.now_ms();
-    let item = edit(handle, move |list| {
+    let item = edit(&state, handle, move |list| {
         let id = merge_addition(list, addition, now);
         doc::item(list, &id).ok_or_else(|| ApiError::internal(&"merged item vanished"))
     })
@@ -247,7 +252,7 @@ pub async fn patch_item(
 ) -> Result<ApiJson<HookItem>, ApiError> {
     let id = item_id(path)?;
     let handle = list_handle(&state, &user).await?;
-    let item = edit(handle, move |list| {
+    let item = edit(&state, handle, move |list| {
         let item = list.items.get_mut(&id).ok_or_else(not_found_item)?;
         item.checked = req.checked;
         doc::item(list, &id).ok_or_else(not_found_item)
@@ -276,7 +281,7 @@ pub async fn delete_item(
 ) -> Result<StatusCode, ApiError> {
     let id = item_id(path)?;
     let handle = list_handle(&state, &user).await?;
-    edit(handle, move |list| {
+    edit(&state, handle, move |list| {
         list.items
             .remove(&id)
             .map(|_| ())

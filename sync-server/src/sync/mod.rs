@@ -6,12 +6,14 @@
 //!   [`AppState::start_sync`](crate::AppState::start_sync)) and stopped at shutdown, which closes
 //!   every sync websocket and live feed.
 //! - [`storage`]: durable puts (group commit) and the hand-off to the feed
+//! - `durable`: waiting until a change the relay made itself is on disk
 //! - [`policy`]: peer ids, ownership, the share policy
 //! - [`socket`]: an accepted websocket as a samod transport
 //! - [`tickets`]: one-time websocket tickets
 //! - [`feed`]: the change-feed worker and live subscriptions
 //! - [`wire`]: peeking at inbound protocol messages
 
+mod durable;
 pub mod feed;
 pub mod policy;
 pub mod socket;
