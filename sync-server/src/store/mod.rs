@@ -1,7 +1,8 @@
 //! The relay's persistent state behind one trait, [`RelayStore`]: user accounts (with a
 //! case-insensitive name index), login sessions (keyed by the SHA-256 of their token, with a
 //! per-user index so a user's sessions can be revoked together), and for sync: the samod
-//! document chunks, who owns each document, and every user's change feed. The embedded
+//! document chunks, who owns each document, and every user's change feed; for the grocery hook
+//! ([`HookStore`], a supertrait): API tokens, grocery items seen, the webhook outbox. The embedded
 //! implementation is [`SledStore`]; a Postgres one can implement the same trait later.
 //!
 //! Every method is synchronous and quick (an embedded store answers in microseconds), except

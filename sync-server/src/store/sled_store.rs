@@ -10,6 +10,7 @@
 //! - `feed`: user id ++ seq (u64 big-endian) → [`FeedEntry`]; one live entry per document
 //! - `feed_docs`: document id → the key of its live `feed` entry
 //! - `feed_marks`: document id → mark (u64 big-endian) of a stored change not yet in the feed
+//! - the grocery hook's trees: see `sled_hook`
 //! - the default tree holds `schema_version`.
 //!
 //! Every update that touches more than one key runs in one sled transaction, so a crash never
