@@ -55,16 +55,57 @@ pub fn addition_from_text(text: &str) -> Result<Addition, ValidationError> {
     })
 }
 
+/// Longest item name accepted from outside (another app through the relay).
+pub const MAX_ITEM_NAME_CHARS: usize = 200;
+/// Longest unit accepted from outside.
+pub const MAX_UNIT_CHARS: usize = 32;
+
+/// An addition given as separate fields (the relay's REST API): the name trimmed, the unit
+/// written as its canonical symbol when it is a known unit ("grams" → "g"), the quantity
+/// checked like a recipe row's.
+pub fn addition_from_parts(
+    name: &str,
+    quantity: Option<f64>,
+    unit: Option<&str>,
+) -> Result<Addition, ValidationError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ValidationError::EmptyItemName);
+    }
+    if name.chars().count() > MAX_ITEM_NAME_CHARS {
+        return Err(ValidationError::TextTooLong {
+            field: "the item name",
+            max: MAX_ITEM_NAME_CHARS,
+        });
+    }
+    let unit = unit.unwrap_or("").trim();
+    if unit.chars().count() > MAX_UNIT_CHARS {
+        return Err(ValidationError::TextTooLong {
+            field: "the unit",
+            max: MAX_UNIT_CHARS,
+        });
+    }
+    check_quantity(1, quantity)?;
+    let unit = units::lookup_unit(unit).map_or_else(|| unit.to_string(), |u| u.symbol.to_string());
+    Ok(Addition {
+        name: name.to_string(),
+        quantity,
+        unit,
+        source_recipe_id: None,
+    })
+}
+
 /// Merges into an unchecked item with the same normalised name and a compatible unit (the
-/// quantity converted into that item's unit), or adds a new item.
-pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) {
+/// quantity converted into that item's unit), or adds a new item. Returns the id of the item
+/// merged into or added.
+pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) -> String {
     let key = ingredient::normalize_name(&addition.name);
     let target = list.items.iter_mut().find(|(_, item)| {
         !item.checked
             && ingredient::normalize_name(&item.name) == key
             && units_merge(&item.unit, &addition.unit)
     });
-    if let Some((_, item)) = target {
+    if let Some((id, item)) = target {
         item.quantity = match (item.quantity, addition.quantity) {
             (Some(have), Some(add)) => {
                 let converted = if item.unit == addition.unit {
@@ -82,10 +123,11 @@ pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) {
         {
             item.source_recipe_ids.push(source);
         }
-        return;
+        return id.clone();
     }
+    let id = new_id();
     list.items.insert(
-        new_id(),
+        id.clone(),
         GroceryItemDoc {
             name: addition.name,
             quantity: addition.quantity.map(round),
@@ -95,6 +137,7 @@ pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) {
             added_at: now,
         },
     );
+    id
 }
 
 fn units_merge(a: &str, b: &str) -> bool {
@@ -163,8 +206,9 @@ mod tests {
             unit: unit.into(),
             source_recipe_id: Some("r".into()),
         };
-        merge_addition(&mut list, add("Butter", 200.0, "g"), 1);
-        merge_addition(&mut list, add("butter", 0.5, "kg"), 2);
+        let first = merge_addition(&mut list, add("Butter", 200.0, "g"), 1);
+        let merged = merge_addition(&mut list, add("butter", 0.5, "kg"), 2);
+        assert_eq!(first, merged, "merged into the same item");
         assert_eq!(list.items.len(), 1);
         let item = list.items.values().next().expect("item");
         assert_eq!(item.quantity, Some(700.0));
@@ -188,5 +232,23 @@ mod tests {
             (Some(2.0), "l", "milk")
         );
         assert!(addition_from_text("   ").is_err());
+    }
+
+    #[test]
+    fn additions_from_parts_are_checked_and_units_canonical() {
+        let a = addition_from_parts("  Flour ", Some(1.5), Some("kilograms")).expect("valid");
+        assert_eq!(
+            (a.name.as_str(), a.quantity, a.unit.as_str()),
+            ("Flour", Some(1.5), "kg")
+        );
+        let b = addition_from_parts("eggs", None, None).expect("valid");
+        assert_eq!(b.unit, "");
+        let odd = addition_from_parts("basil", None, Some("bunchlet")).expect("valid");
+        assert_eq!(odd.unit, "bunchlet");
+        assert!(addition_from_parts(" ", None, None).is_err());
+        assert!(addition_from_parts("x", Some(-1.0), None).is_err());
+        assert!(addition_from_parts("x", Some(f64::NAN), None).is_err());
+        assert!(addition_from_parts(&"n".repeat(201), None, None).is_err());
+        assert!(addition_from_parts("x", None, Some(&"u".repeat(33))).is_err());
     }
 }

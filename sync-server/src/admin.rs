@@ -130,10 +130,15 @@ pub fn enable_user(store: &dyn RelayStore, name: &str) -> Result<(), AdminError>
     Ok(())
 }
 
-/// Removes a user and their sessions; returns the removed user and how many sessions went.
+/// Removes a user, their sessions and their grocery API tokens; returns the removed user and
+/// how many sessions went.
 pub fn remove_user(store: &dyn RelayStore, name: &str) -> Result<(User, usize), AdminError> {
     let user = find(store, name)?;
     let sessions = store.remove_user(&user.id)?;
+    // Already useless without their user; this just tidies up.
+    for token in store.list_api_tokens(&user.id)? {
+        store.revoke_api_token(&user.id, &token.id)?;
+    }
     Ok((user, sessions))
 }
 

@@ -1,6 +1,7 @@
 //! The relay's configuration and how it is layered: built-in defaults, then a TOML file
 //! (`--config FILE`, else `DATA_DIR/larder-server.toml` when present), then environment
-//! variables (`LARDER_BIND`, `LARDER_ALLOWED_ORIGINS`, `LARDER_SESSION_TTL_HOURS`), then
+//! variables (`LARDER_BIND`, `LARDER_ALLOWED_ORIGINS`, `LARDER_SESSION_TTL_HOURS`,
+//! `LARDER_WEBHOOK_URL`, `LARDER_WEBHOOK_SECRET`), then
 //! command-line flags. Unknown keys in the file are an error, so a typo never silently falls
 //! back to a default.
 //!
@@ -12,6 +13,11 @@
 //! max_blob_bytes = 52428800        # one attachment upload (PUT /api/v1/blobs/…)
 //! blob_url_ttl_secs = 3600         # how long a signed blob URL stays valid
 //! blob_url_secret = "…"            # optional, ≥ 32 characters; else DATA/blob-url.key
+//! webhook_url = "https://groceries.example/larder"   # grocery hook (optional)
+//! webhook_secret = "a long random string"            # HMAC-SHA256 key; required with a URL
+//! webhook_timeout_secs = 10        # per delivery attempt
+//! webhook_retry_max_secs = 600     # retry backoff cap
+//! webhook_give_up_hours = 168      # a delivery still failing after this is dropped
 //! [login_rate_limit]               # failed logins, per user name and per client address
 //! failures_per_minute = 5
 //! burst = 10
@@ -59,12 +65,14 @@ pub struct Config {
     pub blob_url_ttl: Duration,
     /// The key signed blob URLs are made with; `None`: a random one in the data directory.
     pub blob_url_secret: Option<Secret>,
+    /// The grocery hook's outbound webhook.
+    pub webhook: WebhookConfig,
 }
 
-/// A configured secret; never printed.
+/// A configured secret; never shows in `Debug` output (configs are logged).
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
-pub struct Secret(String);
+pub struct Secret(pub String);
 
 impl Secret {
     pub fn new(s: impl Into<String>) -> Self {
@@ -73,6 +81,35 @@ impl Secret {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// Where and how added grocery items are posted (see [`crate::hook`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookConfig {
+    /// `http(s)://…`; `None`: no webhook (additions are still tracked, never queued).
+    pub url: Option<String>,
+    /// The HMAC-SHA256 key for `X-Larder-Signature`; required with a URL.
+    pub secret: Option<Secret>,
+    /// Per attempt.
+    pub timeout: Duration,
+    /// First retry delay; doubles per failed attempt up to `retry_max` (with jitter).
+    pub retry_min: Duration,
+    pub retry_max: Duration,
+    /// A delivery still failing this long after it was queued is dropped (and counted).
+    pub give_up: Duration,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            url: None,
+            secret: None,
+            timeout: Duration::from_secs(10),
+            retry_min: Duration::from_secs(1),
+            retry_max: Duration::from_secs(600),
+            give_up: Duration::from_secs(7 * 24 * 3600),
+        }
     }
 }
 
@@ -96,6 +133,7 @@ impl Default for Config {
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             blob_url_ttl: Duration::from_secs(DEFAULT_BLOB_URL_TTL_SECS),
             blob_url_secret: None,
+            webhook: WebhookConfig::default(),
         }
     }
 }
@@ -174,6 +212,11 @@ struct ConfigFile {
     max_blob_bytes: Option<u64>,
     blob_url_ttl_secs: Option<u64>,
     blob_url_secret: Option<Secret>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    webhook_timeout_secs: Option<u64>,
+    webhook_retry_max_secs: Option<u64>,
+    webhook_give_up_hours: Option<u64>,
 }
 
 /// What the layers are read from; `env` looks a variable up (`std::env::var` in the binary, a
@@ -235,6 +278,13 @@ impl Config {
             config.session_ttl = Duration::from_secs(hours.saturating_mul(3600));
         }
 
+        if let Some(url) = env("LARDER_WEBHOOK_URL") {
+            config.webhook.url = Some(url).filter(|u| !u.trim().is_empty());
+        }
+        if let Some(secret) = env("LARDER_WEBHOOK_SECRET") {
+            config.webhook.secret = Some(Secret(secret));
+        }
+
         if let Some(bind) = &sources.bind {
             config.bind = bind.clone();
         }
@@ -255,6 +305,11 @@ impl Config {
             max_blob_bytes,
             blob_url_ttl_secs,
             blob_url_secret,
+            webhook_url,
+            webhook_secret,
+            webhook_timeout_secs,
+            webhook_retry_max_secs,
+            webhook_give_up_hours,
         } = file;
         if let Some(v) = bind {
             self.bind = v;
@@ -285,6 +340,21 @@ impl Config {
         }
         if let Some(v) = blob_url_secret {
             self.blob_url_secret = Some(v);
+        }
+        if let Some(v) = webhook_url {
+            self.webhook.url = Some(v);
+        }
+        if let Some(v) = webhook_secret {
+            self.webhook.secret = Some(Secret(v));
+        }
+        if let Some(v) = webhook_timeout_secs {
+            self.webhook.timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = webhook_retry_max_secs {
+            self.webhook.retry_max = Duration::from_secs(v);
+        }
+        if let Some(v) = webhook_give_up_hours {
+            self.webhook.give_up = Duration::from_secs(v.saturating_mul(3600));
         }
     }
 
@@ -331,8 +401,39 @@ impl Config {
                 "blob_url_secret must be at least 32 characters".into(),
             ));
         }
+        self.webhook.validate()?;
         for origin in &mut self.allowed_origins {
             *origin = validate_origin(origin)?;
+        }
+        Ok(())
+    }
+}
+
+impl WebhookConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let Some(url) = &self.url else {
+            return Ok(());
+        };
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            ConfigError::Invalid(format!("webhook_url {url:?} is not a valid URL: {e}"))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "webhook_url {url:?} must be an http:// or https:// URL"
+            )));
+        }
+        match &self.secret {
+            Some(Secret(s)) if s.len() >= 16 => {}
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "webhook_secret (at least 16 characters) is required with webhook_url".into(),
+                ));
+            }
+        }
+        if self.timeout.is_zero() || self.retry_min.is_zero() || self.retry_max < self.retry_min {
+            return Err(ConfigError::Invalid(
+                "webhook_timeout_secs and webhook_retry_max_secs must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -447,6 +548,43 @@ mod tests {
 
         let c = load(tmp.path(), Some(file), &env, Some("127.0.0.1:3")).unwrap();
         assert_eq!(c.bind, "127.0.0.1:3");
+    }
+
+    #[test]
+    fn webhook_settings() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = load(tmp.path(), None, &[], None).unwrap();
+        assert_eq!(c.webhook.url, None);
+        let file = "webhook_url = \"https://hook.example/in\"\nwebhook_secret = \"0123456789abcdef\"\nwebhook_retry_max_secs = 30\n";
+        let c = load(tmp.path(), Some(file), &[], None).unwrap();
+        assert_eq!(c.webhook.url.as_deref(), Some("https://hook.example/in"));
+        assert_eq!(c.webhook.retry_max, Duration::from_secs(30));
+        assert!(
+            !format!("{c:?}").contains("0123456789abcdef"),
+            "secret redacted"
+        );
+        let env = [
+            ("LARDER_WEBHOOK_URL", "http://127.0.0.1:9/x"),
+            ("LARDER_WEBHOOK_SECRET", "fedcba9876543210"),
+        ];
+        let c = load(tmp.path(), Some(file), &env, None).unwrap();
+        assert_eq!(c.webhook.url.as_deref(), Some("http://127.0.0.1:9/x"));
+        assert_eq!(c.webhook.secret, Some(Secret("fedcba9876543210".into())));
+
+        let err = load(
+            tmp.path(),
+            None,
+            &[("LARDER_WEBHOOK_URL", "http://h/x")],
+            None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("webhook_secret"), "{err}");
+        let env = [
+            ("LARDER_WEBHOOK_URL", "ftp://h/x"),
+            ("LARDER_WEBHOOK_SECRET", "fedcba9876543210"),
+        ];
+        let err = load(tmp.path(), None, &env, None).unwrap_err();
+        assert!(err.to_string().contains("http://"), "{err}");
     }
 
     #[test]

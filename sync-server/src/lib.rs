@@ -12,6 +12,7 @@
 //! - [`ratelimit`]: login throttling
 //! - [`http`]: routes, JSON errors, extractors
 //! - [`sync`]: the relay's samod repo, tickets, ownership, change feed
+//! - [`hook`]: the grocery hook (API tokens, added-item detection, webhook outbox)
 //! - [`server`]: serving and graceful shutdown
 //! - [`clock`]: injectable time
 //! - [`blobs`]: attachments — files on disk, owners, signed URLs
@@ -22,6 +23,7 @@ pub mod blobs;
 pub mod clock;
 pub mod config;
 pub mod data_dir;
+pub mod hook;
 pub mod http;
 pub mod ratelimit;
 pub mod server;

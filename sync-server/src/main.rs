@@ -6,6 +6,9 @@
 //! larder-server [--data DIR] user list [--json]
 //! larder-server [--data DIR] user passwd NAME [--keep-sessions]
 //! larder-server [--data DIR] user disable NAME | enable NAME | remove NAME
+//! larder-server [--data DIR] token create NAME [--label TEXT]   # prints the token once
+//! larder-server [--data DIR] token list NAME [--json]
+//! larder-server [--data DIR] token revoke NAME TOKEN_ID
 //! ```
 //! Passwords are never taken from arguments. Errors go to stderr with exit code 1.
 
@@ -19,6 +22,7 @@ use larder_sync_server::auth::Passwords;
 use larder_sync_server::clock::{Clock, SystemClock};
 use larder_sync_server::config::{Config, ConfigSources, DEFAULT_DATA_DIR, process_env};
 use larder_sync_server::data_dir::DataDir;
+use larder_sync_server::hook::tokens;
 use larder_sync_server::store::{RelayStore, SledStore};
 use larder_sync_server::{admin, serve_on, shutdown_signal};
 use tracing_subscriber::EnvFilter;
@@ -47,6 +51,28 @@ enum Command {
     /// Manage users (stop the server first: the data directory is locked while it runs).
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage a user's API tokens for the grocery REST API (stop the server first).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token for user NAME and print it (it is shown only this once).
+    Create {
+        name: String,
+        /// What the token is for (shown by `token list`).
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List a user's tokens (ids, labels, created, last used; never the tokens).
+    List {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one of a user's tokens by its id (from `token list`).
+    Revoke { name: String, token_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,7 +110,7 @@ fn main() {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let bind = match &cli.command {
         Command::Serve { bind } => bind.clone(),
-        Command::User(_) => None,
+        Command::User(_) | Command::Token(_) => None,
     };
     let config = Config::load(&ConfigSources {
         data_dir: cli.data.clone(),
@@ -95,6 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { .. } => serve(config),
         Command::User(cmd) => user(&config, cmd),
+        Command::Token(cmd) => token(&config, cmd),
     }
 }
 
@@ -223,6 +250,65 @@ fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 "user {} ({}) removed; {revoked} session(s) signed out",
                 user.name, user.id
             )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn token(config: &Config, cmd: TokenCommand) -> anyhow::Result<()> {
+    let (_dir, store) = open_store(&config.data_dir, false)?;
+    let out = &mut std::io::stdout().lock();
+    match cmd {
+        TokenCommand::Create { name, label } => {
+            let (secret, record) = tokens::create(&store, &name, &label, SystemClock.now_ms())?;
+            writeln!(out, "{secret}")?;
+            eprintln!(
+                "created API token {} for {name}; it is shown only once (revoke with: larder-server token revoke {name} {})",
+                record.id, record.id
+            );
+        }
+        TokenCommand::List { name, json } => {
+            let list = tokens::list(&store, &name)?;
+            if json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "id": t.id,
+                            "label": t.label,
+                            "created_at": t.created_at,
+                            "last_used": t.last_used,
+                        })
+                    })
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+            } else if list.is_empty() {
+                writeln!(
+                    out,
+                    "{name} has no API tokens (create one with: larder-server token create {name})"
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{:16}  {:20}  {:20}  LABEL",
+                    "ID", "CREATED", "LAST USED"
+                )?;
+                for t in &list {
+                    writeln!(
+                        out,
+                        "{:16}  {:20}  {:20}  {}",
+                        t.id,
+                        format_time(t.created_at),
+                        t.last_used.map_or_else(|| "never".to_owned(), format_time),
+                        t.label
+                    )?;
+                }
+            }
+        }
+        TokenCommand::Revoke { name, token_id } => {
+            tokens::revoke(&store, &name, &token_id)?;
+            writeln!(out, "API token {token_id} of {name} revoked")?;
         }
     }
     out.flush()?;

@@ -74,6 +74,11 @@ pub async fn serve_on(
     }
     let hub = state.start_sync().await?;
     let purger = tokio::spawn(purge_sessions(Arc::clone(&state)));
+    let webhook = crate::hook::sender::spawn(
+        &state.config.webhook,
+        Arc::clone(&state.store),
+        Arc::clone(&state.hook),
+    );
 
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
     // Websockets and SSE streams never finish on their own: stop sync as soon as shutdown
@@ -117,6 +122,14 @@ pub async fn serve_on(
         }
     };
     purger.abort();
+    // Awaited, so its hold on the state (and so the store) is gone when this returns: a
+    // restart on the same data directory must find the database unlocked.
+    let _ = purger.await;
+    // An attempt cut short stays queued and is sent again after the restart.
+    if let Some(webhook) = webhook {
+        webhook.abort();
+        let _ = webhook.await;
+    }
     // Waits for the stop the shutdown signal began (or stops now, if the server failed).
     hub.stop().await;
     let _ = sync_stopper.await;

@@ -8,6 +8,7 @@ use crate::auth::Passwords;
 use crate::blobs::Blobs;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
+use crate::hook::GroceryHook;
 use crate::http::ApiError;
 use crate::ratelimit::LoginLimiter;
 use crate::store::RelayStore;
@@ -21,6 +22,8 @@ pub struct AppState {
     /// Blob files, upload limit and URL signing (see [`crate::blobs`]).
     pub blobs: Blobs,
     pub(crate) login_limiter: LoginLimiter,
+    /// The grocery hook (queues webhook deliveries when one is configured).
+    pub hook: Arc<GroceryHook>,
     /// Started by [`AppState::start_sync`] (which [`crate::serve_on`] calls): the samod repo
     /// needs a runtime, this state doesn't.
     sync: tokio::sync::OnceCell<Arc<SyncHub>>,
@@ -49,6 +52,7 @@ impl AppState {
         let passwords = Arc::new(Passwords::new(config.password_hash)?);
         let login_limiter = LoginLimiter::new(config.login_rate_limit);
         let blobs = Blobs::new(&config);
+        let hook = Arc::new(GroceryHook::new(config.webhook.url.is_some()));
         Ok(Arc::new(AppState {
             blobs,
             config,
@@ -56,6 +60,7 @@ impl AppState {
             clock,
             passwords,
             login_limiter,
+            hook,
             sync: tokio::sync::OnceCell::new(),
         }))
     }
@@ -63,7 +68,7 @@ impl AppState {
     /// Starts the sync hub over this state's store, once; later calls return the same hub.
     pub async fn start_sync(&self) -> Result<Arc<SyncHub>, SyncError> {
         self.sync
-            .get_or_try_init(|| SyncHub::start(Arc::clone(&self.store)))
+            .get_or_try_init(|| SyncHub::start(Arc::clone(&self.store), Arc::clone(&self.hook)))
             .await
             .cloned()
     }

@@ -6,6 +6,7 @@
 pub mod blobs;
 mod error;
 mod extract;
+pub mod grocery;
 pub mod health;
 pub mod session;
 pub mod sync;
@@ -40,6 +41,7 @@ pub fn api_routes() -> Router<Arc<AppState>> {
         .route("/changes", get(sync::changes))
         .route("/changes/live", get(sync::live))
         .merge(blobs::routes().split_for_parts().0)
+        .merge(grocery::routes().split_for_parts().0)
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -1,12 +1,15 @@
 //! The relay's persistent state behind one trait, [`RelayStore`]: user accounts (with a
 //! case-insensitive name index), login sessions (keyed by the SHA-256 of their token, with a
 //! per-user index so a user's sessions can be revoked together), and for sync: the samod
-//! document chunks, who owns each document, and every user's change feed. The embedded
+//! document chunks, who owns each document, and every user's change feed; for the grocery hook
+//! ([`HookStore`], a supertrait): API tokens, grocery items seen, the webhook outbox. The embedded
 //! implementation is [`SledStore`]; a Postgres one can implement the same trait later.
 //!
 //! Every method is synchronous and quick (an embedded store answers in microseconds), except
 //! [`RelayStore::flush_async`], which waits for the disk.
 
+pub mod hook;
+mod sled_hook;
 mod sled_store;
 
 use std::fmt;
@@ -17,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixMs;
 
+pub use hook::{ApiToken, Delivery, HookItem, HookStore};
 pub use sled_store::SledStore;
 
 /// A boxed future, so the trait stays usable as `dyn RelayStore`.
@@ -152,7 +156,7 @@ pub enum StoreError {
 
 /// Everything the relay keeps on disk. Implementations must make each method atomic: a crash
 /// in the middle of one leaves either all of its writes or none of them.
-pub trait RelayStore: crate::blobs::BlobOwners + Send + Sync + 'static {
+pub trait RelayStore: crate::blobs::BlobOwners + HookStore + Send + Sync + 'static {
     // --- users ---
 
     /// Inserts a new user. Fails with [`StoreError::NameTaken`] when the name (compared

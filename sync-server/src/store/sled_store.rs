@@ -10,6 +10,7 @@
 //! - `feed`: user id ++ seq (u64 big-endian) → [`FeedEntry`]; one live entry per document
 //! - `feed_docs`: document id → the key of its live `feed` entry
 //! - `feed_marks`: document id → mark (u64 big-endian) of a stored change not yet in the feed
+//! - the grocery hook's trees: see `sled_hook`
 //! - the default tree holds `schema_version`.
 //!
 //! Every update that touches more than one key runs in one sled transaction, so a crash never
@@ -44,6 +45,8 @@ pub struct SledStore {
     feed: Tree,
     feed_docs: Tree,
     feed_marks: Tree,
+    /// The grocery hook's trees (see `sled_hook`).
+    pub(super) hook: super::sled_hook::HookTrees,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -89,6 +92,7 @@ impl SledStore {
             feed: db.open_tree("feed")?,
             feed_docs: db.open_tree("feed_docs")?,
             feed_marks: db.open_tree("feed_marks")?,
+            hook: super::sled_hook::HookTrees::open(&db)?,
             db,
         })
     }

@@ -21,6 +21,7 @@ use samod::{DocumentId, Repo};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::{StoreSlot, SyncError};
+use crate::hook::GroceryHook;
 use crate::store::{FeedEntry, UserId};
 
 /// Live subscribers per user; a slow subscriber that falls this far behind is told it lagged
@@ -65,6 +66,8 @@ pub struct FeedWorker {
     pub slot: StoreSlot,
     pub repo: Repo,
     pub hub: std::sync::Arc<FeedHub>,
+    /// Sees each change before its mark is cleared (grocery-list additions).
+    pub hook: std::sync::Arc<GroceryHook>,
 }
 
 impl FeedWorker {
@@ -148,6 +151,10 @@ impl FeedWorker {
             .collect();
         heads.sort();
         let store = self.slot.get()?;
+        // Before the mark goes: if this fails or the relay stops, the change is seen again.
+        self.hook
+            .observe(store.as_ref(), &owner, doc, &handle)
+            .await?;
         if let Some(entry) = store.feed_record(&owner, doc, &heads, Some(mark))? {
             tracing::debug!(doc, seq = entry.seq, "feed entry");
             self.hub.publish(&owner, entry);

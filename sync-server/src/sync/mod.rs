@@ -6,12 +6,14 @@
 //!   [`AppState::start_sync`](crate::AppState::start_sync)) and stopped at shutdown, which closes
 //!   every sync websocket and live feed.
 //! - [`storage`]: durable puts (group commit) and the hand-off to the feed
+//! - `durable`: waiting until a change the relay made itself is on disk
 //! - [`policy`]: peer ids, ownership, the share policy
 //! - [`socket`]: an accepted websocket as a samod transport
 //! - [`tickets`]: one-time websocket tickets
 //! - [`feed`]: the change-feed worker and live subscriptions
 //! - [`wire`]: peeking at inbound protocol messages
 
+mod durable;
 pub mod feed;
 pub mod policy;
 pub mod socket;
@@ -21,8 +23,6 @@ pub mod wire;
 
 use std::sync::{Arc, RwLock};
 
-use automerge::transaction::Transactable;
-use automerge::{AutomergeError, ObjType, ROOT};
 use axum::extract::ws::WebSocket;
 use samod::{AcceptorHandle, PeerId, Repo};
 use tokio::sync::{Mutex as AsyncMutex, mpsc, watch};
@@ -32,13 +32,14 @@ pub use feed::FeedHub;
 pub use policy::{RELAY_PEER_ID, is_client_peer_id};
 pub use tickets::{TICKET_TTL_MS, Ticket, Tickets};
 
+use crate::hook::GroceryHook;
 use crate::store::{RelayStore, StoreError, UserId};
 use feed::FeedWorker;
 use policy::{Ownership, RelayPolicy};
 use storage::{GroupCommit, RelayStorage};
 
-/// The `kind` of the grocery-list document.
-pub const GROCERY_KIND: &str = "larder.grocery";
+/// The `kind` of the grocery-list document (larder-core's).
+pub const GROCERY_KIND: &str = larder_core::model::GROCERY_KIND;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -100,8 +101,12 @@ impl std::fmt::Debug for SyncHub {
 
 impl SyncHub {
     /// Loads the repo over `store`, records feed entries a crash left pending, and starts the
-    /// background tasks. Must run inside a tokio runtime.
-    pub async fn start(store: Arc<dyn RelayStore>) -> Result<Arc<SyncHub>, SyncError> {
+    /// background tasks. Must run inside a tokio runtime. `hook` sees every recorded change
+    /// (for grocery-list additions).
+    pub async fn start(
+        store: Arc<dyn RelayStore>,
+        hook: Arc<GroceryHook>,
+    ) -> Result<Arc<SyncHub>, SyncError> {
         let slot = StoreSlot::new(store);
         let (closing, _) = watch::channel(false);
         let (halt, _) = watch::channel(false);
@@ -132,6 +137,7 @@ impl SyncHub {
             slot: slot.clone(),
             repo: repo.clone(),
             hub: Arc::clone(&feed),
+            hook,
         };
         let pending = worker.catch_up().await?;
         if pending > 0 {
@@ -200,7 +206,8 @@ impl SyncHub {
         }
     }
 
-    /// The relay's repo (tests look into it; the relay itself never edits users' documents).
+    /// The relay's repo (the grocery REST API edits grocery lists through it; tests look into
+    /// it).
     pub fn repo(&self) -> &Repo {
         &self.repo
     }
@@ -261,6 +268,9 @@ impl SyncHub {
         let owner = self.ownership.claim(&id, user)?;
         debug_assert_eq!(&owner, user, "a brand-new document id is unowned");
         let store = self.slot.get()?;
+        // Recorded empty before anyone can use it, so the grocery hook sees its first items
+        // as additions.
+        store.grocery_record(&id, &[], &[], &[])?;
         store.set_grocery_list_id(user, Some(&id))?;
         // Devices will store this id; it must not change after a crash.
         store.flush_async().await?;
@@ -269,14 +279,11 @@ impl SyncHub {
     }
 }
 
-/// A new grocery list: `{"kind": "larder.grocery", "items": {}}`.
+/// A new grocery list: larder-core's empty [`GroceryDoc`](larder_core::model::GroceryDoc),
+/// `{"kind": "larder.grocery", "items": {}}`.
 pub fn grocery_document() -> automerge::Automerge {
     let mut doc = automerge::Automerge::new();
-    doc.transact::<_, _, AutomergeError>(|tx| {
-        tx.put(ROOT, "kind", GROCERY_KIND)?;
-        tx.put_object(ROOT, "items", ObjType::Map)?;
-        Ok(())
-    })
-    .expect("building an empty grocery list cannot fail");
+    doc.transact(|tx| autosurgeon::reconcile(tx, larder_core::model::GroceryDoc::new()))
+        .expect("building an empty grocery list cannot fail");
     doc
 }

@@ -1,0 +1,96 @@
+//! What the grocery hook keeps on disk, as the [`HookStore`] trait (a supertrait of
+//! [`RelayStore`](super::RelayStore), so every relay store has it): per-user API tokens for the
+//! grocery REST API (stored by the SHA-256 of the token, like sessions), the item ids of each
+//! grocery list the relay has already seen (so an addition is queued exactly once, across
+//! restarts), and the webhook outbox (one entry per added item, keyed by its delivery id).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::{StoreError, TokenHash, UserId};
+use crate::clock::UnixMs;
+
+/// A grocery API token's record; the token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// Public id (16 hex digits) for listing and revoking.
+    pub id: String,
+    pub user_id: UserId,
+    pub label: String,
+    pub created_at: UnixMs,
+    pub last_used: Option<UnixMs>,
+}
+
+/// A grocery item as the hook shows it to other apps (REST responses and webhook payloads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HookItem {
+    /// The item's id in the grocery list (32 hex digits).
+    pub id: String,
+    pub name: String,
+    pub quantity: Option<f64>,
+    /// A unit symbol such as `g` or `tbsp`, or empty for a count.
+    pub unit: String,
+    pub checked: bool,
+}
+
+/// One queued webhook delivery: one added item of one list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// Stable per (list, item): receivers deduplicate on it.
+    pub id: String,
+    /// Enqueue order (monotonic).
+    pub seq: u64,
+    pub user_id: UserId,
+    pub user_name: String,
+    pub list_id: String,
+    pub item: HookItem,
+    /// When the relay saw the item added (Unix ms).
+    pub created_at: UnixMs,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not to be sent before this (Unix ms).
+    pub next_attempt_at: UnixMs,
+}
+
+/// See the module docs. Every method is atomic.
+pub trait HookStore {
+    // --- API tokens ---
+
+    /// Stores a new token. Fails with [`StoreError::NoSuchUser`] when the user is gone.
+    fn create_api_token(&self, hash: &TokenHash, token: &ApiToken) -> Result<(), StoreError>;
+    fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError>;
+    /// Records a use; false (nothing written) if the token no longer exists.
+    fn touch_api_token(&self, hash: &TokenHash, now: UnixMs) -> Result<bool, StoreError>;
+    /// A user's tokens, oldest first.
+    fn list_api_tokens(&self, user: &UserId) -> Result<Vec<ApiToken>, StoreError>;
+    /// Deletes a user's token by id; returns whether it existed.
+    fn revoke_api_token(&self, user: &UserId, token_id: &str) -> Result<bool, StoreError>;
+
+    // --- grocery lists seen ---
+
+    /// The item ids recorded for a list; `None` if the list has never been recorded.
+    fn grocery_seen(&self, list: &str) -> Result<Option<BTreeSet<String>>, StoreError>;
+    /// Records a list's item ids: `added` join the record, `removed` leave it, and `queue` goes
+    /// into the outbox (replacing entries with the same delivery id), all in one step. With
+    /// empty `added`, just makes sure the list counts as recorded.
+    fn grocery_record(
+        &self,
+        list: &str,
+        added: &[String],
+        removed: &[String],
+        queue: &[Delivery],
+    ) -> Result<(), StoreError>;
+
+    // --- webhook outbox ---
+
+    /// Every queued delivery, in enqueue order.
+    fn outbox(&self) -> Result<Vec<Delivery>, StoreError>;
+    fn outbox_len(&self) -> Result<usize, StoreError>;
+    /// Replaces a queued delivery (after a failed attempt); false if it is gone.
+    fn outbox_update(&self, delivery: &Delivery) -> Result<bool, StoreError>;
+    /// Removes a delivery (sent, or given up).
+    fn outbox_remove(&self, id: &str) -> Result<(), StoreError>;
+    /// A fresh, increasing sequence number (for [`Delivery::seq`]).
+    fn next_seq(&self) -> Result<u64, StoreError>;
+}
