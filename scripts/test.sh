@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and test of Larder: formatting, clippy (native and wasm), the wasm build of
-# larder-core, all unit/integration/property tests, and a quick run of the benchmark.
+# larder-core, all unit/integration/property tests, and quick runs of both benchmarks.
 # Installs what it needs first. Usage: bash scripts/test.sh
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -24,3 +24,6 @@ if [ -d bench ]; then
     echo "==> benchmark smoke run (figures for README come from a full run: cargo run --release -p larder-bench)"
     cargo run --release --locked -p larder-bench -- --quick
 fi
+
+echo "==> relay benchmark, quick mode: larder-server vs the JS automerge-repo server (figures for README come from bash sync-bench/run.sh)"
+bash sync-bench/run.sh --quick

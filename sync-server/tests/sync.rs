@@ -318,7 +318,9 @@ async fn users_cannot_reach_each_others_documents() {
 
     let on_relay = server
         .hub()
-        .repo()
+        .repo_of(&larder_sync_server::store::UserId::parse(&alice.id).unwrap())
+        .await
+        .unwrap()
         .find(secret_id.parse().unwrap())
         .await
         .unwrap()

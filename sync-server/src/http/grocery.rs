@@ -124,7 +124,8 @@ async fn list_handle(state: &AppState, user: &User) -> Result<DocHandle, ApiErro
     };
     let doc_id = DocumentId::from_str(&list_id)
         .map_err(|_| ApiError::internal(&format!("stored grocery list id {list_id:?}")))?;
-    match tokio::time::timeout(FIND_TIMEOUT, hub.repo().find(doc_id)).await {
+    let repo = hub.repo_of(&user.id).await?;
+    match tokio::time::timeout(FIND_TIMEOUT, repo.find(doc_id)).await {
         Ok(Ok(Some(handle))) => Ok(handle),
         Ok(Ok(None)) => Err(ApiError::internal(&format!(
             "grocery list {list_id} is missing from the repo"

@@ -120,7 +120,7 @@ pub async fn socket(
         // Write each message at once (samod flushes every send anyway).
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
-            if let Err(e) = hub.accept(socket, ticket) {
+            if let Err(e) = hub.accept(socket, ticket).await {
                 tracing::info!(peer, error = %e, "sync connection refused");
             }
         })

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use samod::{DocumentId, Repo};
+use samod::DocumentId;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::{StoreSlot, SyncError};
@@ -64,7 +64,8 @@ impl FeedHub {
 /// What the worker needs.
 pub struct FeedWorker {
     pub slot: StoreSlot,
-    pub repo: Repo,
+    /// The owners' repos the documents are read from.
+    pub shards: std::sync::Arc<super::shards::Shards>,
     pub hub: std::sync::Arc<FeedHub>,
     /// Sees each change before its mark is cleared (grocery-list additions).
     pub hook: std::sync::Arc<GroceryHook>,
@@ -135,7 +136,8 @@ impl FeedWorker {
             tracing::warn!(doc, "a stored chunk has a key that is no document id");
             return Ok(());
         };
-        let handle = match tokio::time::timeout(FIND_TIMEOUT, self.repo.find(doc_id)).await {
+        let repo = self.shards.get(&owner).await?.repo;
+        let handle = match tokio::time::timeout(FIND_TIMEOUT, repo.find(doc_id)).await {
             Ok(Ok(Some(handle))) => handle,
             Ok(Ok(None)) => return Ok(()),
             Ok(Err(_stopped)) => return Err(SyncError::Stopped),

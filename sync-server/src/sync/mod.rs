@@ -1,8 +1,9 @@
 //! Sync: the relay's samod repo and everything around it.
 //!
-//! - [`SyncHub`]: the repo (peer id [`RELAY_PEER_ID`], storage in the relay store's `chunks`,
-//!   share policy by document owner), the websocket acceptor, tickets, the change feed, and the
-//!   users' grocery-list documents. Started by [`crate::serve_on`] (through
+//! - [`SyncHub`]: the users' repos ([`shards`]: one samod repo per user, peer id
+//!   [`RELAY_PEER_ID`], storage in the relay store's `chunks`, share policy by document owner)
+//!   and their websocket acceptors, tickets, the change feed, and the users' grocery-list
+//!   documents. Started by [`crate::serve_on`] (through
 //!   [`AppState::start_sync`](crate::AppState::start_sync)) and stopped at shutdown, which closes
 //!   every sync websocket and live feed.
 //! - [`storage`]: durable puts (group commit) and the hand-off to the feed
@@ -16,6 +17,7 @@
 mod durable;
 pub mod feed;
 pub mod policy;
+pub mod shards;
 pub mod socket;
 pub mod storage;
 pub mod tickets;
@@ -24,7 +26,7 @@ pub mod wire;
 use std::sync::{Arc, RwLock};
 
 use axum::extract::ws::WebSocket;
-use samod::{AcceptorHandle, PeerId, Repo};
+use samod::{PeerId, Repo};
 use tokio::sync::{Mutex as AsyncMutex, mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -36,6 +38,7 @@ use crate::hook::GroceryHook;
 use crate::store::{RelayStore, StoreError, UserId};
 use feed::FeedWorker;
 use policy::{Ownership, RelayPolicy};
+use shards::Shards;
 use storage::{GroupCommit, RelayStorage};
 
 /// The `kind` of the grocery-list document (larder-core's).
@@ -74,8 +77,7 @@ impl StoreSlot {
 
 /// The running sync service (see the module docs).
 pub struct SyncHub {
-    repo: Repo,
-    acceptor: AcceptorHandle,
+    shards: Arc<Shards>,
     slot: StoreSlot,
     commit: Arc<GroupCommit>,
     ownership: Arc<Ownership>,
@@ -115,27 +117,15 @@ impl SyncHub {
 
         let (changed_tx, changed_rx) = mpsc::unbounded_channel();
         let ownership = Arc::new(Ownership::new(slot.clone(), changed_tx.clone()));
-        let repo = Repo::build_tokio()
-            .with_peer_id(PeerId::from(RELAY_PEER_ID))
-            .with_storage(RelayStorage::new(
-                slot.clone(),
-                Arc::clone(&commit),
-                changed_tx,
-            ))
-            .with_share_policy(RelayPolicy(Arc::clone(&ownership)))
-            .load()
-            .await;
-        let acceptor = match repo
-            .make_acceptor(samod::Url::parse("ws://larder-relay/sync").expect("static url"))
-        {
-            Ok(a) => a,
-            Err(_) => return Err(SyncError::Stopped),
-        };
+        let shards = Arc::new(Shards::new(
+            RelayStorage::new(slot.clone(), Arc::clone(&commit), changed_tx),
+            RelayPolicy(Arc::clone(&ownership)),
+        ));
 
         let feed = Arc::new(FeedHub::default());
         let worker = FeedWorker {
             slot: slot.clone(),
-            repo: repo.clone(),
+            shards: Arc::clone(&shards),
             hub: Arc::clone(&feed),
             hook,
         };
@@ -149,8 +139,7 @@ impl SyncHub {
         let feed_task = tokio::spawn(worker.run(changed_rx, halt.subscribe()));
 
         Ok(Arc::new(SyncHub {
-            repo,
-            acceptor,
+            shards,
             slot,
             commit,
             ownership,
@@ -181,9 +170,8 @@ impl SyncHub {
 
     async fn shut_down(&self) {
         tracing::info!("stopping sync");
-        self.acceptor.close();
-        // Order matters: the repo waits for its puts, which wait for the flusher.
-        self.repo.stop().await;
+        // Order matters: the repos wait for their puts, which wait for the flusher.
+        self.shards.stop().await;
         self.halt.send_replace(true);
         let running = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
         for task in running {
@@ -206,10 +194,10 @@ impl SyncHub {
         }
     }
 
-    /// The relay's repo (the grocery REST API edits grocery lists through it; tests look into
-    /// it).
-    pub fn repo(&self) -> &Repo {
-        &self.repo
+    /// `user`'s repo (the grocery REST API edits grocery lists through it; tests look into
+    /// it), started the first time.
+    pub async fn repo_of(&self, user: &UserId) -> Result<Repo, SyncError> {
+        Ok(self.shards.get(user).await?.repo)
     }
 
     pub fn tickets(&self) -> &Tickets {
@@ -229,8 +217,9 @@ impl SyncHub {
         self.ownership.owner(doc)
     }
 
-    /// Hands an upgraded websocket to samod, bound to the ticket's user and peer id.
-    pub fn accept(&self, socket: WebSocket, ticket: Ticket) -> Result<(), SyncError> {
+    /// Hands an upgraded websocket to the user's repo, bound to the ticket's user and peer id.
+    pub async fn accept(&self, socket: WebSocket, ticket: Ticket) -> Result<(), SyncError> {
+        let shard = self.shards.get(&ticket.user).await?;
         let transport = socket::transport(
             socket,
             ticket.user,
@@ -238,7 +227,8 @@ impl SyncHub {
             Arc::clone(&self.ownership),
             Arc::clone(&self.commit),
         );
-        self.acceptor
+        shard
+            .acceptor
             .accept(transport)
             .map(|_| ())
             .map_err(|_| SyncError::Stopped)
@@ -260,6 +250,9 @@ impl SyncHub {
             return Ok(id);
         }
         let handle = self
+            .shards
+            .get(user)
+            .await?
             .repo
             .create(grocery_document())
             .await

@@ -115,7 +115,9 @@ impl Ownership {
         };
         let doc = doc.to_string();
         match self.wait_owner(&doc).await {
-            Ok(Some(owner)) if owner == user => ShareConfig::read_write(),
+            // Never announced: a device asks for what it needs (the change feed tells it what
+            // changed), so a reconnect doesn't bring a sync message for every loaded document.
+            Ok(Some(owner)) if owner == user => ShareConfig::read_write().with_announce(false),
             Ok(_) => ShareConfig::none(),
             Err(e) => {
                 tracing::error!(error = %e, doc, "share decision failed; denying");
