@@ -559,3 +559,33 @@ async fn a_running_sync_uploads_a_new_attachment_as_soon_as_it_is_made() {
     }
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_recipes_reach_another_device_and_edits_come_back() {
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(relay_dir.path(), 0).await;
+    relay.add_user("alice", "correct horse battery");
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let (a, b) = (a.path(), b.path());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures/schema_org/top_level_array.json");
+    // Imported before signing in: the bulk path writes documents straight into the profile.
+    ok(a, &["import", fixture.to_str().expect("path")]).await;
+    login(a, &relay, "alice", "correct horse battery").await;
+    login(b, &relay, "alice", "correct horse battery").await;
+    ok(a, &["sync", "--once"]).await;
+    ok(b, &["sync", "--once"]).await;
+    let mut on_b = titles(b, "").await;
+    on_b.sort();
+    assert_eq!(on_b, vec!["Oat and Honey Bread", "Quick Garlic Butter"]);
+
+    let found = json(b, &["search", "garlic", "--json"]).await;
+    let id = found[0]["id"].as_str().expect("id").to_string();
+    ok(b, &["edit", &id, "--title", "Zanzibar garlic butter"]).await;
+    ok(b, &["sync", "--once"]).await;
+    ok(a, &["sync", "--once"]).await;
+    assert_eq!(titles(a, "zanzibar").await, vec!["Zanzibar garlic butter"]);
+}

@@ -171,6 +171,9 @@ impl<S: DocumentStore> Larder<S> {
             .iter()
             .map(validate_draft)
             .collect::<std::result::Result<_, _>>()?;
+        if let Some(form) = self.docs.chunk_form() {
+            return self.create_recipes_as_chunks(&drafts, form).await;
+        }
         let now = self.clock.now_ms();
         // ~0.3 ms of CPU for a typical recipe: automerge makes every character of the steps and
         // notes an operation, then encodes and hashes the change.
@@ -288,6 +291,89 @@ impl<S: DocumentStore> Larder<S> {
             }
             pending = dispatch.map(|(docs, creates)| (docs, creates, ready));
             built = (!next.is_empty()).then_some(next_built);
+        }
+        Ok(made)
+    }
+
+    /// `create_recipes` for stores that keep documents as `kv` chunks (see
+    /// [`DocumentStore::chunk_form`]): each wave's documents are built on every core, then
+    /// written with their view rows in one transaction while the next wave is built.
+    async fn create_recipes_as_chunks(
+        &self,
+        drafts: &[RecipeDraft],
+        form: crate::docstore::ChunkForm,
+    ) -> Result<Vec<Recipe>> {
+        /// Recipes per transaction.
+        const WAVE: usize = 256;
+        type Built = (Recipe, String, crate::docstore::DocumentChunk);
+
+        let now = self.clock.now_ms();
+        let build = |draft: &RecipeDraft| -> Result<Built> {
+            let doc = new_recipe_doc(draft, now);
+            let mut am = Automerge::new();
+            am.transact(|tx| reconcile(tx, &doc))
+                .map_err(|f| bad_doc("new recipe", f.error))?;
+            let heads = heads_string(&am);
+            let chunk = form(&am)?;
+            Ok((doc.to_recipe(&chunk.id), heads, chunk))
+        };
+        let build_all =
+            |wave: &[RecipeDraft]| -> Vec<Result<Built>> { wave.iter().map(build).collect() };
+        let store = &self.store;
+        let write = |wave: &[Built]| -> std::result::Result<(), StoreError> {
+            let rows: Vec<crate::store::NewRecipeDocument<'_>> = wave
+                .iter()
+                .map(|(recipe, heads, chunk)| crate::store::NewRecipeDocument {
+                    chunk_key: &chunk.key,
+                    chunk: &chunk.bytes,
+                    view: crate::store::RecipeViewRow { recipe, heads },
+                })
+                .collect();
+            store.write_new_recipe_documents(&rows)
+        };
+        let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        let rethrow = |panic| -> ! { std::panic::resume_unwind(panic) };
+
+        let mut made: Vec<Recipe> = Vec::with_capacity(drafts.len());
+        let mut waves = drafts.chunks(WAVE);
+        let mut ready: Option<Vec<Built>> = None;
+        loop {
+            let next = waves.next().unwrap_or_default();
+            if ready.is_none() && next.is_empty() {
+                break;
+            }
+            let _view = match ready {
+                Some(_) => Some(self.view_writes.lock().await),
+                None => None,
+            };
+            // One round: write the built wave and build the next (split over two threads).
+            let (written, built) = if parallel {
+                let (mine, theirs) = next.split_at(next.len() / 2);
+                std::thread::scope(|scope| {
+                    let writer = ready.as_deref().map(|wave| scope.spawn(|| write(wave)));
+                    let helper = scope.spawn(|| build_all(theirs));
+                    let mut built = build_all(mine);
+                    built.extend(helper.join().unwrap_or_else(|p| rethrow(p)));
+                    let written =
+                        writer.map_or(Ok(()), |w| w.join().unwrap_or_else(|p| rethrow(p)));
+                    (written, built)
+                })
+            } else {
+                (ready.as_deref().map_or(Ok(()), write), build_all(next))
+            };
+            written?;
+            drop(_view);
+            if let Some(wave) = ready.take() {
+                for (recipe, _, _) in wave {
+                    self.emit(ChangeEvent::RecipeChanged {
+                        id: recipe.id.clone(),
+                    });
+                    made.push(recipe);
+                }
+            }
+            if !next.is_empty() {
+                ready = Some(built.into_iter().collect::<Result<Vec<_>>>()?);
+            }
         }
         Ok(made)
     }

@@ -392,3 +392,49 @@ async fn a_clean_close_leaves_nothing_to_repair() {
     );
     assert_eq!(store.search("", 500, 0).expect("list").len(), 300);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_recipes_are_whole_documents_that_samod_loads_and_sync_marks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let larder = profile::open(dir.path()).await.expect("open");
+    // More than one transaction's worth, so waves are pipelined.
+    let drafts: Vec<_> = (0..600)
+        .map(|i| draft(&format!("Imported {i}"), &["3 eggs", "200 g crème fraîche"]))
+        .collect();
+    let made = larder.create_recipes(&drafts).await.expect("import");
+    assert_eq!(made.len(), 600);
+    let ids: std::collections::HashSet<_> = made.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(ids.len(), 600, "every document has its own id");
+    let unsynced: std::collections::HashSet<_> = larder
+        .store()
+        .unsynced_docs()
+        .expect("unsynced")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert!(
+        ids.iter().all(|id| unsynced.contains(id)),
+        "each waits for the relay"
+    );
+    larder.close().await.expect("close");
+
+    let larder = profile::open(dir.path()).await.expect("reopen");
+    for recipe in [&made[0], &made[299], &made[599]] {
+        // samod loads the document from the chunk the import wrote; its heads are the view's.
+        assert!(
+            !larder.rematerialize(&recipe.id).await.expect("load"),
+            "the view was built from exactly this document"
+        );
+        assert_eq!(&larder.get_recipe(&recipe.id).expect("get"), recipe);
+        let mut edit = recipe.to_draft();
+        edit.title = format!("{} (edited)", recipe.title);
+        let edited = larder.update_recipe(&recipe.id, &edit).await.expect("edit");
+        assert_eq!(edited.ingredients, recipe.ingredients);
+    }
+    assert_eq!(
+        larder.search("fraiche", 1000, 0).expect("search").len(),
+        600
+    );
+    assert_eq!(larder.search("edited", 10, 0).expect("search").len(), 3);
+    larder.close().await.expect("close");
+}

@@ -11,7 +11,7 @@ use thiserror::Error;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "native")]
-pub use samod_store::{SamodStore, SqliteStorage};
+pub use samod_store::{SamodStore, SqliteStorage, samod_chunk};
 
 #[derive(Debug, Error)]
 pub enum DocStoreError {
@@ -22,6 +22,18 @@ pub enum DocStoreError {
     #[error("document store failure: {0}")]
     Backend(String),
 }
+
+/// A new document in the form a store keeps it in the profile's `kv` table: its fresh id and the
+/// one chunk (key parts, bytes) that holds it.
+#[derive(Debug, Clone)]
+pub struct DocumentChunk {
+    pub id: String,
+    pub key: Vec<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Turns a new document into its [`DocumentChunk`].
+pub type ChunkForm = fn(&Automerge) -> Result<DocumentChunk, DocStoreError>;
 
 /// A store of Automerge documents addressed by string ids.
 ///
@@ -37,6 +49,14 @@ pub trait DocumentStore {
     where
         F: FnOnce(&mut Automerge) -> R + Send + 'static,
         R: Send + 'static;
+
+    /// For bulk creation (import): when this store keeps documents as chunks in the profile's
+    /// `kv` table and loads them from there on demand, how a new document becomes its chunk, so
+    /// the caller can write many documents together with their view rows in one transaction
+    /// instead of one trip through the store per document. `None`: use [`Self::create`].
+    fn chunk_form(&self) -> Option<ChunkForm> {
+        None
+    }
 }
 
 /// A document's heads as sorted hex hashes joined by ',': what a view row records.

@@ -18,7 +18,7 @@ pub use blobs::QueuedUpload;
 pub use error::StoreError;
 pub use kv::KvEntry;
 pub use search::{RecipeSummary, TagCount};
-pub use view::RecipeViewRow;
+pub use view::{NewRecipeDocument, RecipeViewRow};
 
 pub struct Store {
     conn: Mutex<Connection>,

@@ -61,6 +61,30 @@ impl Store {
         Ok(())
     }
 
+    /// Stores brand-new recipe documents as their `kv` chunks together with their view rows, in
+    /// one transaction (bulk import): document and view can't disagree after a crash, so
+    /// nothing is marked dirty; each is marked unsynced for the relay.
+    pub fn write_new_recipe_documents(
+        &self,
+        rows: &[NewRecipeDocument<'_>],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut rowids = Vec::with_capacity(rows.len());
+        for row in rows {
+            tx.prepare_cached("INSERT INTO kv (key, value) VALUES (?1, ?2)")?
+                .execute(params![super::kv::join_key(row.chunk_key), row.chunk])?;
+            mark_unsynced(&tx, &row.view.recipe.id)?;
+            rowids.push(write_recipe(&tx, row.view.recipe, row.view.heads)?);
+        }
+        // The index last, as in `write_recipe_views`.
+        for (row, rowid) in rows.iter().zip(rowids) {
+            write_recipe_index(&tx, row.view.recipe, rowid)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn write_recipe_view(&self, recipe: &Recipe, heads: &str) -> Result<(), StoreError> {
         self.write_recipe_views(&[RecipeViewRow { recipe, heads }])
     }
@@ -225,6 +249,14 @@ impl Store {
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// A new recipe document for [`Store::write_new_recipe_documents`]: the one `kv` chunk that holds
+/// it (key parts and bytes, as the document store would write them) and its view row.
+pub struct NewRecipeDocument<'a> {
+    pub chunk_key: &'a [String],
+    pub chunk: &'a [u8],
+    pub view: RecipeViewRow<'a>,
 }
 
 /// Writes a recipe's row and child rows; returns its rowid for the index.
