@@ -9,6 +9,9 @@
 //! allowed_origins = ["https://larder.example.org"]
 //! session_ttl_hours = 720          # sliding: every use extends it
 //! max_body_bytes = 1048576         # JSON API bodies
+//! tls_cert = "/etc/larder/fullchain.pem"  # HTTPS: both or neither (or serve --tls-cert/--tls-key)
+//! tls_key = "/etc/larder/privkey.pem"
+//! metrics_token = "a-long-random-string"   # lets non-loopback clients scrape /metrics
 //! [login_rate_limit]               # failed logins, per user name and per client address
 //! failures_per_minute = 5
 //! burst = 10
@@ -47,6 +50,17 @@ pub struct Config {
     pub password_hash: HashParams,
     /// How long a graceful shutdown waits for open connections before closing them.
     pub shutdown_grace: Duration,
+    /// Serve HTTPS from these PEM files (certificate chain, private key) instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+    /// Lets non-loopback clients scrape `/metrics` with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+}
+
+/// The PEM files TLS is served from (`tls_cert` / `tls_key`, or `serve --tls-cert/--tls-key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Default for Config {
@@ -60,6 +74,8 @@ impl Default for Config {
             login_rate_limit: RateLimit::default(),
             password_hash: HashParams::default(),
             shutdown_grace: Duration::from_secs(10),
+            tls: None,
+            metrics_token: None,
         }
     }
 }
@@ -135,6 +151,9 @@ struct ConfigFile {
     login_rate_limit: Option<RateLimit>,
     password_hash: Option<HashParams>,
     shutdown_grace_secs: Option<u64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    metrics_token: Option<String>,
 }
 
 /// What the layers are read from; `env` looks a variable up (`std::env::var` in the binary, a
@@ -213,6 +232,9 @@ impl Config {
             login_rate_limit,
             password_hash,
             shutdown_grace_secs,
+            tls_cert,
+            tls_key,
+            metrics_token,
         } = file;
         if let Some(v) = bind {
             self.bind = v;
@@ -235,6 +257,24 @@ impl Config {
         if let Some(v) = shutdown_grace_secs {
             self.shutdown_grace = Duration::from_secs(v);
         }
+        self.set_tls(tls_cert, tls_key);
+        if let Some(v) = metrics_token {
+            self.metrics_token = Some(v);
+        }
+    }
+
+    /// Overrides the TLS files given (a flag or file key each); a lone half is kept with an empty
+    /// other half, which [`Config::validate`] rejects.
+    pub fn set_tls(&mut self, cert: Option<PathBuf>, key: Option<PathBuf>) {
+        if cert.is_none() && key.is_none() {
+            return;
+        }
+        let old = self.tls.take();
+        let (old_cert, old_key) = old.map_or((None, None), |t| (Some(t.cert), Some(t.key)));
+        self.tls = Some(TlsFiles {
+            cert: cert.or(old_cert).unwrap_or_default(),
+            key: key.or(old_key).unwrap_or_default(),
+        });
     }
 
     /// Checks every field and normalises origins to lower case. Called by [`Config::load`];
@@ -260,6 +300,22 @@ impl Config {
             ));
         }
         self.password_hash.to_argon2()?;
+        if let Some(tls) = &self.tls
+            && (tls.cert.as_os_str().is_empty() || tls.key.as_os_str().is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "TLS needs both a certificate and a key file (tls_cert and tls_key)".into(),
+            ));
+        }
+        if self
+            .metrics_token
+            .as_deref()
+            .is_some_and(|t| t.trim().len() < 16)
+        {
+            return Err(ConfigError::Invalid(
+                "metrics_token must be at least 16 characters".into(),
+            ));
+        }
         for origin in &mut self.allowed_origins {
             *origin = validate_origin(origin)?;
         }

@@ -14,18 +14,24 @@
 //! - [`sync`]: the relay's samod repo, tickets, ownership, change feed
 //! - [`server`]: serving and graceful shutdown
 //! - [`clock`]: injectable time
+//! - [`backup`]: backup files, restore, the admin socket a running relay is backed up through
+//! - [`metrics`]: the Prometheus recorder, `/metrics`, the request-latency layer
+//! - [`tls`]: serving HTTPS from PEM files
 
 pub mod admin;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod data_dir;
 pub mod http;
+pub mod metrics;
 pub mod ratelimit;
 pub mod server;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod tls;
 
 pub use auth::AuthUser;
 pub use config::Config;

@@ -54,11 +54,16 @@ pub fn api_routes() -> Router<Arc<AppState>> {
 
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
+    // Installs the process's recorder before the first request or sync message is counted.
+    crate::metrics::handle();
     let mut app = Router::new()
         .nest("/api/v1", api_routes())
         .route("/sync", get(sync::socket))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::scrape))
+        // After every route (nested ones included), so the matched route template is known.
+        .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
