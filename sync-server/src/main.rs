@@ -5,6 +5,7 @@
 //! larder-server [--data DIR] backup FILE          # also while the relay runs (admin socket)
 //! larder-server backup --verify FILE
 //! larder-server [--data DIR] restore FILE         # into a new or empty data directory
+//! larder-server openapi > sync-server/openapi.json
 //! larder-server [--data DIR] user add NAME        # password: tty prompt, or 2 lines on stdin
 //! larder-server [--data DIR] user list [--json]
 //! larder-server [--data DIR] user passwd NAME [--keep-sessions]
@@ -64,6 +65,8 @@ enum Command {
     },
     /// Restore a backup into the data directory, which must be new or empty.
     Restore { file: PathBuf },
+    /// Print the HTTP API's OpenAPI document (as served at /api/v1/openapi.json).
+    Openapi,
     /// Manage users (stop the server first: the data directory is locked while it runs).
     #[command(subcommand)]
     User(UserCommand),
@@ -109,6 +112,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Backup { verify: true, file } => return backup_cmd::verify(file),
         Command::Restore { file } => return backup_cmd::restore(file, &cli.data),
+        Command::Openapi => {
+            let doc = larder_sync_server::http::openapi_document();
+            print!("{}", larder_sync_server::http::openapi::to_json(&doc));
+            return Ok(());
+        }
         _ => {}
     }
     let mut config = Config::load(&ConfigSources {
@@ -128,7 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { .. } => serve(config),
         Command::User(cmd) => user(&config, cmd),
         Command::Backup { file, .. } => backup_cmd::backup(&config, &file),
-        Command::Restore { .. } => unreachable!("handled above"),
+        Command::Restore { .. } | Command::Openapi => unreachable!("handled above"),
     }
 }
 

@@ -166,3 +166,38 @@ pub fn sync_message(direction: Direction, bytes: usize) {
     metrics::counter!(SYNC_MESSAGES, "direction" => dir).increment(1);
     metrics::counter!(SYNC_BYTES, "direction" => dir).increment(bytes as u64);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::store::SledStore;
+
+    fn state(token: Option<&str>) -> Arc<AppState> {
+        let config = Config {
+            metrics_token: token.map(str::to_owned),
+            ..Config::default()
+        };
+        AppState::new(config, Arc::new(SledStore::temporary().unwrap())).unwrap()
+    }
+
+    fn bearer(token: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn loopback_may_scrape_others_only_with_the_token() {
+        let open = state(None);
+        assert!(may_scrape(&open, true, &HeaderMap::new()));
+        assert!(!may_scrape(&open, false, &HeaderMap::new()));
+        assert!(!may_scrape(&open, false, &bearer("")));
+
+        let guarded = state(Some("0123456789abcdef-scrape"));
+        assert!(may_scrape(&guarded, true, &HeaderMap::new()));
+        assert!(!may_scrape(&guarded, false, &HeaderMap::new()));
+        assert!(!may_scrape(&guarded, false, &bearer("0123456789abcdef-scrapX")));
+        assert!(may_scrape(&guarded, false, &bearer("0123456789abcdef-scrape")));
+    }
+}

@@ -114,7 +114,7 @@ pub struct Session {
 /// One entry of a user's change feed: document `doc_id` changed, and its heads (hex change
 /// hashes, sorted) were `heads` when the entry was written. A user's feed keeps one entry per
 /// document, the newest; `seq` orders entries and is what `?since=` cursors compare against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FeedEntry {
     pub seq: u64,
     pub doc_id: String,
