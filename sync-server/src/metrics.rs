@@ -197,7 +197,15 @@ mod tests {
         let guarded = state(Some("0123456789abcdef-scrape"));
         assert!(may_scrape(&guarded, true, &HeaderMap::new()));
         assert!(!may_scrape(&guarded, false, &HeaderMap::new()));
-        assert!(!may_scrape(&guarded, false, &bearer("0123456789abcdef-scrapX")));
-        assert!(may_scrape(&guarded, false, &bearer("0123456789abcdef-scrape")));
+        assert!(!may_scrape(
+            &guarded,
+            false,
+            &bearer("0123456789abcdef-scrapX")
+        ));
+        assert!(may_scrape(
+            &guarded,
+            false,
+            &bearer("0123456789abcdef-scrape")
+        ));
     }
 }

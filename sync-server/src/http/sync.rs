@@ -43,6 +43,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TicketRequest {
     /// `"{user id}.{32 lower-case hex digits}"`: the samod peer id the websocket will use.
+    #[schema(pattern = "^[0-9a-f]{32}\\.[0-9a-f]{32}$")]
     pub peer_id: String,
 }
 
