@@ -18,7 +18,13 @@ SCHEMATHESIS='schemathesis>=4.32,<5'
 MAX_TIME=${FUZZ_MAX_TIME:-120}
 MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-100}
 
+for tool in python3 curl cargo; do
+    command -v "$tool" >/dev/null || { echo "fuzz: needs $tool" >&2; exit 2; }
+done
 if ! "$VENV/bin/st" --version >/dev/null 2>&1; then
+    python3 -c 'import venv, ensurepip' 2>/dev/null ||
+        { echo "fuzz: needs Python's venv module (Debian: apt-get install python3-venv)" >&2; exit 2; }
+    rm -rf "$VENV"
     echo "fuzz: installing $SCHEMATHESIS into $VENV" >&2
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "$SCHEMATHESIS"

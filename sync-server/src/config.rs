@@ -1,6 +1,7 @@
 //! The relay's configuration and how it is layered: built-in defaults, then a TOML file
 //! (`--config FILE`, else `DATA_DIR/larder-server.toml` when present), then environment
-//! variables (`LARDER_BIND`, `LARDER_ALLOWED_ORIGINS`, `LARDER_SESSION_TTL_HOURS`), then
+//! variables (`LARDER_BIND`, `LARDER_ALLOWED_ORIGINS`, `LARDER_SESSION_TTL_HOURS`,
+//! `LARDER_METRICS_TOKEN`), then
 //! command-line flags. Unknown keys in the file are an error, so a typo never silently falls
 //! back to a default.
 //!
@@ -53,7 +54,17 @@ pub struct Config {
     /// Serve HTTPS from these PEM files (certificate chain, private key) instead of plain HTTP.
     pub tls: Option<TlsFiles>,
     /// Lets non-loopback clients scrape `/metrics` with `Authorization: Bearer <token>`.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
+}
+
+/// A configured secret: compared, never printed (`Debug` shows `<redacted>`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// The PEM files TLS is served from (`tls_cert` / `tls_key`, or `serve --tls-cert/--tls-key`).
@@ -215,6 +226,10 @@ impl Config {
             config.session_ttl = Duration::from_secs(hours.saturating_mul(3600));
         }
 
+        if let Some(token) = env("LARDER_METRICS_TOKEN") {
+            config.metrics_token = Some(Secret(token.trim().to_owned()));
+        }
+
         if let Some(bind) = &sources.bind {
             config.bind = bind.clone();
         }
@@ -259,7 +274,7 @@ impl Config {
         }
         self.set_tls(tls_cert, tls_key);
         if let Some(v) = metrics_token {
-            self.metrics_token = Some(v);
+            self.metrics_token = Some(Secret(v));
         }
     }
 
@@ -309,8 +324,8 @@ impl Config {
         }
         if self
             .metrics_token
-            .as_deref()
-            .is_some_and(|t| t.trim().len() < 16)
+            .as_ref()
+            .is_some_and(|t| t.0.trim().len() < 16)
         {
             return Err(ConfigError::Invalid(
                 "metrics_token must be at least 16 characters".into(),
@@ -498,5 +513,49 @@ mod tests {
         })
         .unwrap_err();
         assert!(matches!(err, ConfigError::Read { .. }));
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_the_metrics_token_is_long_and_never_printed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = load(tmp.path(), Some("tls_cert = \"/c.pem\"\n"), &[], None).unwrap_err();
+        assert!(
+            err.to_string().contains("both a certificate and a key"),
+            "{err}"
+        );
+        let c = load(
+            tmp.path(),
+            Some("tls_cert = \"/c.pem\"\ntls_key = \"/k.pem\"\n"),
+            &[],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.tls,
+            Some(TlsFiles {
+                cert: "/c.pem".into(),
+                key: "/k.pem".into()
+            })
+        );
+        // A flag overrides one half and keeps the other.
+        let mut c = c;
+        c.set_tls(None, Some("/flag-key.pem".into()));
+        assert_eq!(c.tls.as_ref().unwrap().cert, PathBuf::from("/c.pem"));
+        assert_eq!(c.tls.as_ref().unwrap().key, PathBuf::from("/flag-key.pem"));
+
+        let err = load(tmp.path(), Some("metrics_token = \"short\"\n"), &[], None).unwrap_err();
+        assert!(err.to_string().contains("metrics_token"), "{err}");
+        let c = load(
+            tmp.path(),
+            None,
+            &[("LARDER_METRICS_TOKEN", "a-long-enough-scrape-token")],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.metrics_token,
+            Some(Secret("a-long-enough-scrape-token".into()))
+        );
+        assert!(!format!("{c:?}").contains("a-long-enough-scrape-token"));
     }
 }

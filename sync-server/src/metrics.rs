@@ -94,7 +94,7 @@ fn may_scrape(state: &AppState, loopback: bool, headers: &HeaderMap) -> bool {
     if loopback {
         return true;
     }
-    let Some(expected) = state.config.metrics_token.as_deref() else {
+    let Some(expected) = state.config.metrics_token.as_ref().map(|s| s.0.as_str()) else {
         return false;
     };
     let presented = headers
@@ -175,7 +175,7 @@ mod tests {
 
     fn state(token: Option<&str>) -> Arc<AppState> {
         let config = Config {
-            metrics_token: token.map(str::to_owned),
+            metrics_token: token.map(|t| crate::config::Secret(t.to_owned())),
             ..Config::default()
         };
         AppState::new(config, Arc::new(SledStore::temporary().unwrap())).unwrap()
