@@ -433,6 +433,9 @@ pub fn read_backup(input: impl Read, restorer: &mut dyn Restorer) -> Result<Mani
         io::copy(&mut reader, &mut io::sink())?;
         seen.push(reader.digest(path));
     }
+    // tar stops at its end marker; the rest of the stream (padding and gzip's CRC and length
+    // trailer) must be read too, or damage there, or in bytes tar skips, goes unnoticed.
+    io::copy(&mut archive.into_inner(), &mut io::sink())?;
     let manifest = manifest.ok_or_else(|| invalid("no manifest (the file is incomplete)"))?;
     if manifest.format != FORMAT {
         return Err(invalid(format!(
