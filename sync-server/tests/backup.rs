@@ -333,6 +333,25 @@ async fn verify_catches_damage_and_a_damaged_backup_restores_nothing() {
     std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
     assert!(backup::verify_file(&cut).is_err(), "a truncated backup");
 
+    // A directory holding only its config file may be restored into; a failed restore there
+    // leaves the config file and nothing else.
+    let configured = tmp.path().join("configured");
+    std::fs::create_dir_all(&configured).unwrap();
+    std::fs::write(
+        configured.join("larder-server.toml"),
+        "bind = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    assert!(backup::restore(&cut, &configured, &mut |_| {}).is_err());
+    let mut left: Vec<String> = std::fs::read_dir(&configured)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["larder-server.toml"]);
+    backup::restore(&file, &configured, &mut |_| {}).expect("restore beside a config file");
+    assert!(configured.join("db").is_dir());
+
     // The CLI says so, with exit code 1.
     let o = cli(&data, &["backup", "--verify", file.to_str().unwrap()], "");
     assert!(o.status.success(), "{}", stderr(&o));

@@ -338,8 +338,12 @@ fn read_part(r: &mut impl Read, len: u32, remaining: &mut u64) -> Result<Vec<u8>
         return Err(invalid("a record runs past the end of the store snapshot"));
     }
     *remaining -= len64;
-    let mut buf = vec![0u8; len as usize];
-    r.read_exact(&mut buf)?;
+    // Grown as bytes arrive, so a damaged length cannot make us allocate gigabytes up front.
+    let mut buf = Vec::new();
+    r.take(len64).read_to_end(&mut buf)?;
+    if buf.len() as u64 != len64 {
+        return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+    }
     Ok(buf)
 }
 

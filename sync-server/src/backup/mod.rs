@@ -85,12 +85,13 @@ pub fn restore(
     let existed = dir.exists();
     let result = restore_checked(file, dir, &manifest, progress);
     if result.is_err() {
-        let _ = if existed {
-            std::fs::remove_dir_all(dir.join(archive::BLOBS_DIR))
-                .and_then(|()| std::fs::remove_dir_all(DataDir::db_dir(dir)))
+        if existed {
+            // Only what the restore wrote: the directory held nothing else.
+            let _ = std::fs::remove_dir_all(dir.join(archive::BLOBS_DIR));
+            let _ = std::fs::remove_dir_all(DataDir::db_dir(dir));
         } else {
-            std::fs::remove_dir_all(dir)
-        };
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
     result.map(|()| manifest)
 }
