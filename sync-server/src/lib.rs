@@ -15,7 +15,7 @@
 //! - [`server`]: serving and graceful shutdown
 //! - [`clock`]: injectable time
 //! - [`backup`]: backup files, restore, the admin socket a running relay is backed up through
-//! - [`metrics`]: the Prometheus recorder, `/metrics`, the request-latency layer
+//! - [`telemetry`]: Prometheus metrics: the recorder, `/metrics`, the request-latency layer
 //! - [`tls`]: serving HTTPS from PEM files
 
 pub mod admin;
@@ -25,12 +25,12 @@ pub mod clock;
 pub mod config;
 pub mod data_dir;
 pub mod http;
-pub mod metrics;
 pub mod ratelimit;
 pub mod server;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod telemetry;
 pub mod tls;
 
 pub use auth::AuthUser;

@@ -85,15 +85,15 @@ fn api_router() -> Router<Arc<AppState>> {
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
     // Installs the process's recorder before the first request or sync message is counted.
-    crate::metrics::handle();
+    crate::telemetry::handle();
     let mut app = Router::new()
         .nest("/api/v1", api_router())
         .route("/sync", get(sync::socket))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(crate::metrics::scrape))
+        .route("/metrics", get(crate::telemetry::scrape))
         // After every route (nested ones included), so the matched route template is known.
-        .route_layer(axum::middleware::from_fn(crate::metrics::track))
+        .route_layer(axum::middleware::from_fn(crate::telemetry::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(

@@ -26,8 +26,8 @@ use samod::{PeerId, Transport};
 use super::policy::Ownership;
 use super::storage::GroupCommit;
 use super::wire;
-use crate::metrics::{self, Direction};
 use crate::store::UserId;
+use crate::telemetry::{self, Direction};
 
 /// Documents a connection has already claimed or found owned, remembered so their owner isn't
 /// looked up again on every message; forgotten wholesale past this many.
@@ -52,13 +52,13 @@ pub fn transport(
 
     let mut seen: HashSet<String> = HashSet::new();
     // Lives as long as the inbound stream, i.e. the connection.
-    let gauge = metrics::ConnectionGauge::open();
+    let gauge = telemetry::ConnectionGauge::open();
     let stream = stream
         .filter_map(move |msg| {
             let _open = &gauge;
             let item = match msg {
                 Ok(Message::Binary(bytes)) => {
-                    metrics::sync_message(Direction::In, bytes.len());
+                    telemetry::sync_message(Direction::In, bytes.len());
                     if let Some(doc) = wire::synced_document(&bytes)
                         && !seen.contains(&doc)
                     {
@@ -93,7 +93,7 @@ pub fn transport(
                 tokio::task::yield_now().await;
                 tokio::task::yield_now().await;
                 commit.barrier().await;
-                metrics::sync_message(Direction::Out, bytes.len());
+                telemetry::sync_message(Direction::Out, bytes.len());
                 Ok::<_, SocketError>(Message::Binary(bytes.into()))
             })
         });
