@@ -1,5 +1,6 @@
 //! Running the relay: [`serve`] binds the configured address, [`serve_on`] runs on a given
-//! listener (tests bind 127.0.0.1:0), both until a shutdown future resolves. Shutdown: no new
+//! listener (tests bind 127.0.0.1:0), both until a shutdown future resolves; over TLS when
+//! `config.tls` names PEM files (see [`crate::tls`]). Shutdown: no new
 //! connections; the sync hub stops at once (closing sync websockets and live feeds, which
 //! graceful HTTP shutdown would otherwise wait on, and making samod's writes durable); other
 //! open requests get [`Config::shutdown_grace`](crate::Config) to finish; storage is flushed.
