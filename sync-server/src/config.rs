@@ -1,7 +1,7 @@
 //! The relay's configuration and how it is layered: built-in defaults, then a TOML file
 //! (`--config FILE`, else `DATA_DIR/larder-server.toml` when present), then environment
 //! variables (`LARDER_BIND`, `LARDER_ALLOWED_ORIGINS`, `LARDER_SESSION_TTL_HOURS`,
-//! `LARDER_WEBHOOK_URL`, `LARDER_WEBHOOK_SECRET`), then
+//! `LARDER_WEBHOOK_URL`, `LARDER_WEBHOOK_SECRET`, `LARDER_METRICS_TOKEN`), then
 //! command-line flags. Unknown keys in the file are an error, so a typo never silently falls
 //! back to a default.
 //!
@@ -18,6 +18,9 @@
 //! webhook_timeout_secs = 10        # per delivery attempt
 //! webhook_retry_max_secs = 600     # retry backoff cap
 //! webhook_give_up_hours = 168      # a delivery still failing after this is dropped
+//! tls_cert = "/etc/larder/fullchain.pem"  # HTTPS: both or neither (or serve --tls-cert/--tls-key)
+//! tls_key = "/etc/larder/privkey.pem"
+//! metrics_token = "a-long-random-string"   # lets non-loopback clients scrape /metrics
 //! [login_rate_limit]               # failed logins, per user name and per client address
 //! failures_per_minute = 5
 //! burst = 10
@@ -67,6 +70,10 @@ pub struct Config {
     pub blob_url_secret: Option<Secret>,
     /// The grocery hook's outbound webhook.
     pub webhook: WebhookConfig,
+    /// Serve HTTPS from these PEM files (certificate chain, private key) instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+    /// Lets non-loopback clients scrape `/metrics` with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
 }
 
 /// A configured secret; never shows in `Debug` output (configs are logged).
@@ -119,6 +126,13 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// The PEM files TLS is served from (`tls_cert` / `tls_key`, or `serve --tls-cert/--tls-key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -134,6 +148,8 @@ impl Default for Config {
             blob_url_ttl: Duration::from_secs(DEFAULT_BLOB_URL_TTL_SECS),
             blob_url_secret: None,
             webhook: WebhookConfig::default(),
+            tls: None,
+            metrics_token: None,
         }
     }
 }
@@ -217,6 +233,9 @@ struct ConfigFile {
     webhook_timeout_secs: Option<u64>,
     webhook_retry_max_secs: Option<u64>,
     webhook_give_up_hours: Option<u64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    metrics_token: Option<String>,
 }
 
 /// What the layers are read from; `env` looks a variable up (`std::env::var` in the binary, a
@@ -284,6 +303,9 @@ impl Config {
         if let Some(secret) = env("LARDER_WEBHOOK_SECRET") {
             config.webhook.secret = Some(Secret(secret));
         }
+        if let Some(token) = env("LARDER_METRICS_TOKEN") {
+            config.metrics_token = Some(Secret(token.trim().to_owned()));
+        }
 
         if let Some(bind) = &sources.bind {
             config.bind = bind.clone();
@@ -310,6 +332,9 @@ impl Config {
             webhook_timeout_secs,
             webhook_retry_max_secs,
             webhook_give_up_hours,
+            tls_cert,
+            tls_key,
+            metrics_token,
         } = file;
         if let Some(v) = bind {
             self.bind = v;
@@ -356,6 +381,24 @@ impl Config {
         if let Some(v) = webhook_give_up_hours {
             self.webhook.give_up = Duration::from_secs(v.saturating_mul(3600));
         }
+        self.set_tls(tls_cert, tls_key);
+        if let Some(v) = metrics_token {
+            self.metrics_token = Some(Secret(v));
+        }
+    }
+
+    /// Overrides the TLS files given (a flag or file key each); a lone half is kept with an empty
+    /// other half, which [`Config::validate`] rejects.
+    pub fn set_tls(&mut self, cert: Option<PathBuf>, key: Option<PathBuf>) {
+        if cert.is_none() && key.is_none() {
+            return;
+        }
+        let old = self.tls.take();
+        let (old_cert, old_key) = old.map_or((None, None), |t| (Some(t.cert), Some(t.key)));
+        self.tls = Some(TlsFiles {
+            cert: cert.or(old_cert).unwrap_or_default(),
+            key: key.or(old_key).unwrap_or_default(),
+        });
     }
 
     /// Checks every field and normalises origins to lower case. Called by [`Config::load`];
@@ -402,6 +445,22 @@ impl Config {
             ));
         }
         self.webhook.validate()?;
+        if let Some(tls) = &self.tls
+            && (tls.cert.as_os_str().is_empty() || tls.key.as_os_str().is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "TLS needs both a certificate and a key file (tls_cert and tls_key)".into(),
+            ));
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.0.trim().len() < 16)
+        {
+            return Err(ConfigError::Invalid(
+                "metrics_token must be at least 16 characters".into(),
+            ));
+        }
         for origin in &mut self.allowed_origins {
             *origin = validate_origin(origin)?;
         }
@@ -651,5 +710,49 @@ mod tests {
         })
         .unwrap_err();
         assert!(matches!(err, ConfigError::Read { .. }));
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_the_metrics_token_is_long_and_never_printed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = load(tmp.path(), Some("tls_cert = \"/c.pem\"\n"), &[], None).unwrap_err();
+        assert!(
+            err.to_string().contains("both a certificate and a key"),
+            "{err}"
+        );
+        let c = load(
+            tmp.path(),
+            Some("tls_cert = \"/c.pem\"\ntls_key = \"/k.pem\"\n"),
+            &[],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.tls,
+            Some(TlsFiles {
+                cert: "/c.pem".into(),
+                key: "/k.pem".into()
+            })
+        );
+        // A flag overrides one half and keeps the other.
+        let mut c = c;
+        c.set_tls(None, Some("/flag-key.pem".into()));
+        assert_eq!(c.tls.as_ref().unwrap().cert, PathBuf::from("/c.pem"));
+        assert_eq!(c.tls.as_ref().unwrap().key, PathBuf::from("/flag-key.pem"));
+
+        let err = load(tmp.path(), Some("metrics_token = \"short\"\n"), &[], None).unwrap_err();
+        assert!(err.to_string().contains("metrics_token"), "{err}");
+        let c = load(
+            tmp.path(),
+            None,
+            &[("LARDER_METRICS_TOKEN", "a-long-enough-scrape-token")],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.metrics_token,
+            Some(Secret("a-long-enough-scrape-token".into()))
+        );
+        assert!(!format!("{c:?}").contains("a-long-enough-scrape-token"));
     }
 }

@@ -2,7 +2,8 @@
 //! exclusive lock file so a second process (a second server, or `larder-server user …` while the
 //! server runs) fails with a clear message instead of corrupting or blocking on the database.
 //!
-//! Layout: `larder-server.lock`, `larder-server.toml` (optional config), `db/` (sled).
+//! Layout: `larder-server.lock`, `larder-server.toml` (optional config), `db/` (sled),
+//! `blobs/`, `admin.sock` (while the server runs; see [`crate::backup::admin`]).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
@@ -72,7 +73,12 @@ impl DataDir {
 
     /// Where the embedded database lives.
     pub fn db_path(&self) -> PathBuf {
-        self.path.join(DB_DIR)
+        Self::db_dir(&self.path)
+    }
+
+    /// Where the embedded database of data directory `dir` lives.
+    pub fn db_dir(dir: &Path) -> PathBuf {
+        dir.join(DB_DIR)
     }
 
     /// The config file that is read when no `--config` is given.

@@ -16,9 +16,13 @@
 //! - [`server`]: serving and graceful shutdown
 //! - [`clock`]: injectable time
 //! - [`blobs`]: attachments — files on disk, owners, signed URLs
+//! - [`backup`]: backup files, restore, the admin socket a running relay is backed up through
+//! - [`telemetry`]: Prometheus metrics: the recorder, `/metrics`, the request-latency layer
+//! - [`tls`]: serving HTTPS from PEM files
 
 pub mod admin;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod clock;
 pub mod config;
@@ -30,6 +34,8 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod telemetry;
+pub mod tls;
 
 pub use auth::AuthUser;
 pub use config::Config;

@@ -1,7 +1,11 @@
 //! `larder-server`: the command line over the `larder_sync_server` library.
 //!
 //! ```text
-//! larder-server [--data DIR] [--config FILE] serve [--bind ADDR]
+//! larder-server [--data DIR] [--config FILE] serve [--bind ADDR] [--tls-cert PEM --tls-key PEM]
+//! larder-server [--data DIR] backup FILE          # also while the relay runs (admin socket)
+//! larder-server backup --verify FILE
+//! larder-server [--data DIR] restore FILE         # into a new or empty data directory
+//! larder-server openapi > sync-server/openapi.json
 //! larder-server [--data DIR] user add NAME        # password: tty prompt, or 2 lines on stdin
 //! larder-server [--data DIR] user list [--json]
 //! larder-server [--data DIR] user passwd NAME [--keep-sessions]
@@ -27,6 +31,8 @@ use larder_sync_server::store::{RelayStore, SledStore};
 use larder_sync_server::{admin, serve_on, shutdown_signal};
 use tracing_subscriber::EnvFilter;
 
+mod backup_cmd;
+
 #[derive(Debug, Parser)]
 #[command(name = "larder-server", version, about = "The Larder relay")]
 struct Cli {
@@ -47,7 +53,24 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080; also LARDER_BIND or `bind` in the file).
         #[arg(long)]
         bind: Option<String>,
+        /// Serve HTTPS with this PEM certificate chain (with --tls-key; or `tls_cert` in the file).
+        #[arg(long, value_name = "PEM")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's PEM private key (or `tls_key` in the file).
+        #[arg(long, value_name = "PEM")]
+        tls_key: Option<PathBuf>,
     },
+    /// Write a backup of the data directory to FILE (while the relay runs, too), or check one.
+    Backup {
+        /// Check FILE instead of writing it.
+        #[arg(long)]
+        verify: bool,
+        file: PathBuf,
+    },
+    /// Restore a backup into the data directory, which must be new or empty.
+    Restore { file: PathBuf },
+    /// Print the HTTP API's OpenAPI document (as served at /api/v1/openapi.json).
+    Openapi,
     /// Manage users (stop the server first: the data directory is locked while it runs).
     #[command(subcommand)]
     User(UserCommand),
@@ -109,19 +132,38 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let bind = match &cli.command {
-        Command::Serve { bind } => bind.clone(),
-        Command::User(_) | Command::Token(_) => None,
+        Command::Serve { bind, .. } => bind.clone(),
+        _ => None,
     };
-    let config = Config::load(&ConfigSources {
+    match &cli.command {
+        Command::Backup { verify: true, file } => return backup_cmd::verify(file),
+        Command::Restore { file } => return backup_cmd::restore(file, &cli.data),
+        Command::Openapi => {
+            let doc = larder_sync_server::http::openapi_document();
+            print!("{}", larder_sync_server::http::openapi::to_json(&doc));
+            return Ok(());
+        }
+        _ => {}
+    }
+    let mut config = Config::load(&ConfigSources {
         data_dir: cli.data.clone(),
         config_file: cli.config.clone(),
         bind,
         env: &process_env,
     })?;
+    if let Command::Serve {
+        tls_cert, tls_key, ..
+    } = &cli.command
+    {
+        config.set_tls(tls_cert.clone(), tls_key.clone());
+        config.validate()?;
+    }
     match cli.command {
         Command::Serve { .. } => serve(config),
         Command::User(cmd) => user(&config, cmd),
         Command::Token(cmd) => token(&config, cmd),
+        Command::Backup { file, .. } => backup_cmd::backup(&config, &file),
+        Command::Restore { .. } | Command::Openapi => unreachable!("handled above"),
     }
 }
 
@@ -142,7 +184,27 @@ fn serve(config: Config) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let state = larder_sync_server::AppState::new(config, store)?;
-        serve_on(listener, state, shutdown_signal()).await?;
+        // One shutdown signal for both the relay and its admin socket.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let admin = {
+            let (state, path, stop) = (Arc::clone(&state), dir.path().to_owned(), stop_rx.clone());
+            tokio::spawn(async move {
+                let served = larder_sync_server::backup::admin::serve(state, path, stopped(stop));
+                if let Err(e) = served.await {
+                    tracing::warn!(error = %e, "admin socket failed: no backups of the running relay");
+                }
+            })
+        };
+        let served = serve_on(listener, state, stopped(stop_rx)).await;
+        let _ = admin.await;
+        served?;
         drop(dir);
         Ok(())
     })

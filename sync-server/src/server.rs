@@ -1,5 +1,6 @@
 //! Running the relay: [`serve`] binds the configured address, [`serve_on`] runs on a given
-//! listener (tests bind 127.0.0.1:0), both until a shutdown future resolves. Shutdown: no new
+//! listener (tests bind 127.0.0.1:0), both until a shutdown future resolves; over TLS when
+//! `config.tls` names PEM files (see [`crate::tls`]). Shutdown: no new
 //! connections; the sync hub stops at once (closing sync websockets and live feeds, which
 //! graceful HTTP shutdown would otherwise wait on, and making samod's writes durable); other
 //! open requests get [`Config::shutdown_grace`](crate::Config) to finish; storage is flushed.
@@ -36,6 +37,8 @@ pub enum ServerError {
     Flush(#[source] StoreError),
     #[error("starting sync failed: {0}")]
     Sync(#[from] SyncError),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Binds `config.bind` and serves until `shutdown` resolves.
@@ -61,7 +64,13 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "larder-server listening");
+    // Read before anything starts, so a bad certificate fails fast.
+    let tls = match &state.config.tls {
+        Some(files) => Some(crate::tls::server_config(files)?),
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, scheme, "larder-server listening");
 
     let passwords = Arc::clone(&state.passwords);
     // Ignoring a failed warm-up is fine: the first unknown-user login then pays for it.
@@ -95,20 +104,34 @@ pub async fn serve_on(
     let app = crate::http::router(Arc::clone(&state));
     // Sync messages are small and latency-bound: without TCP_NODELAY, Nagle's algorithm and
     // delayed ACKs hold some of them back ~40 ms.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let graceful = async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections");
         let _ = stopping_tx.send(true);
-    });
+    };
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let server = async move {
+        match tls {
+            None => {
+                let listener = listener.tap_io(|tcp| {
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                    }
+                });
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(graceful)
+                    .await
+            }
+            Some(config) => {
+                // tap_io (a no-op here: the listener sets TCP_NODELAY) provides the client
+                // address as connection info, as for plain TCP.
+                let listener = crate::tls::TlsListener::new(listener, config)?.tap_io(|_| {});
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(graceful)
+                    .await
+            }
+        }
+    };
 
     let grace = state.config.shutdown_grace;
     let result = tokio::select! {

@@ -67,6 +67,8 @@ impl BlobOwners for SledStore {
     ) -> Result<bool, StoreError> {
         let tree = self.db().open_tree(TREE)?;
         let value = serde_json::to_vec(record).map_err(StoreError::Encode)?;
+        // Held like every store write, so a backup's export sees all of it or none.
+        let _w = self.write_gate();
         Ok(tree.insert(key(hash, user), value)?.is_none())
     }
 }

@@ -78,15 +78,6 @@ pub struct SignedUrl {
 #[allow(dead_code)]
 pub struct BlobBytes(Vec<u8>);
 
-/// The JSON body of every error (see [`ApiError`]); described here for the OpenAPI document.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct BlobError {
-    /// Machine-readable code, e.g. `hash_mismatch`, `too_large`, `not_found`.
-    error: String,
-    message: String,
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ServeParams {
@@ -166,9 +157,9 @@ fn upload_result(result: &'static str) {
     responses(
         (status = 201, description = "Stored (new for this user)", body = BlobInfo),
         (status = 200, description = "This user already had it", body = BlobInfo),
-        (status = 400, description = "Bad hash, media type, hash mismatch or interrupted body", body = BlobError),
-        (status = 401, description = "No valid session", body = BlobError),
-        (status = 413, description = "Larger than max_blob_bytes", body = BlobError),
+        (status = 400, description = "Bad hash, media type, hash mismatch or interrupted body", body = crate::http::ApiErrorBody),
+        (status = 401, description = "No valid session", body = crate::http::ApiErrorBody),
+        (status = 413, description = "Larger than max_blob_bytes", body = crate::http::ApiErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -263,10 +254,10 @@ async fn put_blob(
         (status = 200, description = "The bytes", body = BlobBytes, content_type = "application/octet-stream"),
         (status = 206, description = "The requested range", body = BlobBytes, content_type = "application/octet-stream"),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 400, description = "Bad hash", body = BlobError),
-        (status = 401, description = "No valid session", body = BlobError),
-        (status = 404, description = "Absent, or not uploaded by this user", body = BlobError),
-        (status = 416, description = "Range not satisfiable", body = BlobError),
+        (status = 400, description = "Bad hash", body = crate::http::ApiErrorBody),
+        (status = 401, description = "No valid session", body = crate::http::ApiErrorBody),
+        (status = 404, description = "Absent, or not uploaded by this user", body = crate::http::ApiErrorBody),
+        (status = 416, description = "Range not satisfiable", body = crate::http::ApiErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -305,9 +296,9 @@ async fn get_blob(
     params(("sha256" = String, Path, description = "SHA-256, 64 lower-case hex digits")),
     responses(
         (status = 200, description = "A URL that works without a session until expires_at", body = SignedUrl),
-        (status = 400, description = "Bad hash", body = BlobError),
-        (status = 401, description = "No valid session", body = BlobError),
-        (status = 404, description = "Absent, or not uploaded by this user", body = BlobError),
+        (status = 400, description = "Bad hash", body = crate::http::ApiErrorBody),
+        (status = 401, description = "No valid session", body = crate::http::ApiErrorBody),
+        (status = 404, description = "Absent, or not uploaded by this user", body = crate::http::ApiErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -346,10 +337,10 @@ async fn sign_url(
         (status = 200, description = "The bytes", body = BlobBytes, content_type = "application/octet-stream"),
         (status = 206, description = "The requested range", body = BlobBytes, content_type = "application/octet-stream"),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 400, description = "Bad hash", body = BlobError),
-        (status = 403, description = "Bad or expired signature", body = BlobError),
-        (status = 404, description = "The blob is gone", body = BlobError),
-        (status = 416, description = "Range not satisfiable", body = BlobError),
+        (status = 400, description = "Bad hash", body = crate::http::ApiErrorBody),
+        (status = 403, description = "Bad or expired signature", body = crate::http::ApiErrorBody),
+        (status = 404, description = "The blob is gone", body = crate::http::ApiErrorBody),
+        (status = 416, description = "Range not satisfiable", body = crate::http::ApiErrorBody),
     )
 )]
 async fn get_signed(

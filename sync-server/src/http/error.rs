@@ -32,6 +32,16 @@ struct ErrorBody<'a> {
     message: &'a str,
 }
 
+/// The JSON body of every error, as the OpenAPI document describes it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ApiError)]
+pub struct ApiErrorBody {
+    /// Machine-readable, stable: `unauthorized`, `invalid_credentials`, `rate_limited`, ….
+    pub error: String,
+    /// For people.
+    pub message: String,
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {

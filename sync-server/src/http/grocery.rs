@@ -69,14 +69,6 @@ where
     }
 }
 
-/// The JSON error body (`ApiError`), for the OpenAPI document.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Machine-readable code, e.g. `unauthorized`, `not_found`, `invalid_item`.
-    pub error: String,
-    pub message: String,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GroceryList {
     /// In the order they were added.
@@ -171,8 +163,8 @@ async fn edit<R: Send + 'static>(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The list", body = GroceryList),
-        (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
-        (status = 503, description = "The relay is shutting down", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token", body = crate::http::ApiErrorBody),
+        (status = 503, description = "The relay is shutting down", body = crate::http::ApiErrorBody),
     )
 )]
 pub async fn list_items(
@@ -198,11 +190,11 @@ pub async fn list_items(
     request_body = NewItem,
     responses(
         (status = 201, description = "The item added or merged into", body = HookItem),
-        (status = 400, description = "Malformed JSON or missing fields", body = ErrorBody),
-        (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 422, description = "Empty or too long name, bad quantity or unit", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or missing fields", body = crate::http::ApiErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token", body = crate::http::ApiErrorBody),
+        (status = 413, description = "Body too large", body = crate::http::ApiErrorBody),
+        (status = 415, description = "Not application/json", body = crate::http::ApiErrorBody),
+        (status = 422, description = "Empty or too long name, bad quantity or unit", body = crate::http::ApiErrorBody),
     )
 )]
 pub async fn add_item(
@@ -239,10 +231,10 @@ pub async fn add_item(
     request_body = ItemPatch,
     responses(
         (status = 200, description = "The item", body = HookItem),
-        (status = 400, description = "Malformed JSON or missing fields", body = ErrorBody),
-        (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
-        (status = 404, description = "No such item", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or missing fields", body = crate::http::ApiErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token", body = crate::http::ApiErrorBody),
+        (status = 404, description = "No such item", body = crate::http::ApiErrorBody),
+        (status = 415, description = "Not application/json", body = crate::http::ApiErrorBody),
     )
 )]
 pub async fn patch_item(
@@ -271,8 +263,8 @@ pub async fn patch_item(
     params(("id" = String, Path, description = "The item id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
-        (status = 404, description = "No such item", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token", body = crate::http::ApiErrorBody),
+        (status = 404, description = "No such item", body = crate::http::ApiErrorBody),
     )
 )]
 pub async fn delete_item(
@@ -311,7 +303,7 @@ mod tests {
             "GroceryList",
             "NewItem",
             "ItemPatch",
-            "ErrorBody",
+            "ApiError",
         ] {
             assert!(
                 json["components"]["schemas"][schema].is_object(),

@@ -8,6 +8,7 @@ mod error;
 mod extract;
 pub mod grocery;
 pub mod health;
+pub mod openapi;
 pub mod session;
 pub mod sync;
 
@@ -19,29 +20,58 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub use error::ApiError;
+pub use error::{ApiError, ApiErrorBody};
 pub use extract::{ApiJson, ClientAddr};
 
 use crate::state::AppState;
 
-/// Routes under `/api/v1` (all errors JSON, responses `Cache-Control: no-store` unless a
-/// handler sets its own).
-pub fn api_routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/session", post(session::login).delete(session::logout))
-        .route("/me", get(session::me))
-        .route("/sync/ticket", post(sync::ticket))
-        .route("/changes", get(sync::changes))
-        .route("/changes/live", get(sync::live))
-        .merge(blobs::routes().split_for_parts().0)
-        .merge(grocery::routes().split_for_parts().0)
+/// Routes under `/api/v1`, each with its OpenAPI path: add handlers annotated with
+/// `#[utoipa::path]` through `.routes(routes!(handler))`, or a module's router with
+/// `.merge(module::routes())`.
+pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(session::login, session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(sync::ticket))
+        .routes(routes!(sync::changes))
+        .routes(routes!(sync::live))
+        .merge(blobs::routes())
+        .merge(grocery::routes())
+}
+
+/// The OpenAPI document of every documented route.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    openapi::document(&api_routes())
+}
+
+/// `/api/v1` as served: [`api_routes`], `GET /openapi.json`, JSON errors for unknown paths
+/// and methods, and `Cache-Control: no-store` unless a handler sets its own.
+fn api_router() -> Router<Arc<AppState>> {
+    let api = api_routes();
+    let json: Arc<str> = openapi::to_json(&openapi::document(&api)).into();
+    let (router, _) = api.split_for_parts();
+    router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let json = Arc::clone(&json);
+                async move {
+                    (
+                        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                        json.to_string(),
+                    )
+                }
+            }),
+        )
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -58,11 +88,16 @@ pub fn api_routes() -> Router<Arc<AppState>> {
 
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
+    // Installs the process's recorder before the first request or sync message is counted.
+    crate::telemetry::handle();
     let mut app = Router::new()
-        .nest("/api/v1", api_routes())
+        .nest("/api/v1", api_router())
         .route("/sync", get(sync::socket))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::telemetry::scrape))
+        // After every route (nested ones included), so the matched route template is known.
+        .route_layer(axum::middleware::from_fn(crate::telemetry::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(

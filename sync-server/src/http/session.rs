@@ -5,33 +5,35 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::{ApiError, ApiJson, ClientAddr};
+use super::{ApiError, ApiErrorBody, ApiJson, ClientAddr};
 use crate::auth::AuthUser;
 use crate::clock::UnixMs;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserRef {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LoginResponse {
     pub token: String,
     pub user: UserRef,
     /// Unix milliseconds; slides forward with use.
+    #[schema(value_type = i64)]
     pub expires_at: UnixMs,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MeResponse {
     pub id: String,
     pub name: String,
@@ -39,6 +41,17 @@ pub struct MeResponse {
 }
 
 /// `POST /api/v1/session` {username, password} → 200 {token, user, expires_at}.
+#[utoipa::path(post, path = "/session", tag = "session",
+    summary = "Sign in: exchange a user name and password for a session token",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = LoginResponse),
+        (status = 400, description = "Malformed body or missing fields", body = ApiErrorBody),
+        (status = 401, description = "Wrong user name or password", body = ApiErrorBody),
+        (status = 413, description = "Body too large", body = ApiErrorBody),
+        (status = 415, description = "Not JSON", body = ApiErrorBody),
+        (status = 429, description = "Too many failed attempts", body = ApiErrorBody),
+    ))]
 pub async fn login(
     State(state): State<Arc<AppState>>,
     ClientAddr(addr): ClientAddr,
@@ -56,6 +69,13 @@ pub async fn login(
 }
 
 /// `DELETE /api/v1/session` → 204; the token is dead afterwards.
+#[utoipa::path(delete, path = "/session", tag = "session",
+    summary = "Sign out: revoke this session token",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "No valid session", body = ApiErrorBody),
+    ))]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     auth: AuthUser,
@@ -66,6 +86,14 @@ pub async fn logout(
 
 /// `GET /api/v1/me` → {id, name, grocery_list_id}. The grocery list is created (owned by the
 /// user) the first time it is asked for; every device then uses that one.
+#[utoipa::path(get, path = "/me", tag = "session",
+    summary = "The signed-in user and their grocery-list document",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user", body = MeResponse),
+        (status = 401, description = "No valid session", body = ApiErrorBody),
+        (status = 503, description = "The relay is shutting down", body = ApiErrorBody),
+    ))]
 pub async fn me(
     State(state): State<Arc<AppState>>,
     auth: AuthUser,

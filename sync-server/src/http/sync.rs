@@ -21,8 +21,9 @@ use futures::Stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiError, ApiJson};
+use super::{ApiError, ApiErrorBody, ApiJson};
 use crate::auth::AuthUser;
 use crate::state::AppState;
 use crate::store::{FeedEntry, UserId};
@@ -39,18 +40,32 @@ pub const MAX_PAGE: usize = 5000;
 const LIVE_CHUNK: usize = 500;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct TicketRequest {
+    /// `"{user id}.{32 lower-case hex digits}"`: the samod peer id the websocket will use.
+    #[schema(pattern = "^[0-9a-f]{32}\\.[0-9a-f]{32}$")]
     pub peer_id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketResponse {
     pub ticket: String,
     pub expires_in_secs: i64,
 }
 
 /// `POST /api/v1/sync/ticket`.
+#[utoipa::path(post, path = "/sync/ticket", tag = "sync",
+    summary = "A one-time ticket for the sync websocket (GET /sync?ticket=…)",
+    security(("bearer" = [])),
+    request_body = TicketRequest,
+    responses(
+        (status = 200, description = "A ticket", body = TicketResponse),
+        (status = 400, description = "Malformed body or peer id", body = ApiErrorBody),
+        (status = 401, description = "No valid session", body = ApiErrorBody),
+        (status = 413, description = "Body too large", body = ApiErrorBody),
+        (status = 415, description = "Not JSON", body = ApiErrorBody),
+        (status = 503, description = "Too many open tickets, or shutting down", body = ApiErrorBody),
+    ))]
 pub async fn ticket(
     State(state): State<Arc<AppState>>,
     auth: AuthUser,
@@ -127,13 +142,16 @@ pub async fn socket(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChangesQuery {
+    /// Entries after this sequence number (default 0: all).
     pub since: Option<u64>,
+    /// Page size, 1 to 5000 (default 1000).
     pub limit: Option<usize>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChangesResponse {
     pub changes: Vec<FeedEntry>,
     pub cursor: u64,
@@ -145,6 +163,15 @@ fn bad_query(e: &axum::extract::rejection::QueryRejection) -> ApiError {
 }
 
 /// `GET /api/v1/changes?since=N&limit=L`.
+#[utoipa::path(get, path = "/changes", tag = "sync",
+    summary = "The user's change feed: documents changed after a cursor",
+    security(("bearer" = [])),
+    params(ChangesQuery),
+    responses(
+        (status = 200, description = "A page of the feed", body = ChangesResponse),
+        (status = 400, description = "Malformed query", body = ApiErrorBody),
+        (status = 401, description = "No valid session", body = ApiErrorBody),
+    ))]
 pub async fn changes(
     State(state): State<Arc<AppState>>,
     auth: AuthUser,
@@ -164,12 +191,25 @@ pub async fn changes(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LiveQuery {
+    /// Entries after this sequence number (else `Last-Event-ID`, else 0).
     pub since: Option<u64>,
 }
 
 /// `GET /api/v1/changes/live?since=N` (or `Last-Event-ID: N` when reconnecting).
+#[utoipa::path(get, path = "/changes/live", tag = "sync",
+    summary = "The change feed as Server-Sent Events (`event: change`, data: a FeedEntry)",
+    security(("bearer" = [])),
+    params(LiveQuery,
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this sequence number")),
+    responses(
+        (status = 200, description = "An endless event stream", content_type = "text/event-stream", body = String),
+        (status = 400, description = "Malformed query or Last-Event-ID", body = ApiErrorBody),
+        (status = 401, description = "No valid session", body = ApiErrorBody),
+        (status = 503, description = "The relay is shutting down", body = ApiErrorBody),
+    ))]
 pub async fn live(
     State(state): State<Arc<AppState>>,
     auth: AuthUser,

@@ -23,6 +23,9 @@ use crate::clock::UnixMs;
 pub use hook::{ApiToken, Delivery, HookItem, HookStore};
 pub use sled_store::SledStore;
 
+/// Receives `(collection, key, value)` records from [`RelayStore::export`].
+pub type ExportSink<'a> = dyn FnMut(&[u8], &[u8], &[u8]) -> std::io::Result<()> + 'a;
+
 /// A boxed future, so the trait stays usable as `dyn RelayStore`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -115,7 +118,7 @@ pub struct Session {
 /// One entry of a user's change feed: document `doc_id` changed, and its heads (hex change
 /// hashes, sorted) were `heads` when the entry was written. A user's feed keeps one entry per
 /// document, the newest; `seq` orders entries and is what `?since=` cursors compare against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FeedEntry {
     pub seq: u64,
     pub doc_id: String,
@@ -152,6 +155,8 @@ pub enum StoreError {
     NewerSchema { found: u32, supported: u32 },
     #[error("storage error: {0}")]
     Backend(#[from] sled::Error),
+    #[error("exporting the store failed: {0}")]
+    Export(#[source] std::io::Error),
 }
 
 /// Everything the relay keeps on disk. Implementations must make each method atomic: a crash
@@ -241,6 +246,16 @@ pub trait RelayStore: crate::blobs::BlobOwners + HookStore + Send + Sync + 'stat
         since: u64,
         limit: usize,
     ) -> Result<Vec<FeedEntry>, StoreError>;
+
+    // --- backup and metrics ---
+
+    /// How many documents have an owner (the `larder_documents` gauge).
+    fn document_count(&self) -> Result<u64, StoreError>;
+    /// Hands every record of every collection (`collection, key, value`) to `sink`, all from
+    /// one point in time: writers wait meanwhile. Returns a number above every sequence number
+    /// the store has given out, which a restored store must stay above
+    /// ([`SledStore::finish_import`]).
+    fn export(&self, sink: &mut ExportSink<'_>) -> Result<u64, StoreError>;
 
     // --- lifecycle ---
 

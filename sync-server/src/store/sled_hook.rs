@@ -68,6 +68,7 @@ impl HookStore for SledStore {
         if self.user(&token.user_id)?.is_none() {
             return Err(StoreError::NoSuchUser(token.user_id.to_string()));
         }
+        let _w = self.write_gate();
         let t = &self.hook;
         (&t.tokens, &t.token_ids)
             .transaction(|(tokens, ids)| {
@@ -86,6 +87,7 @@ impl HookStore for SledStore {
     }
 
     fn touch_api_token(&self, hash: &TokenHash, now: UnixMs) -> Result<bool, StoreError> {
+        let _w = self.write_gate();
         self.hook
             .tokens
             .transaction(|tokens| {
@@ -114,6 +116,7 @@ impl HookStore for SledStore {
 
     fn revoke_api_token(&self, user: &UserId, token_id: &str) -> Result<bool, StoreError> {
         let key = id_key(user, token_id);
+        let _w = self.write_gate();
         let t = &self.hook;
         (&t.tokens, &t.token_ids)
             .transaction(|(tokens, ids)| {
@@ -153,6 +156,7 @@ impl HookStore for SledStore {
             .map(|d| serde_json::to_vec(d).map(|v| (d.id.as_bytes(), v)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(StoreError::Encode)?;
+        let _w = self.write_gate();
         let t = &self.hook;
         (&t.seen, &t.outbox)
             .transaction(|(seen, outbox)| {
@@ -191,6 +195,7 @@ impl HookStore for SledStore {
     fn outbox_update(&self, delivery: &Delivery) -> Result<bool, StoreError> {
         let value = serde_json::to_vec(delivery).map_err(StoreError::Encode)?;
         let key = delivery.id.as_bytes();
+        let _w = self.write_gate();
         // Only if it is still queued: a delivery removed meanwhile stays removed.
         let mut current = self.hook.outbox.get(key)?;
         loop {
@@ -209,6 +214,7 @@ impl HookStore for SledStore {
     }
 
     fn outbox_remove(&self, id: &str) -> Result<(), StoreError> {
+        let _w = self.write_gate();
         self.hook.outbox.remove(id.as_bytes())?;
         Ok(())
     }

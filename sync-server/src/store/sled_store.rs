@@ -15,8 +15,14 @@
 //!
 //! Every update that touches more than one key runs in one sled transaction, so a crash never
 //! leaves a name pointing at a missing user or a session without its index entry.
+//!
+//! **Write gate.** sled has no snapshot across trees, so every write here holds the store's
+//! write gate shared ([`SledStore::write_gate`]) and [`RelayStore::export`] holds it exclusively
+//! while it copies every tree: the copy is one point in time across all trees. Code that writes
+//! to trees of its own through [`SledStore::db`] should hold the gate too.
 
 use std::path::Path;
+use std::sync::{RwLock, RwLockReadGuard};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -26,11 +32,14 @@ use sled::transaction::{
 };
 
 use super::{
-    BoxFuture, FeedEntry, RelayStore, Session, StoreError, TokenHash, User, UserId, name_key,
+    BoxFuture, ExportSink, FeedEntry, RelayStore, Session, StoreError, TokenHash, User, UserId,
+    name_key,
 };
 use crate::clock::UnixMs;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
+/// sled's name for the default tree, as [`sled::Db::tree_names`] lists it.
+const DEFAULT_TREE: &[u8] = b"__sled__default";
 const SCHEMA_VERSION: u32 = 1;
 
 /// The embedded store. Cheap to share behind an `Arc`; all methods take `&self`.
@@ -47,6 +56,8 @@ pub struct SledStore {
     feed_marks: Tree,
     /// The grocery hook's trees (see `sled_hook`).
     pub(super) hook: super::sled_hook::HookTrees,
+    /// Held shared by every write, exclusively by an export (see the module docs).
+    gate: RwLock<()>,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -93,6 +104,7 @@ impl SledStore {
             feed_docs: db.open_tree("feed_docs")?,
             feed_marks: db.open_tree("feed_marks")?,
             hook: super::sled_hook::HookTrees::open(&db)?,
+            gate: RwLock::new(()),
             db,
         })
     }
@@ -100,6 +112,38 @@ impl SledStore {
     /// The underlying database, for opening further trees.
     pub fn db(&self) -> &sled::Db {
         &self.db
+    }
+
+    /// Holds off [`RelayStore::export`] while the guard lives: take it around writes to trees
+    /// opened through [`Self::db`]. Not re-entrant: never take it twice on one thread.
+    pub fn write_gate(&self) -> RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes one exported record into this (freshly created) store; see [`Self::finish_import`].
+    pub fn import_record(&self, tree: &[u8], key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        if tree == DEFAULT_TREE {
+            self.db.insert(key, value)?;
+        } else {
+            self.db.open_tree(tree)?.insert(key, value)?;
+        }
+        Ok(())
+    }
+
+    /// Completes an import: moves the id generator past `watermark` (from
+    /// [`RelayStore::export`]) so new feed entries sort after the restored ones; marks every
+    /// owned document as changed, so the first start records each one's feed entry from the
+    /// chunks actually restored (an entry exported a moment ahead of its chunk then moves to
+    /// the stored heads, at a new sequence number clients will see); and flushes.
+    pub fn finish_import(&self, watermark: u64) -> Result<(), StoreError> {
+        while self.db.generate_id()? <= watermark {}
+        for entry in self.doc_owner.iter() {
+            let (doc, _) = entry?;
+            let mark = self.db.generate_id()?;
+            self.feed_marks.insert(doc, &mark.to_be_bytes())?;
+        }
+        self.db.flush()?;
+        Ok(())
     }
 
     /// Keys in `user_sessions` that belong to `id`.
@@ -114,6 +158,7 @@ impl SledStore {
 
     /// Applies `f` to a stored user in one transaction.
     fn update_user(&self, id: &UserId, f: impl Fn(&mut User)) -> Result<(), StoreError> {
+        let _w = self.write_gate();
         self.users
             .transaction(|users| {
                 let mut user: User = get_json(users, id.as_str().as_bytes(), "user")?
@@ -178,6 +223,7 @@ fn get_json<T: DeserializeOwned>(
 impl RelayStore for SledStore {
     fn create_user(&self, user: &User) -> Result<(), StoreError> {
         let key = name_key(&user.name);
+        let _w = self.write_gate();
         (&self.users, &self.names)
             .transaction(|(users, names)| {
                 if names.get(key.as_bytes())?.is_some() {
@@ -230,6 +276,7 @@ impl RelayStore for SledStore {
         } else {
             Vec::new()
         };
+        let w = self.write_gate();
         let revoked = (&self.users, &self.sessions, &self.user_sessions)
             .transaction(|(users, sessions, user_sessions)| {
                 let mut user: User = get_json(users, id.as_str().as_bytes(), "user")?
@@ -246,6 +293,7 @@ impl RelayStore for SledStore {
                 Ok(revoked)
             })
             .map_err(tx_error)?;
+        drop(w);
         // Sessions created between the scan and the transaction (the user was still enabled).
         let stragglers = if disabled {
             self.revoke_user_sessions(id)?
@@ -261,6 +309,7 @@ impl RelayStore for SledStore {
 
     fn remove_user(&self, id: &UserId) -> Result<usize, StoreError> {
         let index_keys = self.session_index_keys(id)?;
+        let w = self.write_gate();
         let revoked = (
             &self.users,
             &self.names,
@@ -285,11 +334,13 @@ impl RelayStore for SledStore {
                 Ok(revoked)
             })
             .map_err(tx_error)?;
+        drop(w);
         Ok(revoked + self.revoke_user_sessions(id)?)
     }
 
     fn create_session(&self, hash: &TokenHash, session: &Session) -> Result<(), StoreError> {
         let id = &session.user_id;
+        let _w = self.write_gate();
         (&self.users, &self.sessions, &self.user_sessions)
             .transaction(|(users, sessions, user_sessions)| {
                 let user: User = get_json(users, id.as_str().as_bytes(), "user")?
@@ -317,6 +368,7 @@ impl RelayStore for SledStore {
         last_seen: UnixMs,
         expires_at: UnixMs,
     ) -> Result<bool, StoreError> {
+        let _w = self.write_gate();
         self.sessions
             .transaction(|sessions| {
                 let Some(mut session) = get_json::<Session>(sessions, &hash.0, "session")? else {
@@ -331,6 +383,7 @@ impl RelayStore for SledStore {
     }
 
     fn delete_session(&self, hash: &TokenHash) -> Result<bool, StoreError> {
+        let _w = self.write_gate();
         (&self.sessions, &self.user_sessions)
             .transaction(|(sessions, user_sessions)| {
                 let Some(raw) = sessions.remove(&hash.0)? else {
@@ -351,6 +404,7 @@ impl RelayStore for SledStore {
         if index_keys.is_empty() {
             return Ok(0);
         }
+        let _w = self.write_gate();
         (&self.sessions, &self.user_sessions)
             .transaction(|(sessions, user_sessions)| {
                 let mut revoked = 0;
@@ -392,6 +446,7 @@ impl RelayStore for SledStore {
         for entry in self.user_sessions.iter() {
             let (k, _) = entry?;
             if k.len() != 64 || !self.sessions.contains_key(&k[32..])? {
+                let _w = self.write_gate();
                 self.user_sessions.remove(&k)?;
             }
         }
@@ -426,6 +481,7 @@ impl RelayStore for SledStore {
         data: &[u8],
         doc: Option<&str>,
     ) -> Result<Option<u64>, StoreError> {
+        let _w = self.write_gate();
         let Some(doc) = doc else {
             self.chunks.insert(key.as_bytes(), data)?;
             return Ok(None);
@@ -442,6 +498,7 @@ impl RelayStore for SledStore {
     }
 
     fn delete_chunk(&self, key: &str) -> Result<(), StoreError> {
+        let _w = self.write_gate();
         self.chunks.remove(key.as_bytes())?;
         Ok(())
     }
@@ -454,6 +511,7 @@ impl RelayStore for SledStore {
     }
 
     fn claim_doc(&self, doc: &str, user: &UserId) -> Result<UserId, StoreError> {
+        let _w = self.write_gate();
         match self.doc_owner.compare_and_swap(
             doc.as_bytes(),
             None::<&[u8]>,
@@ -511,6 +569,7 @@ impl RelayStore for SledStore {
             heads: heads.to_vec(),
         };
         let new_key = feed_key(user, seq);
+        let _w = self.write_gate();
         (&self.feed, &self.feed_docs, &self.feed_marks)
             .transaction(|(feed, feed_docs, marks)| {
                 let old_key = feed_docs.get(doc.as_bytes())?;
@@ -563,6 +622,26 @@ impl RelayStore for SledStore {
             }
         }
         Ok(out)
+    }
+
+    fn document_count(&self) -> Result<u64, StoreError> {
+        Ok(self.doc_owner.len() as u64)
+    }
+
+    fn export(&self, sink: &mut ExportSink<'_>) -> Result<u64, StoreError> {
+        // Exclusive: no write is half-way through while the trees are read (module docs).
+        let _all = self.gate.write().unwrap_or_else(|p| p.into_inner());
+        let watermark = self.db.generate_id()?;
+        let mut names = self.db.tree_names();
+        names.sort();
+        for name in names {
+            let tree = self.db.open_tree(&name)?;
+            for entry in tree.iter() {
+                let (k, v) = entry?;
+                sink(&name, &k, &v).map_err(StoreError::Export)?;
+            }
+        }
+        Ok(watermark)
     }
 
     fn is_ready(&self) -> bool {
@@ -804,5 +883,62 @@ mod tests {
             .unwrap();
         store.feed_record(&alice, "d1", &heads("a3"), old).unwrap();
         assert_eq!(store.feed_mark("d1").unwrap(), newer);
+    }
+
+    #[test]
+    fn an_export_sees_every_tree_at_one_point_in_time() {
+        let store = std::sync::Arc::new(SledStore::temporary().unwrap());
+        let writer = {
+            let store = std::sync::Arc::clone(&store);
+            std::thread::spawn(move || {
+                for n in 0..2000 {
+                    store.create_user(&user(&format!("u{n}"))).unwrap();
+                }
+            })
+        };
+        let mut overlapping = 0;
+        while !writer.is_finished() {
+            let (mut users, mut names) = (Vec::new(), Vec::new());
+            store
+                .export(&mut |tree, _k, v| {
+                    match tree {
+                        b"users" => {
+                            if users.is_empty() {
+                                // Widens the window in which a writer could slip in between
+                                // the two trees (it can't: the gate holds it off).
+                                std::thread::sleep(std::time::Duration::from_millis(5));
+                            }
+                            users.push(decode::<User>(v, "user").unwrap().id);
+                        }
+                        b"user_names" => {
+                            names.push(UserId::parse(std::str::from_utf8(v).unwrap()).unwrap());
+                        }
+                        _ => {}
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            // A user and its name are written in one transaction, so a consistent snapshot has
+            // both or neither. "user_names" is read before "users": without the gate, users
+            // created in between show up without their names.
+            users.sort();
+            names.sort();
+            assert!(
+                users == names,
+                "{} users but {} names in one snapshot",
+                users.len(),
+                names.len()
+            );
+            if !users.is_empty() && users.len() < 2000 {
+                overlapping += 1;
+            }
+        }
+        writer.join().unwrap();
+        assert!(
+            overlapping >= 2,
+            "only {overlapping} exports overlapped the writes"
+        );
+        let watermark = store.export(&mut |_, _, _| Ok(())).unwrap();
+        assert!(store.db.generate_id().unwrap() > watermark);
     }
 }

@@ -10,6 +10,9 @@
 //!   loop twice to let it start any write queued ahead of the message. (That is as strong as
 //!   it gets from outside samod: a loop busy with other ready work could still reorder.)
 //!
+//! Every connection counts in `larder_sync_connections` while open, every binary message in
+//! `larder_sync_messages_total` / `larder_sync_bytes_total` by direction.
+//!
 //! Binary frames carry the protocol. A text frame or a websocket error ends the stream with an
 //! error, and samod closes the connection; close, ping and pong frames are handled by axum.
 
@@ -24,6 +27,7 @@ use super::policy::Ownership;
 use super::storage::GroupCommit;
 use super::wire;
 use crate::store::UserId;
+use crate::telemetry::{self, Direction};
 
 /// Documents a connection has already claimed or found owned, remembered so their owner isn't
 /// looked up again on every message; forgotten wholesale past this many.
@@ -47,10 +51,14 @@ pub fn transport(
     let (sink, stream) = socket.split();
 
     let mut seen: HashSet<String> = HashSet::new();
+    // Lives as long as the inbound stream, i.e. the connection.
+    let gauge = telemetry::ConnectionGauge::open();
     let stream = stream
         .filter_map(move |msg| {
+            let _open = &gauge;
             let item = match msg {
                 Ok(Message::Binary(bytes)) => {
+                    telemetry::sync_message(Direction::In, bytes.len());
                     if let Some(doc) = wire::synced_document(&bytes)
                         && !seen.contains(&doc)
                     {
@@ -85,6 +93,7 @@ pub fn transport(
                 tokio::task::yield_now().await;
                 tokio::task::yield_now().await;
                 commit.barrier().await;
+                telemetry::sync_message(Direction::Out, bytes.len());
                 Ok::<_, SocketError>(Message::Binary(bytes.into()))
             })
         });
