@@ -3,8 +3,11 @@
 import type { Reply, Request } from "../generated/larder";
 import type { Transport } from "./transport";
 
-/** Messages the page posts to the worker. */
-export type ToWorker = { seq: number; request: Request };
+/** Where the worker syncs: the relay's address and a session of the signed-in user. */
+export type SyncSession = { server: string; token: string; userId: string };
+
+/** Messages the page posts to the worker: an API request, or starting sync with a session. */
+export type ToWorker = { seq: number; request: Request } | { seq: number; connect: SyncSession };
 /** Messages the worker posts back: a reply to `seq`, or the engine failing to start. */
 export type FromWorker =
   | { seq: number; reply: Reply }
@@ -45,14 +48,23 @@ export class WorkerTransport implements Transport {
   }
 
   call(request: Request): Promise<Reply> {
+    return this.post((seq) => ({ seq, request }));
+  }
+
+  /** Starts syncing the worker's documents with the relay as this session's user. */
+  async connect(session: SyncSession): Promise<void> {
+    const reply = await this.post((seq) => ({ seq, connect: session }));
+    if ("err" in reply) throw new Error(reply.err.message);
+  }
+
+  private post(message: (seq: number) => ToWorker): Promise<Reply> {
     if (this.fatal !== null) {
       return Promise.resolve({ err: { code: "internal", message: this.fatal } });
     }
     const seq = ++this.seq;
     return new Promise((resolve) => {
       this.pending.set(seq, resolve);
-      const message: ToWorker = { seq, request };
-      this.worker.postMessage(message);
+      this.worker.postMessage(message(seq));
     });
   }
 }

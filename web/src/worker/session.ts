@@ -1,0 +1,92 @@
+// Connecting the worker's repo to the relay: a one-time ticket for the sync websocket
+// (`POST /api/v1/sync/ticket`, bound to the peer id `{user id}.{device id}`), automerge-repo's
+// websocket adapter on `/sync?ticket=…`, and the relay's change feed (`/api/v1/changes`), polled
+// for documents changed elsewhere, each pulled into the engine.
+import type { PeerId } from "@automerge/automerge-repo/slim";
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+import type { Engine } from "../engine-pkg/larder_web_engine.js";
+import type { RepoHost } from "./repo-host";
+
+export type { SyncSession } from "../client/worker-transport";
+import type { SyncSession } from "../client/worker-transport";
+
+/** How often the change feed is asked for news while connected. */
+const FEED_INTERVAL_MS = 1000;
+
+export class SyncLink {
+  private cursor = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  state: "offline" | "connecting" | "syncing" | "up_to_date" = "offline";
+  lastError: string | null = null;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly host: RepoHost,
+    private readonly session: SyncSession,
+  ) {}
+
+  private url(path: string): string {
+    return new URL(path, this.session.server.replace(/\/?$/, "/")).toString();
+  }
+
+  private async api<T>(path: string, init?: RequestInit): Promise<T> {
+    const response = await fetch(this.url(path), {
+      ...init,
+      headers: {
+        authorization: `Bearer ${this.session.token}`,
+        "content-type": "application/json",
+      },
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.message ?? `the relay answered ${response.status}`);
+    }
+    return (await response.json()) as T;
+  }
+
+  async start(): Promise<void> {
+    this.state = "connecting";
+    const peerId = `${this.session.userId}.${this.engine.deviceId()}` as PeerId;
+    const { ticket } = await this.api<{ ticket: string }>("api/v1/sync/ticket", {
+      method: "POST",
+      body: JSON.stringify({ peer_id: peerId }),
+    });
+    const ws = new URL(this.url("sync"));
+    ws.protocol = ws.protocol === "https:" ? "wss:" : "ws:";
+    ws.searchParams.set("ticket", ticket);
+    await this.host.connect(peerId, new WebSocketClientAdapter(ws.toString()));
+    this.state = "syncing";
+    await this.followFeed();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.state = "offline";
+  }
+
+  private async followFeed(): Promise<void> {
+    try {
+      for (;;) {
+        const page = await this.api<{
+          changes: { seq: number; doc_id: string }[];
+          cursor: number;
+          more: boolean;
+        }>(`api/v1/changes?since=${this.cursor}`);
+        await Promise.all(
+          [...new Set(page.changes.map((c) => c.doc_id))].map((id) =>
+            this.host.pull(id).catch((e: unknown) => {
+              this.lastError = String(e);
+            }),
+          ),
+        );
+        this.cursor = page.cursor;
+        if (!page.more) break;
+      }
+      this.state = "up_to_date";
+    } catch (e) {
+      this.lastError = String(e);
+      this.state = "offline";
+    }
+    this.timer = setTimeout(() => void this.followFeed(), FEED_INTERVAL_MS);
+  }
+}

@@ -1,0 +1,142 @@
+// The engine in the browser: larder-core compiled to wasm in a dedicated worker on OPFS SQLite,
+// driven through the typed client from a real Chromium page, and syncing with a native `larder`
+// CLI profile of the same user through a real relay.
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import {
+  addUser,
+  larder,
+  launchChromium,
+  openApp,
+  serveDist,
+  startRelay,
+  until,
+} from "./harness.mjs";
+
+let site;
+let browser;
+const errors = [];
+
+before(async () => {
+  site = await serveDist();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+const search = (page, query) =>
+  page.evaluate((q) => window.larder.client.search(q).then((r) => r.map((s) => s.title)), query);
+
+test("create and search through the typed client; the recipe survives a reload (OPFS)", async () => {
+  const context = await browser.newContext();
+  const page = await openApp(context, site.url, errors);
+  const created = await page.evaluate(() =>
+    window.larder.client.createRecipe({
+      title: "Buttermilk pancakes",
+      description: "Fluffy",
+      servings: 4,
+      yield_text: "",
+      prep_minutes: 10,
+      cook_minutes: 15,
+      total_minutes: null,
+      tags: ["breakfast"],
+      source_url: "",
+      ingredients: [
+        { quantity: 2, quantity_max: null, unit: "cup", name: "flour", note: "" },
+        { quantity: 1.5, quantity_max: null, unit: "cup", name: "buttermilk", note: "" },
+        { quantity: 2, quantity_max: null, unit: "", name: "eggs", note: "" },
+      ],
+      steps: ["Whisk", "Fry"],
+      notes: "",
+    }),
+  );
+  assert.match(created.id, /^\w+$/);
+  assert.equal(created.ingredients.length, 3);
+  assert.deepEqual(await search(page, "buttermilk"), ["Buttermilk pancakes"]);
+  assert.deepEqual(await search(page, "saffron"), []);
+
+  // A typed error crosses the worker boundary with its code and message.
+  const invalid = await page.evaluate(() =>
+    window.larder.client
+      .createRecipe({ title: " ", description: "", servings: null, yield_text: "", prep_minutes: null,
+        cook_minutes: null, total_minutes: null, tags: [], source_url: "", ingredients: [], steps: [], notes: "" })
+      .then(() => null, (e) => ({ name: e.name, code: e.code, message: e.message })),
+  );
+  assert.deepEqual(invalid, {
+    name: "LarderError",
+    code: "invalid",
+    message: "invalid input: the title is empty",
+  });
+
+  await page.reload();
+  await page.evaluate(() => window.larder.ready);
+  assert.deepEqual(await search(page, "eggs"), ["Buttermilk pancakes"]);
+  const again = await page.evaluate((id) => window.larder.client.getRecipe(id), created.id);
+  assert.deepEqual(again.steps, ["Whisk", "Fry"]);
+  await context.close();
+  assert.deepEqual(errors, []);
+});
+
+test("a browser and a native CLI profile of one user converge through the relay", async () => {
+  const data = mkdtempSync(join(tmpdir(), "larder-relay-"));
+  addUser(data, "alice", "correct horse battery");
+  const relay = await startRelay(data, site.url);
+  try {
+    const cli = mkdtempSync(join(tmpdir(), "larder-cli-"));
+    await larder(cli, ["login", "--server", relay.url, "--user", "alice"], {
+      LARDER_PASSWORD: "correct horse battery",
+    });
+    await larder(cli, ["add", "--title", "Leek soup", "--ingredient", "3 leeks"]);
+    await larder(cli, ["sync", "--once"]);
+
+    const context = await browser.newContext();
+    const page = await openApp(context, site.url, errors);
+    await page.evaluate(
+      ({ server, password }) =>
+        (async () => {
+          const login = await fetch(`${server}/api/v1/session`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ username: "alice", password }),
+          }).then((r) => r.json());
+          const me = await fetch(`${server}/api/v1/me`, {
+            headers: { authorization: `Bearer ${login.token}` },
+          }).then((r) => r.json());
+          await window.larder.transport.connect({ server, token: login.token, userId: me.id });
+        })(),
+      { server: relay.url, password: "correct horse battery" },
+    );
+    await page.evaluate(() =>
+      window.larder.client.createRecipe({
+        title: "Saffron rice", description: "", servings: 2, yield_text: "", prep_minutes: null,
+        cook_minutes: null, total_minutes: null, tags: [], source_url: "", steps: [], notes: "",
+        ingredients: [{ quantity: 1, quantity_max: null, unit: "pinch", name: "saffron", note: "" }],
+      }),
+    );
+
+    // The CLI's recipe arrives in the browser (through the change feed and automerge-repo).
+    await until("the CLI recipe in the browser", async () =>
+      (await search(page, "leeks")).includes("Leek soup"),
+    );
+    // The browser's recipe arrives in the CLI profile.
+    await until(
+      "the browser recipe in the CLI",
+      async () => {
+        await larder(cli, ["sync", "--once"]);
+        const hits = JSON.parse(await larder(cli, ["search", "saffron", "--json"]));
+        return hits.some((h) => h.title === "Saffron rice");
+      },
+      30_000,
+    );
+    await context.close();
+    assert.deepEqual(errors, []);
+  } finally {
+    await relay.stop();
+  }
+});
