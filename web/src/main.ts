@@ -1,27 +1,24 @@
-// The page's entry point for now: starts the engine worker and exposes the typed client (the
-// React UI will take it from here). `window.larder` is what the browser tests drive.
-import { LarderClient, WorkerTransport } from "./client";
-
-const worker = new Worker(new URL("./worker/engine-worker.ts", import.meta.url), {
-  type: "module",
-  name: "larder-engine",
-});
-const transport = new WorkerTransport(worker);
-const client = new LarderClient(transport);
+// The page's entry point for now: starts the engine (see engine-host.ts) and exposes the typed
+// client (the React UI will take it from here). `window.larder` is what the browser tests drive.
+import { type EngineHost, WAITING_MESSAGE, startEngine } from "./engine-host";
 
 declare global {
   interface Window {
-    larder: { client: LarderClient; transport: WorkerTransport; ready: Promise<void> };
+    larder: EngineHost;
   }
 }
-window.larder = { client, transport, ready: transport.ready };
+
+const host = startEngine();
+window.larder = host;
 
 const status = document.getElementById("status");
-transport.ready.then(
-  () => {
-    if (status) status.textContent = "Engine ready";
-  },
-  (e: Error) => {
-    if (status) status.textContent = e.message;
-  },
+const show = (text: string) => {
+  if (status) status.textContent = text;
+};
+void host.ownsDatabase.then((owner) => {
+  if (!owner) show(WAITING_MESSAGE);
+});
+host.ready.then(
+  () => show("Engine ready"),
+  (e: Error) => show(e.message),
 );

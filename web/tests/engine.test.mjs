@@ -83,16 +83,40 @@ test("create and search through the typed client; the recipe survives a reload (
   assert.deepEqual(errors, []);
 });
 
+test("one tab owns the database; a second one says so and takes over when the first closes", async () => {
+  const context = await browser.newContext();
+  const first = await openApp(context, site.url, errors);
+  await first.evaluate(() =>
+    window.larder.client.createRecipe({
+      title: "Tab soup", description: "", servings: null, yield_text: "", prep_minutes: null,
+      cook_minutes: null, total_minutes: null, tags: [], source_url: "", steps: [], notes: "",
+      ingredients: [{ quantity: null, quantity_max: null, unit: "", name: "turnips", note: "" }],
+    }),
+  );
+  const second = await context.newPage();
+  second.on("pageerror", (e) => errors.push(String(e)));
+  await second.goto(site.url);
+  assert.equal(await second.evaluate(() => window.larder.ownsDatabase), false);
+  await until("the waiting message", async () =>
+    /open in another tab/.test(await second.getByRole("status").textContent()),
+  );
+  await first.close();
+  await second.evaluate(() => window.larder.ready);
+  assert.deepEqual(await search(second, "turnips"), ["Tab soup"]);
+  await context.close();
+  assert.deepEqual(errors, []);
+});
+
 test("a browser and a native CLI profile of one user converge through the relay", async () => {
   const data = mkdtempSync(join(tmpdir(), "larder-relay-"));
   addUser(data, "alice", "correct horse battery");
-  const relay = await startRelay(data, site.url);
+  let relay = await startRelay(data, site.url);
   try {
     const cli = mkdtempSync(join(tmpdir(), "larder-cli-"));
     await larder(cli, ["login", "--server", relay.url, "--user", "alice"], {
       LARDER_PASSWORD: "correct horse battery",
     });
-    await larder(cli, ["add", "--title", "Leek soup", "--ingredient", "3 leeks"]);
+    const leekId = (await larder(cli, ["add", "--title", "Leek soup", "--ingredient", "3 leeks"])).trim();
     await larder(cli, ["sync", "--once"]);
 
     const context = await browser.newContext();
@@ -112,7 +136,7 @@ test("a browser and a native CLI profile of one user converge through the relay"
         })(),
       { server: relay.url, password: "correct horse battery" },
     );
-    await page.evaluate(() =>
+    const saffron = await page.evaluate(() =>
       window.larder.client.createRecipe({
         title: "Saffron rice", description: "", servings: 2, yield_text: "", prep_minutes: null,
         cook_minutes: null, total_minutes: null, tags: [], source_url: "", steps: [], notes: "",
@@ -134,8 +158,47 @@ test("a browser and a native CLI profile of one user converge through the relay"
       },
       30_000,
     );
+
+    // Edits of documents both sides already have travel too, both ways.
+    await larder(cli, ["edit", leekId, "--add-ingredient", "2 potatoes"]);
+    await larder(cli, ["sync", "--once"]);
+    await until("the CLI's edit in the browser", async () =>
+      (await search(page, "potatoes")).includes("Leek soup"),
+    );
+    await page.evaluate(
+      ({ id }) =>
+        window.larder.client
+          .getRecipe(id)
+          .then((r) => window.larder.client.updateRecipe(id, { ...r, title: "Saffron risotto" })),
+      { id: saffron.id },
+    );
+    await until(
+      "the browser's edit in the CLI",
+      async () => {
+        await larder(cli, ["sync", "--once"]);
+        const shown = JSON.parse(await larder(cli, ["show", saffron.id, "--json"]));
+        return shown.title === "Saffron risotto";
+      },
+      30_000,
+    );
+
+    // The relay restarts: the browser reconnects with a fresh ticket (a used one is refused).
+    await relay.stop();
+    relay = await startRelay(data, site.url, new URL(relay.url).host);
+    await larder(cli, ["add", "--title", "Pea soup", "--ingredient", "500 g peas"]);
+    await larder(cli, ["sync", "--once"]);
+    await until(
+      "a CLI recipe made after the restart in the browser",
+      async () => (await search(page, "peas")).includes("Pea soup"),
+      20_000,
+      () => page.evaluate(() => window.larder.client.syncStatus()).then(JSON.stringify),
+    );
     await context.close();
-    assert.deepEqual(errors, []);
+    // Failed websocket attempts while the relay was down are logged by Chromium itself.
+    assert.deepEqual(
+      errors.filter((e) => !/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(e)),
+      [],
+    );
   } finally {
     await relay.stop();
   }

@@ -49,8 +49,8 @@ export async function serveDist() {
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/** Polls `check` until it returns a truthy value or `ms` pass. */
-export async function until(what, check, ms = 20_000) {
+/** Polls `check` until it returns a truthy value or `ms` pass; `explain` adds to the failure. */
+export async function until(what, check, ms = 20_000, explain = async () => "") {
   const deadline = Date.now() + ms;
   let last;
   for (;;) {
@@ -60,14 +60,18 @@ export async function until(what, check, ms = 20_000) {
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    if (Date.now() > deadline) {
+      const more = await explain().catch((e) => String(e));
+      throw new Error(`timed out waiting for ${what} (last: ${last}) ${more}`);
+    }
     await new Promise((ok) => setTimeout(ok, 100));
   }
 }
 
-/** A relay on 127.0.0.1:0 over the data dir `data`, allowing the page's origin. */
-export async function startRelay(data, origin) {
-  const child = spawn(join(BIN_DIR, "larder-server"), ["--data", data, "serve", "--bind", "127.0.0.1:0"], {
+/** A relay on `bind` (default 127.0.0.1:0) over the data dir `data`, allowing the page's
+ *  origin. */
+export async function startRelay(data, origin, bind = "127.0.0.1:0") {
+  const child = spawn(join(BIN_DIR, "larder-server"), ["--data", data, "serve", "--bind", bind], {
     env: { ...process.env, LARDER_ALLOWED_ORIGINS: origin, NO_COLOR: "1", RUST_LOG: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });

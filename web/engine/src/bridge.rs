@@ -93,19 +93,17 @@ impl BridgeStore {
         Ok(found.then_some(doc))
     }
 
-    /// Merges changes the repo received from elsewhere. Returns whether the document changed.
-    pub fn merge_remote(&self, id: &str, bytes: &[u8]) -> Result<bool, DocStoreError> {
+    /// Merges changes the repo received from elsewhere (the repo stores them itself).
+    pub fn merge_remote(&self, id: &str, bytes: &[u8]) -> Result<(), DocStoreError> {
         let mut docs = self.docs.borrow_mut();
         if !docs.contains_key(id) {
             let doc = self.load(id)?.unwrap_or_default();
             docs.insert(id.to_string(), doc);
         }
-        let Some(doc) = docs.get_mut(id) else {
-            return Ok(false);
-        };
-        let before = doc.get_heads();
-        doc.load_incremental(bytes).map_err(backend)?;
-        Ok(doc.get_heads() != before)
+        if let Some(doc) = docs.get_mut(id) {
+            doc.load_incremental(bytes).map_err(backend)?;
+        }
+        Ok(())
     }
 }
 

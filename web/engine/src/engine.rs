@@ -21,6 +21,19 @@ use crate::bridge::{BridgeStore, RepoHost};
 
 const DEVICE_META: &str = "device_id";
 
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str);
+}
+
+/// A panic aborts the wasm instance; say why on the console first (tests fail on console errors).
+fn report_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error(&format!("larder engine panicked: {info}"))
+    }));
+}
+
 fn error(context: &str, err: impl std::fmt::Display) -> JsError {
     JsError::new(&format!("{context}: {err}"))
 }
@@ -35,6 +48,7 @@ pub struct Engine {
 impl Engine {
     /// Opens (creating) the database `name` in this origin's private file system.
     pub async fn open(name: String) -> Result<Engine, JsError> {
+        report_panics();
         let cfg = OpfsSAHPoolCfgBuilder::new().directory(".larder").build();
         install::<sqlite_wasm_rs::WasmOsCallback>(&cfg, true)
             .await
@@ -75,19 +89,18 @@ impl Engine {
         }))
     }
 
-    /// Merges changes of `doc_id` received by the repo and refreshes its view. Resolves with
-    /// whether the view was rewritten.
+    /// Merges changes of `doc_id` received by the repo and refreshes its view (a no-op when the
+    /// view was built from these heads; the document may also have been loaded with the changes
+    /// already in it, from chunks the repo stored first). Resolves with whether the view was
+    /// rewritten.
     #[wasm_bindgen(js_name = applyRemote)]
     pub fn apply_remote(&self, doc_id: String, bytes: Vec<u8>) -> Result<js_sys::Promise, JsError> {
         let larder = self.larder()?;
-        let changed = larder
+        larder
             .documents()
             .merge_remote(&doc_id, &bytes)
             .map_err(|e| error("merging a remote change", e))?;
         Ok(wasm_bindgen_futures::future_to_promise(async move {
-            if !changed {
-                return Ok(JsValue::FALSE);
-            }
             let rewritten = larder
                 .rematerialize(&doc_id)
                 .await

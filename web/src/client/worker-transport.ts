@@ -21,14 +21,18 @@ export class WorkerTransport implements Transport {
   /** Resolves once the engine has opened its database (rejects if it cannot). */
   readonly ready: Promise<void>;
 
-  constructor(private readonly worker: Worker) {
+  private worker: Promise<Worker>;
+
+  /** `worker` may come later (the page waits for the database lock first); requests wait. */
+  constructor(worker: Worker | Promise<Worker>) {
+    this.worker = Promise.resolve(worker);
     let readyResolve: () => void = () => {};
     let readyReject: (e: Error) => void = () => {};
     this.ready = new Promise((resolve, reject) => {
       readyResolve = resolve;
       readyReject = reject;
     });
-    worker.addEventListener("message", (event: MessageEvent<FromWorker>) => {
+    this.worker.then((w) => w.addEventListener("message", (event: MessageEvent<FromWorker>) => {
       const msg = event.data;
       if ("ready" in msg) {
         readyResolve();
@@ -44,7 +48,7 @@ export class WorkerTransport implements Transport {
         this.pending.delete(msg.seq);
         resolve?.(msg.reply);
       }
-    });
+    }));
   }
 
   call(request: Request): Promise<Reply> {
@@ -64,7 +68,7 @@ export class WorkerTransport implements Transport {
     const seq = ++this.seq;
     return new Promise((resolve) => {
       this.pending.set(seq, resolve);
-      this.worker.postMessage(message(seq));
+      void this.worker.then((w) => w.postMessage(message(seq)));
     });
   }
 }

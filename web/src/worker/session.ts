@@ -1,11 +1,12 @@
 // Connecting the worker's repo to the relay: a one-time ticket for the sync websocket
-// (`POST /api/v1/sync/ticket`, bound to the peer id `{user id}.{device id}`), automerge-repo's
-// websocket adapter on `/sync?ticket=…`, and the relay's change feed (`/api/v1/changes`), polled
-// for documents changed elsewhere, each pulled into the engine.
+// (`POST /api/v1/sync/ticket`, bound to the peer id `{user id}.{device id}`; a fresh one for
+// every reconnection), automerge-repo's websocket adapter on `/sync?ticket=…`, and the relay's
+// change feed (`/api/v1/changes`), polled for documents changed elsewhere, each pulled into the
+// engine.
 import type { PeerId } from "@automerge/automerge-repo/slim";
-import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 import type { Engine } from "../engine-pkg/larder_web_engine.js";
 import type { RepoHost } from "./repo-host";
+import { TicketedWebSocketAdapter } from "./ticketed-adapter";
 
 export type { SyncSession } from "../client/worker-transport";
 import type { SyncSession } from "../client/worker-transport";
@@ -15,6 +16,7 @@ const FEED_INTERVAL_MS = 1000;
 
 export class SyncLink {
   private cursor = 0;
+  private unpulled = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   state: "offline" | "connecting" | "syncing" | "up_to_date" = "offline";
   lastError: string | null = null;
@@ -47,14 +49,21 @@ export class SyncLink {
   async start(): Promise<void> {
     this.state = "connecting";
     const peerId = `${this.session.userId}.${this.engine.deviceId()}` as PeerId;
-    const { ticket } = await this.api<{ ticket: string }>("api/v1/sync/ticket", {
-      method: "POST",
-      body: JSON.stringify({ peer_id: peerId }),
-    });
-    const ws = new URL(this.url("sync"));
-    ws.protocol = ws.protocol === "https:" ? "wss:" : "ws:";
-    ws.searchParams.set("ticket", ticket);
-    await this.host.connect(peerId, new WebSocketClientAdapter(ws.toString()));
+    const ticket = async () =>
+      (
+        await this.api<{ ticket: string }>("api/v1/sync/ticket", {
+          method: "POST",
+          body: JSON.stringify({ peer_id: peerId }),
+        })
+      ).ticket;
+    const socketUrl = (t: string) => {
+      const ws = new URL(this.url("sync"));
+      ws.protocol = ws.protocol === "https:" ? "wss:" : "ws:";
+      ws.searchParams.set("ticket", t);
+      return ws.toString();
+    };
+    const adapter = new TicketedWebSocketAdapter(await ticket(), socketUrl, ticket);
+    await this.host.connect(peerId, adapter);
     this.state = "syncing";
     await this.followFeed();
   }
@@ -72,9 +81,13 @@ export class SyncLink {
           cursor: number;
           more: boolean;
         }>(`api/v1/changes?since=${this.cursor}`);
+        // Documents that could not be pulled yet (the socket was down) are tried again.
+        const ids = new Set([...this.unpulled, ...page.changes.map((c) => c.doc_id)]);
+        this.unpulled.clear();
         await Promise.all(
-          [...new Set(page.changes.map((c) => c.doc_id))].map((id) =>
+          [...ids].map((id) =>
             this.host.pull(id).catch((e: unknown) => {
+              this.unpulled.add(id);
               this.lastError = String(e);
             }),
           ),
@@ -82,7 +95,7 @@ export class SyncLink {
         this.cursor = page.cursor;
         if (!page.more) break;
       }
-      this.state = "up_to_date";
+      this.state = this.unpulled.size === 0 ? "up_to_date" : "syncing";
     } catch (e) {
       this.lastError = String(e);
       this.state = "offline";

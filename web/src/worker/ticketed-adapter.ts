@@ -1,0 +1,43 @@
+// automerge-repo's websocket client adapter for the relay's one-time tickets: the first
+// connection uses the ticket it was made with; every reconnection (after the relay restarts or
+// the network comes back) first asks for a fresh ticket, since a used one is refused.
+import type { PeerId, PeerMetadata } from "@automerge/automerge-repo/slim";
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+
+/** How long to wait between attempts to reconnect. */
+const RETRY_MS = 1000;
+
+export class TicketedWebSocketAdapter extends WebSocketClientAdapter {
+  private unused = true;
+  private asking = false;
+
+  constructor(
+    firstTicket: string,
+    private readonly socketUrl: (ticket: string) => string,
+    private readonly newTicket: () => Promise<string>,
+  ) {
+    super(socketUrl(firstTicket), RETRY_MS);
+  }
+
+  override connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    if (this.unused) {
+      this.unused = false;
+      super.connect(peerId, peerMetadata);
+      return;
+    }
+    if (this.asking) return;
+    this.asking = true;
+    this.newTicket()
+      .then((ticket) => {
+        // `url` is read-only in the adapter's types only; it reads the field on every connect.
+        (this as { url: string }).url = this.socketUrl(ticket);
+      })
+      .catch(() => {
+        // Unreachable: the attempt below fails too and the adapter tries again later.
+      })
+      .finally(() => {
+        this.asking = false;
+        super.connect(peerId, peerMetadata);
+      });
+  }
+}
