@@ -47,6 +47,9 @@ pub struct Config {
     pub password_hash: HashParams,
     /// How long a graceful shutdown waits for open connections before closing them.
     pub shutdown_grace: Duration,
+    /// The built web app (web/dist) served at `/`; `None`: no web app (`larder-server serve`
+    /// sets it from `--web DIR`, `LARDER_WEB_DIR` or `./web/dist`).
+    pub web_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             login_rate_limit: RateLimit::default(),
             password_hash: HashParams::default(),
             shutdown_grace: Duration::from_secs(10),
+            web_dir: None,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `larder-server`: the command line over the `larder_sync_server` library.
 //!
 //! ```text
-//! larder-server [--data DIR] [--config FILE] serve [--bind ADDR]
+//! larder-server [--data DIR] [--config FILE] serve [--bind ADDR] [--web DIR]
 //! larder-server [--data DIR] user add NAME        # password: tty prompt, or 2 lines on stdin
 //! larder-server [--data DIR] user list [--json]
 //! larder-server [--data DIR] user passwd NAME [--keep-sessions]
@@ -43,6 +43,9 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080; also LARDER_BIND or `bind` in the file).
         #[arg(long)]
         bind: Option<String>,
+        /// The built web app to serve at / (default: ./web/dist when it holds an index.html).
+        #[arg(long, env = "LARDER_WEB_DIR", value_name = "DIR")]
+        web: Option<PathBuf>,
     },
     /// Manage users (stop the server first: the data directory is locked while it runs).
     #[command(subcommand)]
@@ -83,18 +86,44 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let bind = match &cli.command {
-        Command::Serve { bind } => bind.clone(),
+        Command::Serve { bind, .. } => bind.clone(),
         Command::User(_) => None,
     };
-    let config = Config::load(&ConfigSources {
+    let mut config = Config::load(&ConfigSources {
         data_dir: cli.data.clone(),
         config_file: cli.config.clone(),
         bind,
         env: &process_env,
     })?;
     match cli.command {
-        Command::Serve { .. } => serve(config),
+        Command::Serve { web, .. } => {
+            config.web_dir = web_dir(web)?;
+            serve(config)
+        }
         Command::User(cmd) => user(&config, cmd),
+    }
+}
+
+/// The web app directory: the one given (which must hold an index.html), else `./web/dist`
+/// when built (the repo root), else none.
+fn web_dir(given: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    const DEFAULT: &str = "web/dist";
+    match given {
+        Some(dir) => {
+            anyhow::ensure!(
+                dir.join(larder_sync_server::http::web::INDEX).is_file(),
+                "{} has no index.html (build the web app: npm --prefix web ci && npm --prefix web run build)",
+                dir.display()
+            );
+            Ok(Some(dir))
+        }
+        None => {
+            let dir = PathBuf::from(DEFAULT);
+            Ok(dir
+                .join(larder_sync_server::http::web::INDEX)
+                .is_file()
+                .then_some(dir))
+        }
     }
 }
 
@@ -111,6 +140,10 @@ fn serve(config: Config) -> anyhow::Result<()> {
                 format!("cannot open the database in {}", dir.path().display())
             })?);
         tracing::info!(data = %dir.path().display(), "storage open");
+        match &config.web_dir {
+            Some(web) => tracing::info!(web = %web.display(), "serving the web app at /"),
+            None => tracing::info!("no web app to serve (see --web)"),
+        }
         let listener = tokio::net::TcpListener::bind(&config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;

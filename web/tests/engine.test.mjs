@@ -2,32 +2,37 @@
 // driven through the typed client from a real Chromium page, and syncing with a native `larder`
 // CLI profile of the same user through a real relay.
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import {
-  addUser,
-  larder,
-  launchChromium,
-  openApp,
-  serveDist,
-  startRelay,
-  until,
-} from "./harness.mjs";
+import { addUser, larder, launchChromium, openApp, startRelay, until } from "./harness.mjs";
 
-let site;
+const PASSWORD = "correct horse battery";
+/** The relay's data dir; its user "alice" is added before it starts (the dir is locked then). */
+const data = mkdtempSync(join(tmpdir(), "larder-relay-"));
+/** The relay, serving the app at its own origin. */
+let relay;
 let browser;
 const errors = [];
 
 before(async () => {
-  site = await serveDist();
+  addUser(data, "alice", PASSWORD);
+  relay = await startRelay(data);
   browser = await launchChromium();
 });
 
+const scratch = [data];
+const tempDir = (prefix) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+};
+
 after(async () => {
   await browser?.close();
-  await site?.close();
+  await relay?.stop();
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
 
 const search = (page, query) =>
@@ -35,7 +40,7 @@ const search = (page, query) =>
 
 test("create and search through the typed client; the recipe survives a reload (OPFS)", async () => {
   const context = await browser.newContext();
-  const page = await openApp(context, site.url, errors);
+  const page = await openApp(context, relay.url, errors);
   const created = await page.evaluate(() =>
     window.larder.client.createRecipe({
       title: "Buttermilk pancakes",
@@ -85,7 +90,7 @@ test("create and search through the typed client; the recipe survives a reload (
 
 test("one tab owns the database; a second one says so and takes over when the first closes", async () => {
   const context = await browser.newContext();
-  const first = await openApp(context, site.url, errors);
+  const first = await openApp(context, relay.url, errors);
   await first.evaluate(() =>
     window.larder.client.createRecipe({
       title: "Tab soup", description: "", servings: null, yield_text: "", prep_minutes: null,
@@ -95,7 +100,7 @@ test("one tab owns the database; a second one says so and takes over when the fi
   );
   const second = await context.newPage();
   second.on("pageerror", (e) => errors.push(String(e)));
-  await second.goto(site.url);
+  await second.goto(relay.url);
   assert.equal(await second.evaluate(() => window.larder.ownsDatabase), false);
   await until("the waiting message", async () =>
     /open in another tab/.test(await second.getByRole("status").textContent()),
@@ -108,98 +113,89 @@ test("one tab owns the database; a second one says so and takes over when the fi
 });
 
 test("a browser and a native CLI profile of one user converge through the relay", async () => {
-  const data = mkdtempSync(join(tmpdir(), "larder-relay-"));
-  addUser(data, "alice", "correct horse battery");
-  let relay = await startRelay(data, site.url);
-  try {
-    const cli = mkdtempSync(join(tmpdir(), "larder-cli-"));
-    await larder(cli, ["login", "--server", relay.url, "--user", "alice"], {
-      LARDER_PASSWORD: "correct horse battery",
-    });
-    const leekId = (await larder(cli, ["add", "--title", "Leek soup", "--ingredient", "3 leeks"])).trim();
-    await larder(cli, ["sync", "--once"]);
+  const cli = tempDir("larder-cli-");
+  await larder(cli, ["login", "--server", relay.url, "--user", "alice"], { LARDER_PASSWORD: PASSWORD });
+  const leekId = (await larder(cli, ["add", "--title", "Leek soup", "--ingredient", "3 leeks"])).trim();
+  await larder(cli, ["sync", "--once"]);
 
-    const context = await browser.newContext();
-    const page = await openApp(context, site.url, errors);
-    await page.evaluate(
-      ({ server, password }) =>
-        (async () => {
-          const login = await fetch(`${server}/api/v1/session`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ username: "alice", password }),
-          }).then((r) => r.json());
-          const me = await fetch(`${server}/api/v1/me`, {
-            headers: { authorization: `Bearer ${login.token}` },
-          }).then((r) => r.json());
-          await window.larder.transport.connect({ server, token: login.token, userId: me.id });
-        })(),
-      { server: relay.url, password: "correct horse battery" },
-    );
-    const saffron = await page.evaluate(() =>
-      window.larder.client.createRecipe({
-        title: "Saffron rice", description: "", servings: 2, yield_text: "", prep_minutes: null,
-        cook_minutes: null, total_minutes: null, tags: [], source_url: "", steps: [], notes: "",
-        ingredients: [{ quantity: 1, quantity_max: null, unit: "pinch", name: "saffron", note: "" }],
-      }),
-    );
+  // The app is served by the relay: the API is same-origin.
+  const context = await browser.newContext();
+  const page = await openApp(context, relay.url, errors);
+  await page.evaluate(async (password) => {
+    const server = location.origin;
+    const login = await fetch("/api/v1/session", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "alice", password }),
+    }).then((r) => r.json());
+    const me = await fetch("/api/v1/me", {
+      headers: { authorization: `Bearer ${login.token}` },
+    }).then((r) => r.json());
+    await window.larder.transport.connect({ server, token: login.token, userId: me.id });
+  }, PASSWORD);
+  const saffron = await page.evaluate(() =>
+    window.larder.client.createRecipe({
+      title: "Saffron rice", description: "", servings: 2, yield_text: "", prep_minutes: null,
+      cook_minutes: null, total_minutes: null, tags: [], source_url: "", steps: [], notes: "",
+      ingredients: [{ quantity: 1, quantity_max: null, unit: "pinch", name: "saffron", note: "" }],
+    }),
+  );
 
-    // The CLI's recipe arrives in the browser (through the change feed and automerge-repo).
-    await until("the CLI recipe in the browser", async () =>
-      (await search(page, "leeks")).includes("Leek soup"),
-    );
-    // The browser's recipe arrives in the CLI profile.
-    await until(
-      "the browser recipe in the CLI",
-      async () => {
-        await larder(cli, ["sync", "--once"]);
-        const hits = JSON.parse(await larder(cli, ["search", "saffron", "--json"]));
-        return hits.some((h) => h.title === "Saffron rice");
-      },
-      30_000,
-    );
+  // The CLI's recipe arrives in the browser (through the change feed and automerge-repo).
+  await until("the CLI recipe in the browser", async () =>
+    (await search(page, "leeks")).includes("Leek soup"),
+  );
+  // The browser's recipe arrives in the CLI profile.
+  await until(
+    "the browser recipe in the CLI",
+    async () => {
+      await larder(cli, ["sync", "--once"]);
+      const hits = JSON.parse(await larder(cli, ["search", "saffron", "--json"]));
+      return hits.some((h) => h.title === "Saffron rice");
+    },
+    30_000,
+  );
 
-    // Edits of documents both sides already have travel too, both ways.
-    await larder(cli, ["edit", leekId, "--add-ingredient", "2 potatoes"]);
-    await larder(cli, ["sync", "--once"]);
-    await until("the CLI's edit in the browser", async () =>
-      (await search(page, "potatoes")).includes("Leek soup"),
-    );
-    await page.evaluate(
-      ({ id }) =>
-        window.larder.client
-          .getRecipe(id)
-          .then((r) => window.larder.client.updateRecipe(id, { ...r, title: "Saffron risotto" })),
-      { id: saffron.id },
-    );
-    await until(
-      "the browser's edit in the CLI",
-      async () => {
-        await larder(cli, ["sync", "--once"]);
-        const shown = JSON.parse(await larder(cli, ["show", saffron.id, "--json"]));
-        return shown.title === "Saffron risotto";
-      },
-      30_000,
-    );
+  // Edits of documents both sides already have travel too, both ways.
+  await larder(cli, ["edit", leekId, "--add-ingredient", "2 potatoes"]);
+  await larder(cli, ["sync", "--once"]);
+  await until("the CLI's edit in the browser", async () =>
+    (await search(page, "potatoes")).includes("Leek soup"),
+  );
+  await page.evaluate(
+    (id) =>
+      window.larder.client
+        .getRecipe(id)
+        .then((r) => window.larder.client.updateRecipe(id, { ...r, title: "Saffron risotto" })),
+    saffron.id,
+  );
+  await until(
+    "the browser's edit in the CLI",
+    async () => {
+      await larder(cli, ["sync", "--once"]);
+      const shown = JSON.parse(await larder(cli, ["show", saffron.id, "--json"]));
+      return shown.title === "Saffron risotto";
+    },
+    30_000,
+  );
 
-    // The relay restarts: the browser reconnects with a fresh ticket (a used one is refused).
-    await relay.stop();
-    relay = await startRelay(data, site.url, new URL(relay.url).host);
-    await larder(cli, ["add", "--title", "Pea soup", "--ingredient", "500 g peas"]);
-    await larder(cli, ["sync", "--once"]);
-    await until(
-      "a CLI recipe made after the restart in the browser",
-      async () => (await search(page, "peas")).includes("Pea soup"),
-      20_000,
-      () => page.evaluate(() => window.larder.client.syncStatus()).then(JSON.stringify),
-    );
-    await context.close();
-    // Failed websocket attempts while the relay was down are logged by Chromium itself.
-    assert.deepEqual(
-      errors.filter((e) => !/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(e)),
-      [],
-    );
-  } finally {
-    await relay.stop();
-  }
+  // The relay restarts: the browser reconnects with a fresh ticket (a used one is refused).
+  await relay.stop();
+  relay = await startRelay(data, new URL(relay.url).host);
+  await larder(cli, ["add", "--title", "Pea soup", "--ingredient", "500 g peas"]);
+  await larder(cli, ["sync", "--once"]);
+  await until(
+    "a CLI recipe made after the restart in the browser",
+    async () => (await search(page, "peas")).includes("Pea soup"),
+    20_000,
+    () => page.evaluate(() => window.larder.client.syncStatus()).then(JSON.stringify),
+  );
+  await context.close();
+  // Failed attempts while the relay was down are logged by Chromium itself.
+  assert.deepEqual(
+    errors.filter(
+      (e) => !/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED|Failed to fetch/.test(e),
+    ),
+    [],
+  );
 });

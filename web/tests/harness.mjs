@@ -1,10 +1,8 @@
-// Test harness: a static server for web/dist (index.html for app routes), a real relay
-// (`larder-server serve` on 127.0.0.1:0) with a user, the `larder` CLI, and Chromium driven by
-// playwright-core. Everything binds to 127.0.0.1; every wait polls a condition with a deadline.
+// Test harness: a real relay (`larder-server serve` on 127.0.0.1) serving the built app
+// (web/dist) beside its API, users, the `larder` CLI, and Chromium driven by playwright-core.
+// Everything binds to 127.0.0.1; every wait polls a condition with a deadline.
 import { spawn, spawnSync } from "node:child_process";
-import { createReadStream, existsSync, statSync } from "node:fs";
-import { createServer } from "node:http";
-import { extname, join, normalize, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
 export const WEB = resolve(import.meta.dirname, "..");
@@ -12,42 +10,6 @@ export const DIST = join(WEB, "dist");
 const BIN_DIR =
   process.env.LARDER_BIN_DIR ??
   join(process.env.CARGO_TARGET_DIR ?? join(WEB, "..", "target"), "debug");
-
-const TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript",
-  ".mjs": "text/javascript",
-  ".css": "text/css",
-  ".wasm": "application/wasm",
-  ".json": "application/json",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".webmanifest": "application/manifest+json",
-};
-
-/** Serves DIST on 127.0.0.1:0; unknown paths without an extension get index.html. */
-export async function serveDist() {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    let file = normalize(join(DIST, path));
-    if (!file.startsWith(DIST)) {
-      res.writeHead(400).end();
-      return;
-    }
-    if (!existsSync(file) || statSync(file).isDirectory()) {
-      if (extname(path) !== "") {
-        res.writeHead(404).end();
-        return;
-      }
-      file = join(DIST, "index.html");
-    }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => server.close(ok)) };
-}
 
 /** Polls `check` until it returns a truthy value or `ms` pass; `explain` adds to the failure. */
 export async function until(what, check, ms = 20_000, explain = async () => "") {
@@ -68,11 +30,11 @@ export async function until(what, check, ms = 20_000, explain = async () => "") 
   }
 }
 
-/** A relay on `bind` (default 127.0.0.1:0) over the data dir `data`, allowing the page's
- *  origin. */
-export async function startRelay(data, origin, bind = "127.0.0.1:0") {
-  const child = spawn(join(BIN_DIR, "larder-server"), ["--data", data, "serve", "--bind", bind], {
-    env: { ...process.env, LARDER_ALLOWED_ORIGINS: origin, NO_COLOR: "1", RUST_LOG: "info" },
+/** A relay on `bind` (default 127.0.0.1:0) over the data dir `data`, serving web/dist. */
+export async function startRelay(data, bind = "127.0.0.1:0") {
+  const args = ["--data", data, "serve", "--bind", bind, "--web", DIST];
+  const child = spawn(join(BIN_DIR, "larder-server"), args, {
+    env: { ...process.env, NO_COLOR: "1", LARDER_LOG: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";

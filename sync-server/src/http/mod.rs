@@ -8,6 +8,7 @@ mod extract;
 pub mod health;
 pub mod session;
 pub mod sync;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,7 +59,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/api/v1", api_routes())
         .route("/sync", get(sync::socket))
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+        .route("/readyz", get(health::readyz));
+    if let Some(dir) = &state.config.web_dir {
+        app = web::mount(app, dir);
+    }
+    let mut app = app
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
