@@ -156,6 +156,24 @@ test("a browser and a native CLI profile of one user converge through the relay"
     30_000,
   );
 
+  // One grocery list for the user: items added on either side show on the other.
+  await page.evaluate(() => window.larder.client.addGroceryItem("2 l milk"));
+  await larder(cli, ["grocery", "add", "olive oil"]);
+  await until(
+    "both grocery items in the CLI",
+    async () => {
+      await larder(cli, ["sync", "--once"]);
+      const items = JSON.parse(await larder(cli, ["grocery", "list", "--json"]));
+      const names = items.map((i) => i.name).sort();
+      return JSON.stringify(names) === JSON.stringify(["milk", "olive oil"]);
+    },
+    30_000,
+  );
+  await until("both grocery items in the browser", async () => {
+    const items = await page.evaluate(() => window.larder.client.groceryItems());
+    return JSON.stringify(items.map((i) => i.name).sort()) === JSON.stringify(["milk", "olive oil"]);
+  });
+
   // Edits of documents both sides already have travel too, both ways.
   await larder(cli, ["edit", leekId, "--add-ingredient", "2 potatoes"]);
   await larder(cli, ["sync", "--once"]);

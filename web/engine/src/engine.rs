@@ -6,7 +6,8 @@
 //!   table automerge-repo's storage adapter is written over, so one database holds everything;
 //! - `start(host)`: opens core's `Larder` on the document bridge (repairing stale view rows);
 //! - `call(requestJson)`: one request of the API (core's `rpc::dispatch_json`);
-//! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised.
+//! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised;
+//! - `useGroceryList(id)`: adopts the signed-in user's grocery list.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -106,6 +107,20 @@ impl Engine {
                 .await
                 .map_err(|e| JsValue::from_str(&e.to_string()))?;
             Ok(JsValue::from_bool(rewritten))
+        }))
+    }
+
+    /// Uses the signed-in user's grocery list (the relay's document, already pulled into the
+    /// repo) from now on, merging in the items of the list used until now.
+    #[wasm_bindgen(js_name = useGroceryList)]
+    pub fn use_grocery_list(&self, list_id: String) -> Result<js_sys::Promise, JsError> {
+        let larder = self.larder()?;
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            larder
+                .use_grocery_list(&list_id)
+                .await
+                .map_err(|e| JsValue::from_str(&format!("adopting the grocery list: {e}")))?;
+            Ok(JsValue::UNDEFINED)
         }))
     }
 

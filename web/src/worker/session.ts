@@ -2,7 +2,7 @@
 // (`POST /api/v1/sync/ticket`, bound to the peer id `{user id}.{device id}`; a fresh one for
 // every reconnection), automerge-repo's websocket adapter on `/sync?ticket=…`, and the relay's
 // change feed (`/api/v1/changes`), polled for documents changed elsewhere, each pulled into the
-// engine.
+// engine. On connecting, the engine adopts the user's grocery list (`/api/v1/me`).
 import type { PeerId } from "@automerge/automerge-repo/slim";
 import type { Engine } from "../engine-pkg/larder_web_engine.js";
 import type { RepoHost } from "./repo-host";
@@ -64,6 +64,12 @@ export class SyncLink {
     };
     const adapter = new TicketedWebSocketAdapter(await ticket(), socketUrl, ticket);
     await this.host.connect(peerId, adapter);
+    // The user's grocery list is the relay's document: every device adopts it.
+    const me = await this.api<{ grocery_list_id: string | null }>("api/v1/me");
+    if (me.grocery_list_id) {
+      await this.host.pull(me.grocery_list_id);
+      await this.engine.useGroceryList(me.grocery_list_id);
+    }
     this.state = "syncing";
     await this.followFeed();
   }
