@@ -3,8 +3,9 @@
 // documents, and the link to the relay. It answers the page's requests (see
 // src/client/worker-transport.ts) with larder-core's `rpc::dispatch`, except sync status and
 // connecting, which belong to this shell.
-import { initializeBase64Wasm } from "@automerge/automerge-repo/slim";
-import { automergeWasmBase64 } from "@automerge/automerge/automerge.wasm.base64";
+import { initializeWasm } from "@automerge/automerge-repo/slim";
+// The JS automerge's wasm as a separate, cacheable asset (not inlined as base64).
+import automergeWasmUrl from "@automerge/automerge/automerge.wasm?url";
 import init, { Engine } from "../engine-pkg/larder_web_engine.js";
 import type { FromWorker, ToWorker } from "../client/worker-transport";
 import type { Reply, SyncStatusView } from "../generated/larder";
@@ -57,7 +58,7 @@ async function answer(message: ToWorker): Promise<Reply> {
 
 async function start(): Promise<void> {
   await init();
-  await initializeBase64Wasm(automergeWasmBase64);
+  await initializeWasm(fetch(automergeWasmUrl).then((r) => r.arrayBuffer()).then((b) => new Uint8Array(b)));
   const opened = await Engine.open(DATABASE);
   host = new RepoHost(opened);
   await opened.start(host);
