@@ -197,8 +197,28 @@ test("a browser and a native CLI profile of one user converge through the relay"
     30_000,
   );
 
-  // The relay restarts: the browser reconnects with a fresh ticket (a used one is refused).
+  const status = () => page.evaluate(() => window.larder.client.syncStatus());
+  await until("the browser to be up to date", async () => {
+    const { state, pending } = await status();
+    return state === "up_to_date" && pending === 0;
+  });
+
+  // The relay goes away: an edit made meanwhile waits, and is counted.
   await relay.stop();
+  await page.evaluate(() =>
+    window.larder.client.createRecipe({
+      title: "Offline cake", description: "", servings: null, yield_text: "", prep_minutes: null,
+      cook_minutes: null, total_minutes: null, tags: [], source_url: "", steps: [], notes: "",
+      ingredients: [{ quantity: 3, quantity_max: null, unit: "", name: "plums", note: "" }],
+    }),
+  );
+  await until("the offline state with one change waiting", async () => {
+    const { state, pending } = await status();
+    return state === "offline" && pending === 1;
+  });
+
+  // It comes back: the browser reconnects with a fresh ticket (a used one is refused), pushes
+  // what waited and receives what was made elsewhere.
   relay = await startRelay(data, new URL(relay.url).host);
   await larder(cli, ["add", "--title", "Pea soup", "--ingredient", "500 g peas"]);
   await larder(cli, ["sync", "--once"]);
@@ -206,8 +226,21 @@ test("a browser and a native CLI profile of one user converge through the relay"
     "a CLI recipe made after the restart in the browser",
     async () => (await search(page, "peas")).includes("Pea soup"),
     20_000,
-    () => page.evaluate(() => window.larder.client.syncStatus()).then(JSON.stringify),
+    () => status().then(JSON.stringify),
   );
+  await until(
+    "the recipe made offline in the CLI",
+    async () => {
+      await larder(cli, ["sync", "--once"]);
+      const hits = JSON.parse(await larder(cli, ["search", "plums", "--json"]));
+      return hits.some((h) => h.title === "Offline cake");
+    },
+    30_000,
+  );
+  await until("the browser to be up to date again", async () => {
+    const { state, pending } = await status();
+    return state === "up_to_date" && pending === 0;
+  });
   await context.close();
   // Failed attempts while the relay was down are logged by Chromium itself.
   assert.deepEqual(

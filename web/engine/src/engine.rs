@@ -142,6 +142,15 @@ impl Engine {
         Ok(id)
     }
 
+    /// The heads (sorted hex, ',' joined) the view of `doc_id` was built from, if it has one:
+    /// compared with the relay's heads from the change feed to tell what is in sync.
+    #[wasm_bindgen(js_name = viewHeads)]
+    pub fn view_heads(&self, doc_id: String) -> Result<Option<String>, JsError> {
+        self.store
+            .view_heads(&doc_id)
+            .map_err(|e| error("reading view heads", e))
+    }
+
     /// Every document id with stored chunks.
     #[wasm_bindgen(js_name = documentIds)]
     pub fn document_ids(&self) -> Result<Vec<String>, JsError> {

@@ -47,7 +47,8 @@ async function answer(message: ToWorker): Promise<Reply> {
   if (message.request.op === "sync_status") {
     const status: SyncStatusView = {
       state: link ? link.state : "signed_out",
-      pending: 0,
+      // Signed out, nothing is confirmed by a relay.
+      pending: link ? link.pending() : engine.documentIds().length,
       last_error: link?.lastError ?? host.lastError,
     };
     return { ok: { type: "sync_status", value: status } };

@@ -17,6 +17,8 @@ const FEED_INTERVAL_MS = 1000;
 export class SyncLink {
   private cursor = 0;
   private unpulled = new Set<string>();
+  /** Each document's heads on the relay (sorted, ',' joined), from the change feed. */
+  private relayHeads = new Map<string, string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   state: "offline" | "connecting" | "syncing" | "up_to_date" = "offline";
   lastError: string | null = null;
@@ -74,6 +76,14 @@ export class SyncLink {
     await this.followFeed();
   }
 
+  /** Documents whose state here is not the relay's (local changes waiting, or remote ones
+   *  not merged yet). */
+  pending(): number {
+    return this.engine
+      .documentIds()
+      .filter((id) => this.engine.viewHeads(id) !== this.relayHeads.get(id)).length;
+  }
+
   stop(): void {
     clearTimeout(this.timer);
     this.state = "offline";
@@ -83,12 +93,20 @@ export class SyncLink {
     try {
       for (;;) {
         const page = await this.api<{
-          changes: { seq: number; doc_id: string }[];
+          changes: { seq: number; doc_id: string; heads: string[] }[];
           cursor: number;
           more: boolean;
         }>(`api/v1/changes?since=${this.cursor}`);
-        // Documents that could not be pulled yet (the socket was down) are tried again.
-        const ids = new Set([...this.unpulled, ...page.changes.map((c) => c.doc_id)]);
+        for (const change of page.changes) {
+          this.relayHeads.set(change.doc_id, [...change.heads].sort().join(","));
+        }
+        // Documents whose view already has the relay's heads need nothing; those that could
+        // not be pulled yet (the socket was down) are tried again.
+        const ids = new Set(
+          [...this.unpulled, ...page.changes.map((c) => c.doc_id)].filter(
+            (id) => this.engine.viewHeads(id) !== this.relayHeads.get(id),
+          ),
+        );
         this.unpulled.clear();
         await Promise.all(
           [...ids].map((id) =>
@@ -101,7 +119,7 @@ export class SyncLink {
         this.cursor = page.cursor;
         if (!page.more) break;
       }
-      this.state = this.unpulled.size === 0 ? "up_to_date" : "syncing";
+      this.state = this.unpulled.size === 0 && this.pending() === 0 ? "up_to_date" : "syncing";
     } catch (e) {
       this.lastError = String(e);
       this.state = "offline";
