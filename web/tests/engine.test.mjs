@@ -121,6 +121,11 @@ test("a browser and a native CLI profile of one user converge through the relay"
   // The app is served by the relay: the API is same-origin.
   const context = await browser.newContext();
   const page = await openApp(context, relay.url, errors);
+  // Change events reach the page, for views to refresh.
+  await page.evaluate(() => {
+    window.events = [];
+    window.larder.client.onChange((event) => window.events.push(event));
+  });
   await page.evaluate(async (password) => {
     const server = location.origin;
     const login = await fetch("/api/v1/session", {
@@ -154,6 +159,16 @@ test("a browser and a native CLI profile of one user converge through the relay"
       return hits.some((h) => h.title === "Saffron rice");
     },
     30_000,
+  );
+
+  const events = await page.evaluate(() => window.events);
+  assert.ok(
+    events.some((e) => e.kind === "recipe_changed" && e.id === saffron.id),
+    "an event for the local write",
+  );
+  assert.ok(
+    events.some((e) => e.kind === "recipe_changed" && e.id === leekId),
+    "an event for the recipe synced in",
   );
 
   // One grocery list for the user: items added on either side show on the other.

@@ -7,7 +7,8 @@
 //! - `start(host)`: opens core's `Larder` on the document bridge (repairing stale view rows);
 //! - `call(requestJson)`: one request of the API (core's `rpc::dispatch_json`);
 //! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised;
-//! - `useGroceryList(id)`: adopts the signed-in user's grocery list.
+//! - `useGroceryList(id)`: adopts the signed-in user's grocery list;
+//! - `subscribe(listener)`: change events for the UI.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -108,6 +109,24 @@ impl Engine {
                 .map_err(|e| JsValue::from_str(&e.to_string()))?;
             Ok(JsValue::from_bool(rewritten))
         }))
+    }
+
+    /// Calls `listener` with each change event (JSON of core's `ChangeEvent`) from now on:
+    /// local writes and changes merged from the relay alike.
+    pub fn subscribe(&self, listener: js_sys::Function) -> Result<(), JsError> {
+        use futures_util::StreamExt;
+        let mut events = self.larder()?.subscribe();
+        wasm_bindgen_futures::spawn_local(async move {
+            while let Some(event) = events.next().await {
+                let Ok(json) = serde_json::to_string(&event) else {
+                    continue;
+                };
+                if let Err(err) = listener.call1(&JsValue::NULL, &JsValue::from_str(&json)) {
+                    console_error(&format!("a change listener failed: {err:?}"));
+                }
+            }
+        });
+        Ok(())
     }
 
     /// Uses the signed-in user's grocery list (the relay's document, already pulled into the

@@ -3,6 +3,7 @@
 // throw a LarderError carrying the engine's typed code and readable message. No domain logic.
 import type {
   Attachment,
+  ChangeEvent,
   GroceryItem,
   ImportReport,
   Recipe,
@@ -45,6 +46,12 @@ export class LarderClient {
       throw new LarderError("internal", `expected a ${expected} reply, got ${reply.ok.type}`);
     }
     return (reply.ok as { value?: unknown }).value as ValueOf<T>;
+  }
+
+  /** Change events (a recipe changed or was deleted, the grocery list changed), for views to
+   *  refresh; returns the function that stops them. */
+  onChange(listener: (event: ChangeEvent) => void): () => void {
+    return this.transport.subscribe(listener);
   }
 
   search(query: string, limit?: number, offset?: number): Promise<RecipeSummary[]> {

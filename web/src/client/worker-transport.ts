@@ -1,6 +1,6 @@
 // A Transport to the engine running in a dedicated worker (web/src/worker/engine-worker.ts):
 // each request is posted with a sequence number and the reply with the same number resolves it.
-import type { Reply, Request } from "../generated/larder";
+import type { ChangeEvent, Reply, Request } from "../generated/larder";
 import type { Transport } from "./transport";
 
 /** Where the worker syncs: the relay's address and a session of the signed-in user. */
@@ -8,9 +8,11 @@ export type SyncSession = { server: string; token: string; userId: string };
 
 /** Messages the page posts to the worker: an API request, or starting sync with a session. */
 export type ToWorker = { seq: number; request: Request } | { seq: number; connect: SyncSession };
-/** Messages the worker posts back: a reply to `seq`, or the engine failing to start. */
+/** Messages the worker posts back: a reply to `seq`, a change event, or the engine failing
+ *  to start. */
 export type FromWorker =
   | { seq: number; reply: Reply }
+  | { event: ChangeEvent }
   | { ready: true }
   | { fatal: string };
 
@@ -18,6 +20,7 @@ export class WorkerTransport implements Transport {
   private seq = 0;
   private pending = new Map<number, (reply: Reply) => void>();
   private fatal: string | null = null;
+  private listeners = new Set<(event: ChangeEvent) => void>();
   /** Resolves once the engine has opened its database (rejects if it cannot). */
   readonly ready: Promise<void>;
 
@@ -34,7 +37,9 @@ export class WorkerTransport implements Transport {
     });
     this.worker.then((w) => w.addEventListener("message", (event: MessageEvent<FromWorker>) => {
       const msg = event.data;
-      if ("ready" in msg) {
+      if ("event" in msg) {
+        for (const listener of this.listeners) listener(msg.event);
+      } else if ("ready" in msg) {
         readyResolve();
       } else if ("fatal" in msg) {
         this.fatal = msg.fatal;
@@ -53,6 +58,11 @@ export class WorkerTransport implements Transport {
 
   call(request: Request): Promise<Reply> {
     return this.post((seq) => ({ seq, request }));
+  }
+
+  subscribe(listener: (event: ChangeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Starts syncing the worker's documents with the relay as this session's user. */

@@ -8,7 +8,7 @@ import { initializeWasm } from "@automerge/automerge-repo/slim";
 import automergeWasmUrl from "@automerge/automerge/automerge.wasm?url";
 import init, { Engine } from "../engine-pkg/larder_web_engine.js";
 import type { FromWorker, ToWorker } from "../client/worker-transport";
-import type { Reply, SyncStatusView } from "../generated/larder";
+import type { ChangeEvent, Reply, SyncStatusView } from "../generated/larder";
 import { RepoHost } from "./repo-host";
 import { SyncLink } from "./session";
 
@@ -63,6 +63,7 @@ async function start(): Promise<void> {
   const opened = await Engine.open(DATABASE);
   host = new RepoHost(opened);
   await opened.start(host);
+  opened.subscribe((json: string) => post({ event: JSON.parse(json) as ChangeEvent }));
   engine = opened;
   post({ ready: true });
   for (const message of queue.splice(0)) void handle(message);
