@@ -5,8 +5,9 @@
 //! these definitions (`ts` feature, see `tests/ts_bindings.rs`), so the UI never copies a type.
 //!
 //! Bytes (attachments, imported files) travel as standard base64 strings, since the wire is JSON.
-//! Requests about the session and sync ([`Request::SyncStatus`]) belong to the shell, which owns
-//! the network: `dispatch` answers them with [`RpcErrorCode::Unsupported`].
+//! Requests about the session and sync ([`Request::SyncStatus`], [`Request::SignIn`],
+//! [`Request::SignOut`], [`Request::Session`]) belong to the shell, which owns the network:
+//! `dispatch` answers them with [`RpcErrorCode::Unsupported`].
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -90,6 +91,22 @@ pub enum Request {
     ClearCheckedGrocery,
     /// Answered by the shell (it owns the connection to the relay).
     SyncStatus,
+    /// Signs in to a relay and starts syncing (shell).
+    SignIn {
+        /// The relay's address, e.g. `https://larder.example.org`.
+        server: String,
+        username: String,
+        password: String,
+    },
+    /// Signs out: revokes the session on the relay (when reachable) and stops syncing. Local
+    /// recipes stay unless `remove_data` (shell).
+    SignOut {
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        remove_data: Option<bool>,
+    },
+    /// The signed-in session, if any (shell).
+    Session,
 }
 
 /// What a request answers.
@@ -107,6 +124,16 @@ pub enum Response {
     JsonLd(#[cfg_attr(feature = "ts", ts(type = "unknown"))] serde_json::Value),
     Grocery(Vec<GroceryItem>),
     SyncStatus(SyncStatusView),
+    Session(Option<SessionView>),
+}
+
+/// Who is signed in, where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SessionView {
+    pub server: String,
+    pub user_id: String,
+    pub user_name: String,
 }
 
 /// Where sync stands, as the UI shows it.
@@ -145,6 +172,12 @@ pub enum RpcErrorCode {
     Import,
     /// The local database failed.
     Storage,
+    /// The relay refused the credentials or the session (the message is the relay's).
+    Unauthorized,
+    /// Too many attempts; try again later.
+    RateLimited,
+    /// The relay could not be reached.
+    Unreachable,
     /// The operation is not answered here (see the module documentation).
     Unsupported,
     Internal,
@@ -297,10 +330,13 @@ pub async fn dispatch<S: DocumentStore>(
             Response::Grocery(larder.remove_grocery_item(&item_id).await?)
         }
         Request::ClearCheckedGrocery => Response::Grocery(larder.clear_checked_grocery().await?),
-        Request::SyncStatus => {
+        Request::SyncStatus
+        | Request::SignIn { .. }
+        | Request::SignOut { .. }
+        | Request::Session => {
             return Err(RpcError::new(
                 RpcErrorCode::Unsupported,
-                "sync status is answered by the app shell, not the engine",
+                "sessions and sync are answered by the app shell, not the engine",
             ));
         }
     })

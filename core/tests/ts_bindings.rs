@@ -8,7 +8,7 @@ use larder_core::model::{
     Attachment, GroceryItem, IngredientInput, IngredientRow, Recipe, RecipeDraft,
 };
 use larder_core::rpc::{
-    Reply, Request, Response, RpcError, RpcErrorCode, SyncStateView, SyncStatusView,
+    Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView,
 };
 use larder_core::{ChangeEvent, ImportReport, RecipeSummary, TagCount};
 use ts_rs::{Config, TS};
@@ -32,6 +32,7 @@ fn generated() -> String {
         decl::<RpcError>(&cfg),
         decl::<RpcErrorCode>(&cfg),
         decl::<SyncStatusView>(&cfg),
+        decl::<SessionView>(&cfg),
         decl::<SyncStateView>(&cfg),
         decl::<Recipe>(&cfg),
         decl::<RecipeDraft>(&cfg),

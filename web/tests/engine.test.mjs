@@ -126,18 +126,21 @@ test("a browser and a native CLI profile of one user converge through the relay"
     window.events = [];
     window.larder.client.onChange((event) => window.events.push(event));
   });
-  await page.evaluate(async (password) => {
-    const server = location.origin;
-    const login = await fetch("/api/v1/session", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "alice", password }),
-    }).then((r) => r.json());
-    const me = await fetch("/api/v1/me", {
-      headers: { authorization: `Bearer ${login.token}` },
-    }).then((r) => r.json());
-    await window.larder.transport.connect({ server, token: login.token, userId: me.id });
-  }, PASSWORD);
+  // Signing in through the typed client; a wrong password gets the relay's error.
+  const refused = await page.evaluate(() =>
+    window.larder.client.signIn(location.origin, "alice", "wrong password").then(
+      () => null,
+      (e) => ({ code: e.code, message: e.message }),
+    ),
+  );
+  assert.equal(refused?.code, "unauthorized", JSON.stringify(refused));
+  assert.match(refused.message, /user name or password/i);
+  const session = await page.evaluate(
+    (password) => window.larder.client.signIn(location.origin, "alice", password),
+    PASSWORD,
+  );
+  assert.equal(session.user_name, "alice");
+  assert.equal(session.server, relay.url);
   const saffron = await page.evaluate(() =>
     window.larder.client.createRecipe({
       title: "Saffron rice", description: "", servings: 2, yield_text: "", prep_minutes: null,
@@ -218,6 +221,15 @@ test("a browser and a native CLI profile of one user converge through the relay"
     return state === "up_to_date" && pending === 0;
   });
 
+  // A reload resumes the session and syncing by itself.
+  await page.reload();
+  await page.evaluate(() => window.larder.ready);
+  assert.equal((await page.evaluate(() => window.larder.client.session()))?.user_name, "alice");
+  await until("the reloaded page to be up to date", async () => {
+    const { state, pending } = await status();
+    return state === "up_to_date" && pending === 0;
+  });
+
   // The relay goes away: an edit made meanwhile waits, and is counted.
   await relay.stop();
   await page.evaluate(() =>
@@ -256,6 +268,12 @@ test("a browser and a native CLI profile of one user converge through the relay"
     const { state, pending } = await status();
     return state === "up_to_date" && pending === 0;
   });
+
+  // Signing out stops syncing and forgets the session; the recipes stay on the device.
+  await page.evaluate(() => window.larder.client.signOut());
+  assert.equal(await page.evaluate(() => window.larder.client.session()), null);
+  assert.equal((await status()).state, "signed_out");
+  assert.ok((await search(page, "plums")).includes("Offline cake"));
   await context.close();
   // Failed attempts while the relay was down are logged by Chromium itself.
   assert.deepEqual(

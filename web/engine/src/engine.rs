@@ -8,7 +8,8 @@
 //! - `call(requestJson)`: one request of the API (core's `rpc::dispatch_json`);
 //! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised;
 //! - `useGroceryList(id)`: adopts the signed-in user's grocery list;
-//! - `subscribe(listener)`: change events for the UI.
+//! - `subscribe(listener)`: change events for the UI;
+//! - `sessionLoad`/`sessionSave`/`sessionForget`: the signed-in session, kept in the database.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,6 +23,9 @@ use wasm_bindgen::prelude::*;
 use crate::bridge::{BridgeStore, RepoHost};
 
 const DEVICE_META: &str = "device_id";
+/// The signed-in session, as JSON (the same key and shape as the native `sync::session`).
+const SESSION_META: &str = "sync_session";
+const CURSOR_META: &str = "sync_cursor";
 
 #[wasm_bindgen]
 extern "C" {
@@ -168,6 +172,30 @@ impl Engine {
         self.store
             .view_heads(&doc_id)
             .map_err(|e| error("reading view heads", e))
+    }
+
+    /// The stored session (JSON: server, token, user_id, user_name, grocery_list_id), if any.
+    #[wasm_bindgen(js_name = sessionLoad)]
+    pub fn session_load(&self) -> Result<Option<String>, JsError> {
+        self.store
+            .meta_get(SESSION_META)
+            .map_err(|e| error("reading the session", e))
+    }
+
+    #[wasm_bindgen(js_name = sessionSave)]
+    pub fn session_save(&self, json: String) -> Result<(), JsError> {
+        self.store
+            .meta_set(SESSION_META, &json)
+            .map_err(|e| error("saving the session", e))
+    }
+
+    /// Forgets the session and the change-feed cursor (local data stays).
+    #[wasm_bindgen(js_name = sessionForget)]
+    pub fn session_forget(&self) -> Result<(), JsError> {
+        self.store
+            .meta_delete(SESSION_META)
+            .and_then(|()| self.store.meta_delete(CURSOR_META))
+            .map_err(|e| error("forgetting the session", e))
     }
 
     /// Every document id with stored chunks.

@@ -12,6 +12,7 @@ import type {
   Request,
   Response,
   RpcErrorCode,
+  SessionView,
   SyncStatusView,
   TagCount,
 } from "../generated/larder";
@@ -119,6 +120,18 @@ export class LarderClient {
   }
   syncStatus(): Promise<SyncStatusView> {
     return this.ask({ op: "sync_status" }, "sync_status");
+  }
+  /** Signs in to a relay and starts syncing; a refusal throws with the relay's message. */
+  async signIn(server: string, username: string, password: string): Promise<SessionView> {
+    const session = await this.ask({ op: "sign_in", server, username, password }, "session");
+    if (!session) throw new LarderError("internal", "signed in without a session");
+    return session;
+  }
+  async signOut(removeData = false): Promise<void> {
+    await this.ask({ op: "sign_out", remove_data: removeData }, "done");
+  }
+  session(): Promise<SessionView | null> {
+    return this.ask({ op: "session" }, "session");
   }
 }
 

@@ -3,11 +3,8 @@
 import type { ChangeEvent, Reply, Request } from "../generated/larder";
 import type { Transport } from "./transport";
 
-/** Where the worker syncs: the relay's address and a session of the signed-in user. */
-export type SyncSession = { server: string; token: string; userId: string };
-
-/** Messages the page posts to the worker: an API request, or starting sync with a session. */
-export type ToWorker = { seq: number; request: Request } | { seq: number; connect: SyncSession };
+/** Messages the page posts to the worker: one API request. */
+export type ToWorker = { seq: number; request: Request };
 /** Messages the worker posts back: a reply to `seq`, a change event, or the engine failing
  *  to start. */
 export type FromWorker =
@@ -57,28 +54,19 @@ export class WorkerTransport implements Transport {
   }
 
   call(request: Request): Promise<Reply> {
-    return this.post((seq) => ({ seq, request }));
-  }
-
-  subscribe(listener: (event: ChangeEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Starts syncing the worker's documents with the relay as this session's user. */
-  async connect(session: SyncSession): Promise<void> {
-    const reply = await this.post((seq) => ({ seq, connect: session }));
-    if ("err" in reply) throw new Error(reply.err.message);
-  }
-
-  private post(message: (seq: number) => ToWorker): Promise<Reply> {
     if (this.fatal !== null) {
       return Promise.resolve({ err: { code: "internal", message: this.fatal } });
     }
     const seq = ++this.seq;
     return new Promise((resolve) => {
       this.pending.set(seq, resolve);
-      void this.worker.then((w) => w.postMessage(message(seq)));
+      const message: ToWorker = { seq, request };
+      void this.worker.then((w) => w.postMessage(message));
     });
+  }
+
+  subscribe(listener: (event: ChangeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }

@@ -34,11 +34,20 @@ export class RepoHost {
   /** Replaces the repo with one that syncs over `network` as `peerId`, and loads every stored
    *  document into it so the relay hears about all of them. */
   async connect(peerId: PeerId, network: NetworkAdapterInterface): Promise<void> {
+    await this.replace(this.makeRepo(peerId, [network]));
+    await Promise.all(this.engine.documentIds().map((id) => this.handle(id).catch(() => undefined)));
+  }
+
+  /** Back to a repo without network (signed out). */
+  async disconnect(): Promise<void> {
+    await this.replace(this.makeRepo(undefined, []));
+  }
+
+  private async replace(repo: Repo): Promise<void> {
     const old = this.repo;
-    this.repo = this.makeRepo(peerId, [network]);
+    this.repo = repo;
     this.handles.clear();
     await old.shutdown();
-    await Promise.all(this.engine.documentIds().map((id) => this.handle(id).catch(() => undefined)));
   }
 
   /** The repo's handle of `id`, found (from storage or the network) once. */

@@ -1,6 +1,6 @@
-// automerge-repo's websocket client adapter for the relay's one-time tickets: the first
-// connection uses the ticket it was made with; every reconnection (after the relay restarts or
-// the network comes back) first asks for a fresh ticket, since a used one is refused.
+// automerge-repo's websocket client adapter for the relay's one-time tickets: every connection
+// attempt (the first, and each reconnection after the relay restarts or the network returns)
+// first asks for a fresh ticket, since a used one is refused.
 import type { PeerId, PeerMetadata } from "@automerge/automerge-repo/slim";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 
@@ -8,23 +8,16 @@ import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websoc
 const RETRY_MS = 1000;
 
 export class TicketedWebSocketAdapter extends WebSocketClientAdapter {
-  private unused = true;
   private asking = false;
 
   constructor(
-    firstTicket: string,
     private readonly socketUrl: (ticket: string) => string,
     private readonly newTicket: () => Promise<string>,
   ) {
-    super(socketUrl(firstTicket), RETRY_MS);
+    super(socketUrl(""), RETRY_MS);
   }
 
   override connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
-    if (this.unused) {
-      this.unused = false;
-      super.connect(peerId, peerMetadata);
-      return;
-    }
     if (this.asking) return;
     this.asking = true;
     this.newTicket()
@@ -33,7 +26,8 @@ export class TicketedWebSocketAdapter extends WebSocketClientAdapter {
         (this as { url: string }).url = this.socketUrl(ticket);
       })
       .catch(() => {
-        // Unreachable: the attempt below fails too and the adapter tries again later.
+        // Unreachable or signed out: this attempt fails and the adapter tries again later
+        // (the sync link stops it if the session was rejected).
       })
       .finally(() => {
         this.asking = false;
