@@ -6,7 +6,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { addUser, larder, launchChromium, openApp, startRelay, until } from "./harness.mjs";
+import {
+  addUser,
+  larder,
+  launchChromium,
+  openApp,
+  startRelay,
+  until,
+  userCommand,
+} from "./harness.mjs";
 
 const PASSWORD = "correct horse battery";
 /** The relay's data dir; its user "alice" is added before it starts (the dir is locked then). */
@@ -282,4 +290,30 @@ test("a browser and a native CLI profile of one user converge through the relay"
     ),
     [],
   );
+});
+
+test("a session the relay rejects signs the browser out and keeps its recipes", async () => {
+  const context = await browser.newContext();
+  const page = await openApp(context, relay.url, errors);
+  await page.evaluate(
+    (password) => window.larder.client.signIn(location.origin, "alice", password),
+    PASSWORD,
+  );
+  await page.evaluate(() =>
+    window.larder.client.createRecipe({
+      title: "Kept stew", description: "", servings: null, yield_text: "", prep_minutes: null,
+      cook_minutes: null, total_minutes: null, tags: [], source_url: "", steps: [], notes: "",
+      ingredients: [{ quantity: 1, quantity_max: null, unit: "", name: "celeriac", note: "" }],
+    }),
+  );
+  // The admin disables the user (the relay must be stopped for that): every session is refused.
+  await relay.stop();
+  userCommand(data, ["disable", "alice"]);
+  relay = await startRelay(data, new URL(relay.url).host);
+  await until("the browser to be signed out", async () =>
+    page.evaluate(() => window.larder.client.syncStatus()).then((s) => s.state === "signed_out"),
+  );
+  assert.equal(await page.evaluate(() => window.larder.client.session()), null);
+  assert.deepEqual(await search(page, "celeriac"), ["Kept stew"]);
+  await context.close();
 });

@@ -61,6 +61,12 @@ export function addUser(data, name, password) {
   if (out.status !== 0) throw new Error(`user add failed: ${out.stderr}`);
 }
 
+/** Runs `larder-server user ARGS…` on a data dir (no relay may run on it). */
+export function userCommand(data, args) {
+  const out = spawnSync(join(BIN_DIR, "larder-server"), ["--data", data, "user", ...args]);
+  if (out.status !== 0) throw new Error(`user ${args.join(" ")} failed: ${out.stderr}`);
+}
+
 /** Runs the `larder` CLI on a profile directory; resolves with stdout or rejects. */
 export function larder(profile, args, env = {}) {
   return new Promise((ok, fail) => {

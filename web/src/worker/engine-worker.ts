@@ -54,12 +54,13 @@ async function startSync(session: StoredSession): Promise<void> {
 }
 
 async function signOut(revokeOnRelay: boolean): Promise<void> {
+  // Forgotten first, so nobody sees "signed out" with a session still stored.
   const session = storedSession();
+  engine?.sessionForget();
   const current = link;
   link = undefined;
   await current?.stop();
   if (session && revokeOnRelay) await revoke(session);
-  engine?.sessionForget();
 }
 
 async function answer(request: Request): Promise<Reply> {
