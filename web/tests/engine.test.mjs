@@ -282,6 +282,13 @@ test("a browser and a native CLI profile of one user converge through the relay"
   assert.equal(await page.evaluate(() => window.larder.client.session()), null);
   assert.equal((await status()).state, "signed_out");
   assert.ok((await search(page, "plums")).includes("Offline cake"));
+  // Removing this device's data empties it, for good.
+  await page.evaluate(() => window.larder.client.signOut(true));
+  assert.deepEqual(await search(page, ""), []);
+  assert.deepEqual(await page.evaluate(() => window.larder.client.groceryItems()), []);
+  await page.reload();
+  await page.evaluate(() => window.larder.ready);
+  assert.deepEqual(await search(page, ""), []);
   await context.close();
   // Failed attempts while the relay was down are logged by Chromium itself.
   assert.deepEqual(

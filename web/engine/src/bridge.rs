@@ -93,6 +93,11 @@ impl BridgeStore {
         Ok(found.then_some(doc))
     }
 
+    /// Drops every document held (the database is being erased).
+    pub fn forget_all(&self) {
+        self.docs.borrow_mut().clear();
+    }
+
     /// Merges changes the repo received from elsewhere (the repo stores them itself).
     pub fn merge_remote(&self, id: &str, bytes: &[u8]) -> Result<(), DocStoreError> {
         let mut docs = self.docs.borrow_mut();

@@ -9,7 +9,8 @@
 //! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised;
 //! - `useGroceryList(id)`: adopts the signed-in user's grocery list;
 //! - `subscribe(listener)`: change events for the UI;
-//! - `sessionLoad`/`sessionSave`/`sessionForget`: the signed-in session, kept in the database.
+//! - `sessionLoad`/`sessionSave`/`sessionForget`: the signed-in session, kept in the database;
+//! - `eraseAll()`: sign-out's "remove this device's data".
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -196,6 +197,18 @@ impl Engine {
             .meta_delete(SESSION_META)
             .and_then(|()| self.store.meta_delete(CURSOR_META))
             .map_err(|e| error("forgetting the session", e))
+    }
+
+    /// Erases everything this device holds (documents, view, index, files, settings). The
+    /// caller stops syncing first, so nothing writes meanwhile.
+    #[wasm_bindgen(js_name = eraseAll)]
+    pub fn erase_all(&self) -> Result<(), JsError> {
+        if let Some(larder) = self.larder.borrow().as_ref() {
+            larder.documents().forget_all();
+        }
+        self.store
+            .erase_all()
+            .map_err(|e| error("erasing this device's data", e))
     }
 
     /// Every document id with stored chunks.

@@ -74,12 +74,11 @@ async function answer(request: Request): Promise<Reply> {
       return { ok: { type: "session", value: sessionView(session) } };
     }
     case "sign_out":
-      if (request.remove_data) {
-        return {
-          err: { code: "unsupported", message: "removing this device's data is not available yet" },
-        };
-      }
       await signOut(true);
+      if (request.remove_data) {
+        // The repo was replaced by one without documents (its pending saves flushed first).
+        engine.eraseAll();
+      }
       return { ok: { type: "done" } };
     case "session": {
       const session = storedSession();
