@@ -87,9 +87,42 @@ test("create and search through the typed client; the recipe survives a reload (
     message: "invalid input: the title is empty",
   });
 
+  // Files: attached bytes come back identical; a schema.org JSON-LD file imports.
+  const attached = await page.evaluate(async (id) => {
+    const png = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 1, 2, 3, 254, 255]);
+    const attachment = await window.larder.client.attachFile(
+      id,
+      new Blob([png], { type: "image/png" }),
+      "stack.png",
+    );
+    const back = await window.larder.client.attachmentBytes(attachment.sha256);
+    return { attachment, same: back.length === png.length && back.every((b, i) => b === png[i]) };
+  }, created.id);
+  assert.equal(attached.same, true);
+  assert.equal(attached.attachment.media_type, "image/png");
+  assert.equal(attached.attachment.size, 14);
+  const imported = await page.evaluate(async () => {
+    const jsonLd = JSON.stringify({
+      "@context": "https://schema.org",
+      "@type": "Recipe",
+      name: "Imported gazpacho",
+      recipeIngredient: ["6 tomatoes", "1 cucumber"],
+      recipeInstructions: ["Blend", "Chill"],
+    });
+    const file = new File([jsonLd], "gazpacho.json", { type: "application/ld+json" });
+    return window.larder.client.importFile(file);
+  });
+  assert.equal(imported.ids.length, 1, JSON.stringify(imported));
+  assert.deepEqual(await search(page, "cucumber"), ["Imported gazpacho"]);
+
   await page.reload();
   await page.evaluate(() => window.larder.ready);
   assert.deepEqual(await search(page, "eggs"), ["Buttermilk pancakes"]);
+  assert.equal(
+    (await page.evaluate((id) => window.larder.client.getRecipe(id), created.id)).attachments[0]
+      .file_name,
+    "stack.png",
+  );
   const again = await page.evaluate((id) => window.larder.client.getRecipe(id), created.id);
   assert.deepEqual(again.steps, ["Whisk", "Fry"]);
   await context.close();
