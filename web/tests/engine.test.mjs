@@ -129,7 +129,7 @@ test("create and search through the typed client; the recipe survives a reload (
   assert.deepEqual(errors, []);
 });
 
-test("one tab owns the database; a second one says so and takes over when the first closes", async () => {
+test("one tab owns the database; another uses it through that tab, then takes over", async () => {
   const context = await browser.newContext();
   const first = await openApp(context, relay.url, errors);
   await first.evaluate(() =>
@@ -139,15 +139,39 @@ test("one tab owns the database; a second one says so and takes over when the fi
       ingredients: [{ quantity: null, quantity_max: null, unit: "", name: "turnips", note: "" }],
     }),
   );
-  const second = await context.newPage();
-  second.on("pageerror", (e) => errors.push(String(e)));
-  await second.goto(relay.url);
+  await first.evaluate(() => {
+    window.events = [];
+    window.larder.client.onChange((event) => window.events.push(event));
+  });
+  const second = await openApp(context, relay.url, errors);
   assert.equal(await second.evaluate(() => window.larder.ownsDatabase), false);
-  await until("the waiting message", async () =>
-    /open in another tab/.test(await second.getByRole("status").textContent()),
+  assert.match(await second.getByRole("status").textContent(), /open in another tab/);
+  // The second tab reads and writes through the first one's engine, and hears its events.
+  assert.deepEqual(await search(second, "turnips"), ["Tab soup"]);
+  await second.evaluate(() => {
+    window.events = [];
+    window.larder.client.onChange((event) => window.events.push(event));
+  });
+  const salad = await second.evaluate(() =>
+    window.larder.client.createRecipe({
+      title: "Second tab salad", description: "", servings: null, yield_text: "",
+      prep_minutes: null, cook_minutes: null, total_minutes: null, tags: [], source_url: "",
+      steps: [], notes: "",
+      ingredients: [{ quantity: null, quantity_max: null, unit: "", name: "radishes", note: "" }],
+    }),
   );
+  assert.deepEqual(await search(first, "radishes"), ["Second tab salad"]);
+  for (const page of [first, second]) {
+    await until("the change event in both tabs", () =>
+      page.evaluate((id) => window.events.some((e) => e.id === id), salad.id),
+    );
+  }
+  // The first tab closes: the second starts its own engine on the same database.
   await first.close();
-  await second.evaluate(() => window.larder.ready);
+  await until("the second tab to own the database", () =>
+    second.evaluate(() => window.larder.transport.ownsDatabase),
+  );
+  assert.deepEqual(await search(second, "radishes"), ["Second tab salad"]);
   assert.deepEqual(await search(second, "turnips"), ["Tab soup"]);
   await context.close();
   assert.deepEqual(errors, []);
