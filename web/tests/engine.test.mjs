@@ -380,4 +380,44 @@ test("a session the relay rejects signs the browser out and keeps its recipes", 
   assert.equal(await page.evaluate(() => window.larder.client.session()), null);
   assert.deepEqual(await search(page, "celeriac"), ["Kept stew"]);
   await context.close();
+  // Refused tickets and sockets while the session is being rejected are Chromium's own logs.
+  assert.deepEqual(
+    errors.filter((e) => !/status of 401|WebSocket connection to .* failed/.test(e)),
+    [],
+  );
+});
+
+test("after a first visit the app opens with the network off and search works", async () => {
+  const context = await browser.newContext();
+  const page = await openApp(context, relay.url, errors);
+  const manifest = await page.evaluate(() =>
+    fetch(document.querySelector('link[rel="manifest"]').href).then((r) => r.json()),
+  );
+  assert.equal(manifest.display, "standalone");
+  assert.deepEqual(
+    manifest.icons.map((i) => `${i.sizes} ${i.purpose ?? "any"}`),
+    ["192x192 any", "512x512 any", "512x512 maskable"],
+  );
+  await page.evaluate(() => window.larder.offlineReady);
+  await page.evaluate(() =>
+    window.larder.client.createRecipe({
+      title: "Pantry pasta", description: "", servings: null, yield_text: "", prep_minutes: null,
+      cook_minutes: null, total_minutes: null, tags: [], source_url: "", steps: [], notes: "",
+      ingredients: [{ quantity: null, quantity_max: null, unit: "", name: "capers", note: "" }],
+    }),
+  );
+  await context.setOffline(true);
+  await page.reload();
+  assert.equal(
+    await page.evaluate(() => fetch("/healthz").then(() => "online", () => "offline")),
+    "offline",
+  );
+  await page.evaluate(() => window.larder.ready);
+  assert.deepEqual(await search(page, "capers"), ["Pantry pasta"]);
+  await context.close();
+  // Requests that needed the network (the probe above) fail, as they must.
+  assert.deepEqual(
+    errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e)),
+    [],
+  );
 });

@@ -47,7 +47,15 @@ export class RepoHost {
     const old = this.repo;
     this.repo = repo;
     this.handles.clear();
-    await old.shutdown();
+    // Only loaded documents have anything to save (the repo's own flush would fail on one
+    // still being fetched); the engine has already stored every local change itself.
+    const loaded = Object.values(old.handles)
+      .filter((handle) => handle.isReady())
+      .map((handle) => handle.documentId);
+    await old.flush(loaded).catch((e: unknown) => {
+      this.lastError = String(e);
+    });
+    await old.shutdown().catch(() => undefined);
   }
 
   /** The repo's handle of `id`, found (from storage or the network) once. */
