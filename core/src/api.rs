@@ -59,6 +59,7 @@ pub type Result<T, E = LarderError> = std::result::Result<T, E>;
 
 /// What changed, for a UI to refresh.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeEvent {
     RecipeChanged { id: String },
@@ -68,6 +69,7 @@ pub enum ChangeEvent {
 
 /// The outcome of an import: the new recipes' ids and anything the user should know.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     pub ids: Vec<String>,
     pub warnings: Vec<String>,

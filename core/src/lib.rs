@@ -4,6 +4,7 @@
 //! - `docstore`: the document-store trait (samod natively)
 //! - `store`: the profile's SQLite database (document chunks, materialised view, FTS5 search)
 //! - `api`: the one API every shell calls
+//! - `rpc`: that API as serde-tagged requests and replies, for the shells' transports
 //! - `ingredient`, `grocery`, `schema_org`: parsing, grocery rules, import/export
 
 pub mod api;
@@ -15,6 +16,7 @@ pub mod ingredient;
 pub mod model;
 #[cfg(feature = "native")]
 pub mod profile;
+pub mod rpc;
 pub mod schema_org;
 pub mod store;
 #[cfg(feature = "native")]

@@ -74,6 +74,9 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Lets non-loopback clients scrape `/metrics` with `Authorization: Bearer <token>`.
     pub metrics_token: Option<Secret>,
+    /// The built web app (web/dist) served at `/`; `None`: no web app (`larder-server serve`
+    /// sets it from `--web DIR`, `LARDER_WEB_DIR` or `./web/dist`).
+    pub web_dir: Option<PathBuf>,
 }
 
 /// A configured secret; never shows in `Debug` output (configs are logged).
@@ -150,6 +153,7 @@ impl Default for Config {
             webhook: WebhookConfig::default(),
             tls: None,
             metrics_token: None,
+            web_dir: None,
         }
     }
 }

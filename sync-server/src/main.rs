@@ -1,7 +1,7 @@
 //! `larder-server`: the command line over the `larder_sync_server` library.
 //!
 //! ```text
-//! larder-server [--data DIR] [--config FILE] serve [--bind ADDR] [--tls-cert PEM --tls-key PEM]
+//! larder-server [--data DIR] [--config FILE] serve [--bind ADDR] [--tls-cert PEM --tls-key PEM] [--web DIR]
 //! larder-server [--data DIR] backup FILE          # also while the relay runs (admin socket)
 //! larder-server backup --verify FILE
 //! larder-server [--data DIR] restore FILE         # into a new or empty data directory
@@ -59,6 +59,9 @@ enum Command {
         /// The certificate's PEM private key (or `tls_key` in the file).
         #[arg(long, value_name = "PEM")]
         tls_key: Option<PathBuf>,
+        /// The built web app to serve at / (default: ./web/dist when it holds an index.html).
+        #[arg(long, env = "LARDER_WEB_DIR", value_name = "DIR")]
+        web: Option<PathBuf>,
     },
     /// Write a backup of the data directory to FILE (while the relay runs, too), or check one.
     Backup {
@@ -159,11 +162,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         config.validate()?;
     }
     match cli.command {
-        Command::Serve { .. } => serve(config),
+        Command::Serve { web, .. } => {
+            config.web_dir = web_dir(web)?;
+            serve(config)
+        }
         Command::User(cmd) => user(&config, cmd),
         Command::Token(cmd) => token(&config, cmd),
         Command::Backup { file, .. } => backup_cmd::backup(&config, &file),
         Command::Restore { .. } | Command::Openapi => unreachable!("handled above"),
+    }
+}
+
+/// The web app directory: the one given (which must hold an index.html), else `./web/dist`
+/// when built (the repo root), else none.
+fn web_dir(given: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    const DEFAULT: &str = "web/dist";
+    match given {
+        Some(dir) => {
+            anyhow::ensure!(
+                dir.join(larder_sync_server::http::web::INDEX).is_file(),
+                "{} has no index.html (build the web app: npm --prefix web ci && npm --prefix web run build)",
+                dir.display()
+            );
+            Ok(Some(dir))
+        }
+        None => {
+            let dir = PathBuf::from(DEFAULT);
+            Ok(dir
+                .join(larder_sync_server::http::web::INDEX)
+                .is_file()
+                .then_some(dir))
+        }
     }
 }
 
@@ -180,6 +209,10 @@ fn serve(config: Config) -> anyhow::Result<()> {
                 format!("cannot open the database in {}", dir.path().display())
             })?);
         tracing::info!(data = %dir.path().display(), "storage open");
+        match &config.web_dir {
+            Some(web) => tracing::info!(web = %web.display(), "serving the web app at /"),
+            None => tracing::info!("no web app to serve (see --web)"),
+        }
         let listener = tokio::net::TcpListener::bind(&config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -27,6 +27,7 @@ pub struct GroceryItemDoc {
 
 /// A grocery item as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GroceryItem {
     pub id: String,
     pub name: String,

@@ -56,6 +56,7 @@ pub struct AttachmentDoc {
 
 /// A recipe as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Recipe {
     pub id: String,
     pub title: String,
@@ -78,6 +79,7 @@ pub struct Recipe {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IngredientRow {
     pub id: String,
     pub quantity: Option<f64>,
@@ -88,6 +90,7 @@ pub struct IngredientRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Attachment {
     pub sha256: String,
     pub file_name: String,
@@ -97,6 +100,7 @@ pub struct Attachment {
 
 /// What a user edits: everything but id, attachments and timestamps.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct RecipeDraft {
     pub title: String,
@@ -115,8 +119,10 @@ pub struct RecipeDraft {
 
 /// One ingredient row as edited; `id` is kept for existing rows and minted for new ones.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct IngredientInput {
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub id: Option<String>,
     pub quantity: Option<f64>,
     pub quantity_max: Option<f64>,

@@ -105,6 +105,20 @@ impl Store {
         Ok(())
     }
 
+    /// Every document id with a chunk stored (the first key component), sorted.
+    pub fn kv_document_ids(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT CASE WHEN instr(key, '/') > 0
+                 THEN substr(key, 1, instr(key, '/') - 1) ELSE key END AS doc
+             FROM kv ORDER BY doc",
+        )?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ids)
+    }
+
     pub fn kv_delete(&self, key: &[String]) -> Result<(), StoreError> {
         self.conn()
             .execute("DELETE FROM kv WHERE key = ?1", [join_key(key)])?;
@@ -150,5 +164,6 @@ mod tests {
         store.kv_delete(&key(&["doc1x"])).expect("delete");
         assert_eq!(store.kv_load(&key(&["doc1x"])).expect("load"), None);
         assert_eq!(store.kv_load_range(&[]).expect("all").len(), 3);
+        assert_eq!(store.kv_document_ids().expect("ids"), vec!["doc1", "doc10"]);
     }
 }

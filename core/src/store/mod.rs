@@ -4,6 +4,7 @@
 //! loads a document.
 
 mod blobs;
+mod erase;
 pub mod error;
 mod kv;
 pub mod schema;

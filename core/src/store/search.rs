@@ -21,6 +21,7 @@ use crate::model::Recipe;
 
 /// What a search result shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecipeSummary {
     pub id: String,
     pub title: String,
@@ -60,6 +61,7 @@ impl RecipeSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TagCount {
     pub tag: String,
     pub count: u64,

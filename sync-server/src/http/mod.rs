@@ -11,6 +11,7 @@ pub mod health;
 pub mod openapi;
 pub mod session;
 pub mod sync;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,7 +98,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::telemetry::scrape))
         // After every route (nested ones included), so the matched route template is known.
-        .route_layer(axum::middleware::from_fn(crate::telemetry::track))
+        .route_layer(axum::middleware::from_fn(crate::telemetry::track));
+    if let Some(dir) = &state.config.web_dir {
+        app = web::mount(app, dir);
+    }
+    let mut app = app
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(

@@ -1,0 +1,439 @@
+//! The one API contract every shell speaks: a serde-tagged [`Request`] per operation, a
+//! [`Response`] per kind of answer, a typed user-readable [`RpcError`], and [`dispatch`], which
+//! runs a request against a [`Larder`]. The wasm worker calls it with JSON from the UI; the Tauri
+//! shells will call it from their commands. TypeScript types for all of it are generated from
+//! these definitions (`ts` feature, see `tests/ts_bindings.rs`), so the UI never copies a type.
+//!
+//! Bytes (attachments, imported files) travel as standard base64 strings, since the wire is JSON.
+//! Requests about the session and sync ([`Request::SyncStatus`], [`Request::SignIn`],
+//! [`Request::SignOut`], [`Request::Session`]) belong to the shell, which owns the network:
+//! `dispatch` answers them with [`RpcErrorCode::Unsupported`].
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+
+use crate::api::{ImportReport, Larder, LarderError};
+use crate::docstore::DocumentStore;
+use crate::model::{Attachment, GroceryItem, Recipe, RecipeDraft};
+use crate::store::{RecipeSummary, StoreError, TagCount};
+
+/// Default and largest page of search results.
+pub const DEFAULT_SEARCH_LIMIT: u32 = 50;
+pub const MAX_SEARCH_LIMIT: u32 = 500;
+
+/// One operation of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Recipes matching the words typed (blank: every recipe, by title).
+    Search {
+        query: String,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        limit: Option<u32>,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        offset: Option<u32>,
+    },
+    GetRecipe {
+        id: String,
+    },
+    CreateRecipe {
+        draft: RecipeDraft,
+    },
+    UpdateRecipe {
+        id: String,
+        draft: RecipeDraft,
+    },
+    DeleteRecipe {
+        id: String,
+    },
+    ListTags,
+    /// Keeps a file with a recipe.
+    AttachFile {
+        recipe_id: String,
+        file_name: String,
+        media_type: String,
+        bytes_base64: String,
+    },
+    /// The bytes of an attachment kept on this device.
+    AttachmentBytes {
+        sha256: String,
+    },
+    /// Imports schema.org recipes from a JSON-LD or HTML file.
+    ImportFile {
+        file_name: String,
+        bytes_base64: String,
+    },
+    /// One recipe as schema.org JSON-LD.
+    ExportJsonLd {
+        id: String,
+    },
+    GroceryItems,
+    AddRecipeToGrocery {
+        recipe_id: String,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        servings: Option<f64>,
+    },
+    AddGroceryItem {
+        text: String,
+    },
+    SetGroceryChecked {
+        item_id: String,
+        checked: bool,
+    },
+    RemoveGroceryItem {
+        item_id: String,
+    },
+    ClearCheckedGrocery,
+    /// Answered by the shell (it owns the connection to the relay).
+    SyncStatus,
+    /// Signs in to a relay and starts syncing (shell).
+    SignIn {
+        /// The relay's address, e.g. `https://larder.example.org`.
+        server: String,
+        username: String,
+        password: String,
+    },
+    /// Signs out: revokes the session on the relay (when reachable) and stops syncing. Local
+    /// recipes stay unless `remove_data` (shell).
+    SignOut {
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        remove_data: Option<bool>,
+    },
+    /// The signed-in session, if any (shell).
+    Session,
+}
+
+/// What a request answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Response {
+    Done,
+    Recipe(Box<Recipe>),
+    Summaries(Vec<RecipeSummary>),
+    Tags(Vec<TagCount>),
+    Attachment(Attachment),
+    Bytes { bytes_base64: String },
+    Import(ImportReport),
+    JsonLd(#[cfg_attr(feature = "ts", ts(type = "unknown"))] serde_json::Value),
+    Grocery(Vec<GroceryItem>),
+    SyncStatus(SyncStatusView),
+    Session(Option<SessionView>),
+}
+
+/// Who is signed in, where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SessionView {
+    pub server: String,
+    pub user_id: String,
+    pub user_name: String,
+}
+
+/// Where sync stands, as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncStatusView {
+    pub state: SyncStateView,
+    /// Documents with local changes the relay has not confirmed yet.
+    pub pending: u32,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStateView {
+    SignedOut,
+    Offline,
+    Connecting,
+    Syncing,
+    UpToDate,
+}
+
+/// The kind of failure, for a UI to react to (the message is for people).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum RpcErrorCode {
+    /// The request could not be read (not JSON, unknown operation, bad base64).
+    BadRequest,
+    /// The input breaks a rule (empty title, quantity out of range, …).
+    Invalid,
+    NotFound,
+    TooLarge,
+    /// The file could not be imported.
+    Import,
+    /// The local database failed.
+    Storage,
+    /// The relay refused the credentials or the session (the message is the relay's).
+    Unauthorized,
+    /// Too many attempts; try again later.
+    RateLimited,
+    /// The relay could not be reached.
+    Unreachable,
+    /// The operation is not answered here (see the module documentation).
+    Unsupported,
+    Internal,
+}
+
+/// A failed request: a code and a sentence a person can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[error("{message}")]
+pub struct RpcError {
+    pub code: RpcErrorCode,
+    pub message: String,
+}
+
+impl RpcError {
+    pub fn new(code: RpcErrorCode, message: impl Into<String>) -> Self {
+        RpcError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What travels back over a JSON transport: exactly one of `ok` and `err`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    Ok(Response),
+    Err(RpcError),
+}
+
+impl From<Result<Response, RpcError>> for Reply {
+    fn from(result: Result<Response, RpcError>) -> Self {
+        match result {
+            Ok(response) => Reply::Ok(response),
+            Err(err) => Reply::Err(err),
+        }
+    }
+}
+
+impl From<LarderError> for RpcError {
+    fn from(err: LarderError) -> Self {
+        let code = match &err {
+            LarderError::Invalid(_) | LarderError::BadFileName(_) => RpcErrorCode::Invalid,
+            LarderError::RecipeNotFound(_)
+            | LarderError::ItemNotFound(_)
+            | LarderError::AttachmentNotFound { .. }
+            | LarderError::BlobMissing(_) => RpcErrorCode::NotFound,
+            LarderError::AttachmentTooLarge { .. } => RpcErrorCode::TooLarge,
+            LarderError::Import(_) => RpcErrorCode::Import,
+            LarderError::Store(StoreError::Sqlite(_) | StoreError::Io(_)) => RpcErrorCode::Storage,
+            LarderError::Store(_)
+            | LarderError::Docs(_)
+            | LarderError::WrongDocumentKind { .. }
+            | LarderError::BadDocument { .. } => RpcErrorCode::Internal,
+        };
+        RpcError::new(code, err.to_string())
+    }
+}
+
+fn decode_base64(field: &str, text: &str) -> Result<Vec<u8>, RpcError> {
+    BASE64.decode(text.trim()).map_err(|e| {
+        RpcError::new(
+            RpcErrorCode::BadRequest,
+            format!("{field} is not valid base64: {e}"),
+        )
+    })
+}
+
+/// Reads a request from JSON, runs it and writes the reply as JSON: the whole of a JSON
+/// transport's work.
+pub async fn dispatch_json<S: DocumentStore>(larder: &Larder<S>, request: &str) -> String {
+    let reply: Reply = match serde_json::from_str::<Request>(request) {
+        Ok(request) => dispatch(larder, request).await.into(),
+        Err(err) => Reply::Err(RpcError::new(
+            RpcErrorCode::BadRequest,
+            format!("not a valid request: {err}"),
+        )),
+    };
+    serde_json::to_string(&reply).unwrap_or_else(|err| {
+        format!(r#"{{"err":{{"code":"internal","message":"unencodable reply: {err}"}}}}"#)
+    })
+}
+
+/// Runs one request.
+pub async fn dispatch<S: DocumentStore>(
+    larder: &Larder<S>,
+    request: Request,
+) -> Result<Response, RpcError> {
+    Ok(match request {
+        Request::Search {
+            query,
+            limit,
+            offset,
+        } => {
+            let limit = limit
+                .unwrap_or(DEFAULT_SEARCH_LIMIT)
+                .clamp(1, MAX_SEARCH_LIMIT);
+            Response::Summaries(larder.search(&query, limit, offset.unwrap_or(0))?)
+        }
+        Request::GetRecipe { id } => Response::Recipe(Box::new(larder.get_recipe(&id)?)),
+        Request::CreateRecipe { draft } => {
+            Response::Recipe(Box::new(larder.create_recipe(&draft).await?))
+        }
+        Request::UpdateRecipe { id, draft } => {
+            Response::Recipe(Box::new(larder.update_recipe(&id, &draft).await?))
+        }
+        Request::DeleteRecipe { id } => {
+            larder.delete_recipe(&id).await?;
+            Response::Done
+        }
+        Request::ListTags => Response::Tags(larder.list_tags()?),
+        Request::AttachFile {
+            recipe_id,
+            file_name,
+            media_type,
+            bytes_base64,
+        } => {
+            let bytes = decode_base64("bytes_base64", &bytes_base64)?;
+            Response::Attachment(
+                larder
+                    .attach_file(&recipe_id, &file_name, &media_type, &bytes)
+                    .await?,
+            )
+        }
+        Request::AttachmentBytes { sha256 } => Response::Bytes {
+            bytes_base64: BASE64.encode(larder.attachment_bytes(&sha256)?),
+        },
+        Request::ImportFile {
+            file_name,
+            bytes_base64,
+        } => {
+            let bytes = decode_base64("bytes_base64", &bytes_base64)?;
+            Response::Import(larder.import_file(&file_name, &bytes).await?)
+        }
+        Request::ExportJsonLd { id } => Response::JsonLd(larder.export_json_ld(&id)?),
+        Request::GroceryItems => Response::Grocery(larder.grocery_items().await?),
+        Request::AddRecipeToGrocery {
+            recipe_id,
+            servings,
+        } => Response::Grocery(larder.add_recipe_to_grocery(&recipe_id, servings).await?),
+        Request::AddGroceryItem { text } => {
+            Response::Grocery(larder.add_grocery_item(&text).await?)
+        }
+        Request::SetGroceryChecked { item_id, checked } => {
+            Response::Grocery(larder.set_grocery_checked(&item_id, checked).await?)
+        }
+        Request::RemoveGroceryItem { item_id } => {
+            Response::Grocery(larder.remove_grocery_item(&item_id).await?)
+        }
+        Request::ClearCheckedGrocery => Response::Grocery(larder.clear_checked_grocery().await?),
+        Request::SyncStatus
+        | Request::SignIn { .. }
+        | Request::SignOut { .. }
+        | Request::Session => {
+            return Err(RpcError::new(
+                RpcErrorCode::Unsupported,
+                "sessions and sync are answered by the app shell, not the engine",
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::docstore::MemoryStore;
+    use crate::store::Store;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        futures_util::FutureExt::now_or_never(f).expect("memory store futures complete at once")
+    }
+
+    fn larder() -> Larder<MemoryStore> {
+        let store = Arc::new(Store::open_in_memory().expect("store"));
+        block_on(Larder::open(
+            MemoryStore::new(),
+            store,
+            Arc::new(ManualClock::new(1_700_000_000_000)),
+        ))
+        .expect("open")
+    }
+
+    fn call(larder: &Larder<MemoryStore>, json: &str) -> serde_json::Value {
+        let reply = block_on(dispatch_json(larder, json));
+        serde_json::from_str(&reply).expect("reply is JSON")
+    }
+
+    #[test]
+    fn create_then_search_by_ingredient_over_json() {
+        let larder = larder();
+        let created = call(
+            &larder,
+            r#"{"op":"create_recipe","draft":{"title":"Pancakes","ingredients":[{"quantity":2,"unit":"","name":"eggs"},{"name":"buttermilk"}]}}"#,
+        );
+        assert_eq!(created["ok"]["type"], "recipe", "{created}");
+        let id = created["ok"]["value"]["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let found = call(&larder, r#"{"op":"search","query":"buttermilk"}"#);
+        assert_eq!(found["ok"]["type"], "summaries", "{found}");
+        assert_eq!(found["ok"]["value"][0]["id"], id.as_str());
+        let none = call(&larder, r#"{"op":"search","query":"saffron"}"#);
+        assert_eq!(none["ok"]["value"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn errors_are_typed_and_readable() {
+        let larder = larder();
+        let invalid = call(&larder, r#"{"op":"create_recipe","draft":{"title":"  "}}"#);
+        assert_eq!(invalid["err"]["code"], "invalid", "{invalid}");
+        assert_eq!(
+            invalid["err"]["message"],
+            "invalid input: the title is empty"
+        );
+        let missing = call(&larder, r#"{"op":"get_recipe","id":"nope"}"#);
+        assert_eq!(missing["err"]["code"], "not_found", "{missing}");
+        let garbage = call(&larder, r#"{"op":"launch_rockets"}"#);
+        assert_eq!(garbage["err"]["code"], "bad_request", "{garbage}");
+        let bad_bytes = call(
+            &larder,
+            r#"{"op":"import_file","file_name":"a.json","bytes_base64":"***"}"#,
+        );
+        assert_eq!(bad_bytes["err"]["code"], "bad_request", "{bad_bytes}");
+        assert_eq!(
+            call(&larder, r#"{"op":"sync_status"}"#)["err"]["code"],
+            "unsupported"
+        );
+    }
+
+    #[test]
+    fn attachments_round_trip_as_base64() {
+        let larder = larder();
+        let recipe = block_on(larder.create_recipe(&RecipeDraft {
+            title: "Bread".into(),
+            ..Default::default()
+        }))
+        .expect("create");
+        let attached = call(
+            &larder,
+            &format!(
+                r#"{{"op":"attach_file","recipe_id":"{}","file_name":"a.txt","media_type":"","bytes_base64":"aGVsbG8="}}"#,
+                recipe.id
+            ),
+        );
+        let sha = attached["ok"]["value"]["sha256"].as_str().expect("sha");
+        assert_eq!(attached["ok"]["value"]["media_type"], "text/plain");
+        let bytes = call(
+            &larder,
+            &format!(r#"{{"op":"attachment_bytes","sha256":"{sha}"}}"#),
+        );
+        assert_eq!(bytes["ok"]["value"]["bytes_base64"], "aGVsbG8=");
+    }
+}

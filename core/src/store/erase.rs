@@ -1,0 +1,102 @@
+//! Erasing everything this device holds (sign-out with "remove this device's data"): every
+//! document chunk, view row, index entry, attached file and setting, in one transaction, then
+//! VACUUM so the bytes leave the file too. The schema stays, so the store is usable at once.
+
+use super::{Store, StoreError};
+
+/// Plain tables, children before parents (the recipe children also go by cascade).
+const TABLES: &[&str] = &[
+    "ingredients",
+    "recipe_tags",
+    "attachments",
+    "recipes",
+    "grocery_items",
+    "grocery_lists",
+    "blobs",
+    "kv",
+    "dirty_docs",
+    "unsynced_docs",
+    "meta",
+];
+
+impl Store {
+    pub fn erase_all(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for table in TABLES {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        // The contentless index empties with its own command.
+        tx.execute(
+            "INSERT INTO recipe_fts (recipe_fts) VALUES ('delete-all')",
+            [],
+        )?;
+        tx.commit()?;
+        conn.execute_batch("VACUUM")?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Recipe, RecipeDraft};
+    use crate::store::Store;
+
+    fn recipe(id: &str, title: &str) -> Recipe {
+        let draft = RecipeDraft {
+            title: title.into(),
+            ..Default::default()
+        };
+        Recipe {
+            id: id.into(),
+            title: draft.title,
+            description: String::new(),
+            servings: None,
+            yield_text: String::new(),
+            prep_minutes: None,
+            cook_minutes: None,
+            total_minutes: None,
+            tags: vec!["soup".into()],
+            source_url: String::new(),
+            ingredients: Vec::new(),
+            steps: Vec::new(),
+            notes: String::new(),
+            attachments: Vec::new(),
+            created_at: 1,
+            updated_at: 1,
+            deleted: false,
+        }
+    }
+
+    #[test]
+    fn erasing_leaves_an_empty_usable_store() {
+        let store = Store::open_in_memory().expect("store");
+        store
+            .write_recipe_view(&recipe("r1", "Leek soup"), "h1")
+            .expect("view");
+        store
+            .kv_put(&["r1".into(), "incremental".into(), "h1".into()], b"x")
+            .expect("kv");
+        store.blob_put("ab", "text/plain", b"hi").expect("blob");
+        store.meta_set("device_id", "d").expect("meta");
+        assert_eq!(store.search("leek", 10, 0).expect("search").len(), 1);
+
+        store.erase_all().expect("erase");
+
+        assert!(store.search("leek", 10, 0).expect("search").is_empty());
+        assert!(store.search("", 10, 0).expect("list").is_empty());
+        assert!(store.list_tags().expect("tags").is_empty());
+        assert!(store.kv_document_ids().expect("kv").is_empty());
+        assert_eq!(store.blob_get("ab").expect("blob"), None);
+        assert_eq!(store.meta_get("device_id").expect("meta"), None);
+        assert!(store.unsynced_docs().expect("unsynced").is_empty());
+        assert!(store.dirty_docs().expect("dirty").is_empty());
+
+        store
+            .write_recipe_view(&recipe("r2", "Leek pie"), "h2")
+            .expect("usable after");
+        let hits = store.search("leek", 10, 0).expect("search");
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].id, "r2");
+    }
+}

@@ -1,0 +1,70 @@
+//! The TypeScript types of the one API (`larder_core::rpc`), generated from the Rust types into
+//! `web/src/generated/larder.ts`. Fails when the committed file is stale; run with
+//! `LARDER_WRITE_TS=1` to rewrite it:
+//! `LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings`.
+#![cfg(feature = "ts")]
+
+use larder_core::model::{
+    Attachment, GroceryItem, IngredientInput, IngredientRow, Recipe, RecipeDraft,
+};
+use larder_core::rpc::{
+    Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView,
+};
+use larder_core::{ChangeEvent, ImportReport, RecipeSummary, TagCount};
+use ts_rs::{Config, TS};
+
+fn decl<T: TS>(cfg: &Config) -> String {
+    format!("export {}\n", T::decl(cfg))
+}
+
+fn generated() -> String {
+    // Every integer the API carries (timestamps in ms, counts, sizes) is far below 2^53, and
+    // JSON numbers arrive in JavaScript as numbers.
+    let cfg = Config::new().with_large_int("number");
+    let mut out = String::from(
+        "// Generated from larder-core's Rust types by core/tests/ts_bindings.rs; do not edit.\n\
+         // Regenerate: LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings\n\n",
+    );
+    for part in [
+        decl::<Request>(&cfg),
+        decl::<Response>(&cfg),
+        decl::<Reply>(&cfg),
+        decl::<RpcError>(&cfg),
+        decl::<RpcErrorCode>(&cfg),
+        decl::<SyncStatusView>(&cfg),
+        decl::<SessionView>(&cfg),
+        decl::<SyncStateView>(&cfg),
+        decl::<Recipe>(&cfg),
+        decl::<RecipeDraft>(&cfg),
+        decl::<IngredientRow>(&cfg),
+        decl::<IngredientInput>(&cfg),
+        decl::<Attachment>(&cfg),
+        decl::<RecipeSummary>(&cfg),
+        decl::<TagCount>(&cfg),
+        decl::<ImportReport>(&cfg),
+        decl::<GroceryItem>(&cfg),
+        decl::<ChangeEvent>(&cfg),
+    ] {
+        out.push_str(&part);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn generated_typescript_is_up_to_date() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src/generated/larder.ts");
+    let fresh = generated();
+    if std::env::var_os("LARDER_WRITE_TS").is_some() {
+        std::fs::write(&path, &fresh).expect("write the generated types");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{} is stale; regenerate it with \
+         LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings",
+        path.display()
+    );
+}

@@ -1,0 +1,280 @@
+//! The wasm-bindgen surface of the engine, called by the dedicated worker
+//! (web/src/worker/engine-worker.ts):
+//! - `Engine.open(name)`: installs the OPFS `sahpool` VFS (dedicated workers only; one connection)
+//!   and opens the profile database on it;
+//! - `kvLoad`/`kvSave`/`kvRemove`/`kvLoadRange`/`kvRemoveRange`/`documentIds`: the key/value
+//!   table automerge-repo's storage adapter is written over, so one database holds everything;
+//! - `start(host)`: opens core's `Larder` on the document bridge (repairing stale view rows);
+//! - `call(requestJson)`: one request of the API (core's `rpc::dispatch_json`);
+//! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised;
+//! - `useGroceryList(id)`: adopts the signed-in user's grocery list;
+//! - `subscribe(listener)`: change events for the UI;
+//! - `sessionLoad`/`sessionSave`/`sessionForget`: the signed-in session, kept in the database;
+//! - `eraseAll()`: sign-out's "remove this device's data".
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use larder_core::clock::SystemClock;
+use larder_core::{Larder, Store};
+use sqlite_wasm_vfs::sahpool::{OpfsSAHPoolCfgBuilder, install};
+use wasm_bindgen::prelude::*;
+
+use crate::bridge::{BridgeStore, RepoHost};
+
+const DEVICE_META: &str = "device_id";
+/// The signed-in session, as JSON (the same key and shape as the native `sync::session`).
+const SESSION_META: &str = "sync_session";
+const CURSOR_META: &str = "sync_cursor";
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str);
+}
+
+/// A panic aborts the wasm instance; say why on the console first (tests fail on console errors).
+fn report_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error(&format!("larder engine panicked: {info}"))
+    }));
+}
+
+fn error(context: &str, err: impl std::fmt::Display) -> JsError {
+    JsError::new(&format!("{context}: {err}"))
+}
+
+#[wasm_bindgen]
+pub struct Engine {
+    store: Arc<Store>,
+    larder: RefCell<Option<Rc<Larder<BridgeStore>>>>,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Opens (creating) the database `name` in this origin's private file system.
+    pub async fn open(name: String) -> Result<Engine, JsError> {
+        report_panics();
+        let cfg = OpfsSAHPoolCfgBuilder::new().directory(".larder").build();
+        install::<sqlite_wasm_rs::WasmOsCallback>(&cfg, true)
+            .await
+            .map_err(|e| error("the browser's private file system is unavailable", e))?;
+        let conn =
+            rusqlite::Connection::open(&name).map_err(|e| error("opening the database", e))?;
+        let store =
+            Store::from_connection(conn, &name).map_err(|e| error("opening the database", e))?;
+        Ok(Engine {
+            store: Arc::new(store),
+            larder: RefCell::new(None),
+        })
+    }
+
+    /// Starts the engine on the repo behind `host`.
+    pub async fn start(&self, host: RepoHost) -> Result<(), JsError> {
+        let docs = BridgeStore::new(Arc::clone(&self.store), host);
+        let larder = Larder::open(docs, Arc::clone(&self.store), Arc::new(SystemClock))
+            .await
+            .map_err(|e| error("starting the engine", e))?;
+        *self.larder.borrow_mut() = Some(Rc::new(larder));
+        Ok(())
+    }
+
+    fn larder(&self) -> Result<Rc<Larder<BridgeStore>>, JsError> {
+        self.larder
+            .borrow()
+            .clone()
+            .ok_or_else(|| JsError::new("the engine has not been started"))
+    }
+
+    /// Runs one API request (JSON of core's `rpc::Request`) and resolves with the JSON reply.
+    pub fn call(&self, request: String) -> Result<js_sys::Promise, JsError> {
+        let larder = self.larder()?;
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let reply = larder_core::rpc::dispatch_json(&larder, &request).await;
+            Ok(JsValue::from_str(&reply))
+        }))
+    }
+
+    /// Merges changes of `doc_id` received by the repo and refreshes its view (a no-op when the
+    /// view was built from these heads; the document may also have been loaded with the changes
+    /// already in it, from chunks the repo stored first). Resolves with whether the view was
+    /// rewritten.
+    #[wasm_bindgen(js_name = applyRemote)]
+    pub fn apply_remote(&self, doc_id: String, bytes: Vec<u8>) -> Result<js_sys::Promise, JsError> {
+        let larder = self.larder()?;
+        larder
+            .documents()
+            .merge_remote(&doc_id, &bytes)
+            .map_err(|e| error("merging a remote change", e))?;
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let rewritten = larder
+                .rematerialize(&doc_id)
+                .await
+                .map_err(|e| JsValue::from_str(&e.to_string()))?;
+            Ok(JsValue::from_bool(rewritten))
+        }))
+    }
+
+    /// Calls `listener` with each change event (JSON of core's `ChangeEvent`) from now on:
+    /// local writes and changes merged from the relay alike.
+    pub fn subscribe(&self, listener: js_sys::Function) -> Result<(), JsError> {
+        use futures_util::StreamExt;
+        let mut events = self.larder()?.subscribe();
+        wasm_bindgen_futures::spawn_local(async move {
+            while let Some(event) = events.next().await {
+                let Ok(json) = serde_json::to_string(&event) else {
+                    continue;
+                };
+                if let Err(err) = listener.call1(&JsValue::NULL, &JsValue::from_str(&json)) {
+                    console_error(&format!("a change listener failed: {err:?}"));
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Uses the signed-in user's grocery list (the relay's document, already pulled into the
+    /// repo) from now on, merging in the items of the list used until now.
+    #[wasm_bindgen(js_name = useGroceryList)]
+    pub fn use_grocery_list(&self, list_id: String) -> Result<js_sys::Promise, JsError> {
+        let larder = self.larder()?;
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            larder
+                .use_grocery_list(&list_id)
+                .await
+                .map_err(|e| JsValue::from_str(&format!("adopting the grocery list: {e}")))?;
+            Ok(JsValue::UNDEFINED)
+        }))
+    }
+
+    /// This device's random id (32 hex digits), minted once per database; the sync peer id is
+    /// `{user id}.{device id}`.
+    #[wasm_bindgen(js_name = deviceId)]
+    pub fn device_id(&self) -> Result<String, JsError> {
+        if let Some(id) = self
+            .store
+            .meta_get(DEVICE_META)
+            .map_err(|e| error("device id", e))?
+        {
+            return Ok(id);
+        }
+        let id = larder_core::ids::new_id();
+        self.store
+            .meta_set(DEVICE_META, &id)
+            .map_err(|e| error("device id", e))?;
+        Ok(id)
+    }
+
+    /// The heads (sorted hex, ',' joined) the view of `doc_id` was built from, if it has one:
+    /// compared with the relay's heads from the change feed to tell what is in sync.
+    #[wasm_bindgen(js_name = viewHeads)]
+    pub fn view_heads(&self, doc_id: String) -> Result<Option<String>, JsError> {
+        self.store
+            .view_heads(&doc_id)
+            .map_err(|e| error("reading view heads", e))
+    }
+
+    /// The stored session (JSON: server, token, user_id, user_name, grocery_list_id), if any.
+    #[wasm_bindgen(js_name = sessionLoad)]
+    pub fn session_load(&self) -> Result<Option<String>, JsError> {
+        self.store
+            .meta_get(SESSION_META)
+            .map_err(|e| error("reading the session", e))
+    }
+
+    #[wasm_bindgen(js_name = sessionSave)]
+    pub fn session_save(&self, json: String) -> Result<(), JsError> {
+        self.store
+            .meta_set(SESSION_META, &json)
+            .map_err(|e| error("saving the session", e))
+    }
+
+    /// Forgets the session and the change-feed cursor (local data stays).
+    #[wasm_bindgen(js_name = sessionForget)]
+    pub fn session_forget(&self) -> Result<(), JsError> {
+        self.store
+            .meta_delete(SESSION_META)
+            .and_then(|()| self.store.meta_delete(CURSOR_META))
+            .map_err(|e| error("forgetting the session", e))
+    }
+
+    /// Erases everything this device holds (documents, view, index, files, settings). The
+    /// caller stops syncing first, so nothing writes meanwhile.
+    #[wasm_bindgen(js_name = eraseAll)]
+    pub fn erase_all(&self) -> Result<(), JsError> {
+        if let Some(larder) = self.larder.borrow().as_ref() {
+            larder.documents().forget_all();
+        }
+        self.store
+            .erase_all()
+            .map_err(|e| error("erasing this device's data", e))
+    }
+
+    /// Every document id with stored chunks.
+    #[wasm_bindgen(js_name = documentIds)]
+    pub fn document_ids(&self) -> Result<Vec<String>, JsError> {
+        self.store
+            .kv_document_ids()
+            .map_err(|e| error("listing documents", e))
+    }
+
+    #[wasm_bindgen(js_name = kvLoad)]
+    pub fn kv_load(&self, key: Vec<String>) -> Result<Option<Vec<u8>>, JsError> {
+        self.store
+            .kv_load(&key)
+            .map_err(|e| error("storage load", e))
+    }
+
+    #[wasm_bindgen(js_name = kvSave)]
+    pub fn kv_save(&self, key: Vec<String>, data: Vec<u8>) -> Result<(), JsError> {
+        self.store
+            .kv_put(&key, &data)
+            .map_err(|e| error("storage save", e))
+    }
+
+    #[wasm_bindgen(js_name = kvRemove)]
+    pub fn kv_remove(&self, key: Vec<String>) -> Result<(), JsError> {
+        self.store
+            .kv_delete(&key)
+            .map_err(|e| error("storage remove", e))
+    }
+
+    /// `[{key, data}]` for every entry below `prefix`.
+    #[wasm_bindgen(js_name = kvLoadRange)]
+    pub fn kv_load_range(&self, prefix: Vec<String>) -> Result<js_sys::Array, JsError> {
+        let entries = self
+            .store
+            .kv_load_range(&prefix)
+            .map_err(|e| error("storage load", e))?;
+        let out = js_sys::Array::new();
+        for (key, data) in entries {
+            let chunk = js_sys::Object::new();
+            let key: js_sys::Array = key.into_iter().map(JsValue::from).collect();
+            js_sys::Reflect::set(&chunk, &"key".into(), &key)
+                .map_err(|_| JsError::new("building a chunk"))?;
+            js_sys::Reflect::set(
+                &chunk,
+                &"data".into(),
+                &js_sys::Uint8Array::from(data.as_slice()),
+            )
+            .map_err(|_| JsError::new("building a chunk"))?;
+            out.push(&chunk);
+        }
+        Ok(out)
+    }
+
+    #[wasm_bindgen(js_name = kvRemoveRange)]
+    pub fn kv_remove_range(&self, prefix: Vec<String>) -> Result<(), JsError> {
+        let entries = self
+            .store
+            .kv_load_range(&prefix)
+            .map_err(|e| error("storage remove", e))?;
+        for (key, _) in entries {
+            self.store
+                .kv_delete(&key)
+                .map_err(|e| error("storage remove", e))?;
+        }
+        Ok(())
+    }
+}

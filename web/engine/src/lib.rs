@@ -1,0 +1,13 @@
+//! larder-web-engine: larder-core compiled to wasm for the browser's dedicated worker.
+//!
+//! - `engine`: the wasm-bindgen surface the worker calls (open the OPFS database, the key/value
+//!   table for automerge-repo's storage adapter, `call(request_json)`, remote changes)
+//! - `bridge`: core's document store backed by Automerge documents held here and mirrored into
+//!   the JS automerge-repo, which does the network and the storage
+//!
+//! On any target but wasm32-unknown-unknown the crate is empty.
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod bridge;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod engine;

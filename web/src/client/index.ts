@@ -1,0 +1,152 @@
+// LarderClient: the one typed client of the engine's API (larder-core's rpc module). Every
+// method sends one generated `Request` and unwraps the `Response` variant it expects; failures
+// throw a LarderError carrying the engine's typed code and readable message. No domain logic.
+import type {
+  Attachment,
+  ChangeEvent,
+  GroceryItem,
+  ImportReport,
+  Recipe,
+  RecipeDraft,
+  RecipeSummary,
+  Request,
+  Response,
+  RpcErrorCode,
+  SessionView,
+  SyncStatusView,
+  TagCount,
+} from "../generated/larder";
+import type { Transport } from "./transport";
+
+export type * from "../generated/larder";
+export type { Transport } from "./transport";
+export { WorkerTransport } from "./worker-transport";
+
+export class LarderError extends Error {
+  constructor(
+    readonly code: RpcErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "LarderError";
+  }
+}
+
+type Variant<T extends Response["type"]> = Extract<Response, { type: T }>;
+type ValueOf<T extends Response["type"]> = Variant<T> extends { value: infer V } ? V : undefined;
+
+export class LarderClient {
+  constructor(private readonly transport: Transport) {}
+
+  private async ask<T extends Response["type"]>(request: Request, expected: T): Promise<ValueOf<T>> {
+    const reply = await this.transport.call(request);
+    if ("err" in reply) {
+      throw new LarderError(reply.err.code, reply.err.message);
+    }
+    if (reply.ok.type !== expected) {
+      throw new LarderError("internal", `expected a ${expected} reply, got ${reply.ok.type}`);
+    }
+    return (reply.ok as { value?: unknown }).value as ValueOf<T>;
+  }
+
+  /** Change events (a recipe changed or was deleted, the grocery list changed), for views to
+   *  refresh; returns the function that stops them. */
+  onChange(listener: (event: ChangeEvent) => void): () => void {
+    return this.transport.subscribe(listener);
+  }
+
+  search(query: string, limit?: number, offset?: number): Promise<RecipeSummary[]> {
+    return this.ask({ op: "search", query, limit, offset }, "summaries");
+  }
+  getRecipe(id: string): Promise<Recipe> {
+    return this.ask({ op: "get_recipe", id }, "recipe");
+  }
+  createRecipe(draft: RecipeDraft): Promise<Recipe> {
+    return this.ask({ op: "create_recipe", draft }, "recipe");
+  }
+  updateRecipe(id: string, draft: RecipeDraft): Promise<Recipe> {
+    return this.ask({ op: "update_recipe", id, draft }, "recipe");
+  }
+  async deleteRecipe(id: string): Promise<void> {
+    await this.ask({ op: "delete_recipe", id }, "done");
+  }
+  listTags(): Promise<TagCount[]> {
+    return this.ask({ op: "list_tags" }, "tags");
+  }
+  async attachFile(recipeId: string, file: File | Blob, fileName: string): Promise<Attachment> {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    return this.ask(
+      {
+        op: "attach_file",
+        recipe_id: recipeId,
+        file_name: fileName,
+        media_type: file.type,
+        bytes_base64: toBase64(bytes),
+      },
+      "attachment",
+    );
+  }
+  async attachmentBytes(sha256: string): Promise<Uint8Array> {
+    const { bytes_base64 } = await this.ask({ op: "attachment_bytes", sha256 }, "bytes");
+    return fromBase64(bytes_base64);
+  }
+  async importFile(file: File): Promise<ImportReport> {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    return this.ask(
+      { op: "import_file", file_name: file.name, bytes_base64: toBase64(bytes) },
+      "import",
+    );
+  }
+  exportJsonLd(id: string): Promise<unknown> {
+    return this.ask({ op: "export_json_ld", id }, "json_ld");
+  }
+  groceryItems(): Promise<GroceryItem[]> {
+    return this.ask({ op: "grocery_items" }, "grocery");
+  }
+  addRecipeToGrocery(recipeId: string, servings?: number): Promise<GroceryItem[]> {
+    return this.ask({ op: "add_recipe_to_grocery", recipe_id: recipeId, servings }, "grocery");
+  }
+  addGroceryItem(text: string): Promise<GroceryItem[]> {
+    return this.ask({ op: "add_grocery_item", text }, "grocery");
+  }
+  setGroceryChecked(itemId: string, checked: boolean): Promise<GroceryItem[]> {
+    return this.ask({ op: "set_grocery_checked", item_id: itemId, checked }, "grocery");
+  }
+  removeGroceryItem(itemId: string): Promise<GroceryItem[]> {
+    return this.ask({ op: "remove_grocery_item", item_id: itemId }, "grocery");
+  }
+  clearCheckedGrocery(): Promise<GroceryItem[]> {
+    return this.ask({ op: "clear_checked_grocery" }, "grocery");
+  }
+  syncStatus(): Promise<SyncStatusView> {
+    return this.ask({ op: "sync_status" }, "sync_status");
+  }
+  /** Signs in to a relay and starts syncing; a refusal throws with the relay's message. */
+  async signIn(server: string, username: string, password: string): Promise<SessionView> {
+    const session = await this.ask({ op: "sign_in", server, username, password }, "session");
+    if (!session) throw new LarderError("internal", "signed in without a session");
+    return session;
+  }
+  async signOut(removeData = false): Promise<void> {
+    await this.ask({ op: "sign_out", remove_data: removeData }, "done");
+  }
+  session(): Promise<SessionView | null> {
+    return this.ask({ op: "session" }, "session");
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.length; i += chunk) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
+  }
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,51 @@
+// Generated from larder-core's Rust types by core/tests/ts_bindings.rs; do not edit.
+// Regenerate: LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings
+
+export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, } | { "op": "get_recipe", id: string, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
+/**
+ * The relay's address, e.g. `https://larder.example.org`.
+ */
+server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" };
+
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null };
+
+export type Reply = { "ok": Response } | { "err": RpcError };
+
+export type RpcError = { code: RpcErrorCode, message: string, };
+
+export type RpcErrorCode = "bad_request" | "invalid" | "not_found" | "too_large" | "import" | "storage" | "unauthorized" | "rate_limited" | "unreachable" | "unsupported" | "internal";
+
+export type SyncStatusView = { state: SyncStateView, 
+/**
+ * Documents with local changes the relay has not confirmed yet.
+ */
+pending: number, last_error: string | null, };
+
+export type SessionView = { server: string, user_id: string, user_name: string, };
+
+export type SyncStateView = "signed_out" | "offline" | "connecting" | "syncing" | "up_to_date";
+
+export type Recipe = { id: string, title: string, description: string, servings: number | null, yield_text: string, prep_minutes: number | null, cook_minutes: number | null, total_minutes: number | null, tags: Array<string>, source_url: string, ingredients: Array<IngredientRow>, steps: Array<string>, notes: string, attachments: Array<Attachment>, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+created_at: number, updated_at: number, deleted: boolean, };
+
+export type RecipeDraft = { title: string, description: string, servings: number | null, yield_text: string, prep_minutes: number | null, cook_minutes: number | null, total_minutes: number | null, tags: Array<string>, source_url: string, ingredients: Array<IngredientInput>, steps: Array<string>, notes: string, };
+
+export type IngredientRow = { id: string, quantity: number | null, quantity_max: number | null, unit: string, name: string, note: string, };
+
+export type IngredientInput = { id?: string | null, quantity: number | null, quantity_max: number | null, unit: string, name: string, note: string, };
+
+export type Attachment = { sha256: string, file_name: string, media_type: string, size: number, };
+
+export type RecipeSummary = { id: string, title: string, description: string, tags: Array<string>, total_minutes: number | null, ingredient_count: number, attachment_count: number, updated_at: number, };
+
+export type TagCount = { tag: string, count: number, };
+
+export type ImportReport = { ids: Array<string>, warnings: Array<string>, };
+
+export type GroceryItem = { id: string, name: string, quantity: number | null, unit: string, checked: boolean, source_recipe_ids: Array<string>, added_at: number, };
+
+export type ChangeEvent = { "kind": "recipe_changed", id: string, } | { "kind": "recipe_deleted", id: string, } | { "kind": "grocery_changed" };
+

@@ -1,0 +1,31 @@
+// The service worker: registered once the page has loaded; when a new version has been
+// deployed and precached, `onUpdate` listeners hear of it and `applyUpdate()` reloads into it
+// (the UI shows the prompt). `offlineReady` resolves once the app can open without a network.
+import { registerSW } from "virtual:pwa-register";
+
+const listeners = new Set<() => void>();
+let markOfflineReady: () => void = () => {};
+export const offlineReady = new Promise<void>((resolve) => (markOfflineReady = resolve));
+
+const update = registerSW({
+  immediate: true,
+  onNeedRefresh() {
+    for (const listener of listeners) listener();
+  },
+  onOfflineReady() {
+    markOfflineReady();
+  },
+  onRegisteredSW(_url, registration) {
+    // Already installed and controlling this page: it works offline.
+    if (registration?.active && navigator.serviceWorker.controller) markOfflineReady();
+  },
+});
+
+export function onUpdate(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function applyUpdate(): Promise<void> {
+  return update(true);
+}

@@ -1,0 +1,125 @@
+// The dedicated worker that owns the engine: larder-core compiled to wasm on an OPFS SQLite
+// database (the `sahpool` VFS only runs in a dedicated worker), the automerge-repo mirror of its
+// documents, and the link to the relay. It answers the page's requests (see
+// src/client/worker-transport.ts) with larder-core's `rpc::dispatch`, except those that belong
+// to this shell: signing in and out, the session and the sync status.
+import { initializeWasm } from "@automerge/automerge-repo/slim";
+// The JS automerge's wasm as a separate, cacheable asset (not inlined as base64).
+import automergeWasmUrl from "@automerge/automerge/automerge.wasm?url";
+import init, { Engine } from "../engine-pkg/larder_web_engine.js";
+import type { FromWorker, ToWorker } from "../client/worker-transport";
+import type { ChangeEvent, Reply, Request, SyncStatusView } from "../generated/larder";
+import { RepoHost } from "./repo-host";
+import { RelayRefused, type StoredSession, SyncLink, revoke, sessionView, signIn } from "./session";
+
+const DATABASE = "larder.db";
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (message: FromWorker) => scope.postMessage(message);
+
+let engine: Engine | undefined;
+let host: RepoHost | undefined;
+let link: SyncLink | undefined;
+const queue: ToWorker[] = [];
+
+scope.addEventListener("message", (event: MessageEvent<ToWorker>) => {
+  if (engine) void handle(event.data);
+  else queue.push(event.data);
+});
+
+async function handle(message: ToWorker): Promise<void> {
+  let reply: Reply;
+  try {
+    reply = await answer(message.request);
+  } catch (e) {
+    reply =
+      e instanceof RelayRefused
+        ? { err: e.error }
+        : { err: { code: "internal", message: e instanceof Error ? e.message : String(e) } };
+  }
+  post({ seq: message.seq, reply });
+}
+
+function storedSession(): StoredSession | null {
+  const json = engine?.sessionLoad();
+  return json ? (JSON.parse(json) as StoredSession) : null;
+}
+
+async function startSync(session: StoredSession): Promise<void> {
+  if (!engine || !host) return;
+  await link?.stop();
+  const current = new SyncLink(engine, host, session, () => void signOut(false));
+  link = current;
+  await current.start();
+}
+
+async function signOut(revokeOnRelay: boolean): Promise<void> {
+  // Forgotten first, so nobody sees "signed out" with a session still stored.
+  const session = storedSession();
+  engine?.sessionForget();
+  const current = link;
+  link = undefined;
+  await current?.stop();
+  if (session && revokeOnRelay) await revoke(session);
+}
+
+async function answer(request: Request): Promise<Reply> {
+  if (!engine || !host) return { err: { code: "internal", message: "the engine is not running" } };
+  switch (request.op) {
+    case "sign_in": {
+      const session = await signIn(request.server, request.username, request.password);
+      if (storedSession()?.user_id !== session.user_id) await signOut(true);
+      engine.sessionSave(JSON.stringify(session));
+      await startSync(session);
+      return { ok: { type: "session", value: sessionView(session) } };
+    }
+    case "sign_out":
+      await signOut(true);
+      if (request.remove_data) {
+        // The repo was replaced by one without documents (its pending saves flushed first).
+        engine.eraseAll();
+      }
+      return { ok: { type: "done" } };
+    case "session": {
+      const session = storedSession();
+      return { ok: { type: "session", value: session ? sessionView(session) : null } };
+    }
+    case "sync_status": {
+      const status: SyncStatusView = {
+        state: link ? link.state : "signed_out",
+        // Signed out, nothing is confirmed by a relay.
+        pending: link ? link.pending() : engine.documentIds().length,
+        last_error: link?.lastError ?? host.lastError,
+      };
+      return { ok: { type: "sync_status", value: status } };
+    }
+    default: {
+      const json = (await engine.call(JSON.stringify(request))) as string;
+      return JSON.parse(json) as Reply;
+    }
+  }
+}
+
+async function start(): Promise<void> {
+  await init();
+  await initializeWasm(
+    fetch(automergeWasmUrl)
+      .then((r) => r.arrayBuffer())
+      .then((b) => new Uint8Array(b)),
+  );
+  const opened = await Engine.open(DATABASE);
+  host = new RepoHost(opened);
+  await opened.start(host);
+  opened.subscribe((json: string) => post({ event: JSON.parse(json) as ChangeEvent }));
+  engine = opened;
+  // A stored session resumes syncing (offline, the link keeps trying).
+  const session = storedSession();
+  if (session) await startSync(session);
+  post({ ready: true });
+  for (const message of queue.splice(0)) void handle(message);
+}
+
+start().catch((e: unknown) => {
+  const message = e instanceof Error ? e.message : String(e);
+  post({ fatal: `the engine could not start: ${message}` });
+});
