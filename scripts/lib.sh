@@ -1,5 +1,5 @@
 # Shared set-up for Larder's scripts: installs what the build needs, idempotently, on a fresh
-# Debian/Ubuntu machine (root or sudo). Sourced by scripts/test.sh (and later scripts/run.sh).
+# Debian/Ubuntu machine (root or sudo). Sourced by scripts/test.sh and scripts/run.sh.
 
 set -euo pipefail
 
@@ -45,6 +45,21 @@ ensure_rust() {
 }
 
 ensure_build_deps() {
-    ensure_apt_packages build-essential clang pkg-config
+    ensure_apt_packages build-essential clang pkg-config curl
     ensure_rust
+}
+
+# Node and npm for web/ (the UI, the wasm worker's JS side) and the relay benchmark's JS server.
+ensure_node() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        ensure_apt_packages nodejs npm
+    fi
+}
+
+# Builds web/dist: the wasm engine (wasm-bindgen pinned to Cargo.lock's version) and the Vite app.
+build_web() {
+    ensure_node
+    echo "==> building the web app (web/dist)"
+    npm --prefix "$LARDER_ROOT/web" ci --no-audit --no-fund --loglevel=error
+    npm --prefix "$LARDER_ROOT/web" run build
 }

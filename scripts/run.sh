@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and starts Larder: the relay on its embedded store (data in ./larder-data, or
-# $LARDER_DATA). The first run creates a user and prints how to sign in.
+# $LARDER_DATA), serving the web app (web/dist) at its address. The first run creates a user and prints how to sign in.
 # Usage: bash scripts/run.sh   (LARDER_BIND=0.0.0.0:8080 to listen beyond this machine;
 # LARDER_USER=name to choose the first user's name)
 
@@ -10,6 +10,7 @@ ensure_build_deps
 
 echo "==> building larder-server and larder (release)"
 cargo build --release --locked -p larder-sync-server -p larder-cli
+build_web
 BIN="$CARGO_TARGET_DIR/release"
 DATA="${LARDER_DATA:-$LARDER_ROOT/larder-data}"
 BIND="${LARDER_BIND:-127.0.0.1:8080}"
@@ -28,7 +29,8 @@ if [ "$(printf '%s' "$users" | tr -d ' \n')" = "[]" ]; then
     user:     $name
     password: $password      (also saved in $DATA/first-user.txt)
 
-  Sign in from this machine's CLI:
+  Sign in from this machine's CLI (the web app at http://$BIND runs the engine in the
+  browser; its screens are still being built):
     LARDER_PASSWORD='$password' $BIN/larder login --server http://$BIND --user $name
     $BIN/larder sync
   More users: $BIN/larder-server --data "$DATA" user add NAME   (with the relay stopped)
@@ -36,5 +38,5 @@ if [ "$(printf '%s' "$users" | tr -d ' \n')" = "[]" ]; then
 MSG
 fi
 
-echo "==> larder-server listening on http://$BIND (data in $DATA; Ctrl-C stops it)"
-exec "$BIN/larder-server" --data "$DATA" serve --bind "$BIND"
+echo "==> Larder on http://$BIND (the web app and the relay; data in $DATA; Ctrl-C stops it)"
+exec "$BIN/larder-server" --data "$DATA" serve --bind "$BIND" --web "$LARDER_ROOT/web/dist"

@@ -20,6 +20,17 @@ cargo clippy -p larder-core --target wasm32-unknown-unknown --no-default-feature
 echo "==> tests"
 cargo test --workspace --locked
 
+echo "==> the TypeScript types generated from Rust are current"
+cargo test -p larder-core --features ts --test ts_bindings --locked
+
+echo "==> web app in real Chromium (wasm engine in a worker, OPFS, sync with a CLI profile through the relay)"
+ensure_node
+bash web/test.sh
+
+echo "==> API fuzz from the OpenAPI document (schemathesis): no 5xx"
+ensure_apt_packages python3-venv
+bash sync-server/fuzz/run.sh
+
 if [ -d bench ]; then
     echo "==> benchmark smoke run (figures for README come from a full run: cargo run --release -p larder-bench)"
     cargo run --release --locked -p larder-bench -- --quick

@@ -30,6 +30,10 @@ const LIVE_BUFFER: usize = 256;
 /// How long the worker waits for the repo to produce a document before skipping it (its mark
 /// stays, so the next change or restart records it).
 const FIND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a document the repo didn't produce in time waits before it is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Documents recorded at once.
+const CONCURRENCY: usize = 32;
 
 /// Live feed subscriptions.
 #[derive(Default)]
@@ -73,77 +77,102 @@ pub struct FeedWorker {
 
 impl FeedWorker {
     /// Records every document left pending (by a crash, or a shutdown mid-stream).
-    pub async fn catch_up(&self) -> Result<usize, SyncError> {
+    /// Returns how many there were and those to try again (hand them to [`Self::run`]).
+    pub async fn catch_up(&self) -> Result<(usize, Vec<String>), SyncError> {
         let marks = self.slot.get()?.feed_marks()?;
         let n = marks.len();
+        let mut again = Vec::new();
         for (doc, _) in marks {
-            self.record(&doc).await;
+            if self.record(&doc).await {
+                again.push(doc);
+            }
         }
-        Ok(n)
+        Ok((n, again))
     }
 
-    /// Runs until `changed` closes or `stop` turns true.
+    /// Runs until `changed` closes or `stop` turns true. Documents are recorded
+    /// [`CONCURRENCY`] at a time (one user's busy repo doesn't hold up everyone's feed); one
+    /// that can't be loaded in time is tried again after [`RETRY_AFTER`], so every change the
+    /// relay stored reaches the feed without waiting for a restart.
     pub async fn run(
         self,
         mut changed: mpsc::UnboundedReceiver<String>,
         mut stop: watch::Receiver<bool>,
+        mut retry: Vec<String>,
     ) {
+        use futures::StreamExt;
+        let worker = &self;
         loop {
             let first = tokio::select! {
                 doc = changed.recv() => match doc {
-                    Some(doc) => doc,
+                    Some(doc) => Some(doc),
                     None => return,
                 },
+                () = tokio::time::sleep(RETRY_AFTER), if !retry.is_empty() => None,
                 _ = stop.wait_for(|s| *s) => return,
             };
-            // Coalesce a burst: each document once, in arrival order.
-            let mut batch = vec![first];
-            let mut seen: HashSet<String> = batch.iter().cloned().collect();
+            // Coalesce a burst: each document once, those waiting for a retry first.
+            let mut batch = std::mem::take(&mut retry);
+            batch.extend(first);
             while let Ok(doc) = changed.try_recv() {
-                if seen.insert(doc.clone()) {
-                    batch.push(doc);
-                }
+                batch.push(doc);
             }
-            for doc in batch {
-                if *stop.borrow() {
-                    return;
-                }
-                self.record(&doc).await;
+            let mut seen: HashSet<String> = HashSet::with_capacity(batch.len());
+            batch.retain(|doc| seen.insert(doc.clone()));
+            if *stop.borrow() {
+                return;
+            }
+            let outcomes: Vec<(String, bool)> = futures::stream::iter(batch)
+                .map(|doc| async move {
+                    let again = worker.record(&doc).await;
+                    (doc, again)
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+            retry.extend(
+                outcomes
+                    .into_iter()
+                    .filter_map(|(doc, again)| again.then_some(doc)),
+            );
+        }
+    }
+
+    /// Brings one document's feed entry up to date, if it has a pending change and an owner;
+    /// true when it should be tried again later.
+    async fn record(&self, doc: &str) -> bool {
+        match self.try_record(doc).await {
+            Ok(again) => again,
+            Err(SyncError::Stopped) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, doc, "recording a change in the feed failed");
+                false
             }
         }
     }
 
-    /// Brings one document's feed entry up to date, if it has a pending change and an owner.
-    async fn record(&self, doc: &str) {
-        if let Err(e) = self.try_record(doc).await {
-            match e {
-                SyncError::Stopped => {}
-                e => tracing::warn!(error = %e, doc, "recording a change in the feed failed"),
-            }
-        }
-    }
-
-    async fn try_record(&self, doc: &str) -> Result<(), SyncError> {
+    /// Ok(true): the repo didn't produce the document in time; try again later.
+    async fn try_record(&self, doc: &str) -> Result<bool, SyncError> {
         let store = self.slot.get()?;
         let Some(mark) = store.feed_mark(doc)? else {
-            return Ok(()); // already recorded
+            return Ok(false); // already recorded
         };
         let Some(owner) = store.doc_owner(doc)? else {
-            return Ok(()); // recorded when claimed
+            return Ok(false); // recorded when claimed
         };
         drop(store);
         let Ok(doc_id) = DocumentId::from_str(doc) else {
             tracing::warn!(doc, "a stored chunk has a key that is no document id");
-            return Ok(());
+            return Ok(false);
         };
         let repo = self.shards.get(&owner).await?.repo;
         let handle = match tokio::time::timeout(FIND_TIMEOUT, repo.find(doc_id)).await {
             Ok(Ok(Some(handle))) => handle,
-            Ok(Ok(None)) => return Ok(()),
+            Ok(Ok(None)) => return Ok(false),
             Ok(Err(_stopped)) => return Err(SyncError::Stopped),
             Err(_) => {
-                tracing::warn!(doc, "timed out loading a document for the feed");
-                return Ok(());
+                tracing::warn!(doc, "timed out loading a document for the feed; will retry");
+                return Ok(true);
             }
         };
         let mut heads: Vec<String> = handle
@@ -161,6 +190,6 @@ impl FeedWorker {
             tracing::debug!(doc, seq = entry.seq, "feed entry");
             self.hub.publish(&owner, entry);
         }
-        Ok(())
+        Ok(false)
     }
 }

@@ -129,14 +129,14 @@ impl SyncHub {
             hub: Arc::clone(&feed),
             hook,
         };
-        let pending = worker.catch_up().await?;
+        let (pending, retry) = worker.catch_up().await?;
         if pending > 0 {
             tracing::info!(
                 documents = pending,
                 "recorded changes the feed had not yet seen"
             );
         }
-        let feed_task = tokio::spawn(worker.run(changed_rx, halt.subscribe()));
+        let feed_task = tokio::spawn(worker.run(changed_rx, halt.subscribe(), retry));
 
         Ok(Arc::new(SyncHub {
             shards,
