@@ -7,6 +7,9 @@ LARDER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # One target directory shared by every clone and run on this machine: a re-run compiles only
 # what changed.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/larder/target}"
+# Incremental artefacts only help an editing loop; in a shared target directory they pile up
+# (tens of GiB across runs).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

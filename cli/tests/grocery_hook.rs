@@ -4,94 +4,18 @@
 //! CLI adds and checks show over REST; a revoked token gets 401.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use larder_sync_server::admin;
 use larder_sync_server::clock::{Clock, SystemClock};
-use larder_sync_server::config::{Config, HashParams};
-use larder_sync_server::data_dir::DataDir;
 use larder_sync_server::hook::tokens;
-use larder_sync_server::store::RelayStore;
-use larder_sync_server::{AppState, SledStore, admin, serve_on};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 const PW: &str = "correct horse battery";
 
-struct Relay {
-    base: String,
-    state: Arc<AppState>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), larder_sync_server::ServerError>>>,
-    dir: Option<DataDir>,
-}
+mod common;
 
-impl Relay {
-    async fn start(data: &Path) -> Relay {
-        let config = Config {
-            data_dir: data.to_owned(),
-            password_hash: HashParams {
-                memory_kib: 64,
-                iterations: 1,
-                parallelism: 1,
-            },
-            ..Config::default()
-        };
-        let dir = DataDir::open(&config.data_dir, true).expect("data dir");
-        let store: Arc<dyn RelayStore> = Arc::new(SledStore::open(&dir.db_path()).expect("store"));
-        let state = AppState::with_clock(config, store, Arc::new(SystemClock)).expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_on(listener, state.clone(), async move {
-            let _ = rx.await;
-        }));
-        Relay {
-            base,
-            state,
-            stop: Some(tx),
-            task: Some(task),
-            dir: Some(dir),
-        }
-    }
-
-    async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("join").expect("relay");
-        }
-        let Relay { state, dir, .. } = self;
-        drop(state);
-        drop(dir);
-    }
-}
-
-async fn larder(data: &Path, args: &[&str], password: Option<&str>) -> std::process::Output {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_larder"));
-    cmd.arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("LARDER_DATA");
-    match password {
-        Some(p) => cmd.env("LARDER_PASSWORD", p),
-        None => cmd.env_remove("LARDER_PASSWORD"),
-    };
-    cmd.output().await.expect("run larder")
-}
-
-async fn ok(data: &Path, args: &[&str]) -> String {
-    let out = larder(data, args, None).await;
-    assert!(
-        out.status.success(),
-        "larder {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
+use common::{Relay, larder, ok};
 
 async fn cli_items(data: &Path) -> Vec<Value> {
     let out = ok(data, &["grocery", "list", "--json"]).await;
@@ -149,7 +73,7 @@ fn find<'a>(items: &'a [Value], name: &str) -> Option<&'a Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_api_and_cli_profile_see_each_others_grocery_edits() {
     let relay_dir = tempfile::tempdir().expect("tempdir");
-    let relay = Relay::start(relay_dir.path()).await;
+    let relay = Relay::start(relay_dir.path(), 0).await;
     admin::add_user(
         &*relay.state.store,
         &relay.state.passwords,
@@ -163,7 +87,7 @@ async fn rest_api_and_cli_profile_see_each_others_grocery_edits() {
         .expect("token");
     let rest = Rest {
         http: reqwest::Client::new(),
-        base: relay.base.clone(),
+        base: relay.url(),
         token,
     };
 
@@ -171,7 +95,7 @@ async fn rest_api_and_cli_profile_see_each_others_grocery_edits() {
     let a = profile.path();
     let out = larder(
         a,
-        &["login", "--server", &relay.base, "--user", "alice"],
+        &["login", "--server", &relay.url(), "--user", "alice"],
         Some(PW),
     )
     .await;

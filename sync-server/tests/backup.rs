@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
 use automerge::{AutomergeError, ROOT};
+use common::docs::{create, heads, set};
 use common::sync_client::Device;
 use common::{TestServer, cli, config, stderr, stdout};
 use larder_sync_server::backup::{self, BackupError, Manifest, admin};
 use larder_sync_server::clock::Clock;
-use samod::DocHandle;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -33,36 +33,6 @@ async fn user(server: &TestServer, name: &str) -> User {
         id: u.id.to_string(),
         token: server.token(name, PW).await,
     }
-}
-
-async fn create(device: &Device, title: &str) -> DocHandle {
-    let mut doc = automerge::Automerge::new();
-    doc.transact::<_, _, AutomergeError>(|tx| {
-        tx.put(ROOT, "title", title)?;
-        Ok(())
-    })
-    .unwrap();
-    device.repo.create(doc).await.expect("create")
-}
-
-fn set(handle: &DocHandle, key: &str, value: &str) {
-    handle.with_document(|d| {
-        d.transact::<_, _, AutomergeError>(|tx| {
-            tx.put(ROOT, key, value)?;
-            Ok(())
-        })
-        .unwrap();
-    });
-}
-
-fn heads(handle: &DocHandle) -> Vec<String> {
-    let mut h: Vec<String> = handle
-        .with_document(|d| d.get_heads())
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    h.sort();
-    h
 }
 
 fn hex(bytes: &[u8]) -> String {

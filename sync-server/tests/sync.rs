@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
 use automerge::{AutomergeError, ObjType, ROOT, ReadDoc};
+use common::docs::{create, heads, set};
 use common::sync_client::{Device, within, ws_base};
 use common::{TestServer, config, expect_error};
 use futures::{SinkExt, StreamExt};
@@ -39,27 +40,6 @@ fn peer_id(user: &User) -> String {
     format!("{}.{}", user.id, "0123456789abcdef0123456789abcdef")
 }
 
-/// A new document with `title`.
-async fn create(device: &Device, title: &str) -> DocHandle {
-    let mut doc = automerge::Automerge::new();
-    doc.transact::<_, _, AutomergeError>(|tx| {
-        tx.put(ROOT, "title", title)?;
-        Ok(())
-    })
-    .unwrap();
-    device.repo.create(doc).await.expect("create")
-}
-
-fn set(handle: &DocHandle, key: &str, value: &str) {
-    handle.with_document(|d| {
-        d.transact::<_, _, AutomergeError>(|tx| {
-            tx.put(ROOT, key, value)?;
-            Ok(())
-        })
-        .unwrap();
-    });
-}
-
 fn get(handle: &DocHandle, key: &str) -> Option<String> {
     handle.with_document(|d| match d.get(ROOT, key).unwrap() {
         Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
@@ -68,16 +48,6 @@ fn get(handle: &DocHandle, key: &str) -> Option<String> {
         },
         _ => None,
     })
-}
-
-fn heads(handle: &DocHandle) -> Vec<String> {
-    let mut h: Vec<String> = handle
-        .with_document(|d| d.get_heads())
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    h.sort();
-    h
 }
 
 fn id(handle: &DocHandle) -> String {

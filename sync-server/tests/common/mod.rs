@@ -3,6 +3,7 @@
 //! dominate debug-build test time, and a runner for the built `larder-server` binary.
 #![allow(dead_code)]
 
+pub mod docs;
 pub mod sync_client;
 
 use std::io::Write;
