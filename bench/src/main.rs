@@ -332,8 +332,8 @@ fn import_section(
         1e3 / first.rate()
     ));
     r.line(format!(
-        "batched, next {n} in the same session:        {:>7.0} recipes/s (samod's hub visits every \
-         open document on each event, so a session slows as it opens more)",
+        "batched, next {n} in the same session:        {:>7.0} recipes/s (into a profile that \
+         already holds the first {n})",
         second.rate()
     ));
     r.line(format!(

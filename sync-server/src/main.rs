@@ -244,7 +244,11 @@ fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 fn init_logging() {
-    let filter = EnvFilter::try_from_env("LARDER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // samod logs every sync step at info level, inside spans whose fields (document ids, peer
+    // ids, clocks) are formatted on every message: a large share of the relay's CPU under load,
+    // and noise. Its warnings and errors still show; LARDER_LOG overrides all of this.
+    let filter = EnvFilter::try_from_env("LARDER_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,samod=warn,samod_core=warn"));
     let json = std::env::var("LARDER_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
