@@ -351,6 +351,9 @@ fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             )?;
         }
     }
+    // On disk before the command reports success (sled would otherwise write it in the
+    // background, and a process that exits right away may not get there).
+    store.db().flush()?;
     out.flush()?;
     Ok(())
 }
@@ -410,6 +413,9 @@ fn token(config: &Config, cmd: TokenCommand) -> anyhow::Result<()> {
             writeln!(out, "API token {token_id} of {name} revoked")?;
         }
     }
+    // On disk before the command reports success (sled would otherwise write it in the
+    // background, and a process that exits right away may not get there).
+    store.db().flush()?;
     out.flush()?;
     Ok(())
 }
