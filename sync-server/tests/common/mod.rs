@@ -38,6 +38,22 @@ pub fn config(data: &Path) -> Config {
     }
 }
 
+/// Opens the store, waiting (bounded) while a relay this process just stopped on the same
+/// directory still holds sled's file lock (sled's background threads let go a moment after the
+/// last handle is dropped).
+fn open_store(db: &std::path::Path) -> SledStore {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match SledStore::open(db) {
+            Ok(store) => return store,
+            Err(e) if std::time::Instant::now() < deadline && e.to_string().contains("lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("open store: {e:?}"),
+        }
+    }
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub state: Arc<AppState>,
@@ -57,8 +73,7 @@ impl TestServer {
     pub async fn start_with_clock(mut config: Config, clock: ManualClock) -> TestServer {
         config.validate().expect("valid config");
         let dir = DataDir::open(&config.data_dir, true).expect("data dir");
-        let store: Arc<dyn RelayStore> =
-            Arc::new(SledStore::open(&dir.db_path()).expect("open store"));
+        let store: Arc<dyn RelayStore> = Arc::new(open_store(&dir.db_path()));
         let state = AppState::with_clock(config, store, Arc::new(clock.clone())).expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
