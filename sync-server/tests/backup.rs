@@ -14,7 +14,7 @@ use automerge::transaction::Transactable;
 use automerge::{AutomergeError, ROOT};
 use common::docs::{create, heads, set};
 use common::sync_client::Device;
-use common::{TestServer, cli, config, stderr, stdout};
+use common::{SignedIn as User, TestServer, cli, config, stderr, stdout};
 use larder_sync_server::backup::{self, BackupError, Manifest, admin};
 use larder_sync_server::clock::Clock;
 use serde_json::Value;
@@ -22,17 +22,8 @@ use sha2::{Digest, Sha256};
 
 const PW: &str = "correct horse";
 
-struct User {
-    id: String,
-    token: String,
-}
-
 async fn user(server: &TestServer, name: &str) -> User {
-    let u = server.add_user(name, PW);
-    User {
-        id: u.id.to_string(),
-        token: server.token(name, PW).await,
-    }
+    server.signed_in(name, PW).await
 }
 
 fn hex(bytes: &[u8]) -> String {

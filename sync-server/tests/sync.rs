@@ -10,7 +10,7 @@ use automerge::transaction::Transactable;
 use automerge::{AutomergeError, ObjType, ROOT, ReadDoc};
 use common::docs::{create, heads, set};
 use common::sync_client::{Device, within, ws_base};
-use common::{TestServer, config, expect_error};
+use common::{SignedIn as User, TestServer, config, expect_error};
 use futures::{SinkExt, StreamExt};
 use samod::DocHandle;
 use samod::storage::{InMemoryStorage, Storage, StorageKey};
@@ -19,17 +19,8 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 const PW: &str = "correct horse";
 
-struct User {
-    id: String,
-    token: String,
-}
-
 async fn user(server: &TestServer, name: &str) -> User {
-    let u = server.add_user(name, PW);
-    User {
-        id: u.id.to_string(),
-        token: server.token(name, PW).await,
-    }
+    server.signed_in(name, PW).await
 }
 
 async fn device(server: &TestServer, user: &User) -> Device {

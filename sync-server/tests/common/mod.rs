@@ -54,6 +54,12 @@ fn open_store(db: &std::path::Path) -> SledStore {
     }
 }
 
+/// A user added to a test relay, and their session token.
+pub struct SignedIn {
+    pub id: String,
+    pub token: String,
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub state: Arc<AppState>,
@@ -168,6 +174,15 @@ impl TestServer {
 
     pub async fn login(&self, user: &str, password: &str) -> reqwest::Response {
         login_with(&self.client, &self.url("/api/v1/session"), user, password).await
+    }
+
+    /// Adds user `name` and signs in as them.
+    pub async fn signed_in(&self, name: &str, password: &str) -> SignedIn {
+        let u = self.add_user(name, password);
+        SignedIn {
+            id: u.id.to_string(),
+            token: self.token(name, password).await,
+        }
     }
 
     /// Logs in and returns the token; panics unless 200.
