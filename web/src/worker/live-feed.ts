@@ -12,13 +12,15 @@ export type FeedEntry = { seq: number; doc_id: string; heads: string[] };
 /** Largest event the relay may send (an entry is a document id and a few hashes). */
 const MAX_EVENT_CHARS = 64 * 1024;
 
-/** Follows the feed from `since`, calling `onEntry` for each entry in order (awaiting it);
- *  resolves when the relay ends the stream, rejects when it cannot be reached or refuses (a
- *  RelayRefused with the relay's code), or when `signal` aborts. */
+/** Follows the feed from `since`: calls `onOpen` once the relay has accepted the stream, then
+ *  `onEntry` for each entry in order (awaiting it); resolves when the relay ends the stream,
+ *  rejects when it cannot be reached or refuses (a RelayRefused with the relay's code), or when
+ *  `signal` aborts. */
 export async function followLiveFeed(
   server: string,
   token: string,
   since: number,
+  onOpen: () => void,
   onEntry: (entry: FeedEntry) => Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
@@ -41,6 +43,7 @@ export async function followLiveFeed(
       message: body.message ?? `the relay answered ${response.status} to the live feed`,
     });
   }
+  onOpen();
   const events = response.body
     .pipeThrough(new TextDecoderStream())
     .pipeThrough(new EventSourceParserStream({ maxBufferSize: MAX_EVENT_CHARS }));

@@ -31,8 +31,11 @@ export type StoredSession = {
 
 /** Longest wait before trying the relay again after a failure. */
 const MAX_RETRY_MS = 5000;
-/** How often queued attachment uploads are looked at (each also follows a local change). */
-const UPLOAD_TICK_MS = 3000;
+/** How often queued attachment uploads, and documents the feed named that could not be pulled
+ *  yet (the sync socket was down), are tried again. Uploads also follow each local change. */
+const RETRY_TICK_MS = 2000;
+/** Documents pulled at once while catching up (a new device may be told of thousands). */
+const PULL_CONCURRENCY = 16;
 
 export async function signIn(server: string, username: string, password: string): Promise<StoredSession> {
   const base = normaliseServer(server);
@@ -69,7 +72,11 @@ export class SyncLink {
   private readonly abort = new AbortController();
   /** Ends the wait before the next attempt early (the browser came back online). */
   private wake: () => void = () => undefined;
-  private uploadTimer: ReturnType<typeof setInterval> | undefined;
+  private retryTimer: ReturnType<typeof setInterval> | undefined;
+  /** Documents the feed named that are being pulled or wait their turn. */
+  private pulling = new Set<string>();
+  private waiting: string[] = [];
+  private active = 0;
   private uploading: Promise<void> | undefined;
   private readonly onOnline = () => {
     this.wake();
@@ -93,7 +100,10 @@ export class SyncLink {
   get state(): "offline" | "connecting" | "syncing" | "up_to_date" {
     if (!this.connected) return this.lastError ? "offline" : "connecting";
     const settled =
-      this.unpulled.size === 0 && this.pending() === 0 && this.engine.queuedUploads() === 0;
+      this.unpulled.size === 0 &&
+      this.pulling.size === 0 &&
+      this.pending() === 0 &&
+      this.engine.queuedUploads() === 0;
     return settled ? "up_to_date" : "syncing";
   }
 
@@ -115,7 +125,10 @@ export class SyncLink {
     };
     await this.host.connect(peerId, new TicketedWebSocketAdapter(socketUrl, ticket));
     self.addEventListener("online", this.onOnline);
-    this.uploadTimer = setInterval(() => this.kickUploads(), UPLOAD_TICK_MS);
+    this.retryTimer = setInterval(() => {
+      this.kickUploads();
+      this.retryUnpulled();
+    }, RETRY_TICK_MS);
     void this.followFeed();
     this.kickUploads();
   }
@@ -125,7 +138,7 @@ export class SyncLink {
     this.connected = false;
     this.abort.abort();
     this.wake();
-    clearInterval(this.uploadTimer);
+    clearInterval(this.retryTimer);
     self.removeEventListener("online", this.onOnline);
     await this.host.disconnect();
   }
@@ -147,6 +160,32 @@ export class SyncLink {
       .finally(() => {
         this.uploading = undefined;
       });
+  }
+
+  /** Pulls again the documents whose pull failed. */
+  private retryUnpulled(): void {
+    for (const id of this.unpulled) this.schedulePull(id);
+  }
+
+  /** Pulls `id` soon (at most PULL_CONCURRENCY at once; a document already queued is not
+   *  queued twice). The feed goes on meanwhile. */
+  private schedulePull(id: string): void {
+    if (this.stopped || this.pulling.has(id)) return;
+    this.pulling.add(id);
+    this.waiting.push(id);
+    this.drainPulls();
+  }
+
+  private drainPulls(): void {
+    while (this.active < PULL_CONCURRENCY && this.waiting.length > 0) {
+      const id = this.waiting.shift() as string;
+      this.active++;
+      void this.pullIfBehind(id).finally(() => {
+        this.active--;
+        this.pulling.delete(id);
+        this.drainPulls();
+      });
+    }
   }
 
   /** The bytes of an attachment another device added, fetched from the relay into the engine. */
@@ -175,11 +214,9 @@ export class SyncLink {
 
   /** One feed entry: the relay's heads noted, the document pulled unless already there. */
   private async apply(entry: FeedEntry): Promise<void> {
-    this.connected = true;
-    this.lastError = null;
     this.relayHeads.set(entry.doc_id, [...entry.heads].sort().join(","));
     this.cursor = Math.max(this.cursor, entry.seq);
-    await this.pullIfBehind(entry.doc_id);
+    this.schedulePull(entry.doc_id);
   }
 
   private async pullIfBehind(id: string): Promise<void> {
@@ -203,14 +240,16 @@ export class SyncLink {
     while (!this.stopped) {
       try {
         await this.adoptGroceryList();
-        for (const id of [...this.unpulled]) await this.pullIfBehind(id);
-        // Connected as soon as the relay answers, even when nothing has changed.
-        this.connected = true;
-        failures = 0;
         await followLiveFeed(
           this.session.server,
           this.session.token,
           this.cursor,
+          () => {
+            // Connected as soon as the relay accepts the stream, even when nothing changed.
+            this.connected = true;
+            this.lastError = null;
+            failures = 0;
+          },
           (entry) => this.apply(entry),
           this.abort.signal,
         );
