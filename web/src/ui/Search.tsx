@@ -1,0 +1,82 @@
+// The landing screen: a search box (focused) whose results follow every keystroke; blank
+// lists everything. Searching is core's FTS5 index; this only shows what it returns.
+import { useEffect, useState } from "react";
+import type { Attachment, RecipeSummary } from "../client";
+import { useApp } from "./context";
+import { formatMinutes } from "./format";
+import { useAttachmentUrl, useLoad } from "./hooks";
+import { UndoBar } from "./UndoBar";
+
+export function Search({ selected }: { selected?: string }) {
+  const { client, changes } = useApp();
+  const [query, setQuery] = useState(() => sessionStorage.getItem("larder.query") ?? "");
+  useEffect(() => sessionStorage.setItem("larder.query", query), [query]);
+  const results = useLoad(() => client.search(query), [client, query, changes]);
+  const list = results.value ?? [];
+
+  return (
+    <div className="search">
+      <div className="search-head">
+        <input
+          type="search"
+          aria-label="Search recipes"
+          placeholder="Search recipes, ingredients, tags…"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          autoFocus
+        />
+        <a className="button primary new-recipe" href="#/new">
+          New recipe
+        </a>
+      </div>
+      <UndoBar />
+      {results.state === "failed" && (
+        <p role="alert" className="error">
+          {results.error}
+        </p>
+      )}
+      {results.state !== "loading" || results.value ? (
+        <p className="count" aria-live="polite">
+          {list.length === 0
+            ? query.trim()
+              ? `No recipes match “${query.trim()}”.`
+              : "No recipes yet. Add one with “New recipe”, or import a file."
+            : list.length === 1
+              ? "1 recipe"
+              : `${list.length} recipes`}
+        </p>
+      ) : null}
+      <ul className="results">
+        {list.map((summary) => (
+          <Result key={summary.id} summary={summary} selected={summary.id === selected} />
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function Result({ summary, selected }: { summary: RecipeSummary; selected: boolean }) {
+  const { client } = useApp();
+  const thumbnail = (summary as RecipeSummary & { thumbnail?: Attachment | null }).thumbnail ?? null;
+  const image = useAttachmentUrl(client, thumbnail?.sha256, thumbnail?.media_type ?? "");
+  return (
+    <li className={`result ${selected ? "selected" : ""}`}>
+      <div className="thumb" aria-hidden={image.url ? undefined : true}>
+        {image.url ? <img src={image.url} alt="" /> : <span className="thumb-letter">{summary.title.slice(0, 1)}</span>}
+      </div>
+      <div className="result-body">
+        <a href={`#/recipe/${summary.id}`} aria-current={selected ? "page" : undefined}>
+          {summary.title}
+        </a>
+        <div className="meta">
+          {summary.total_minutes !== null && <span>{formatMinutes(summary.total_minutes)}</span>}
+          {summary.tags.map((tag) => (
+            <span className="tag" key={tag}>
+              {tag}
+            </span>
+          ))}
+        </div>
+      </div>
+    </li>
+  );
+}
