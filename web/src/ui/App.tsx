@@ -166,7 +166,7 @@ function Frame({ route, session, onSignedOut }: { route: string; session: Sessio
           Grocery list
         </a>
         <a href="#/new" aria-current={current("new")}>
-          <span aria-hidden="true" className="icon">＋</span>
+          <span aria-hidden="true" className="icon">+</span>
           New recipe
         </a>
         <a href="#/more" aria-current={current("more") ?? current("import")}>

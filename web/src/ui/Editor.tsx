@@ -35,7 +35,11 @@ export function Editor({ id }: { id?: string }) {
   const [error, setError] = useState<string | null>(null);
   const [announce, setAnnounce] = useState("");
   const fileInput = useRef<HTMLInputElement>(null);
-  const pick = (list: FileList | null) => setFiles((fs) => [...fs, ...Array.from(list ?? [])]);
+  const pick = (list: FileList | null) => {
+    // Copied now: the input is cleared right after, which empties its FileList.
+    const picked = Array.from(list ?? []);
+    setFiles((fs) => [...fs, ...picked]);
+  };
 
   useEffect(() => {
     if (!id) return;

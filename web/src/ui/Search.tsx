@@ -16,6 +16,8 @@ export function Search({ selected }: { selected?: string }) {
 
   return (
     <div className="search">
+      {/* The page's heading while no recipe (with its own h1) is open beside the list. */}
+      {selected ? <h2 className="visually-hidden">Recipes</h2> : <h1 className="visually-hidden">Recipes</h1>}
       <div className="search-head">
         <input
           type="search"
