@@ -164,3 +164,192 @@ test("sign in, create a recipe with three ingredients and an image, find it by a
 
   assertNoConsoleErrors([laptop, phone2], [/status of 401/]);
 });
+
+test("two devices offline edit different fields of one recipe; back online both edits are on both", async () => {
+  const a = await device();
+  const b = await device();
+  await signIn(a.page, "ben", PASSWORD);
+  await signIn(b.page, "ben", PASSWORD);
+  await createThroughClient(a.page, blank("Lentil soup", [[200, "g", "red lentils"], [1, "", "onion"]], { description: "Plain" }));
+  await openRecipe(a.page, "lentils", "Lentil soup");
+  await openRecipe(b.page, "lentils", "Lentil soup");
+  await waitForSyncStatus(a.page, /Up to date/);
+  await waitForSyncStatus(b.page, /Up to date/);
+
+  await a.context.setOffline(true);
+  await b.context.setOffline(true);
+  await waitForSyncStatus(a.page, /Offline/);
+  await waitForSyncStatus(b.page, /Offline/);
+
+  // Device A renames it; device B rewrites the description.
+  await a.page.getByRole("link", { name: "Edit" }).click();
+  await a.page.getByLabel("Title").fill("Spiced lentil soup");
+  await a.page.getByRole("button", { name: "Save" }).click();
+  await a.page.getByRole("heading", { level: 1, name: "Spiced lentil soup" }).waitFor();
+  await b.page.getByRole("link", { name: "Edit" }).click();
+  await b.page.getByLabel("Description").fill("With cumin and lemon");
+  await b.page.getByRole("button", { name: "Save" }).click();
+  await b.page.getByText("With cumin and lemon").waitFor();
+  await waitForSyncStatus(a.page, /Offline · 1 change waiting/);
+  await waitForSyncStatus(b.page, /Offline · 1 change waiting/);
+  await screenshot(a.page, "desktop-offline-edit");
+
+  await a.context.setOffline(false);
+  await b.context.setOffline(false);
+  // Both views refresh by themselves (change events), no reload.
+  for (const { page } of [a, b]) {
+    await page.getByRole("heading", { level: 1, name: "Spiced lentil soup" }).waitFor({ timeout: 40_000 });
+    await page.locator(".description", { hasText: "With cumin and lemon" }).waitFor({ timeout: 40_000 });
+    await waitForSyncStatus(page, /Up to date/, 40_000);
+  }
+  assertNoConsoleErrors([a, b], NETWORK_DOWN);
+});
+
+test("grocery list: add a recipe's ingredients, check an item on the other device, see it checked here", async () => {
+  const a = await device();
+  const b = await device();
+  await signIn(a.page, "cy", PASSWORD);
+  await signIn(b.page, "cy", PASSWORD);
+  await createThroughClient(
+    a.page,
+    blank("Pancakes", [[250, "g", "flour"], [500, "ml", "milk"], [2, "", "eggs"]], { servings: 4 }),
+  );
+  await openRecipe(a.page, "flour", "Pancakes");
+  // Doubled servings: core scales what goes on the list.
+  await a.page.getByRole("spinbutton", { name: "Servings", exact: true }).fill("8");
+  await a.page.getByRole("button", { name: "Add to grocery list" }).click();
+  await a.page.getByText("Added the ingredients of “Pancakes” to the grocery list.").waitFor();
+  await a.page.getByRole("navigation").getByRole("link", { name: "Grocery list" }).click();
+  await a.page.getByRole("heading", { name: "Grocery list" }).waitFor();
+  await a.page.getByRole("checkbox", { name: "500 g flour" }).waitFor();
+  await a.page.getByRole("checkbox", { name: "1,000 ml milk" }).waitFor();
+  await a.page.getByRole("checkbox", { name: "4 eggs" }).waitFor();
+  // An item added by hand.
+  await a.page.getByLabel("Add an item").fill("1 jar maple syrup");
+  await a.page.getByRole("button", { name: "Add", exact: true }).click();
+  await a.page.getByRole("checkbox", { name: /maple syrup/ }).waitFor();
+  await assertAccessible(a.page, "grocery list");
+  await screenshot(a.page, "desktop-grocery");
+
+  // The other device checks the flour; this one sees it checked without a reload.
+  await b.page.getByRole("navigation").getByRole("link", { name: "Grocery list" }).click();
+  const flourThere = b.page.getByRole("checkbox", { name: "500 g flour" });
+  await flourThere.waitFor({ timeout: 30_000 });
+  await flourThere.check();
+  const flourHere = a.page.getByRole("checkbox", { name: "500 g flour" });
+  await until("the flour checked on the first device", () => flourHere.isChecked(), 30_000);
+  // "Clear checked" here removes it there too.
+  await a.page.getByRole("button", { name: "Clear checked" }).click();
+  await flourHere.waitFor({ state: "detached" });
+  await flourThere.waitFor({ state: "detached", timeout: 30_000 });
+  assert.equal(await b.page.getByRole("checkbox").count(), 3);
+  assertNoConsoleErrors([a, b]);
+});
+
+test("delete asks first and can be undone; sign out removes the data views and the session is refused (401)", async () => {
+  const laptop = await device();
+  const { page, context } = laptop;
+  const tokens = captureBearer(context);
+  await signIn(page, "dee", PASSWORD);
+  const original = await createThroughClient(
+    page,
+    blank("Apple crumble", [[6, "", "apples"], [150, "g", "oats"]], { tags: ["dessert"], notes: "Serve warm." }),
+  );
+  await openRecipe(page, "apples", "Apple crumble");
+  await page.getByRole("button", { name: "Delete" }).click();
+  const confirm = page.getByRole("alertdialog", { name: "Delete “Apple crumble”?" });
+  await confirm.waitFor();
+  // Cancel keeps it.
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await confirm.waitFor({ state: "detached" });
+  await page.getByRole("button", { name: "Delete" }).click();
+  await confirm.getByRole("button", { name: "Yes, delete" }).click();
+  await page.getByText("Deleted “Apple crumble”.").waitFor();
+  await page.getByRole("link", { name: "Apple crumble" }).waitFor({ state: "detached" });
+  await assertAccessible(page, "search after a delete");
+  // core refuses to update a deleted recipe (no undelete): the undo re-creates it.
+  const update = await page.evaluate(
+    ({ id, draft }) => window.larder.client.updateRecipe(id, draft).then(() => "updated", (e) => e.code),
+    { id: original.id, draft: blank("Apple crumble", [[6, "", "apples"]]) },
+  );
+  assert.equal(update, "not_found");
+  await page.getByRole("button", { name: "Undo" }).click();
+  await page.getByRole("heading", { level: 1, name: "Apple crumble" }).waitFor();
+  assert.match(await page.locator(".notes").textContent(), /Serve warm/);
+  await findRecipe(page, "oats", "Apple crumble");
+  await waitForSyncStatus(page, /Up to date/);
+
+  // Sign out, removing this device's data: back to the sign-in form, no recipes left here.
+  await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
+  await page.getByText("Signed in as").waitFor();
+  await assertAccessible(page, "more");
+  await screenshot(page, "desktop-more");
+  await page.getByLabel("Also remove this device’s data").check();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  assert.equal(await searchBox(page).count(), 0);
+  assert.equal(await page.getByRole("navigation").count(), 0);
+  assert.equal(await page.evaluate(() => window.larder.client.session()), null);
+  assert.deepEqual(await page.evaluate(() => window.larder.client.search("")), []);
+  // The relay refuses the old session's token.
+  assert.ok(tokens.size > 0, "the device's bearer token was seen");
+  for (const token of tokens) {
+    const me = await fetch(`${relay.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 401);
+  }
+  // A reload stays signed out.
+  await page.reload();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  assertNoConsoleErrors([laptop]);
+});
+
+test("after a first visit the app opens with the network off, signed in, and search works", async () => {
+  const laptop = await device();
+  const { page, context } = laptop;
+  await signIn(page, "eve", PASSWORD);
+  await createThroughClient(page, blank("Pantry pasta", [[1, "tbsp", "capers"], [200, "g", "spaghetti"]]));
+  await page.evaluate(() => window.larder.offlineReady);
+  await context.setOffline(true);
+  await page.reload();
+  await searchBox(page).waitFor();
+  await waitForSyncStatus(page, /Offline/);
+  await openRecipe(page, "capers", "Pantry pasta");
+  await screenshot(page, "desktop-offline");
+  assertNoConsoleErrors([laptop], NETWORK_DOWN);
+});
+
+test("import a JSON-LD file: the report links what came in; a file without a recipe shows core's error", async () => {
+  const laptop = await device();
+  const { page } = laptop;
+  await signIn(page, "gus", PASSWORD);
+  await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
+  await page.getByRole("link", { name: "Import recipes from a file" }).click();
+  const jsonLd = JSON.stringify({
+    "@context": "https://schema.org",
+    "@type": "Recipe",
+    name: "Imported gazpacho",
+    recipeIngredient: ["6 tomatoes", "1 cucumber"],
+    recipeInstructions: ["Blend", "Chill"],
+  });
+  await page.getByLabel("Recipe file (JSON-LD or HTML)").setInputFiles({
+    name: "gazpacho.json",
+    mimeType: "application/ld+json",
+    buffer: Buffer.from(jsonLd),
+  });
+  await page.getByRole("heading", { name: "Imported 1 recipe from gazpacho.json" }).waitFor();
+  await assertAccessible(page, "import");
+  await screenshot(page, "desktop-import");
+  await page.getByRole("link", { name: "Imported gazpacho" }).click();
+  await page.getByRole("heading", { level: 1, name: "Imported gazpacho" }).waitFor();
+  assert.equal((await ingredientTexts(page)).length, 2);
+  // A file that is not a recipe: core's error, readable.
+  await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
+  await page.getByRole("link", { name: "Import recipes from a file" }).click();
+  await page.getByLabel("Recipe file (JSON-LD or HTML)").setInputFiles({
+    name: "notes.json",
+    mimeType: "application/json",
+    buffer: Buffer.from('{"hello": "world"}'),
+  });
+  await page.getByRole("alert").waitFor();
+  assertNoConsoleErrors([laptop]);
+});

@@ -30,6 +30,11 @@ export function Grocery() {
       setError(errorMessage(e));
     }
   };
+  const toggle = (item: GroceryItem, checked: boolean) => {
+    // Shown at once; core's answer (or the error) follows.
+    setLocal(items.map((i) => (i.id === item.id ? { ...i, checked } : i)));
+    void run(() => client.setGroceryChecked(item.id, checked));
+  };
   const add = async (event: FormEvent) => {
     event.preventDefault();
     if (!text.trim()) return;
@@ -61,7 +66,7 @@ export function Grocery() {
         {[...open, ...done].map((item) => (
           <li key={item.id} className={item.checked ? "checked" : ""}>
             <label>
-              <input type="checkbox" checked={item.checked} onChange={(e) => run(() => client.setGroceryChecked(item.id, e.target.checked))} />
+              <input type="checkbox" checked={item.checked} onChange={(e) => toggle(item, e.target.checked)} />
               <span>{itemText(item)}</span>
             </label>
             <button type="button" className="icon-button" aria-label={`Remove ${item.name}`} onClick={() => run(() => client.removeGroceryItem(item.id))}>
