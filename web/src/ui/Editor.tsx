@@ -33,6 +33,7 @@ export function Editor({ id }: { id?: string }) {
   const [files, setFiles] = useState<File[]>([]);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [pasteError, setPasteError] = useState<string | null>(null);
   const [announce, setAnnounce] = useState("");
   const fileInput = useRef<HTMLInputElement>(null);
   const pick = (list: FileList | null) => {
@@ -80,17 +81,21 @@ export function Editor({ id }: { id?: string }) {
       setAnnounce(`Moved ${label(next[to], to)} to position ${to + 1}.`);
       return next;
     });
-  const addPasted = () => {
-    // core has no operation that parses a line into quantity/unit/name: each line becomes a
-    // row with its whole text as the name (see the report to the lead).
-    const lines = paste
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter(Boolean);
-    if (!lines.length) return;
-    setRows((rs) => [...rs.filter((r) => r.name.trim() || r.unit.trim() || r.quantity !== null), ...lines.map((name) => row({ name }))]);
-    setPaste("");
-    setAnnounce(`Added ${lines.length} ingredient rows.`);
+  const addPasted = async () => {
+    // core parses each line into quantity, unit, name and note.
+    setPasteError(null);
+    try {
+      const parsed = await client.parseIngredients(paste);
+      if (!parsed.length) return;
+      setRows((rs) => [
+        ...rs.filter((r) => r.name.trim() || r.unit.trim() || r.quantity !== null),
+        ...parsed.map((input) => row({ ...input, id: null })),
+      ]);
+      setPaste("");
+      setAnnounce(`Added ${parsed.length} ingredient rows.`);
+    } catch (e) {
+      setPasteError(errorMessage(e));
+    }
   };
 
   const save = async (event: FormEvent) => {
@@ -242,6 +247,11 @@ export function Editor({ id }: { id?: string }) {
             Add pasted lines
           </button>
         </div>
+        {pasteError && (
+          <p role="alert" className="error">
+            {pasteError}
+          </p>
+        )}
         <p className="visually-hidden" aria-live="polite">
           {announce}
         </p>

@@ -3,8 +3,7 @@
 import { useEffect, useState } from "react";
 import type { Attachment, Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
-import { draftOf } from "./draft";
-import { formatMinutes, formatSize, quantityText } from "./format";
+import { formatMinutes, formatSize } from "./format";
 import { useAttachmentUrl, useLoad } from "./hooks";
 import { setUndo } from "./undo";
 
@@ -38,15 +37,18 @@ export function RecipeView({ id }: { id: string }) {
 
 function RecipeBody({ recipe }: { recipe: Recipe }) {
   const { client, navigate } = useApp();
-  const base = recipe.servings ?? 1;
-  const [servings, setServings] = useState(base);
+  const { changes } = useApp();
+  const [servings, setServings] = useState(recipe.servings ?? 1);
   useEffect(() => setServings(recipe.servings ?? 1), [recipe.servings]);
+  // Scaled and formatted by core (its own servings when the recipe states none).
+  const lines = useLoad(
+    () => client.ingredientLines(recipe.id, recipe.servings === null ? undefined : servings),
+    [client, recipe, servings, changes],
+  );
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  // core has no scaling operation for display: quantities are multiplied by the ratio here.
-  const ratio = servings / base;
 
   const addToGrocery = async () => {
     setError(null);
@@ -63,12 +65,8 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
     setBusy(true);
     setError(null);
     try {
-      // Kept for the undo: core cannot undelete, so undo re-creates the recipe from these.
-      const files = await Promise.all(
-        recipe.attachments.map(async (a) => ({ attachment: a, bytes: await client.attachmentBytes(a.sha256).catch(() => null) })),
-      );
       await client.deleteRecipe(recipe.id);
-      setUndo({ title: recipe.title, draft: draftOf(recipe), files });
+      setUndo({ id: recipe.id, title: recipe.title });
       navigate("/");
     } catch (e) {
       setError(errorMessage(e));
@@ -140,48 +138,44 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
       <section aria-labelledby="ingredients-h">
         <div className="section-head">
           <h2 id="ingredients-h">Ingredients</h2>
-          <div className="servings">
-            <button type="button" aria-label="Fewer servings" onClick={() => setServings((s) => Math.max(1, s - 1))}>
-              −
-            </button>
-            <label>
-              Servings
-              <input
-                type="number"
-                min={1}
-                max={1000}
-                value={servings}
-                onChange={(e) => {
-                  const n = Number(e.target.value);
-                  if (n > 0) setServings(n);
-                }}
-              />
-            </label>
-            <button type="button" aria-label="More servings" onClick={() => setServings((s) => s + 1)}>
-              +
-            </button>
-          </div>
+          {recipe.servings !== null && (
+            <div className="servings">
+              <button type="button" aria-label="Fewer servings" onClick={() => setServings((s) => Math.max(1, s - 1))}>
+                −
+              </button>
+              <label>
+                Servings
+                <input
+                  type="number"
+                  min={1}
+                  max={1000}
+                  value={servings}
+                  onChange={(e) => {
+                    const n = Number(e.target.value);
+                    if (n > 0) setServings(n);
+                  }}
+                />
+              </label>
+              <button type="button" aria-label="More servings" onClick={() => setServings((s) => s + 1)}>
+                +
+              </button>
+            </div>
+          )}
         </div>
+        {lines.state === "failed" && (
+          <p role="alert" className="error">
+            {lines.error}
+          </p>
+        )}
         {recipe.ingredients.length === 0 ? (
           <p className="empty">No ingredients listed.</p>
         ) : (
-          <ul className="ingredients">
-            {recipe.ingredients.map((row) => (
-              <li key={row.id}>
-                <span className="qty">
-                  {quantityText(
-                    row.quantity === null ? null : row.quantity * ratio,
-                    row.quantity_max === null ? null : row.quantity_max * ratio,
-                    row.unit,
-                  )}
-                </span>{" "}
-                <span className="name">{row.name}</span>
-                {row.note && <span className="note">, {row.note}</span>}
-              </li>
+          <ul className="ingredients" aria-busy={lines.state === "loading"}>
+            {(lines.value ?? []).map((line) => (
+              <li key={line.id}>{line.text}</li>
             ))}
           </ul>
         )}
-        {recipe.servings === null && <p className="hint">This recipe does not say how many it serves; the control multiplies the quantities.</p>}
       </section>
       {recipe.steps.length > 0 && (
         <section aria-labelledby="steps-h">

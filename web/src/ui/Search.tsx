@@ -1,7 +1,7 @@
 // The landing screen: a search box (focused) whose results follow every keystroke; blank
 // lists everything. Searching is core's FTS5 index; this only shows what it returns.
 import { useEffect, useState } from "react";
-import type { Attachment, RecipeSummary } from "../client";
+import type { RecipeSummary } from "../client";
 import { useApp } from "./context";
 import { formatMinutes } from "./format";
 import { useAttachmentUrl, useLoad } from "./hooks";
@@ -59,8 +59,7 @@ export function Search({ selected }: { selected?: string }) {
 
 function Result({ summary, selected }: { summary: RecipeSummary; selected: boolean }) {
   const { client } = useApp();
-  const thumbnail = (summary as RecipeSummary & { thumbnail?: Attachment | null }).thumbnail ?? null;
-  const image = useAttachmentUrl(client, thumbnail?.sha256, thumbnail?.media_type ?? "");
+  const image = useAttachmentUrl(client, summary.thumbnail?.sha256, summary.thumbnail?.media_type ?? "");
   return (
     <li className={`result ${selected ? "selected" : ""}`}>
       <div className="thumb" aria-hidden={image.url ? undefined : true}>

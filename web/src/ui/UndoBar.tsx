@@ -1,5 +1,4 @@
-// After a delete: "Deleted “X”. Undo". core has no undelete, so the undo re-creates the recipe
-// from its last draft and re-attaches its files (a new id).
+// After a delete: "Deleted “X”. Undo" — core restores the recipe (same id, files and all).
 import { useEffect, useState } from "react";
 import { errorMessage, useApp } from "./context";
 import { lastDeleted, onUndoChange, setUndo } from "./undo";
@@ -16,12 +15,7 @@ export function UndoBar() {
     setBusy(true);
     setError(null);
     try {
-      const recipe = await client.createRecipe(deleted.draft);
-      for (const { attachment, bytes } of deleted.files) {
-        if (!bytes) continue;
-        const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: attachment.media_type });
-        await client.attachFile(recipe.id, blob, attachment.file_name);
-      }
+      const recipe = await client.restoreRecipe(deleted.id);
       setUndo(null);
       navigate(`/recipe/${recipe.id}`);
     } catch (e) {
@@ -31,7 +25,6 @@ export function UndoBar() {
     }
   };
 
-  const lost = deleted.files.filter((f) => !f.bytes).map((f) => f.attachment.file_name);
   return (
     <div className="undo" role="status">
       <span>Deleted “{deleted.title}”.</span>
@@ -41,7 +34,6 @@ export function UndoBar() {
       <button type="button" aria-label="Dismiss" onClick={() => setUndo(null)}>
         ×
       </button>
-      {lost.length > 0 && <span className="hint">Files not on this device cannot come back: {lost.join(", ")}</span>}
       {error && (
         <span role="alert" className="error">
           {error}

@@ -1,11 +1,5 @@
 // The last deleted recipe, for the "Undo" the search screen offers after a delete.
-import type { Attachment, RecipeDraft } from "../client";
-
-export type Deleted = {
-  title: string;
-  draft: RecipeDraft;
-  files: { attachment: Attachment; bytes: Uint8Array | null }[];
-};
+export type Deleted = { id: string; title: string };
 
 let last: Deleted | null = null;
 const listeners = new Set<() => void>();
