@@ -148,6 +148,7 @@ test("sign in, create a recipe with three ingredients and an image, find it by a
   await page.getByRole("spinbutton", { name: "Servings", exact: true }).fill("2");
   await linesBecome(page, ["400 g chickpeas, drained", "200 g tomatoes, crushed", "100 ml coconut milk"]);
   await assertAccessible(page, "recipe");
+  await waitForSyncStatus(page, /Up to date/);
   await screenshot(page, "desktop-recipe");
 
   // Found by a word from an ingredient; blank lists all.
@@ -225,13 +226,14 @@ test("grocery list: add a recipe's ingredients, check an item on the other devic
   await a.page.getByRole("navigation").getByRole("link", { name: "Grocery list" }).click();
   await a.page.getByRole("heading", { name: "Grocery list" }).waitFor();
   await a.page.getByRole("checkbox", { name: "500 g flour" }).waitFor();
-  await a.page.getByRole("checkbox", { name: "1,000 ml milk" }).waitFor();
+  await a.page.getByRole("checkbox", { name: "1000 ml milk" }).waitFor();
   await a.page.getByRole("checkbox", { name: "4 eggs" }).waitFor();
   // An item added by hand.
   await a.page.getByLabel("Add an item").fill("1 jar maple syrup");
   await a.page.getByRole("button", { name: "Add", exact: true }).click();
   await a.page.getByRole("checkbox", { name: /maple syrup/ }).waitFor();
   await assertAccessible(a.page, "grocery list");
+  await waitForSyncStatus(a.page, /Up to date/);
   await screenshot(a.page, "desktop-grocery");
 
   // The other device checks the flour; this one sees it checked without a reload.
@@ -403,6 +405,7 @@ test("the main flow on a phone (390×844): bottom navigation, paste box, camera 
     assert.ok(box && box.height >= 44, `${name}: ${JSON.stringify(box)}`);
   }
   await assertAccessible(page, "phone recipe");
+  await waitForSyncStatus(page, /Up to date/);
   await screenshot(page, "phone-recipe");
   await page.getByRole("button", { name: "Add to grocery list" }).click();
   await page.getByText("Added the ingredients").waitFor();
@@ -410,6 +413,7 @@ test("the main flow on a phone (390×844): bottom navigation, paste box, camera 
   await page.getByRole("link", { name: "← All recipes" }).click();
   await findRecipe(page, "onion", "Tomato salad");
   await assertAccessible(page, "phone search");
+  await waitForSyncStatus(page, /Up to date/);
   await screenshot(page, "phone-search");
 
   await nav.getByRole("link", { name: "Grocery list" }).click();
@@ -420,6 +424,7 @@ test("the main flow on a phone (390×844): bottom navigation, paste box, camera 
   await item.check();
   await page.getByRole("button", { name: "Clear checked" }).waitFor();
   await assertAccessible(page, "phone grocery list");
+  await waitForSyncStatus(page, /Up to date/);
   await screenshot(page, "phone-grocery");
 
   await nav.getByRole("link", { name: "More" }).click();

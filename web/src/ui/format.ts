@@ -1,5 +1,6 @@
 // Presentation only: how numbers and durations read on screen. Quantities come from core.
-const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+// No digit grouping: core writes "1200 g" in ingredient lines, and so does the grocery list.
+const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2, useGrouping: false });
 
 export function formatNumber(value: number): string {
   return number.format(value);
