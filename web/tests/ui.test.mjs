@@ -3,11 +3,11 @@
 // offline edits merging, the grocery list shared, delete + undo, sign out revoking the session,
 // the app opening offline, the phone layout, axe-core on every main screen, screenshots.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { addUser, launchChromium, startRelay } from "./harness.mjs";
+import { DIST, addUser, launchChromium, startRelay } from "./harness.mjs";
 import {
   NETWORK_DOWN,
   assertAccessible,
@@ -431,4 +431,48 @@ test("the main flow on a phone (390×844): bottom navigation, paste box, camera 
   await page.getByRole("button", { name: "Sign out" }).waitFor();
   await screenshot(page, "phone-more");
   assertNoConsoleErrors([phone]);
+});
+
+test("a newly deployed version is offered with a Reload prompt, and Reload switches to it", async () => {
+  // A relay of its own, serving a copy of the app that can be "redeployed".
+  const relayData = mkdtempSync(join(tmpdir(), "larder-ui-update-"));
+  const web = mkdtempSync(join(tmpdir(), "larder-ui-web-"));
+  cpSync(DIST, web, { recursive: true });
+  addUser(relayData, "hal", PASSWORD);
+  const own = await startRelay(relayData, "127.0.0.1:0", web);
+  try {
+    const laptop = await newDevice(browser, own.url);
+    devices.push(laptop);
+    const { page } = laptop;
+    await page.evaluate(() => window.larder.offlineReady);
+    await signIn(page, "hal", PASSWORD);
+    assert.equal(await page.getByRole("button", { name: "Reload" }).count(), 0);
+    // Twice: first from the page of the first visit (no service worker controls it yet), then
+    // from the reloaded page, which the new worker controls (a returning visitor).
+    for (const round of [1, 2]) {
+      // A new version: the service worker script changes; the page checks for updates.
+      appendFileSync(join(web, "sw.js"), `\n// redeployed ${round}\n`);
+      await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.update()));
+      const prompt = page.getByRole("alert").filter({ hasText: "A new version of Larder is available." });
+      await prompt.waitFor({ timeout: 30_000 });
+      if (round === 1) {
+        await assertAccessible(page, "update prompt");
+        await screenshot(page, "desktop-update-prompt");
+      }
+      await Promise.all([
+        page.waitForEvent("load", { timeout: 30_000 }),
+        prompt.getByRole("button", { name: "Reload" }).click(),
+      ]);
+      // Reloaded into the new version, still signed in.
+      await searchBox(page).waitFor();
+      assert.equal(await page.getByRole("button", { name: "Reload" }).count(), 0);
+      assert.match(await page.evaluate(() => fetch("/sw.js").then((r) => r.text())), new RegExp(`redeployed ${round}`));
+      assert.ok(await page.evaluate(() => navigator.serviceWorker.controller !== null), "controlled after the reload");
+    }
+    assertNoConsoleErrors([laptop]);
+  } finally {
+    await own.stop();
+    rmSync(relayData, { recursive: true, force: true });
+    rmSync(web, { recursive: true, force: true });
+  }
 });
