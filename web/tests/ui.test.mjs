@@ -27,7 +27,7 @@ import {
 
 const PASSWORD = "open sesame pantry";
 /** One user per test, so tests never see each other's recipes. */
-const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus"];
+const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy"];
 const data = mkdtempSync(join(tmpdir(), "larder-ui-relay-"));
 let relay;
 let browser;
@@ -302,6 +302,31 @@ test("delete asks first and can be undone; sign out removes the data views and t
   await page.reload();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
   assertNoConsoleErrors([laptop]);
+});
+
+test("a session the relay ends sends the app back to sign-in, with the recipes kept on the device", async () => {
+  const laptop = await device();
+  const { page, context } = laptop;
+  const tokens = captureBearer(context);
+  await signIn(page, "ivy", PASSWORD);
+  await createThroughClient(page, blank("Kept stew", [[1, "", "celeriac"]]));
+  await findRecipe(page, "celeriac", "Kept stew");
+  await until("the device's token", () => tokens.size > 0);
+  // Signed out elsewhere: the session is revoked on the relay.
+  for (const token of tokens) {
+    const out = await fetch(`${relay.url}/api/v1/session`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
+    assert.ok(out.ok, `logout answered ${out.status}`);
+  }
+  await page.getByRole("button", { name: "Sign in" }).waitFor({ timeout: 30_000 });
+  await page.getByText("Your session has ended").waitFor();
+  await assertAccessible(page, "sign-in after the session ended");
+  assert.deepEqual(
+    await page.evaluate(() => window.larder.client.search("celeriac").then((r) => r.map((s) => s.title))),
+    ["Kept stew"],
+  );
+  await signIn(page, "ivy", PASSWORD);
+  await findRecipe(page, "celeriac", "Kept stew");
+  assertNoConsoleErrors([laptop], [/status of 401/]);
 });
 
 test("after a first visit the app opens with the network off, signed in, and search works", async () => {

@@ -14,7 +14,7 @@ import { SignIn } from "./SignIn";
 import { SyncStatus } from "./SyncStatus";
 import { UpdatePrompt } from "./UpdatePrompt";
 
-type Phase = { kind: "starting" } | { kind: "failed"; error: string } | { kind: "signed_out" } | { kind: "signed_in"; session: SessionView };
+type Phase = { kind: "starting" } | { kind: "failed"; error: string } | { kind: "signed_out"; reason?: string } | { kind: "signed_in"; session: SessionView };
 
 export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
   const [phase, setPhase] = useState<Phase>({ kind: "starting" });
@@ -28,10 +28,6 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
     location.hash = path;
   }, []);
 
-  const refreshSession = useCallback(async () => {
-    const session = await client.session();
-    setPhase(session ? { kind: "signed_in", session } : { kind: "signed_out" });
-  }, [client]);
 
   useEffect(() => {
     let live = true;
@@ -73,6 +69,7 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
     body = (
       <SignIn
         defaultServer={shell.defaultServer ?? ""}
+        reason={phase.reason}
         onSignedIn={(session) => {
           setPhase({ kind: "signed_in", session });
           navigate("/");
@@ -84,9 +81,9 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
       <Frame
         route={route}
         session={phase.session}
-        onSignedOut={() => {
-          setPhase({ kind: "signed_out" });
-          void refreshSession().catch(reportError);
+        onSignedOut={(reason) => {
+          sessionStorage.removeItem("larder.query");
+          setPhase({ kind: "signed_out", reason });
         }}
       />
     );
@@ -115,7 +112,15 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
   );
 }
 
-function Frame({ route, session, onSignedOut }: { route: string; session: SessionView; onSignedOut: () => void }) {
+function Frame({
+  route,
+  session,
+  onSignedOut,
+}: {
+  route: string;
+  session: SessionView;
+  onSignedOut: (reason?: string) => void;
+}) {
   const parts = route.split("/").filter(Boolean);
   const [section, id] = [parts[0] ?? "", parts[1]];
 
@@ -139,7 +144,7 @@ function Frame({ route, session, onSignedOut }: { route: string; session: Sessio
       screen = <Import />;
       break;
     case "more":
-      screen = <More session={session} onSignedOut={onSignedOut} />;
+      screen = <More session={session} onSignedOut={() => onSignedOut()} />;
       break;
     default:
       split = true;
@@ -154,7 +159,13 @@ function Frame({ route, session, onSignedOut }: { route: string; session: Sessio
           <img src="/icons/icon-192.png" alt="" width="28" height="28" />
           Larder
         </a>
-        <SyncStatus onSignedOut={onSignedOut} />
+        <SyncStatus
+          onSignedOut={() =>
+            onSignedOut(
+              "Your session has ended (signed out elsewhere, or the server refused it). Your recipes are still on this device; sign in to sync again.",
+            )
+          }
+        />
       </header>
       <nav className="mainnav" aria-label="Main">
         <a href="#/" aria-current={current("")}>

@@ -4,6 +4,7 @@
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import type { Attachment, IngredientInput, Recipe, RecipeDraft } from "../client";
 import { errorMessage, useApp } from "./context";
+import { useFocusOnMount } from "./hooks";
 import { draftOf, emptyDraft } from "./draft";
 import { formatSize } from "./format";
 
@@ -36,6 +37,8 @@ export function Editor({ id }: { id?: string }) {
   const [pasteError, setPasteError] = useState<string | null>(null);
   const [announce, setAnnounce] = useState("");
   const fileInput = useRef<HTMLInputElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useFocusOnMount(heading, !id || loaded !== null);
   const pick = (list: FileList | null) => {
     // Copied now: the input is cleared right after, which empties its FileList.
     const picked = Array.from(list ?? []);
@@ -128,7 +131,7 @@ export function Editor({ id }: { id?: string }) {
 
   return (
     <form className="editor" onSubmit={save}>
-      <h1>{id ? `Edit “${loaded?.title}”` : "New recipe"}</h1>
+      <h1 ref={heading} tabIndex={-1}>{id ? `Edit “${loaded?.title}”` : "New recipe"}</h1>
       <div className="grid">
         <label className="wide">
           Title

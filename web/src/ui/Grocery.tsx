@@ -1,9 +1,9 @@
 // The grocery list: items as core merged them, checked on any device, cleared, added by hand.
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useState, useRef } from "react";
 import type { GroceryItem } from "../client";
 import { errorMessage, useApp } from "./context";
 import { quantityText } from "./format";
-import { useLoad } from "./hooks";
+import { useLoad, useFocusOnMount } from "./hooks";
 
 export function itemText(item: GroceryItem): string {
   const qty = quantityText(item.quantity, null, item.unit);
@@ -12,6 +12,8 @@ export function itemText(item: GroceryItem): string {
 
 export function Grocery() {
   const { client, changes } = useApp();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useFocusOnMount(heading);
   const [local, setLocal] = useState<GroceryItem[] | null>(null);
   const loaded = useLoad(async () => {
     const items = await client.groceryItems();
@@ -46,7 +48,7 @@ export function Grocery() {
   const done = items.filter((i) => i.checked);
   return (
     <div className="grocery">
-      <h1>Grocery list</h1>
+      <h1 ref={heading} tabIndex={-1}>Grocery list</h1>
       <form className="add-item" onSubmit={add}>
         <label>
           Add an item

@@ -1,11 +1,14 @@
 // Import schema.org recipes from a JSON-LD or HTML file (core parses them); shows what came in
 // and core's warnings.
-import { useState } from "react";
+import { useState, useRef } from "react";
 import type { ImportReport } from "../client";
 import { errorMessage, useApp } from "./context";
+import { useFocusOnMount } from "./hooks";
 
 export function Import() {
   const { client } = useApp();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useFocusOnMount(heading);
   const [busy, setBusy] = useState(false);
   const [report, setReport] = useState<{ file: string; report: ImportReport; titles: Map<string, string> } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -30,7 +33,7 @@ export function Import() {
 
   return (
     <div className="import">
-      <h1>Import recipes</h1>
+      <h1 ref={heading} tabIndex={-1}>Import recipes</h1>
       <p>Pick a recipe saved from the web: a JSON-LD file (schema.org Recipe) or an HTML page that contains one.</p>
       <label className="file-pick">
         Recipe file (JSON-LD or HTML)

@@ -1,11 +1,14 @@
 // "More": the account (who, which relay), import, and sign out — optionally removing this
 // device's data.
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useState, useRef } from "react";
 import type { SessionView } from "../client";
 import { errorMessage, useApp } from "./context";
+import { useFocusOnMount } from "./hooks";
 
 export function More({ session, onSignedOut }: { session: SessionView; onSignedOut: () => void }) {
   const { client } = useApp();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useFocusOnMount(heading);
   const [removeData, setRemoveData] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -26,7 +29,7 @@ export function More({ session, onSignedOut }: { session: SessionView; onSignedO
 
   return (
     <div className="more">
-      <h1>More</h1>
+      <h1 ref={heading} tabIndex={-1}>More</h1>
       <section className="card" aria-labelledby="account-h">
         <h2 id="account-h">Account</h2>
         <p>

@@ -1,10 +1,10 @@
 // One recipe: times, tags, ingredients with a servings control, steps, notes, attachments, and
 // Edit / Delete (confirmed, then undoable) / Add to grocery list.
-import { useEffect, useState } from "react";
+import { useEffect, useState, useRef } from "react";
 import type { Attachment, Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
 import { formatMinutes, formatSize } from "./format";
-import { useAttachmentUrl, useLoad } from "./hooks";
+import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
 import { setUndo } from "./undo";
 
 export function RecipeView({ id }: { id: string }) {
@@ -37,6 +37,8 @@ export function RecipeView({ id }: { id: string }) {
 
 function RecipeBody({ recipe }: { recipe: Recipe }) {
   const { client, navigate } = useApp();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useFocusOnMount(heading);
   const { changes } = useApp();
   const [servings, setServings] = useState(recipe.servings ?? 1);
   useEffect(() => setServings(recipe.servings ?? 1), [recipe.servings]);
@@ -86,7 +88,7 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
       <a className="back" href="#/">
         ← All recipes
       </a>
-      <h1>{recipe.title}</h1>
+      <h1 ref={heading} tabIndex={-1}>{recipe.title}</h1>
       {recipe.description && <p className="description">{recipe.description}</p>}
       {(times.length > 0 || recipe.yield_text) && (
         <p className="times">

@@ -2,7 +2,15 @@ import { type FormEvent, useState } from "react";
 import type { SessionView } from "../client";
 import { errorMessage, useApp } from "./context";
 
-export function SignIn({ defaultServer, onSignedIn }: { defaultServer: string; onSignedIn: (s: SessionView) => void }) {
+export function SignIn({
+  defaultServer,
+  reason,
+  onSignedIn,
+}: {
+  defaultServer: string;
+  reason?: string;
+  onSignedIn: (s: SessionView) => void;
+}) {
   const { client } = useApp();
   const [server, setServer] = useState(defaultServer);
   const [username, setUsername] = useState("");
@@ -30,6 +38,11 @@ export function SignIn({ defaultServer, onSignedIn }: { defaultServer: string; o
           <h1>Larder</h1>
           <p>Your recipes and grocery list, on every device.</p>
         </div>
+        {reason && (
+          <p role="status" className="notice-inline">
+            {reason}
+          </p>
+        )}
         <label>
           Server
           <input type="url" value={server} onChange={(e) => setServer(e.target.value)} required autoComplete="url" />

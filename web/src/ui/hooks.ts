@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { type RefObject, useEffect, useState } from "react";
 import type { LarderClient } from "../client";
 import { errorMessage } from "./context";
 
@@ -65,4 +65,12 @@ export function useAttachmentUrl(
     };
   }, [client, sha256, mediaType]);
   return state;
+}
+
+/** Moves focus to a screen's heading when the screen opens, so keyboard and screen-reader
+ *  users land on what changed (the heading needs tabIndex={-1}). */
+export function useFocusOnMount(ref: RefObject<HTMLElement | null>, ready = true): void {
+  useEffect(() => {
+    if (ready) ref.current?.focus();
+  }, [ref, ready]);
 }
