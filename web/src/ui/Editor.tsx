@@ -143,7 +143,7 @@ export function Editor({ id }: { id?: string }) {
         </label>
         <label>
           Servings
-          <input type="number" min={1} value={draft.servings ?? ""} onChange={(e) => set("servings", num(e.target.value))} />
+          <input type="number" min={1} step={1} value={draft.servings ?? ""} onChange={(e) => set("servings", num(e.target.value))} />
         </label>
         <label>
           Yield
@@ -185,6 +185,16 @@ export function Editor({ id }: { id?: string }) {
                 className="qty"
                 value={r.quantity ?? ""}
                 onChange={(e) => updateRow(r.key, { quantity: num(e.target.value) })}
+              />
+              <input
+                aria-label={`Up to quantity, ingredient ${i + 1}`}
+                placeholder="to"
+                type="number"
+                min={0}
+                step="any"
+                className="qty-max"
+                value={r.quantity_max ?? ""}
+                onChange={(e) => updateRow(r.key, { quantity_max: num(e.target.value) })}
               />
               <input
                 aria-label={`Unit, ingredient ${i + 1}`}

@@ -229,7 +229,19 @@ function AttachmentItem({ attachment }: { attachment: Attachment }) {
         <span>{attachment.file_name}</span>
       )}{" "}
       <span className="size">({formatSize(attachment.size)})</span>
-      {file.error && <span className="hint"> — not on this device yet ({file.error})</span>}
+      {file.missing ? (
+        <span className="hint" title={file.error ?? undefined}>
+          {" "}
+          — not downloaded to this device yet
+        </span>
+      ) : (
+        file.error && (
+          <span role="alert" className="error">
+            {" "}
+            — {file.error}
+          </span>
+        )
+      )}
     </li>
   );
 }

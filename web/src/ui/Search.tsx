@@ -31,6 +31,7 @@ export function Search({ selected }: { selected?: string }) {
           New recipe
         </a>
       </div>
+      {!query.trim() && <TagChips onPick={setQuery} />}
       <UndoBar />
       {results.state === "failed" && (
         <p role="alert" className="error">
@@ -54,6 +55,31 @@ export function Search({ selected }: { selected?: string }) {
         ))}
       </ul>
     </div>
+  );
+}
+
+/** The user's tags (from core, with counts): one tap searches for a tag. */
+function TagChips({ onPick }: { onPick: (tag: string) => void }) {
+  const { client, changes } = useApp();
+  const tags = useLoad(() => client.listTags(), [client, changes]);
+  if (tags.state === "failed") {
+    return (
+      <p role="alert" className="error">
+        {tags.error}
+      </p>
+    );
+  }
+  if (!tags.value?.length) return null;
+  return (
+    <ul className="tag-chips" aria-label="Tags">
+      {tags.value.slice(0, 12).map(({ tag, count }) => (
+        <li key={tag}>
+          <button type="button" className="chip" onClick={() => onPick(tag)} aria-label={`${tag}, ${count} ${count === 1 ? "recipe" : "recipes"}`}>
+            {tag} <span aria-hidden="true">{count}</span>
+          </button>
+        </li>
+      ))}
+    </ul>
   );
 }
 

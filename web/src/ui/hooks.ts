@@ -1,5 +1,5 @@
 import { type RefObject, useEffect, useState } from "react";
-import type { LarderClient } from "../client";
+import { type LarderClient, LarderError } from "../client";
 import { errorMessage } from "./context";
 
 /** The current hash route, e.g. "/recipe/abc" for "#/recipe/abc". */
@@ -42,11 +42,15 @@ export function useAttachmentUrl(
   client: LarderClient,
   sha256: string | null | undefined,
   mediaType: string,
-): { url: string | null; error: string | null } {
-  const [state, setState] = useState<{ url: string | null; error: string | null }>({ url: null, error: null });
+): { url: string | null; error: string | null; missing: boolean } {
+  const [state, setState] = useState<{ url: string | null; error: string | null; missing: boolean }>({
+    url: null,
+    error: null,
+    missing: false,
+  });
   useEffect(() => {
     if (!sha256) {
-      setState({ url: null, error: null });
+      setState({ url: null, error: null, missing: false });
       return;
     }
     let live = true;
@@ -55,9 +59,11 @@ export function useAttachmentUrl(
       (bytes) => {
         if (!live) return;
         url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mediaType }));
-        setState({ url, error: null });
+        setState({ url, error: null, missing: false });
       },
-      (e: unknown) => live && setState({ url: null, error: errorMessage(e) }),
+      (e: unknown) =>
+        live &&
+        setState({ url: null, error: errorMessage(e), missing: e instanceof LarderError && e.code === "not_found" }),
     );
     return () => {
       live = false;
