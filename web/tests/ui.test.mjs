@@ -152,8 +152,13 @@ test("sign in, create a recipe with three ingredients and an image, find it by a
   await waitForSyncStatus(page, /Up to date/);
   await screenshot(page, "desktop-recipe");
 
-  // Found by a word from an ingredient; blank lists all.
-  await findRecipe(page, "coconut", "Chickpea curry");
+  // Found by a word from an ingredient, the results following each keystroke; blank lists all.
+  await searchBox(page).fill("");
+  await searchBox(page).pressSequentially("cocon", { delay: 30 });
+  await page.getByRole("link", { name: "Chickpea curry", exact: true }).waitFor();
+  await searchBox(page).press("Backspace");
+  await searchBox(page).pressSequentially("x");
+  await page.getByText("No recipes match “cocox”.").waitFor();
   await search(page, "saffron");
   await page.getByText("No recipes match").waitFor();
   await findRecipe(page, "", "Chickpea curry");
