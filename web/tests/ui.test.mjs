@@ -260,6 +260,11 @@ test("grocery list: add a recipe's ingredients, check an item on the other devic
   await flourThere.check();
   const flourHere = a.page.getByRole("checkbox", { name: "500 g flour" });
   await until("the flour checked on the first device", () => flourHere.isChecked(), 30_000);
+  // Unchecking travels too.
+  await flourHere.uncheck();
+  await until("the flour unchecked on the other device", async () => !(await flourThere.isChecked()), 30_000);
+  await flourHere.check();
+  await until("the flour checked again there", () => flourThere.isChecked(), 30_000);
   // "Clear checked" here removes it there too.
   await a.page.getByRole("button", { name: "Clear checked" }).click();
   await flourHere.waitFor({ state: "detached" });
@@ -434,12 +439,21 @@ test("the main flow on a phone (390×844): bottom navigation, paste box, camera 
   assert.equal(await page.getByLabel("Take a photo").getAttribute("capture"), "environment");
   await page.getByLabel("Take a photo").setInputFiles({ name: "salad.png", mimeType: "image/png", buffer: makePng(64, 64) });
   await page.getByText("salad.png").waitFor();
+  await page.getByLabel("Attach files").setInputFiles({ name: "dressing.txt", mimeType: "text/plain", buffer: Buffer.from("3 parts oil, 1 part vinegar\n") });
+  await page.getByText("dressing.txt").waitFor();
   await assertAccessible(page, "phone editor");
   await screenshot(page, "phone-editor");
   await page.getByRole("button", { name: "Save" }).click();
 
   await page.getByRole("heading", { level: 1, name: "Tomato salad" }).waitFor();
   await page.getByRole("img", { name: "salad.png" }).waitFor();
+  // Other files are offered for download, with their bytes from the engine.
+  const download = page.getByRole("link", { name: "Download dressing.txt" });
+  assert.equal(await download.getAttribute("download"), "dressing.txt");
+  assert.equal(
+    await download.evaluate((a) => fetch(a.href).then((r) => r.text())),
+    "3 parts oil, 1 part vinegar\n",
+  );
   // Single column: the list is not shown beside the recipe.
   assert.equal(await searchBox(page).isVisible(), false);
   for (const name of ["Edit", "Add to grocery list", "Delete", "More servings"]) {
