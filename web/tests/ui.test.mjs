@@ -63,6 +63,14 @@ const blank = (title, ingredients, extra = {}) => ({
 const createThroughClient = (page, draft) => page.evaluate((d) => window.larder.client.createRecipe(d), draft);
 
 const ingredientTexts = (page) => page.locator(".ingredients li").allTextContents();
+/** Waits for the recipe's ingredient lines (core formats them, asynchronously) to read `expected`. */
+const linesBecome = (page, expected) =>
+  until(
+    `the ingredient lines ${expected}`,
+    async () => JSON.stringify(await ingredientTexts(page)) === JSON.stringify(expected),
+    10_000,
+    async () => JSON.stringify(await ingredientTexts(page)),
+  );
 
 test("sign in, create a recipe with three ingredients and an image, find it by an ingredient, see it on a second device", async () => {
   const laptop = await device();
@@ -127,7 +135,7 @@ test("sign in, create a recipe with three ingredients and an image, find it by a
 
   // The recipe view, beside the list.
   await page.getByRole("heading", { level: 1, name: "Chickpea curry" }).waitFor();
-  assert.deepEqual(await ingredientTexts(page), [
+  await linesBecome(page, [
     "800 g chickpeas, drained",
     "400-500 g tomatoes, crushed",
     "200 ml coconut milk",
@@ -137,11 +145,6 @@ test("sign in, create a recipe with three ingredients and an image, find it by a
   await page.locator(".result .thumb img").waitFor();
   assert.match(await page.locator(".times").textContent(), /Prep 10 min · Cook 25 min · Total 35 min/);
   // The servings control rescales the quantities (core scales and formats them).
-  const linesBecome = (page, expected) =>
-    until(`the ingredient lines ${expected}`, async () =>
-      JSON.stringify(await ingredientTexts(page)) === JSON.stringify(expected),
-      10_000, async () => JSON.stringify(await ingredientTexts(page)),
-    );
   await page.getByRole("button", { name: "More servings" }).click();
   await page.getByRole("button", { name: "More servings" }).click();
   assert.equal(await page.getByRole("spinbutton", { name: "Servings", exact: true }).inputValue(), "6");
@@ -172,7 +175,7 @@ test("sign in, create a recipe with three ingredients and an image, find it by a
   const phone2 = await device();
   await signIn(phone2.page, "ana", PASSWORD);
   await openRecipe(phone2.page, "chickpeas", "Chickpea curry");
-  assert.equal((await ingredientTexts(phone2.page)).length, 3);
+  await until("the three lines on the second device", async () => (await ingredientTexts(phone2.page)).length === 3);
   assert.match(await phone2.page.locator(".notes").textContent(), /Better the next day/);
   // The image came through the relay: previewed, and the thumbnail in the results.
   await phone2.page.getByRole("img", { name: "curry.png" }).waitFor();
@@ -392,7 +395,7 @@ test("import a JSON-LD file: the report links what came in; a file without a rec
   await screenshot(page, "desktop-import");
   await page.getByRole("link", { name: "Imported gazpacho" }).click();
   await page.getByRole("heading", { level: 1, name: "Imported gazpacho" }).waitFor();
-  assert.equal((await ingredientTexts(page)).length, 2);
+  await until("the imported ingredient lines", async () => (await ingredientTexts(page)).length === 2);
   // A file that is not a recipe: core's error, readable.
   await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
   await page.getByRole("link", { name: "Import recipes from a file" }).click();
