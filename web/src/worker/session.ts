@@ -34,8 +34,6 @@ const MAX_RETRY_MS = 5000;
 /** How often queued attachment uploads, and documents the feed named that could not be pulled
  *  yet (the sync socket was down), are tried again. Uploads also follow each local change. */
 const RETRY_TICK_MS = 2000;
-/** Documents pulled at once while catching up (a new device may be told of thousands). */
-const PULL_CONCURRENCY = 16;
 
 export async function signIn(server: string, username: string, password: string): Promise<StoredSession> {
   const base = normaliseServer(server);
@@ -73,15 +71,19 @@ export class SyncLink {
   /** Ends the wait before the next attempt early (the browser came back online). */
   private wake: () => void = () => undefined;
   private retryTimer: ReturnType<typeof setInterval> | undefined;
-  /** Documents the feed named that are being pulled or wait their turn. */
-  private pulling = new Set<string>();
-  private waiting: string[] = [];
-  private active = 0;
+  private retrying = false;
   private uploading: Promise<void> | undefined;
   private readonly onOnline = () => {
     this.wake();
     this.kickUploads();
   };
+  /** The browser went offline: the live stream is dropped (and followed again once online),
+   *  so no entry is waited for on a dead connection. */
+  private readonly onOffline = () => {
+    this.stream?.abort();
+  };
+  /** Aborts the current live-feed request only. */
+  private stream: AbortController | undefined;
   lastError: string | null = null;
 
   constructor(
@@ -98,10 +100,11 @@ export class SyncLink {
   /** Where sync stands: offline until the feed is followed, then syncing until every document
    *  here matches the relay and every attachment is uploaded. */
   get state(): "offline" | "connecting" | "syncing" | "up_to_date" {
+    // The browser knows first (and Chromium may leave open sockets up while offline).
+    if (!self.navigator.onLine) return "offline";
     if (!this.connected) return this.lastError ? "offline" : "connecting";
     const settled =
       this.unpulled.size === 0 &&
-      this.pulling.size === 0 &&
       this.pending() === 0 &&
       this.engine.queuedUploads() === 0;
     return settled ? "up_to_date" : "syncing";
@@ -125,6 +128,7 @@ export class SyncLink {
     };
     await this.host.connect(peerId, new TicketedWebSocketAdapter(socketUrl, ticket));
     self.addEventListener("online", this.onOnline);
+    self.addEventListener("offline", this.onOffline);
     this.retryTimer = setInterval(() => {
       this.kickUploads();
       this.retryUnpulled();
@@ -137,9 +141,11 @@ export class SyncLink {
     this.stopped = true;
     this.connected = false;
     this.abort.abort();
+    this.stream?.abort();
     this.wake();
     clearInterval(this.retryTimer);
     self.removeEventListener("online", this.onOnline);
+    self.removeEventListener("offline", this.onOffline);
     await this.host.disconnect();
   }
 
@@ -162,30 +168,16 @@ export class SyncLink {
       });
   }
 
-  /** Pulls again the documents whose pull failed. */
+  /** Pulls again, one at a time, the documents whose pull failed (the engine merges one pull
+   *  at a time, as the feed does). */
   private retryUnpulled(): void {
-    for (const id of this.unpulled) this.schedulePull(id);
-  }
-
-  /** Pulls `id` soon (at most PULL_CONCURRENCY at once; a document already queued is not
-   *  queued twice). The feed goes on meanwhile. */
-  private schedulePull(id: string): void {
-    if (this.stopped || this.pulling.has(id)) return;
-    this.pulling.add(id);
-    this.waiting.push(id);
-    this.drainPulls();
-  }
-
-  private drainPulls(): void {
-    while (this.active < PULL_CONCURRENCY && this.waiting.length > 0) {
-      const id = this.waiting.shift() as string;
-      this.active++;
-      void this.pullIfBehind(id).finally(() => {
-        this.active--;
-        this.pulling.delete(id);
-        this.drainPulls();
-      });
-    }
+    if (this.stopped || this.retrying || this.unpulled.size === 0) return;
+    this.retrying = true;
+    void (async () => {
+      for (const id of [...this.unpulled]) await this.pullIfBehind(id);
+    })().finally(() => {
+      this.retrying = false;
+    });
   }
 
   /** The bytes of an attachment another device added, fetched from the relay into the engine. */
@@ -212,11 +204,13 @@ export class SyncLink {
     this.groceryAdopted = true;
   }
 
-  /** One feed entry: the relay's heads noted, the document pulled unless already there. */
+  /** One feed entry: the relay's heads noted, the document pulled unless already there (in
+   *  feed order, one at a time: concurrent pulls lost grocery-list changes in the engine —
+   *  see the notes). */
   private async apply(entry: FeedEntry): Promise<void> {
     this.relayHeads.set(entry.doc_id, [...entry.heads].sort().join(","));
     this.cursor = Math.max(this.cursor, entry.seq);
-    this.schedulePull(entry.doc_id);
+    await this.pullIfBehind(entry.doc_id);
   }
 
   private async pullIfBehind(id: string): Promise<void> {
@@ -240,6 +234,8 @@ export class SyncLink {
     while (!this.stopped) {
       try {
         await this.adoptGroceryList();
+        if (!self.navigator.onLine) throw new Error("the browser is offline");
+        this.stream = new AbortController();
         await followLiveFeed(
           this.session.server,
           this.session.token,
@@ -251,7 +247,7 @@ export class SyncLink {
             failures = 0;
           },
           (entry) => this.apply(entry),
-          this.abort.signal,
+          AbortSignal.any([this.abort.signal, this.stream.signal]),
         );
       } catch (e) {
         if (this.stopped) return;
@@ -259,7 +255,11 @@ export class SyncLink {
           this.onUnauthorized();
           return;
         }
-        this.lastError = e instanceof Error ? e.message : String(e);
+        this.lastError = !self.navigator.onLine
+          ? "the browser is offline"
+          : e instanceof Error
+            ? e.message
+            : String(e);
         failures++;
       }
       this.connected = false;
