@@ -75,6 +75,11 @@ pub enum Request {
         media_type: String,
         bytes_base64: String,
     },
+    /// Takes an attachment off a recipe (its bytes stay).
+    RemoveAttachment {
+        recipe_id: String,
+        sha256: String,
+    },
     /// The bytes of an attachment kept on this device.
     AttachmentBytes {
         sha256: String,
@@ -351,6 +356,9 @@ pub async fn dispatch<S: DocumentStore>(
                     .await?,
             )
         }
+        Request::RemoveAttachment { recipe_id, sha256 } => Response::Recipe(Box::new(
+            larder.remove_attachment(&recipe_id, &sha256).await?,
+        )),
         Request::AttachmentBytes { sha256 } => Response::Bytes {
             bytes_base64: BASE64.encode(larder.attachment_bytes(&sha256)?),
         },
@@ -482,6 +490,23 @@ mod tests {
             &format!(r#"{{"op":"attachment_bytes","sha256":"{sha}"}}"#),
         );
         assert_eq!(bytes["ok"]["value"]["bytes_base64"], "aGVsbG8=");
+
+        let removed = call(
+            &larder,
+            &format!(
+                r#"{{"op":"remove_attachment","recipe_id":"{}","sha256":"{sha}"}}"#,
+                recipe.id
+            ),
+        );
+        assert_eq!(removed["ok"]["value"]["attachments"], serde_json::json!([]));
+        let again = call(
+            &larder,
+            &format!(
+                r#"{{"op":"remove_attachment","recipe_id":"{}","sha256":"{sha}"}}"#,
+                recipe.id
+            ),
+        );
+        assert_eq!(again["err"]["code"], "not_found", "{again}");
     }
 
     #[test]

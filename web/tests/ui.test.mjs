@@ -460,6 +460,14 @@ test("the main flow on a phone (390×844): bottom navigation, paste box, camera 
     await download.evaluate((a) => fetch(a.href).then((r) => r.text())),
     "3 parts oil, 1 part vinegar\n",
   );
+  // A file attached by mistake comes off in the editor; the recipe keeps the rest.
+  await page.getByRole("link", { name: "Edit", exact: true }).click();
+  await page.getByRole("button", { name: "Remove dressing.txt" }).click();
+  await page.getByRole("button", { name: "Remove dressing.txt" }).waitFor({ state: "detached" });
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("heading", { level: 1, name: "Tomato salad" }).waitFor();
+  await page.getByRole("img", { name: "salad.png" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Download dressing.txt" }).count(), 0);
   // Single column: the list is not shown beside the recipe.
   assert.equal(await searchBox(page).isVisible(), false);
   for (const name of ["Edit", "Add to grocery list", "Delete", "More servings"]) {

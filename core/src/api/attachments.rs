@@ -75,6 +75,44 @@ impl<S: DocumentStore> Larder<S> {
         })
     }
 
+    /// Removes an attachment (by SHA-256) from a recipe; the recipe as it is now. The bytes stay
+    /// on this device and the relay (another recipe may hold the same file; an undo may want
+    /// them back). Removing one the recipe does not have is `AttachmentNotFound`.
+    pub async fn remove_attachment(&self, recipe_id: &str, sha256: &str) -> Result<Recipe> {
+        let _view = self.view_writes.lock().await;
+        let now = self.clock.now_ms();
+        let doc_id = recipe_id.to_string();
+        let sha = sha256.to_string();
+        let (doc, heads) = self
+            .docs
+            .with_doc(recipe_id, move |am| -> Result<(RecipeDoc, String)> {
+                let mut current = read_recipe_doc(am, &doc_id)?;
+                if current.deleted {
+                    return Err(LarderError::RecipeNotFound(doc_id));
+                }
+                let before = current.attachments.len();
+                current.attachments.retain(|a| a.sha256 != sha);
+                if current.attachments.len() == before {
+                    return Err(LarderError::AttachmentNotFound {
+                        recipe_id: doc_id,
+                        name: sha,
+                    });
+                }
+                current.updated_at = now;
+                am.transact(|tx| reconcile(tx, &current))
+                    .map_err(|f| bad_doc(&doc_id, f.error))?;
+                Ok((current, heads_string(am)))
+            })
+            .await?
+            .ok_or_else(|| LarderError::RecipeNotFound(recipe_id.to_string()))??;
+        let recipe = doc.to_recipe(recipe_id);
+        self.store.write_recipe_view(&recipe, &heads)?;
+        self.emit(ChangeEvent::RecipeChanged {
+            id: recipe_id.to_string(),
+        });
+        Ok(recipe)
+    }
+
     /// The bytes of an attachment kept on this device.
     pub fn attachment_bytes(&self, sha256: &str) -> Result<Vec<u8>> {
         self.store

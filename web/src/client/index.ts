@@ -101,6 +101,10 @@ export class LarderClient {
       "attachment",
     );
   }
+  /** Takes an attachment off a recipe; the recipe as it is now. */
+  removeAttachment(recipeId: string, sha256: string): Promise<Recipe> {
+    return this.ask({ op: "remove_attachment", recipe_id: recipeId, sha256 }, "recipe");
+  }
   async attachmentBytes(sha256: string): Promise<Uint8Array> {
     const { bytes_base64 } = await this.ask({ op: "attachment_bytes", sha256 }, "bytes");
     return fromBase64(bytes_base64);

@@ -285,7 +285,19 @@ export function Editor({ id }: { id?: string }) {
           <ul className="attachments">
             {loaded.attachments.map((a: Attachment) => (
               <li key={a.sha256}>
-                {a.file_name} <span className="size">({formatSize(a.size)})</span>
+                {a.file_name} <span className="size">({formatSize(a.size)})</span>{" "}
+                <button
+                  type="button"
+                  aria-label={`Remove ${a.file_name}`}
+                  onClick={() => {
+                    setError(null);
+                    client
+                      .removeAttachment(loaded.id, a.sha256)
+                      .then(setLoaded, (e: unknown) => setError(errorMessage(e)));
+                  }}
+                >
+                  Remove
+                </button>
               </li>
             ))}
           </ul>
