@@ -329,6 +329,9 @@ impl AppState {
     /// Revokes the session a request came with.
     pub fn logout(&self, auth: &AuthUser) -> Result<(), ApiError> {
         self.store.delete_session(&auth.token_hash)?;
+        // Its live feed and sync sockets close too.
+        self.session_ends
+            .end(crate::session_ends::SessionEnd::One(auth.token_hash));
         tracing::info!(user = %auth.user.name, "logout");
         Ok(())
     }

@@ -16,6 +16,7 @@
 //! - [`sync`]: the relay's samod repo, tickets, ownership, change feed
 //! - [`hook`]: the grocery hook (API tokens, added-item detection, webhook outbox)
 //! - [`server`]: serving and graceful shutdown
+//! - [`session_ends`]: closing a session's live feed and sync socket when it is revoked
 //! - [`clock`]: injectable time
 //! - [`blobs`]: attachments — files on disk, owners, signed URLs
 //! - [`backup`]: backup files, restore, the admin socket a running relay is backed up and
@@ -35,6 +36,7 @@ pub mod hook;
 pub mod http;
 pub mod ratelimit;
 pub mod server;
+pub mod session_ends;
 pub mod state;
 pub mod store;
 pub mod sync;

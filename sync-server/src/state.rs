@@ -24,6 +24,8 @@ pub struct AppState {
     pub(crate) login_limiter: LoginLimiter,
     /// The grocery hook (queues webhook deliveries when one is configured).
     pub hook: Arc<GroceryHook>,
+    /// Revoked sessions, for the live feed and sync sockets they hold open.
+    pub session_ends: crate::session_ends::SessionEnds,
     /// Started by [`AppState::start_sync`] (which [`crate::serve_on`] calls): the samod repo
     /// needs a runtime, this state doesn't.
     sync: tokio::sync::OnceCell<Arc<SyncHub>>,
@@ -61,6 +63,7 @@ impl AppState {
             passwords,
             login_limiter,
             hook,
+            session_ends: Default::default(),
             sync: tokio::sync::OnceCell::new(),
         }))
     }

@@ -715,3 +715,130 @@ async fn malformed_websocket_frames_close_the_connection() {
     b.stop().await;
     server.stop().await;
 }
+
+/// The live feed of `user`'s session from the start.
+async fn live_feed(server: &TestServer, user: &User) -> Sse {
+    let res = server
+        .client
+        .get(server.url("/api/v1/changes/live?since=0"))
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    Sse::new(res)
+}
+
+/// A sync socket opened with a ticket of `user`'s session (handshake not needed: the relay
+/// closing it is what is watched).
+async fn sync_socket(
+    server: &TestServer,
+    user: &User,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let peer = format!("{}.{}", user.id, larder_sync_server::auth::random_hex(16));
+    let ticket: Value = server
+        .ticket(&user.token, &peer)
+        .await
+        .json()
+        .await
+        .unwrap();
+    ws_connect(
+        server,
+        &format!("?ticket={}", ticket["ticket"].as_str().unwrap()),
+    )
+    .await
+    .expect("the sync socket opens")
+}
+
+/// Reads the socket until the relay closes it.
+async fn closed_by_relay<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        match ws.next().await {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+/// Signing out closes that session's live feed and sync socket at once (they would otherwise
+/// stay open for hours); the user's other sessions keep theirs. Disabling the user through the
+/// admin socket closes every one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_sessions_lose_their_open_feed_and_socket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(tmp.path())).await;
+    let laptop = user(&server, "alice").await;
+    let phone = User {
+        id: laptop.id.clone(),
+        token: server.token("alice", PW).await,
+    };
+    let mut laptop_feed = live_feed(&server, &laptop).await;
+    let mut laptop_socket = sync_socket(&server, &laptop).await;
+    let mut phone_feed = live_feed(&server, &phone).await;
+
+    let res = server
+        .client
+        .delete(server.url("/api/v1/session"))
+        .bearer_auth(&laptop.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(
+        within(laptop_feed.next(), "the signed-out feed to end")
+            .await
+            .is_none()
+    );
+    within(
+        closed_by_relay(&mut laptop_socket),
+        "the signed-out socket to close",
+    )
+    .await;
+
+    // The phone's session is untouched: its feed still brings new entries.
+    let device = device(&server, &phone).await;
+    let doc = create(&device, "still here").await;
+    device.pushed(&doc).await;
+    let (event, data) = within(phone_feed.next(), "an entry on the phone's feed")
+        .await
+        .expect("the phone's feed is open");
+    assert_eq!(event, "change");
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap()["doc_id"],
+        id(&doc)
+    );
+
+    // The admin disables alice on the running relay: every stream of hers closes.
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let admin_socket = tokio::spawn(larder_sync_server::backup::admin::serve(
+        std::sync::Arc::clone(&server.state),
+        tmp.path().to_owned(),
+        async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        },
+    ));
+    let sock = tmp
+        .path()
+        .join(larder_sync_server::backup::admin::ADMIN_SOCKET);
+    eventually("the admin socket", || async { sock.exists().then_some(()) }).await;
+    let out = larder_sync_server::backup::admin::run_command(
+        tmp.path(),
+        &larder_sync_server::admin_commands::AdminCommand::UserDisable {
+            name: "alice".into(),
+        },
+    )
+    .await
+    .expect("disable through the admin socket");
+    assert!(out.stdout.contains("disabled"), "{out:?}");
+    // Drain what is left of the backlog; then the stream ends.
+    let ended = async { while phone_feed.next().await.is_some() {} };
+    within(ended, "the disabled user's feed to end").await;
+
+    device.stop().await;
+    stop_tx.send(true).unwrap();
+    admin_socket.await.unwrap().unwrap();
+    server.stop().await;
+}

@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 
 use super::archive::{Progress, write_backup};
 use crate::admin_commands::{self, AdminCommand, CommandOutput};
+use crate::session_ends::SessionEnd;
 use crate::state::AppState;
 
 /// The socket's file name in the data directory.
@@ -172,7 +173,16 @@ async fn command(State(admin): State<Arc<AdminState>>, body: Bytes) -> Response 
     // Password hashing is deliberately slow: off the async threads.
     let ran = tokio::task::spawn_blocking(move || {
         let now = app.clock.now_ms();
-        admin_commands::execute(app.store.as_ref(), &app.passwords, command, now)
+        // Whose sessions this command ends (looked up first: `remove` deletes the user).
+        let ends_sessions_of = ends_sessions(&command)
+            .and_then(|name| app.store.user_by_name(name).ok().flatten())
+            .map(|user| user.id);
+        let output = admin_commands::execute(app.store.as_ref(), &app.passwords, command, now)?;
+        if let Some(id) = ends_sessions_of {
+            // Their open live feeds and sync sockets close now, not at their next reconnect.
+            app.session_ends.end(SessionEnd::AllOf(id));
+        }
+        Ok::<_, admin_commands::CommandError>(output)
     })
     .await;
     let output = match ran {
@@ -191,6 +201,19 @@ async fn command(State(admin): State<Arc<AdminState>>, body: Bytes) -> Response 
         return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
     }
     axum::Json(output).into_response()
+}
+
+/// The user whose every session a command ends, if it does.
+fn ends_sessions(command: &AdminCommand) -> Option<&str> {
+    match command {
+        AdminCommand::UserDisable { name } | AdminCommand::UserRemove { name } => Some(name),
+        AdminCommand::UserPasswd {
+            name,
+            keep_sessions: false,
+            ..
+        } => Some(name),
+        _ => None,
+    }
 }
 
 /// The command's name for logs (never its arguments: a password may be among them).

@@ -84,6 +84,7 @@ pub async fn ticket(
             Ticket {
                 user: auth.user.id,
                 peer_id: req.peer_id,
+                session: auth.token_hash,
             },
             state.clock.now_ms(),
         )
@@ -128,6 +129,9 @@ pub async fn socket(
     })?;
     let peer = ticket.peer_id.clone();
     tracing::info!(peer, "sync connection");
+    let ended = state
+        .session_ends
+        .watch(ticket.user.clone(), ticket.session);
     Ok(upgrade
         .max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
@@ -135,7 +139,7 @@ pub async fn socket(
         // Write each message at once (samod flushes every send anyway).
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
-            if let Err(e) = hub.accept(socket, ticket).await {
+            if let Err(e) = hub.accept(socket, ticket, ended).await {
                 tracing::info!(peer, error = %e, "sync connection refused");
             }
         })
@@ -239,7 +243,19 @@ pub async fn live(
         last: since,
         backlog: VecDeque::new(),
         caught_up: false,
-        closing: Box::pin(hub.closing()),
+        // The relay shutting down, or this session ending (sign-out, user disabled, …).
+        closing: Box::pin({
+            let closing = hub.closing();
+            let ended = state
+                .session_ends
+                .watch(auth.user.id.clone(), auth.token_hash);
+            async move {
+                tokio::select! {
+                    () = closing => {}
+                    () = ended => {}
+                }
+            }
+        }),
     };
     Ok(Sse::new(futures::stream::unfold(live, LiveFeed::next))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))

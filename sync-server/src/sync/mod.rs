@@ -218,7 +218,12 @@ impl SyncHub {
     }
 
     /// Hands an upgraded websocket to the user's repo, bound to the ticket's user and peer id.
-    pub async fn accept(&self, socket: WebSocket, ticket: Ticket) -> Result<(), SyncError> {
+    pub async fn accept(
+        &self,
+        socket: WebSocket,
+        ticket: Ticket,
+        ended: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), SyncError> {
         let shard = self.shards.get(&ticket.user).await?;
         let transport = socket::transport(
             socket,
@@ -226,6 +231,7 @@ impl SyncHub {
             PeerId::from(ticket.peer_id.as_str()),
             Arc::clone(&self.ownership),
             Arc::clone(&self.commit),
+            ended,
         );
         shard
             .acceptor

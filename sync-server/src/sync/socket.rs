@@ -47,6 +47,7 @@ pub fn transport(
     peer_id: PeerId,
     ownership: Arc<Ownership>,
     commit: Arc<GroupCommit>,
+    ended: impl Future<Output = ()> + Send + 'static,
 ) -> Transport {
     let (sink, stream) = socket.split();
 
@@ -83,6 +84,8 @@ pub fn transport(
             };
             futures::future::ready(item)
         })
+        // The session ended: the inbound side finishes, so samod drops the connection.
+        .take_until(ended)
         .boxed();
 
     let sink = sink

@@ -21,6 +21,8 @@ pub const MAX_TICKETS: usize = 100_000;
 pub struct Ticket {
     pub user: UserId,
     pub peer_id: String,
+    /// The session it was issued to: the connection closes when that session ends.
+    pub session: TokenHash,
 }
 
 #[derive(Debug)]
@@ -82,6 +84,7 @@ mod tests {
         Ticket {
             user: UserId::random(),
             peer_id: "p".into(),
+            session: TokenHash([7; 32]),
         }
     }
 
