@@ -33,7 +33,7 @@ if [ "$(printf '%s' "$users" | tr -d ' \n')" = "[]" ]; then
   or from this machine's CLI:
     LARDER_PASSWORD='$password' $BIN/larder login --server http://$BIND --user $name
     $BIN/larder sync
-  More users: $BIN/larder-server --data "$DATA" user add NAME   (with the relay stopped)
+  More users: $BIN/larder-server --data "$DATA" user add NAME   (also while it runs)
 
 MSG
 fi
