@@ -29,8 +29,8 @@ if [ "$(printf '%s' "$users" | tr -d ' \n')" = "[]" ]; then
     user:     $name
     password: $password      (also saved in $DATA/first-user.txt)
 
-  Sign in from this machine's CLI (the web app at http://$BIND runs the engine in the
-  browser; its screens are still being built):
+  Open http://$BIND in a browser and sign in with these (the app keeps working offline),
+  or from this machine's CLI:
     LARDER_PASSWORD='$password' $BIN/larder login --server http://$BIND --user $name
     $BIN/larder sync
   More users: $BIN/larder-server --data "$DATA" user add NAME   (with the relay stopped)

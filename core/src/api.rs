@@ -194,6 +194,22 @@ impl<S: DocumentStore> Larder<S> {
 
     /// Deletes a recipe by setting its tombstone, so the delete syncs like any edit.
     pub async fn delete_recipe(&self, id: &str) -> Result<()> {
+        self.set_tombstone(id, true).await?;
+        self.emit(ChangeEvent::RecipeDeleted { id: id.to_string() });
+        Ok(())
+    }
+
+    /// Brings a deleted recipe back (the undo of [`Larder::delete_recipe`]), with every field
+    /// and attachment it had; syncs like any edit.
+    pub async fn restore_recipe(&self, id: &str) -> Result<Recipe> {
+        let recipe = self.set_tombstone(id, false).await?;
+        self.emit(ChangeEvent::RecipeChanged { id: id.to_string() });
+        Ok(recipe)
+    }
+
+    /// Sets a recipe's tombstone to `deleted`; a recipe already in that state is not found
+    /// (deleting twice, or restoring a live recipe, is a mistake the caller hears about).
+    async fn set_tombstone(&self, id: &str, deleted: bool) -> Result<Recipe> {
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = id.to_string();
@@ -201,10 +217,10 @@ impl<S: DocumentStore> Larder<S> {
             .docs
             .with_doc(id, move |am| -> Result<(RecipeDoc, String)> {
                 let mut current = read_recipe_doc(am, &doc_id)?;
-                if current.deleted {
+                if current.deleted == deleted {
                     return Err(LarderError::RecipeNotFound(doc_id));
                 }
-                current.deleted = true;
+                current.deleted = deleted;
                 current.updated_at = now;
                 am.transact(|tx| reconcile(tx, &current))
                     .map_err(|f| bad_doc(&doc_id, f.error))?;
@@ -212,9 +228,9 @@ impl<S: DocumentStore> Larder<S> {
             })
             .await?
             .ok_or_else(|| LarderError::RecipeNotFound(id.to_string()))??;
-        self.store.write_recipe_view(&doc.to_recipe(id), &heads)?;
-        self.emit(ChangeEvent::RecipeDeleted { id: id.to_string() });
-        Ok(())
+        let recipe = doc.to_recipe(id);
+        self.store.write_recipe_view(&recipe, &heads)?;
+        Ok(recipe)
     }
 
     /// A live recipe, from the view.
@@ -223,6 +239,19 @@ impl<S: DocumentStore> Larder<S> {
             Some(recipe) if !recipe.deleted => Ok(recipe),
             _ => Err(LarderError::RecipeNotFound(id.to_string())),
         }
+    }
+
+    /// A live recipe's ingredient rows scaled to `servings` (its own when `None`), formatted.
+    pub fn ingredient_lines(
+        &self,
+        id: &str,
+        servings: Option<f64>,
+    ) -> Result<Vec<crate::servings::IngredientLine>> {
+        crate::servings::check_servings(servings)?;
+        Ok(crate::servings::ingredient_lines(
+            &self.get_recipe(id)?,
+            servings,
+        ))
     }
 
     pub fn search(&self, query: &str, limit: u32, offset: u32) -> Result<Vec<RecipeSummary>> {

@@ -5,6 +5,7 @@
 use crate::ids::new_id;
 use crate::ingredient::{self, units};
 use crate::model::{GroceryDoc, GroceryItemDoc, Recipe, ValidationError, validate::check_quantity};
+use crate::servings::servings_factor;
 
 /// Something to put on the list.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,10 +19,7 @@ pub struct Addition {
 /// The recipe's rows scaled from its own servings to `servings` (unscaled when either is
 /// unknown). A range ("2-3 cloves") adds its upper bound: enough to cook with.
 pub fn additions_for_recipe(recipe: &Recipe, servings: Option<f64>) -> Vec<Addition> {
-    let factor = match (servings, recipe.servings) {
-        (Some(want), Some(have)) if have > 0 => want / f64::from(have),
-        _ => 1.0,
-    };
+    let factor = servings_factor(recipe.servings, servings);
     recipe
         .ingredients
         .iter()

@@ -5,7 +5,8 @@
 //! - `store`: the profile's SQLite database (document chunks, materialised view, FTS5 search)
 //! - `api`: the one API every shell calls
 //! - `rpc`: that API as serde-tagged requests and replies, for the shells' transports
-//! - `ingredient`, `grocery`, `schema_org`: parsing, grocery rules, import/export
+//! - `ingredient`, `servings`, `grocery`, `schema_org`: parsing, scaling, grocery rules,
+//!   import/export
 
 pub mod api;
 pub mod clock;
@@ -18,6 +19,7 @@ pub mod model;
 pub mod profile;
 pub mod rpc;
 pub mod schema_org;
+pub mod servings;
 pub mod store;
 #[cfg(feature = "native")]
 pub mod sync;

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{ImportReport, Larder, LarderError};
 use crate::docstore::DocumentStore;
-use crate::model::{Attachment, GroceryItem, Recipe, RecipeDraft};
+use crate::model::{Attachment, GroceryItem, IngredientInput, Recipe, RecipeDraft};
+use crate::servings::IngredientLine;
 use crate::store::{RecipeSummary, StoreError, TagCount};
 
 /// Default and largest page of search results.
@@ -49,6 +50,22 @@ pub enum Request {
     },
     DeleteRecipe {
         id: String,
+    },
+    /// Brings a deleted recipe back (undo of a delete).
+    RestoreRecipe {
+        id: String,
+    },
+    /// A recipe's ingredient rows scaled to `servings` (the recipe's own when absent), with
+    /// each line formatted for reading.
+    IngredientLines {
+        recipe_id: String,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        servings: Option<f64>,
+    },
+    /// Turns pasted text into ingredient rows, one per non-blank line.
+    ParseIngredients {
+        text: String,
     },
     ListTags,
     /// Keeps a file with a recipe.
@@ -116,6 +133,8 @@ pub enum Request {
 pub enum Response {
     Done,
     Recipe(Box<Recipe>),
+    IngredientLines(Vec<IngredientLine>),
+    Ingredients(Vec<IngredientInput>),
     Summaries(Vec<RecipeSummary>),
     Tags(Vec<TagCount>),
     Attachment(Attachment),
@@ -239,6 +258,26 @@ impl From<LarderError> for RpcError {
     }
 }
 
+/// Most lines one paste may turn into ingredient rows.
+pub const MAX_PASTED_LINES: usize = 500;
+
+fn parse_ingredients(text: &str) -> Result<Vec<IngredientInput>, RpcError> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.len() > MAX_PASTED_LINES {
+        return Err(RpcError::new(
+            RpcErrorCode::TooLarge,
+            format!(
+                "{} lines pasted; at most {MAX_PASTED_LINES} become ingredient rows at once",
+                lines.len()
+            ),
+        ));
+    }
+    Ok(lines
+        .into_iter()
+        .map(crate::api::ingredient_input)
+        .collect())
+}
+
 fn decode_base64(field: &str, text: &str) -> Result<Vec<u8>, RpcError> {
     BASE64.decode(text.trim()).map_err(|e| {
         RpcError::new(
@@ -290,6 +329,14 @@ pub async fn dispatch<S: DocumentStore>(
             larder.delete_recipe(&id).await?;
             Response::Done
         }
+        Request::RestoreRecipe { id } => {
+            Response::Recipe(Box::new(larder.restore_recipe(&id).await?))
+        }
+        Request::IngredientLines {
+            recipe_id,
+            servings,
+        } => Response::IngredientLines(larder.ingredient_lines(&recipe_id, servings)?),
+        Request::ParseIngredients { text } => Response::Ingredients(parse_ingredients(&text)?),
         Request::ListTags => Response::Tags(larder.list_tags()?),
         Request::AttachFile {
             recipe_id,
@@ -435,5 +482,109 @@ mod tests {
             &format!(r#"{{"op":"attachment_bytes","sha256":"{sha}"}}"#),
         );
         assert_eq!(bytes["ok"]["value"]["bytes_base64"], "aGVsbG8=");
+    }
+
+    #[test]
+    fn delete_then_restore_brings_the_recipe_back_whole() {
+        let larder = larder();
+        let created = call(
+            &larder,
+            r#"{"op":"create_recipe","draft":{"title":"Stew","servings":4,"ingredients":[{"quantity":2,"unit":"cup","name":"stock"}]}}"#,
+        );
+        let id = created["ok"]["value"]["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let deleted = call(&larder, &format!(r#"{{"op":"delete_recipe","id":"{id}"}}"#));
+        assert_eq!(deleted["ok"]["type"], "done", "{deleted}");
+        let gone = call(&larder, r#"{"op":"search","query":"stock"}"#);
+        assert_eq!(gone["ok"]["value"], serde_json::json!([]));
+        let restored = call(
+            &larder,
+            &format!(r#"{{"op":"restore_recipe","id":"{id}"}}"#),
+        );
+        assert_eq!(restored["ok"]["value"]["title"], "Stew", "{restored}");
+        assert_eq!(restored["ok"]["value"]["deleted"], false);
+        let found = call(&larder, r#"{"op":"search","query":"stock"}"#);
+        assert_eq!(found["ok"]["value"][0]["id"], id.as_str(), "{found}");
+        let again = call(
+            &larder,
+            &format!(r#"{{"op":"restore_recipe","id":"{id}"}}"#),
+        );
+        assert_eq!(
+            again["err"]["code"], "not_found",
+            "a live recipe is not restored: {again}"
+        );
+    }
+
+    #[test]
+    fn ingredient_lines_scale_to_servings() {
+        let larder = larder();
+        let created = call(
+            &larder,
+            r#"{"op":"create_recipe","draft":{"title":"Stew","servings":4,"ingredients":[{"quantity":1.5,"unit":"cup","name":"stock"}]}}"#,
+        );
+        let id = created["ok"]["value"]["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let own = call(
+            &larder,
+            &format!(r#"{{"op":"ingredient_lines","recipe_id":"{id}"}}"#),
+        );
+        assert_eq!(own["ok"]["value"][0]["text"], "1 1/2 cups stock", "{own}");
+        let doubled = call(
+            &larder,
+            &format!(r#"{{"op":"ingredient_lines","recipe_id":"{id}","servings":8}}"#),
+        );
+        assert_eq!(
+            doubled["ok"]["value"][0]["text"], "3 cups stock",
+            "{doubled}"
+        );
+        let bad = call(
+            &larder,
+            &format!(r#"{{"op":"ingredient_lines","recipe_id":"{id}","servings":0}}"#),
+        );
+        assert_eq!(bad["err"]["code"], "invalid", "{bad}");
+    }
+
+    #[test]
+    fn pasted_lines_become_ingredient_rows() {
+        let larder = larder();
+        let rows = call(
+            &larder,
+            r#"{"op":"parse_ingredients","text":"2 cups flour, sifted\n\n  \n3 eggs\n"}"#,
+        );
+        let rows = rows["ok"]["value"].as_array().expect("rows").clone();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["unit"], "cup");
+        assert_eq!(rows[0]["name"], "flour");
+        assert_eq!(rows[0]["note"], "sifted");
+        assert_eq!(rows[1]["quantity"], 3.0);
+        let many = serde_json::json!({
+            "op": "parse_ingredients",
+            "text": "egg\n".repeat(MAX_PASTED_LINES + 1),
+        });
+        let refused = call(&larder, &many.to_string());
+        assert_eq!(refused["err"]["code"], "too_large", "{refused}");
+    }
+
+    #[test]
+    fn summaries_carry_the_first_image_as_thumbnail() {
+        let larder = larder();
+        let recipe = block_on(larder.create_recipe(&RecipeDraft {
+            title: "Bread".into(),
+            ..Default::default()
+        }))
+        .expect("create");
+        block_on(larder.attach_file(&recipe.id, "notes.txt", "text/plain", b"hello"))
+            .expect("attach text");
+        let image = block_on(larder.attach_file(&recipe.id, "loaf.png", "image/png", b"png"))
+            .expect("attach image");
+        let found = call(&larder, r#"{"op":"search","query":""}"#);
+        assert_eq!(
+            found["ok"]["value"][0]["thumbnail"]["sha256"],
+            image.sha256.as_str()
+        );
     }
 }

@@ -10,6 +10,7 @@ use larder_core::model::{
 use larder_core::rpc::{
     Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView,
 };
+use larder_core::servings::IngredientLine;
 use larder_core::{ChangeEvent, ImportReport, RecipeSummary, TagCount};
 use ts_rs::{Config, TS};
 
@@ -38,6 +39,7 @@ fn generated() -> String {
         decl::<RecipeDraft>(&cfg),
         decl::<IngredientRow>(&cfg),
         decl::<IngredientInput>(&cfg),
+        decl::<IngredientLine>(&cfg),
         decl::<Attachment>(&cfg),
         decl::<RecipeSummary>(&cfg),
         decl::<TagCount>(&cfg),

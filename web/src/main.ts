@@ -1,7 +1,8 @@
-// The page's entry point for now: starts the engine (see engine-host.ts) and exposes the typed
-// client (the React UI will take it from here). `window.larder` is what the browser tests drive.
+// The browser shell: starts the engine (see engine-host.ts), exposes the typed client as
+// `window.larder` (the engine tests drive it), and mounts the UI with the PWA's hooks.
 import { type EngineHost, SHARED_MESSAGE, startEngine } from "./engine-host";
 import { applyUpdate, offlineReady, onUpdate } from "./pwa";
+import { mountApp } from "./ui";
 
 declare global {
   interface Window {
@@ -16,11 +17,13 @@ declare global {
 const host = startEngine();
 window.larder = { ...host, offlineReady, onUpdate, applyUpdate };
 
-const status = document.getElementById("status");
-const show = (text: string) => {
-  if (status) status.textContent = text;
-};
-host.ready.then(
-  () => show(host.transport.ownsDatabase ? "Engine ready" : SHARED_MESSAGE),
-  (e: Error) => show(e.message),
-);
+const root = document.getElementById("root");
+if (root) {
+  mountApp(root, host.client, {
+    ready: host.ready,
+    defaultServer: location.origin,
+    notice: host.ownsDatabase.then((owns) => (owns ? null : SHARED_MESSAGE)),
+    onUpdate,
+    applyUpdate,
+  });
+}

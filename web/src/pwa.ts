@@ -26,6 +26,10 @@ export function onUpdate(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
-export function applyUpdate(): Promise<void> {
-  return update(true);
+export async function applyUpdate(): Promise<void> {
+  await update(true);
+  // workbox-window reloads when the new worker takes control of this page. A page no worker
+  // controls (the first visit: the worker never claims open pages) sees no such change, and the
+  // new worker activates by itself as no page uses the old one: reload now.
+  if (!navigator.serviceWorker.controller) location.reload();
 }

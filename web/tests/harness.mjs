@@ -30,9 +30,9 @@ export async function until(what, check, ms = 20_000, explain = async () => "") 
   }
 }
 
-/** A relay on `bind` (default 127.0.0.1:0) over the data dir `data`, serving web/dist. */
-export async function startRelay(data, bind = "127.0.0.1:0") {
-  const args = ["--data", data, "serve", "--bind", bind, "--web", DIST];
+/** A relay on `bind` (default 127.0.0.1:0) over the data dir `data`, serving `web` (web/dist). */
+export async function startRelay(data, bind = "127.0.0.1:0", web = DIST) {
+  const args = ["--data", data, "serve", "--bind", bind, "--web", web];
   const child = spawn(join(BIN_DIR, "larder-server"), args, {
     env: { ...process.env, NO_COLOR: "1", LARDER_LOG: "info" },
     stdio: ["ignore", "pipe", "pipe"],

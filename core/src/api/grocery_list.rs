@@ -77,15 +77,7 @@ impl<S: DocumentStore> Larder<S> {
         servings: Option<f64>,
     ) -> Result<Vec<GroceryItem>> {
         let recipe = self.get_recipe(recipe_id)?;
-        if let Some(s) = servings
-            && (!s.is_finite() || s <= 0.0 || s > 10_000.0)
-        {
-            return Err(ValidationError::OutOfRange {
-                field: "servings",
-                max: 10_000,
-            }
-            .into());
-        }
+        crate::servings::check_servings(servings)?;
         let additions = grocery::additions_for_recipe(&recipe, servings);
         self.change_grocery(move |list, now| {
             for addition in additions {

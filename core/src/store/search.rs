@@ -17,7 +17,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
-use crate::model::Recipe;
+use crate::model::{Attachment, Recipe};
 
 /// What a search result shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +30,10 @@ pub struct RecipeSummary {
     pub total_minutes: Option<u32>,
     pub ingredient_count: usize,
     pub attachment_count: usize,
+    /// The recipe's first image, for a thumbnail (summaries stored before this field existed
+    /// read as none until the recipe is next written).
+    #[serde(default)]
+    pub thumbnail: Option<Attachment>,
     pub updated_at: i64,
 }
 
@@ -55,6 +59,11 @@ impl RecipeSummary {
             ),
             ingredient_count: recipe.ingredients.len(),
             attachment_count: recipe.attachments.len(),
+            thumbnail: recipe
+                .attachments
+                .iter()
+                .find(|a| a.media_type.starts_with("image/"))
+                .cloned(),
             updated_at: recipe.updated_at,
         }
     }

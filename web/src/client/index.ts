@@ -6,6 +6,8 @@ import type {
   ChangeEvent,
   GroceryItem,
   ImportReport,
+  IngredientInput,
+  IngredientLine,
   Recipe,
   RecipeDraft,
   RecipeSummary,
@@ -69,6 +71,19 @@ export class LarderClient {
   }
   async deleteRecipe(id: string): Promise<void> {
     await this.ask({ op: "delete_recipe", id }, "done");
+  }
+  /** Brings a deleted recipe back: the undo of deleteRecipe. */
+  restoreRecipe(id: string): Promise<Recipe> {
+    return this.ask({ op: "restore_recipe", id }, "recipe");
+  }
+  /** The recipe's ingredients scaled to `servings` (its own when omitted), each with its
+   *  formatted line. */
+  ingredientLines(recipeId: string, servings?: number): Promise<IngredientLine[]> {
+    return this.ask({ op: "ingredient_lines", recipe_id: recipeId, servings }, "ingredient_lines");
+  }
+  /** Pasted text → ingredient rows (one per non-blank line), parsed by the engine. */
+  parseIngredients(text: string): Promise<IngredientInput[]> {
+    return this.ask({ op: "parse_ingredients", text }, "ingredients");
   }
   listTags(): Promise<TagCount[]> {
     return this.ask({ op: "list_tags" }, "tags");

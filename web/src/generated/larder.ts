@@ -1,13 +1,13 @@
 // Generated from larder-core's Rust types by core/tests/ts_bindings.rs; do not edit.
 // Regenerate: LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings
 
-export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, } | { "op": "get_recipe", id: string, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
+export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, } | { "op": "get_recipe", id: string, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "restore_recipe", id: string, } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
 server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" };
 
-export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null };
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null };
 
 export type Reply = { "ok": Response } | { "err": RpcError };
 
@@ -37,9 +37,24 @@ export type IngredientRow = { id: string, quantity: number | null, quantity_max:
 
 export type IngredientInput = { id?: string | null, quantity: number | null, quantity_max: number | null, unit: string, name: string, note: string, };
 
+export type IngredientLine = { 
+/**
+ * The row's id in the recipe.
+ */
+id: string, quantity: number | null, quantity_max: number | null, unit: string, name: string, note: string, 
+/**
+ * The whole line, e.g. "2 1/2 cups flour, sifted".
+ */
+text: string, };
+
 export type Attachment = { sha256: string, file_name: string, media_type: string, size: number, };
 
-export type RecipeSummary = { id: string, title: string, description: string, tags: Array<string>, total_minutes: number | null, ingredient_count: number, attachment_count: number, updated_at: number, };
+export type RecipeSummary = { id: string, title: string, description: string, tags: Array<string>, total_minutes: number | null, ingredient_count: number, attachment_count: number, 
+/**
+ * The recipe's first image, for a thumbnail (summaries stored before this field existed
+ * read as none until the recipe is next written).
+ */
+thumbnail: Attachment | null, updated_at: number, };
 
 export type TagCount = { tag: string, count: number, };
 

@@ -1,0 +1,202 @@
+// The app's frame: sign-in until there is a session, then the header (brand, sync status), the
+// navigation (a top bar on wide screens, a bottom bar on phones) and the routed screen.
+import { useCallback, useEffect, useMemo, useState } from "react";
+import type { LarderClient, SessionView } from "../client";
+import { AppContext, type AppContextValue, type Shell, errorMessage } from "./context";
+import { Editor } from "./Editor";
+import { Grocery } from "./Grocery";
+import { useHashRoute } from "./hooks";
+import { Import } from "./Import";
+import { More } from "./More";
+import { RecipeView } from "./RecipeView";
+import { Search } from "./Search";
+import { SignIn } from "./SignIn";
+import { SyncStatus } from "./SyncStatus";
+import { UpdatePrompt } from "./UpdatePrompt";
+
+type Phase = { kind: "starting" } | { kind: "failed"; error: string } | { kind: "signed_out"; reason?: string } | { kind: "signed_in"; session: SessionView };
+
+export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
+  const [phase, setPhase] = useState<Phase>({ kind: "starting" });
+  const [changes, setChanges] = useState(0);
+  const [errors, setErrors] = useState<string[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
+  const route = useHashRoute();
+
+  const reportError = useCallback((e: unknown) => setErrors((list) => [...list, errorMessage(e)]), []);
+  const navigate = useCallback((path: string) => {
+    location.hash = path;
+  }, []);
+
+
+  useEffect(() => {
+    let live = true;
+    Promise.resolve(shell.ready)
+      .then(() => client.session())
+      .then(
+        (session) => live && setPhase(session ? { kind: "signed_in", session } : { kind: "signed_out" }),
+        (e: unknown) => live && setPhase({ kind: "failed", error: errorMessage(e) }),
+      );
+    shell.notice?.then((text) => live && setNotice(text), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [client, shell]);
+
+  useEffect(() => client.onChange(() => setChanges((n) => n + 1)), [client]);
+
+  const context = useMemo<AppContextValue>(
+    () => ({ client, changes, reportError, navigate }),
+    [client, changes, reportError, navigate],
+  );
+
+  let body;
+  if (phase.kind === "starting") {
+    body = (
+      <main className="centered">
+        <p role="status">Starting Larder…</p>
+      </main>
+    );
+  } else if (phase.kind === "failed") {
+    body = (
+      <main className="centered">
+        <p role="alert" className="error">
+          {phase.error}
+        </p>
+      </main>
+    );
+  } else if (phase.kind === "signed_out") {
+    body = (
+      <SignIn
+        defaultServer={shell.defaultServer ?? ""}
+        reason={phase.reason}
+        onSignedIn={(session) => {
+          setPhase({ kind: "signed_in", session });
+          navigate("/");
+        }}
+      />
+    );
+  } else {
+    body = (
+      <Frame
+        route={route}
+        session={phase.session}
+        onSignedOut={(reason) => {
+          sessionStorage.removeItem("larder.query");
+          setPhase({ kind: "signed_out", reason });
+        }}
+      />
+    );
+  }
+
+  return (
+    <AppContext.Provider value={context}>
+      <div className="app">
+        {shell.onUpdate && shell.applyUpdate && (
+          <UpdatePrompt onUpdate={shell.onUpdate} applyUpdate={shell.applyUpdate} />
+        )}
+        {notice && <p className="notice">{notice}</p>}
+        {errors.length > 0 && (
+          <div role="alert" className="error banner">
+            {errors.map((e, i) => (
+              <p key={i}>{e}</p>
+            ))}
+            <button type="button" onClick={() => setErrors([])}>
+              Dismiss
+            </button>
+          </div>
+        )}
+        {body}
+      </div>
+    </AppContext.Provider>
+  );
+}
+
+function Frame({
+  route,
+  session,
+  onSignedOut,
+}: {
+  route: string;
+  session: SessionView;
+  onSignedOut: (reason?: string) => void;
+}) {
+  const parts = route.split("/").filter(Boolean);
+  const [section, id] = [parts[0] ?? "", parts[1]];
+
+  let screen;
+  let split = false;
+  switch (section) {
+    case "recipe":
+      split = true;
+      screen = id ? <RecipeView key={id} id={id} /> : null;
+      break;
+    case "new":
+      screen = <Editor key="new" />;
+      break;
+    case "edit":
+      screen = id ? <Editor key={`edit-${id}`} id={id} /> : null;
+      break;
+    case "grocery":
+      screen = <Grocery />;
+      break;
+    case "import":
+      screen = <Import />;
+      break;
+    case "more":
+      screen = <More session={session} onSignedOut={() => onSignedOut()} />;
+      break;
+    default:
+      split = true;
+      screen = null;
+  }
+
+  const current = (name: string) => (section === name || (name === "" && section === "recipe") ? "page" : undefined);
+  return (
+    <>
+      <header className="topbar">
+        <a className="brand" href="#/">
+          <img src="/icons/icon-192.png" alt="" width="28" height="28" />
+          Larder
+        </a>
+        <SyncStatus
+          onSignedOut={() =>
+            onSignedOut(
+              "Your session has ended (signed out elsewhere, or the server refused it). Your recipes are still on this device; sign in to sync again.",
+            )
+          }
+        />
+      </header>
+      <nav className="mainnav" aria-label="Main">
+        <a href="#/" aria-current={current("")}>
+          <span aria-hidden="true" className="icon">⌕</span>
+          Search
+        </a>
+        <a href="#/grocery" aria-current={current("grocery")}>
+          <span aria-hidden="true" className="icon">☑</span>
+          Grocery list
+        </a>
+        <a href="#/new" aria-current={current("new")}>
+          <span aria-hidden="true" className="icon">+</span>
+          New recipe
+        </a>
+        <a href="#/more" aria-current={current("more") ?? current("import")}>
+          <span aria-hidden="true" className="icon">⋯</span>
+          More
+        </a>
+      </nav>
+      {split ? (
+        <main className={`split ${screen ? "has-detail" : ""}`}>
+          <section className="list-pane" aria-label="Recipes">
+            <Search selected={section === "recipe" ? id : undefined} />
+          </section>
+          <section className="detail-pane" aria-label="Recipe">
+            {screen ?? <p className="empty">Choose a recipe, or add a new one.</p>}
+          </section>
+        </main>
+      ) : (
+        <main className="single">{screen}</main>
+      )}
+    </>
+  );
+}

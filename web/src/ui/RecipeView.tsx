@@ -1,0 +1,247 @@
+// One recipe: times, tags, ingredients with a servings control, steps, notes, attachments, and
+// Edit / Delete (confirmed, then undoable) / Add to grocery list.
+import { useEffect, useState, useRef } from "react";
+import type { Attachment, Recipe } from "../client";
+import { errorMessage, useApp } from "./context";
+import { formatMinutes, formatSize } from "./format";
+import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
+import { setUndo } from "./undo";
+
+export function RecipeView({ id }: { id: string }) {
+  const { client, changes } = useApp();
+  const loaded = useLoad(() => client.getRecipe(id), [client, id, changes]);
+  if (loaded.state === "failed" && !loaded.value) {
+    return (
+      <article className="recipe">
+        <p role="alert" className="error">
+          {loaded.error}
+        </p>
+        <a href="#/">Back to search</a>
+      </article>
+    );
+  }
+  if (!loaded.value) return <p className="empty">Loading…</p>;
+  if (loaded.state === "failed") {
+    // It was there a moment ago: deleted here or on another device.
+    return (
+      <article className="recipe">
+        <p role="alert" className="error">
+          “{loaded.value.title}” is no longer available: {loaded.error}
+        </p>
+        <a href="#/">Back to search</a>
+      </article>
+    );
+  }
+  return <RecipeBody recipe={loaded.value} />;
+}
+
+function RecipeBody({ recipe }: { recipe: Recipe }) {
+  const { client, navigate } = useApp();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useFocusOnMount(heading);
+  const { changes } = useApp();
+  const [servings, setServings] = useState(recipe.servings ?? 1);
+  useEffect(() => setServings(recipe.servings ?? 1), [recipe.servings]);
+  // Scaled and formatted by core (its own servings when the recipe states none).
+  const lines = useLoad(
+    () => client.ingredientLines(recipe.id, recipe.servings === null ? undefined : servings),
+    [client, recipe, servings, changes],
+  );
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const addToGrocery = async () => {
+    setError(null);
+    setMessage(null);
+    try {
+      await client.addRecipeToGrocery(recipe.id, recipe.servings ? servings : undefined);
+      setMessage(`Added the ingredients of “${recipe.title}” to the grocery list.`);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.deleteRecipe(recipe.id);
+      setUndo({ id: recipe.id, title: recipe.title });
+      navigate("/");
+    } catch (e) {
+      setError(errorMessage(e));
+      setBusy(false);
+      setConfirming(false);
+    }
+  };
+
+  const times = [
+    recipe.prep_minutes !== null && `Prep ${formatMinutes(recipe.prep_minutes)}`,
+    recipe.cook_minutes !== null && `Cook ${formatMinutes(recipe.cook_minutes)}`,
+    recipe.total_minutes !== null && `Total ${formatMinutes(recipe.total_minutes)}`,
+  ].filter(Boolean);
+
+  return (
+    <article className="recipe">
+      <a className="back" href="#/">
+        ← All recipes
+      </a>
+      <h1 ref={heading} tabIndex={-1}>{recipe.title}</h1>
+      {recipe.description && <p className="description">{recipe.description}</p>}
+      {(times.length > 0 || recipe.yield_text) && (
+        <p className="times">
+          {times.join(" · ")}
+          {recipe.yield_text && `${times.length ? " · " : ""}Makes ${recipe.yield_text}`}
+        </p>
+      )}
+      {recipe.tags.length > 0 && (
+        <ul className="tags" aria-label="Tags">
+          {recipe.tags.map((t) => (
+            <li className="tag" key={t}>
+              {t}
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="actions">
+        <a className="button" href={`#/edit/${recipe.id}`}>
+          Edit
+        </a>
+        <button type="button" onClick={addToGrocery}>
+          Add to grocery list
+        </button>
+        <button type="button" className="danger" onClick={() => setConfirming(true)} disabled={busy}>
+          Delete
+        </button>
+      </div>
+      {confirming && (
+        <div role="alertdialog" aria-labelledby="confirm-delete" className="confirm">
+          <p id="confirm-delete">Delete “{recipe.title}”?</p>
+          <button type="button" className="danger" onClick={remove} disabled={busy}>
+            Yes, delete
+          </button>
+          <button type="button" onClick={() => setConfirming(false)} autoFocus>
+            Cancel
+          </button>
+        </div>
+      )}
+      {message && (
+        <p role="status" className="ok">
+          {message} <a href="#/grocery">Open the grocery list</a>
+        </p>
+      )}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <section aria-labelledby="ingredients-h">
+        <div className="section-head">
+          <h2 id="ingredients-h">Ingredients</h2>
+          {recipe.servings !== null && (
+            <div className="servings">
+              <button type="button" aria-label="Fewer servings" onClick={() => setServings((s) => Math.max(1, s - 1))}>
+                −
+              </button>
+              <label>
+                Servings
+                <input
+                  type="number"
+                  min={1}
+                  max={1000}
+                  value={servings}
+                  onChange={(e) => {
+                    const n = Number(e.target.value);
+                    if (n > 0) setServings(n);
+                  }}
+                />
+              </label>
+              <button type="button" aria-label="More servings" onClick={() => setServings((s) => s + 1)}>
+                +
+              </button>
+            </div>
+          )}
+        </div>
+        {lines.state === "failed" && (
+          <p role="alert" className="error">
+            {lines.error}
+          </p>
+        )}
+        {recipe.ingredients.length === 0 ? (
+          <p className="empty">No ingredients listed.</p>
+        ) : (
+          <ul className="ingredients" aria-busy={lines.state === "loading"}>
+            {(lines.value ?? []).map((line) => (
+              <li key={line.id}>{line.text}</li>
+            ))}
+          </ul>
+        )}
+      </section>
+      {recipe.steps.length > 0 && (
+        <section aria-labelledby="steps-h">
+          <h2 id="steps-h">Steps</h2>
+          <ol className="steps">
+            {recipe.steps.map((step, i) => (
+              <li key={i}>{step}</li>
+            ))}
+          </ol>
+        </section>
+      )}
+      {recipe.notes && (
+        <section aria-labelledby="notes-h">
+          <h2 id="notes-h">Notes</h2>
+          <p className="notes">{recipe.notes}</p>
+        </section>
+      )}
+      {recipe.attachments.length > 0 && (
+        <section aria-labelledby="files-h">
+          <h2 id="files-h">Files</h2>
+          <ul className="attachments">
+            {recipe.attachments.map((a) => (
+              <AttachmentItem key={a.sha256} attachment={a} />
+            ))}
+          </ul>
+        </section>
+      )}
+      {recipe.source_url && (
+        <p className="source">
+          Source: <a href={recipe.source_url} target="_blank" rel="noreferrer">{recipe.source_url}</a>
+        </p>
+      )}
+    </article>
+  );
+}
+
+function AttachmentItem({ attachment }: { attachment: Attachment }) {
+  const { client } = useApp();
+  const file = useAttachmentUrl(client, attachment.sha256, attachment.media_type);
+  const isImage = attachment.media_type.startsWith("image/");
+  return (
+    <li>
+      {isImage && file.url && <img src={file.url} alt={attachment.file_name} className="preview" />}
+      {file.url ? (
+        <a href={file.url} download={attachment.file_name}>
+          Download {attachment.file_name}
+        </a>
+      ) : (
+        <span>{attachment.file_name}</span>
+      )}{" "}
+      <span className="size">({formatSize(attachment.size)})</span>
+      {file.missing ? (
+        <span className="hint" title={file.error ?? undefined}>
+          {" "}
+          — not downloaded to this device yet
+        </span>
+      ) : (
+        file.error && (
+          <span role="alert" className="error">
+            {" "}
+            — {file.error}
+          </span>
+        )
+      )}
+    </li>
+  );
+}
