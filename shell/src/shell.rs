@@ -162,29 +162,32 @@ impl Inner {
     async fn sync_status(&self) -> Result<Response, RpcError> {
         let open = self.open.read().await;
         let open = open.as_ref().ok_or_else(errors::closing)?;
-        let view = match &open.sync {
+        // Counted now: the engine only recounts when its state changes, and edits made while
+        // it waits for the relay change no state.
+        let pending = open
+            .larder
+            .store()
+            .unsynced_docs()
+            .map_err(errors::store)?
+            .len();
+        let mut view = match &open.sync {
             Some(task) => status_view(&task.status.borrow()),
             None => {
                 let signed_in = sync::session(open.larder.store())
                     .map_err(errors::store)?
                     .is_some();
-                let pending = open
-                    .larder
-                    .store()
-                    .unsynced_docs()
-                    .map_err(errors::store)?
-                    .len();
                 SyncStatusView {
                     state: if signed_in {
                         SyncStateView::Offline
                     } else {
                         SyncStateView::SignedOut
                     },
-                    pending: u32::try_from(pending).unwrap_or(u32::MAX),
+                    pending: 0,
                     last_error: None,
                 }
             }
         };
+        view.pending = u32::try_from(pending).unwrap_or(u32::MAX);
         Ok(Response::SyncStatus(view))
     }
 
