@@ -16,3 +16,31 @@ pub fn run() {
         Err(err) => tracing::error!(%err, "cannot start Larder"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_app_is_configured_as_larder() {
+        let context = context();
+        let config = context.config();
+        assert_eq!(config.identifier, "org.larder.app");
+        assert_eq!(config.product_name.as_deref(), Some("Larder"));
+        let window = &config.app.windows[0];
+        assert_eq!(
+            (window.label.as_str(), window.title.as_str()),
+            ("main", "Larder")
+        );
+    }
+
+    #[test]
+    fn the_ui_may_only_call_rpc_and_listen() {
+        let capabilities: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
+        assert_eq!(
+            capabilities["permissions"],
+            serde_json::json!(["core:event:allow-listen", "core:event:allow-unlisten"])
+        );
+    }
+}
