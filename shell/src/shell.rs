@@ -112,9 +112,11 @@ impl Shell {
     }
 }
 
-/// Runs a future that is not `Send` (core's `dispatch` and `SyncEngine::run` are not: they
-/// hold boxed non-`Send` futures so that the same code runs in wasm) on a blocking-pool thread
-/// that drives it with the runtime's handle; timers and sockets still run on the runtime.
+/// Runs a future that is not `Send` on a blocking-pool thread that drives it with the runtime's
+/// handle (timers and sockets still run on the runtime). Tauri commands and `tokio::spawn` need
+/// `Send`, and core's `dispatch` is not (bulk import boxes non-`Send` futures, so the same code
+/// runs in wasm), nor, as far as rustc can prove, is `SyncEngine::run` (a higher-ranked
+/// lifetime in its change-feed filter: "implementation of `FnOnce` is not general enough").
 fn off_runtime<F, Fut, T>(make: F) -> JoinHandle<T>
 where
     F: FnOnce() -> Fut + Send + 'static,
