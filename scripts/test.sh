@@ -34,6 +34,9 @@ echo "==> API fuzz from the OpenAPI document (schemathesis): no 5xx"
 ensure_apt_packages python3-venv
 bash sync-server/fuzz/run.sh
 
+echo "==> deploy/: Kubernetes manifests valid, the image's environment serves, the backup job works"
+bash deploy/check.sh
+
 if [ -d bench ]; then
     echo "==> benchmark smoke run (figures for README come from a full run: cargo run --release -p larder-bench)"
     cargo run --release --locked -p larder-bench -- --quick

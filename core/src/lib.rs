@@ -9,6 +9,7 @@
 //!   import/export
 
 pub mod api;
+pub mod blob_transfer;
 pub mod clock;
 pub mod docstore;
 pub mod grocery;

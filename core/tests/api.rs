@@ -251,6 +251,11 @@ async fn grocery_list_merges_scales_checks_and_clears() {
     let garlic = items.iter().find(|i| i.name == "garlic").expect("garlic");
     assert_eq!(garlic.quantity, Some(4.0));
     assert_eq!(items.len(), 4);
+    // Each item reads as one line, formatted like ingredient lines.
+    assert_eq!(butter.text, "900 g butter");
+    assert_eq!(garlic.text, "4 cloves garlic");
+    let salt = items.iter().find(|i| i.name == "salt").expect("salt");
+    assert_eq!(salt.text, "salt");
 
     larder
         .set_grocery_checked(&butter.id, true)
@@ -285,7 +290,11 @@ async fn grocery_list_merges_scales_checks_and_clears() {
     assert!(seen.contains(&ChangeEvent::GroceryChanged));
 
     let reopened = profile::open(dir.path()).await.expect("reopen");
-    assert_eq!(reopened.grocery_items().await.expect("items").len(), 3);
+    let items = reopened.grocery_items().await.expect("items");
+    assert_eq!(items.len(), 3);
+    // The view the items are read from gives the same lines.
+    let milk = items.iter().find(|i| i.name == "milk").expect("milk");
+    assert_eq!(milk.text, "1 l milk");
     reopened.close().await.expect("close");
 }
 

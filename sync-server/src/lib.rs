@@ -1,7 +1,7 @@
 //! larder-sync-server: the Larder relay as a library (the `larder-server` binary is a thin CLI
 //! over it): user accounts, sessions and the HTTP API around them; the sync websocket (samod),
-//! per-owner share policy and change feed; next: blobs, added to the same [`AppState`],
-//! [`router`] and [`RelayStore`].
+//! per-owner share policy and change feed; blobs, the grocery hook and backups, on the same
+//! [`AppState`], [`router`] and [`RelayStore`].
 //!
 //! Modules:
 //! - [`config`]: layered configuration (defaults < TOML < env < flags)
@@ -9,6 +9,8 @@
 //! - [`store`]: the [`RelayStore`] trait and its sled implementation
 //! - [`auth`]: password hashing, session tokens, login, the [`AuthUser`] extractor
 //! - [`admin`]: user administration behind `larder-server user …`
+//! - [`admin_commands`]: the user and token commands as data, run on a store directly or by a
+//!   running relay for its admin socket
 //! - [`ratelimit`]: login throttling
 //! - [`http`]: routes, JSON errors, extractors
 //! - [`sync`]: the relay's samod repo, tickets, ownership, change feed
@@ -16,11 +18,13 @@
 //! - [`server`]: serving and graceful shutdown
 //! - [`clock`]: injectable time
 //! - [`blobs`]: attachments — files on disk, owners, signed URLs
-//! - [`backup`]: backup files, restore, the admin socket a running relay is backed up through
+//! - [`backup`]: backup files, restore, the admin socket a running relay is backed up and
+//!   administered through
 //! - [`telemetry`]: Prometheus metrics: the recorder, `/metrics`, the request-latency layer
 //! - [`tls`]: serving HTTPS from PEM files
 
 pub mod admin;
+pub mod admin_commands;
 pub mod auth;
 pub mod backup;
 pub mod blobs;

@@ -22,11 +22,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use larder_sync_server::admin_commands::{self, AdminCommand};
 use larder_sync_server::auth::Passwords;
 use larder_sync_server::clock::{Clock, SystemClock};
 use larder_sync_server::config::{Config, ConfigSources, DEFAULT_DATA_DIR, process_env};
-use larder_sync_server::data_dir::DataDir;
-use larder_sync_server::hook::tokens;
+use larder_sync_server::data_dir::{DataDir, DataDirError};
 use larder_sync_server::store::{RelayStore, SledStore};
 use larder_sync_server::{admin, serve_on, shutdown_signal};
 use tracing_subscriber::EnvFilter;
@@ -74,10 +74,10 @@ enum Command {
     Restore { file: PathBuf },
     /// Print the HTTP API's OpenAPI document (as served at /api/v1/openapi.json).
     Openapi,
-    /// Manage users (stop the server first: the data directory is locked while it runs).
+    /// Manage users (while the relay runs, through its admin socket).
     #[command(subcommand)]
     User(UserCommand),
-    /// Manage a user's API tokens for the grocery REST API (stop the server first).
+    /// Manage a user's API tokens for the grocery REST API (also while the relay runs).
     #[command(subcommand)]
     Token(TokenCommand),
 }
@@ -269,158 +269,76 @@ fn open_store(data: &Path, create: bool) -> anyhow::Result<(DataDir, SledStore)>
 }
 
 fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let create = matches!(cmd, UserCommand::Add { .. });
-    let (_dir, store) = open_store(&config.data_dir, create)?;
-    let passwords = Passwords::new(config.password_hash)?;
-    let out = &mut std::io::stdout().lock();
-    match cmd {
+    let command = match cmd {
         UserCommand::Add { name } => {
+            // A bad name is refused before the password is asked for.
             admin::validate_name(&name)?;
-            if store.user_by_name(&name)?.is_some() {
-                bail!("user {name} already exists");
-            }
             let password = read_new_password(&name)?;
-            let user = admin::add_user(&store, &passwords, &name, &password, SystemClock.now_ms())?;
-            writeln!(out, "created user {} ({})", user.name, user.id)?;
+            AdminCommand::UserAdd { name, password }
         }
-        UserCommand::List { json } => {
-            let users = admin::list_users(&store)?;
-            if json {
-                let rows: Vec<_> = users
-                    .iter()
-                    .map(|u| {
-                        serde_json::json!({
-                            "name": u.name,
-                            "id": u.id.as_str(),
-                            "disabled": u.disabled,
-                            "created_at": u.created_at,
-                            "grocery_list_id": u.grocery_list_id,
-                        })
-                    })
-                    .collect();
-                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
-            } else if users.is_empty() {
-                writeln!(out, "no users (add one with: larder-server user add NAME)")?;
-            } else {
-                let width = users.iter().map(|u| u.name.len()).max().unwrap_or(4).max(4);
-                writeln!(
-                    out,
-                    "{:width$}  {:32}  {:8}  CREATED",
-                    "NAME", "ID", "DISABLED"
-                )?;
-                for u in &users {
-                    writeln!(
-                        out,
-                        "{:width$}  {:32}  {:8}  {}",
-                        u.name,
-                        u.id.as_str(),
-                        if u.disabled { "yes" } else { "no" },
-                        format_time(u.created_at)
-                    )?;
-                }
-            }
-        }
+        UserCommand::List { json } => AdminCommand::UserList { json },
         UserCommand::Passwd {
             name,
             keep_sessions,
         } => {
-            if store.user_by_name(&name)?.is_none() {
-                bail!("user {name} does not exist");
-            }
             let password = read_new_password(&name)?;
-            let revoked = admin::set_password(&store, &passwords, &name, &password, keep_sessions)?;
-            writeln!(
-                out,
-                "password of {name} changed; {revoked} session(s) signed out"
-            )?;
+            AdminCommand::UserPasswd {
+                name,
+                password,
+                keep_sessions,
+            }
         }
-        UserCommand::Disable { name } => {
-            let revoked = admin::disable_user(&store, &name)?;
-            writeln!(out, "user {name} disabled; {revoked} session(s) signed out")?;
-        }
-        UserCommand::Enable { name } => {
-            admin::enable_user(&store, &name)?;
-            writeln!(out, "user {name} enabled")?;
-        }
-        UserCommand::Remove { name } => {
-            let (user, revoked) = admin::remove_user(&store, &name)?;
-            writeln!(
-                out,
-                "user {} ({}) removed; {revoked} session(s) signed out",
-                user.name, user.id
-            )?;
-        }
-    }
-    // On disk before the command reports success (sled would otherwise write it in the
-    // background, and a process that exits right away may not get there).
-    store.db().flush()?;
-    out.flush()?;
-    Ok(())
+        UserCommand::Disable { name } => AdminCommand::UserDisable { name },
+        UserCommand::Enable { name } => AdminCommand::UserEnable { name },
+        UserCommand::Remove { name } => AdminCommand::UserRemove { name },
+    };
+    run_admin_command(config, command)
 }
 
 fn token(config: &Config, cmd: TokenCommand) -> anyhow::Result<()> {
-    let (_dir, store) = open_store(&config.data_dir, false)?;
-    let out = &mut std::io::stdout().lock();
-    match cmd {
-        TokenCommand::Create { name, label } => {
-            let (secret, record) = tokens::create(&store, &name, &label, SystemClock.now_ms())?;
-            writeln!(out, "{secret}")?;
-            eprintln!(
-                "created API token {} for {name}; it is shown only once (revoke with: larder-server token revoke {name} {})",
-                record.id, record.id
-            );
+    let command = match cmd {
+        TokenCommand::Create { name, label } => AdminCommand::TokenCreate { name, label },
+        TokenCommand::List { name, json } => AdminCommand::TokenList { name, json },
+        TokenCommand::Revoke { name, token_id } => AdminCommand::TokenRevoke { name, token_id },
+    };
+    run_admin_command(config, command)
+}
+
+/// Runs a user or token command on the data directory's store, or, while a relay serves it
+/// (and holds its lock), through that relay's admin socket.
+fn run_admin_command(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
+    let create = matches!(command, AdminCommand::UserAdd { .. });
+    let output = match open_store(&config.data_dir, create) {
+        Ok((_dir, store)) => {
+            let passwords = Passwords::new(config.password_hash)?;
+            let output =
+                admin_commands::execute(&store, &passwords, command, SystemClock.now_ms())?;
+            // On disk before the command reports success (sled would otherwise write it in
+            // the background, and a process that exits right away may not get there).
+            store.db().flush()?;
+            output
         }
-        TokenCommand::List { name, json } => {
-            let list = tokens::list(&store, &name)?;
-            if json {
-                let rows: Vec<_> = list
-                    .iter()
-                    .map(|t| {
-                        serde_json::json!({
-                            "id": t.id,
-                            "label": t.label,
-                            "created_at": t.created_at,
-                            "last_used": t.last_used,
-                        })
-                    })
-                    .collect();
-                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
-            } else if list.is_empty() {
-                writeln!(
-                    out,
-                    "{name} has no API tokens (create one with: larder-server token create {name})"
-                )?;
-            } else {
-                writeln!(
-                    out,
-                    "{:16}  {:20}  {:20}  LABEL",
-                    "ID", "CREATED", "LAST USED"
-                )?;
-                for t in &list {
-                    writeln!(
-                        out,
-                        "{:16}  {:20}  {:20}  {}",
-                        t.id,
-                        format_time(t.created_at),
-                        t.last_used.map_or_else(|| "never".to_owned(), format_time),
-                        t.label
-                    )?;
-                }
+        Err(e) => match e.downcast::<DataDirError>() {
+            Ok(DataDirError::Locked(dir)) => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .context("cannot start the async runtime")?;
+                runtime.block_on(larder_sync_server::backup::admin::run_command(
+                    &dir, &command,
+                ))?
             }
-        }
-        TokenCommand::Revoke { name, token_id } => {
-            tokens::revoke(&store, &name, &token_id)?;
-            writeln!(out, "API token {token_id} of {name} revoked")?;
-        }
-    }
-    // On disk before the command reports success (sled would otherwise write it in the
-    // background, and a process that exits right away may not get there).
-    store.db().flush()?;
+            Ok(other) => return Err(other.into()),
+            Err(e) => return Err(e),
+        },
+    };
+    eprint!("{}", output.stderr);
+    let out = &mut std::io::stdout().lock();
+    out.write_all(output.stdout.as_bytes())?;
     out.flush()?;
     Ok(())
 }
 
-/// The new password, twice: from the terminal (not echoed), or two lines on stdin.
 fn read_new_password(name: &str) -> anyhow::Result<String> {
     let (first, second) = if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password(format!("New password for {name}: "))
@@ -456,12 +374,4 @@ fn strip_cr(mut s: String) -> String {
         s.pop();
     }
     s
-}
-
-fn format_time(ms: i64) -> String {
-    let Ok(ms) = u64::try_from(ms) else {
-        return ms.to_string();
-    };
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-    humantime::format_rfc3339_seconds(t).to_string()
 }

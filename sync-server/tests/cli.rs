@@ -1,6 +1,7 @@
 //! The `larder-server` binary as operators use it: `user add/list/passwd/disable/enable/remove`
-//! with passwords on stdin (never argv), clear errors, the data-directory lock, config errors,
-//! and `serve` starting, answering and shutting down cleanly on SIGTERM.
+//! with passwords on stdin (never argv), clear errors, the same commands against a running
+//! relay (through its admin socket), config errors, and `serve` starting, answering and
+//! shutting down cleanly on SIGTERM.
 
 mod common;
 
@@ -228,20 +229,144 @@ async fn list_passwd_disable_enable_remove() {
     add(&data, "alice", "another one");
 }
 
+/// The real relay binary on `data` (cheap hashing), and the address it listens on.
+fn spawn_relay(data: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_larder-server"))
+        .arg("--data")
+        .arg(data)
+        .arg("--config")
+        .arg(common::cheap_config_file(data))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("LARDER_LOG", "info")
+        .env_remove("LARDER_BIND")
+        .env_remove("LARDER_DATA")
+        .env_remove("LARDER_CONFIG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut logs = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut addr, mut admin) = (None, false);
+    while addr.is_none() || !admin {
+        let line = logs.next().expect("the relay exited early").unwrap();
+        if line.contains("admin socket listening") {
+            admin = true;
+        }
+        if let Some(rest) = line
+            .split("addr=")
+            .nth(1)
+            .filter(|_| line.contains("listening"))
+        {
+            addr = rest.split_whitespace().next().map(str::to_owned);
+        }
+    }
+    // Keep draining the log so the relay never blocks on a full pipe.
+    std::thread::spawn(move || for _ in logs {});
+    (child, addr.unwrap())
+}
+
+async fn login_status(addr: &str, name: &str, password: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/session"))
+        .json(&serde_json::json!({"username": name, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// While the relay serves (and holds the store's lock), user and token commands go through its
+/// admin socket: they take effect at once, refusals read as they do offline, and the changes
+/// are on disk once the command returns.
 #[tokio::test]
-async fn user_commands_refuse_a_data_dir_in_use() {
+async fn user_and_token_commands_reach_a_running_relay() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     add(&data, "alice", "correct horse");
-    let server = TestServer::start(config(&data)).await;
+    let (mut relay, addr) = spawn_relay(&data);
+
     let out = cli(
         &data,
         &["user", "add", "bob"],
-        "correct horse\ncorrect horse\n",
+        "battery staple\nbattery staple\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("created user bob"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(login_status(&addr, "bob", "battery staple").await, 200);
+
+    let out = cli(
+        &data,
+        &["user", "add", "bob"],
+        "battery staple\nbattery staple\n",
     );
     assert!(!out.status.success());
+    assert_eq!(stderr(&out).trim(), "error: user bob already exists");
+    let out = cli(&data, &["user", "add", "bad name"], "");
     assert!(
-        stderr(&out).contains("is in use by another larder-server process"),
+        stderr(&out).contains("invalid user name"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = cli(&data, &["user", "list", "--json"], "");
+    let users: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice", "bob"]);
+
+    let out = cli(
+        &data,
+        &["token", "create", "bob", "--label", "shopping app"],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("lgt_"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("shown only once"), "{}", stderr(&out));
+
+    let out = cli(
+        &data,
+        &["user", "passwd", "bob"],
+        "new password!\nnew password!\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(login_status(&addr, "bob", "battery staple").await, 401);
+    assert_eq!(login_status(&addr, "bob", "new password!").await, 200);
+    let out = cli(&data, &["user", "disable", "bob"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(login_status(&addr, "bob", "new password!").await, 401);
+
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(relay.id() as libc::pid_t, libc::SIGTERM) };
+    assert!(relay.wait().unwrap().success());
+    // Everything the commands did is in the store the stopped relay left behind.
+    let out = cli(&data, &["user", "list", "--json"], "");
+    let users: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(users[1]["name"], "bob");
+    assert_eq!(users[1]["disabled"], true);
+    let out = cli(&data, &["token", "list", "bob", "--json"], "");
+    assert!(stdout(&out).contains("shopping app"), "{}", stdout(&out));
+}
+
+#[tokio::test]
+async fn user_commands_explain_a_locked_data_dir_without_an_admin_socket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    add(&data, "alice", "correct horse");
+    // The in-process server locks the directory but serves no admin socket.
+    let server = TestServer::start(config(&data)).await;
+    let out = cli(&data, &["user", "list"], "");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("cannot reach the running relay")
+            && stderr(&out).contains("admin.sock"),
         "{}",
         stderr(&out)
     );

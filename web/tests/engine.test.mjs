@@ -2,7 +2,7 @@
 // driven through the typed client from a real Chromium page, and syncing with a native `larder`
 // CLI profile of the same user through a real relay.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -280,6 +280,42 @@ test("a browser and a native CLI profile of one user converge through the relay"
     },
     30_000,
   );
+
+  // Attachments travel both ways: uploaded by the device that attached them, fetched on
+  // demand (and verified) by the other.
+  const cliFile = join(cli, "card.txt");
+  writeFileSync(cliFile, "Leek soup, as Grandma wrote it");
+  const cliAttachment = JSON.parse(await larder(cli, ["attach", leekId, cliFile, "--json"]));
+  await larder(cli, ["sync", "--once"]);
+  await until("the CLI's attachment in the browser's recipe", async () =>
+    (await page.evaluate((id) => window.larder.client.getRecipe(id), leekId)).attachments.length === 1,
+  );
+  const fetched = await page.evaluate(
+    (sha) => window.larder.client.attachmentBytes(sha).then((b) => new TextDecoder().decode(b)),
+    cliAttachment.sha256,
+  );
+  assert.equal(fetched, "Leek soup, as Grandma wrote it");
+  const photo = await page.evaluate(
+    (id) =>
+      window.larder.client.attachFile(
+        id,
+        new Blob([new Uint8Array([137, 80, 78, 71, 1, 2, 3])], { type: "image/png" }),
+        "rice.png",
+      ),
+    saffron.id,
+  );
+  await until(
+    "the browser's attachment in the CLI profile",
+    async () => {
+      await larder(cli, ["sync", "--once"]);
+      const out = join(cli, "rice.png");
+      await larder(cli, ["attachment", "get", saffron.id, "rice.png", "-o", out]);
+      return readFileSync(out).equals(Buffer.from([137, 80, 78, 71, 1, 2, 3]));
+    },
+    30_000,
+  );
+  const summaries = await page.evaluate(() => window.larder.client.search("saffron"));
+  assert.equal(summaries[0].thumbnail?.sha256, photo.sha256, "the image is the thumbnail");
 
   const status = () => page.evaluate(() => window.larder.client.syncStatus());
   await until("the browser to be up to date", async () => {

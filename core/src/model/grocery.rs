@@ -33,9 +33,19 @@ pub struct GroceryItem {
     pub name: String,
     pub quantity: Option<f64>,
     pub unit: String,
+    /// The item as one line, e.g. "1 1/2 cups milk" (quantity formatted and unit pluralised
+    /// the way ingredient lines are).
+    pub text: String,
     pub checked: bool,
     pub source_recipe_ids: Vec<String>,
     pub added_at: i64,
+}
+
+impl GroceryItem {
+    /// "2 l milk", "1 1/2 cups flour", "bread".
+    pub fn line(quantity: Option<f64>, unit: &str, name: &str) -> String {
+        crate::ingredient::format_line(quantity, None, unit, name, "")
+    }
 }
 
 impl GroceryDoc {
@@ -56,6 +66,7 @@ impl GroceryDoc {
                 name: item.name.clone(),
                 quantity: item.quantity,
                 unit: item.unit.clone(),
+                text: GroceryItem::line(item.quantity, &item.unit, &item.name),
                 checked: item.checked,
                 source_recipe_ids: item.source_recipe_ids.clone(),
                 added_at: item.added_at,

@@ -172,6 +172,7 @@ impl Store {
                     name: r.get(1)?,
                     quantity: r.get(2)?,
                     unit: r.get(3)?,
+                    text: String::new(),
                     checked: r.get(4)?,
                     source_recipe_ids: Vec::new(),
                     added_at: r.get(6)?,
@@ -183,6 +184,7 @@ impl Store {
         for row in rows {
             let (mut item, sources) = row?;
             item.source_recipe_ids = serde_json::from_str(&sources)?;
+            item.text = GroceryItem::line(item.quantity, &item.unit, &item.name);
             items.push(item);
         }
         Ok(items)

@@ -4,21 +4,15 @@
 //! fetching bytes another device attached, on demand, into the local cache (verified against
 //! their SHA-256 before they are kept).
 
-use std::time::Duration;
-
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::relay::{RelayClient, RelayError};
 use super::session::session;
 use crate::api::{Larder, LarderError};
+use crate::blob_transfer::{KeepError, due_uploads, keep_downloaded, upload_failed};
 use crate::docstore::DocumentStore;
 use crate::model::Attachment;
 use crate::store::{Store, StoreError};
-
-/// First retry delay after a failed upload; doubles per attempt up to [`MAX_BACKOFF`].
-const FIRST_BACKOFF: Duration = Duration::from_secs(2);
-const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 /// Why an attachment's bytes could not be had.
 #[derive(Debug, Error)]
@@ -56,19 +50,6 @@ pub struct UploadRound {
     pub failed: usize,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The delay before retry number `attempts + 1`.
-pub fn backoff(attempts: u32) -> Duration {
-    let factor = 2u32.saturating_pow(attempts.min(20));
-    FIRST_BACKOFF.saturating_mul(factor).min(MAX_BACKOFF)
-}
-
 /// Uploads queued files: every one if `all`, else only those whose backoff has passed. A relay
 /// that cannot be reached ends the round with that error (the rest stay queued); a refusal
 /// (4xx/5xx) is recorded on the file and the round goes on; a rejected session is returned as
@@ -81,10 +62,7 @@ pub async fn upload_queued(
     all: bool,
 ) -> Result<UploadRound, RelayError> {
     let mut round = UploadRound::default();
-    for queued in store.queued_uploads()? {
-        if !all && queued.next_attempt_at > now {
-            continue;
-        }
+    for queued in due_uploads(store, now, all)? {
         let Some((bytes, media_type)) = store.blob_with_type(&queued.sha256)? else {
             // The queue references the blobs table, so this cannot happen; drop it if it does.
             store.upload_done(&queued.sha256)?;
@@ -100,32 +78,17 @@ pub async fn upload_queued(
                 tracing::info!(sha256 = queued.sha256, "attachment uploaded");
             }
             Err(err @ (RelayError::Unauthorized | RelayError::Unreachable(_))) => {
-                let retry = now.saturating_add(backoff_ms(queued.attempts));
-                store.upload_failed(&queued.sha256, &err.to_string(), retry)?;
+                upload_failed(store, &queued, &err.to_string(), now)?;
                 return Err(err);
             }
             Err(err) => {
-                let retry = now.saturating_add(backoff_ms(queued.attempts));
-                store.upload_failed(&queued.sha256, &err.to_string(), retry)?;
+                upload_failed(store, &queued, &err.to_string(), now)?;
                 tracing::warn!(%err, sha256 = queued.sha256, "attachment upload refused");
                 round.failed += 1;
             }
         }
     }
     Ok(round)
-}
-
-fn backoff_ms(attempts: u32) -> i64 {
-    i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX)
-}
-
-/// When the next queued upload that is waiting out a backoff becomes due.
-pub fn next_upload_due(store: &Store) -> Result<Option<i64>, StoreError> {
-    Ok(store
-        .queued_uploads()?
-        .into_iter()
-        .map(|q| q.next_attempt_at)
-        .min())
 }
 
 /// An attachment of a recipe, by file name (or hash), with its bytes: from this device, or
@@ -157,13 +120,11 @@ pub async fn fetch_attachment<S: DocumentStore>(
         Err(RelayError::Unauthorized) => return Err(AttachmentError::Unauthorized),
         Err(err) => return Err(AttachmentError::Relay(err)),
     };
-    if sha256_hex(&bytes) != sha256 {
-        return Err(AttachmentError::Corrupt { file_name, sha256 });
+    match keep_downloaded(larder.store(), &sha256, &attachment.media_type, &bytes) {
+        Ok(()) => Ok((attachment, bytes)),
+        Err(KeepError::Corrupt(_)) => Err(AttachmentError::Corrupt { file_name, sha256 }),
+        Err(KeepError::Store(err)) => Err(err.into()),
     }
-    larder
-        .store()
-        .blob_put(&sha256, &attachment.media_type, &bytes)?;
-    Ok((attachment, bytes))
 }
 
 #[cfg(test)]
@@ -173,6 +134,7 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
+    use crate::blob_transfer::next_upload_due;
     use crate::model::RecipeDraft;
     use crate::sync::session::{Session, save_session};
 
@@ -435,13 +397,5 @@ mod tests {
         assert_eq!(store.queued_upload_count().unwrap(), 0);
         assert!(store.blob_exists("aa").unwrap(), "the local copy stays");
         larder.close().await.unwrap();
-    }
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(0), Duration::from_secs(2));
-        assert_eq!(backoff(1), Duration::from_secs(4));
-        assert_eq!(backoff(5), Duration::from_secs(64));
-        assert_eq!(backoff(40), MAX_BACKOFF);
     }
 }

@@ -15,11 +15,12 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::sync::watch;
 
-use super::blobs::{UploadRound, next_upload_due, upload_queued};
+use super::blobs::{UploadRound, upload_queued};
 use super::dialer::RelayDialer;
 use super::relay::{FeedEntry, RelayClient, RelayError};
 use super::session::{CURSOR_META, Session, peer_id_for, session};
 use crate::api::{Larder, LarderError};
+use crate::blob_transfer::next_upload_due;
 use crate::clock::{Clock, SystemClock};
 use crate::docstore::SamodStore;
 use crate::store::StoreError;

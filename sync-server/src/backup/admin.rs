@@ -1,7 +1,9 @@
-//! How `larder-server backup` reaches a running relay: the relay holds the data directory's
-//! lock and sled admits one process, so the CLI cannot open the store itself. Instead the
-//! relay listens on a unix socket in the data directory, `DATA/admin.sock`, created with mode
-//! 0600, and answers `POST /backup` with the backup file as the response body.
+//! How `larder-server backup`, `user …` and `token …` reach a running relay: the relay holds
+//! the data directory's lock and sled admits one process, so the CLI cannot open the store
+//! itself. Instead the relay listens on a unix socket in the data directory, `DATA/admin.sock`,
+//! created with mode 0600, and answers `POST /backup` with the backup file as the response
+//! body, and `POST /command` (an [`AdminCommand`] as JSON) with the command's output as JSON
+//! after running it on its store and flushing it (a refusal: 400 with the reason as text).
 //!
 //! Why a unix socket: it is reachable only from this host, and only by whoever may already
 //! read and write the data directory (the socket's owner: the relay's user, or root). There is
@@ -23,12 +25,15 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
 use super::archive::{Progress, write_backup};
+use crate::admin_commands::{self, AdminCommand, CommandOutput};
 use crate::state::AppState;
 
 /// The socket's file name in the data directory.
 pub const ADMIN_SOCKET: &str = "admin.sock";
 /// Bytes per chunk of the streamed backup.
 const CHUNK: usize = 64 * 1024;
+/// Largest command accepted on the socket (a name and a password of at most 4 KiB).
+const MAX_COMMAND_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -40,7 +45,10 @@ pub enum AdminError {
     },
     #[error("the relay answered {status}: {message}")]
     Status { status: StatusCode, message: String },
-    #[error("the backup stream broke off: {0}")]
+    /// The relay refused the command (its reason, for the operator).
+    #[error("{0}")]
+    Refused(String),
+    #[error("the connection to the relay's admin socket broke off: {0}")]
     Stream(String),
     #[error("{0}")]
     Io(#[from] io::Error),
@@ -65,9 +73,13 @@ pub async fn serve(
         _ => {}
     }
     let listener = bind_private(&path)?;
-    tracing::info!(socket = %path.display(), "admin socket listening (larder-server backup)");
+    tracing::info!(socket = %path.display(), "admin socket listening (larder-server backup, user, token)");
     let router = Router::new()
         .route("/backup", post(backup))
+        .route(
+            "/command",
+            post(command).layer(axum::extract::DefaultBodyLimit::max(MAX_COMMAND_BYTES)),
+        )
         .with_state(Arc::new(AdminState { app, dir }));
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
@@ -148,13 +160,64 @@ async fn backup(State(admin): State<Arc<AdminState>>) -> Response {
         .into_response()
 }
 
-/// Asks the relay serving data directory `dir` for a backup and writes it to `out`; calls
-/// `progress` with the bytes received so far. Returns the total.
-pub async fn fetch_backup(
+/// Runs a user or token command on the relay's store, flushed before the answer.
+async fn command(State(admin): State<Arc<AdminState>>, body: Bytes) -> Response {
+    let command: AdminCommand = match serde_json::from_slice(&body) {
+        Ok(command) => command,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a command: {e}")).into_response(),
+    };
+    let app = Arc::clone(&admin.app);
+    let kind = command_kind(&command);
+    tracing::info!(command = kind, "admin command on the admin socket");
+    // Password hashing is deliberately slow: off the async threads.
+    let ran = tokio::task::spawn_blocking(move || {
+        let now = app.clock.now_ms();
+        admin_commands::execute(app.store.as_ref(), &app.passwords, command, now)
+    })
+    .await;
+    let output = match ran {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) if e.is_refusal() => {
+            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, command = kind, "admin command failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+        }
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    if let Err(e) = admin.app.store.flush_async().await {
+        tracing::error!(error = %e, command = kind, "flushing after an admin command failed");
+        return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+    }
+    axum::Json(output).into_response()
+}
+
+/// The command's name for logs (never its arguments: a password may be among them).
+fn command_kind(command: &AdminCommand) -> &'static str {
+    match command {
+        AdminCommand::UserAdd { .. } => "user add",
+        AdminCommand::UserList { .. } => "user list",
+        AdminCommand::UserPasswd { .. } => "user passwd",
+        AdminCommand::UserDisable { .. } => "user disable",
+        AdminCommand::UserEnable { .. } => "user enable",
+        AdminCommand::UserRemove { .. } => "user remove",
+        AdminCommand::TokenCreate { .. } => "token create",
+        AdminCommand::TokenList { .. } => "token list",
+        AdminCommand::TokenRevoke { .. } => "token revoke",
+    }
+}
+
+/// Opens an HTTP/1 connection over the admin socket of the relay serving `dir`.
+async fn connect(
     dir: &Path,
-    out: &mut (impl tokio::io::AsyncWrite + Unpin),
-    progress: &mut dyn FnMut(u64),
-) -> Result<u64, AdminError> {
+) -> Result<
+    (
+        hyper::client::conn::http1::SendRequest<http_body_util::Full<Bytes>>,
+        tokio::task::JoinHandle<Result<(), hyper::Error>>,
+    ),
+    AdminError,
+> {
     let path = dir.join(ADMIN_SOCKET);
     let stream = tokio::net::UnixStream::connect(&path)
         .await
@@ -162,14 +225,58 @@ pub async fn fetch_backup(
             path: path.clone(),
             source,
         })?;
-    let (mut sender, conn) =
+    let (sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
             .map_err(|e| AdminError::Stream(e.to_string()))?;
-    let conn = tokio::spawn(conn);
+    Ok((sender, tokio::spawn(conn)))
+}
+
+/// Asks the relay serving data directory `dir` to run `command`.
+pub async fn run_command(dir: &Path, command: &AdminCommand) -> Result<CommandOutput, AdminError> {
+    let (mut sender, conn) = connect(dir).await?;
+    let body = serde_json::to_vec(command).map_err(|e| AdminError::Stream(e.to_string()))?;
+    let request = axum::http::Request::post("/command")
+        .header("host", "larder-admin")
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(Bytes::from(body)))
+        .map_err(|e| AdminError::Stream(e.to_string()))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| AdminError::Stream(e.to_string()))?;
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| AdminError::Stream(e.to_string()))?
+        .to_bytes();
+    conn.abort();
+    let text = || String::from_utf8_lossy(&bytes).into_owned();
+    if status == StatusCode::BAD_REQUEST {
+        return Err(AdminError::Refused(text()));
+    }
+    if !status.is_success() {
+        return Err(AdminError::Status {
+            status,
+            message: text(),
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| AdminError::Stream(e.to_string()))
+}
+
+/// Asks the relay serving data directory `dir` for a backup and writes it to `out`; calls
+/// `progress` with the bytes received so far. Returns the total.
+pub async fn fetch_backup(
+    dir: &Path,
+    out: &mut (impl tokio::io::AsyncWrite + Unpin),
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, AdminError> {
+    let (mut sender, conn) = connect(dir).await?;
     let request = axum::http::Request::post("/backup")
         .header("host", "larder-admin")
-        .body(http_body_util::Empty::<Bytes>::new())
+        .body(http_body_util::Full::new(Bytes::new()))
         .map_err(|e| AdminError::Stream(e.to_string()))?;
     let response = sender
         .send_request(request)

@@ -10,7 +10,8 @@
 //! - `useGroceryList(id)`: adopts the signed-in user's grocery list;
 //! - `subscribe(listener)`: change events for the UI;
 //! - `sessionLoad`/`sessionSave`/`sessionForget`: the signed-in session, kept in the database;
-//! - `eraseAll()`: sign-out's "remove this device's data".
+//! - `eraseAll()`: sign-out's "remove this device's data";
+//! - attachment uploads and downloads: see `transfers`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -41,7 +42,7 @@ fn report_panics() {
     }));
 }
 
-fn error(context: &str, err: impl std::fmt::Display) -> JsError {
+pub(crate) fn error(context: &str, err: impl std::fmt::Display) -> JsError {
     JsError::new(&format!("{context}: {err}"))
 }
 
@@ -78,6 +79,10 @@ impl Engine {
             .map_err(|e| error("starting the engine", e))?;
         *self.larder.borrow_mut() = Some(Rc::new(larder));
         Ok(())
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
     }
 
     fn larder(&self) -> Result<Rc<Larder<BridgeStore>>, JsError> {

@@ -60,7 +60,12 @@ export type TagCount = { tag: string, count: number, };
 
 export type ImportReport = { ids: Array<string>, warnings: Array<string>, };
 
-export type GroceryItem = { id: string, name: string, quantity: number | null, unit: string, checked: boolean, source_recipe_ids: Array<string>, added_at: number, };
+export type GroceryItem = { id: string, name: string, quantity: number | null, unit: string, 
+/**
+ * The item as one line, e.g. "1 1/2 cups milk" (quantity formatted and unit pluralised
+ * the way ingredient lines are).
+ */
+text: string, checked: boolean, source_recipe_ids: Array<string>, added_at: number, };
 
 export type ChangeEvent = { "kind": "recipe_changed", id: string, } | { "kind": "recipe_deleted", id: string, } | { "kind": "grocery_changed" };
 

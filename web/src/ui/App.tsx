@@ -14,6 +14,11 @@ import { SignIn } from "./SignIn";
 import { SyncStatus } from "./SyncStatus";
 import { UpdatePrompt } from "./UpdatePrompt";
 
+/** Set while this device is signed in, removed by "Sign out": tells a lost session apart. */
+const SIGNED_IN = "larder.signedIn";
+const SESSION_ENDED =
+  "Your session has ended (signed out elsewhere, or the server refused it). Your recipes are still on this device; sign in to sync again.";
+
 type Phase = { kind: "starting" } | { kind: "failed"; error: string } | { kind: "signed_out"; reason?: string } | { kind: "signed_in"; session: SessionView };
 
 export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
@@ -34,7 +39,15 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
     Promise.resolve(shell.ready)
       .then(() => client.session())
       .then(
-        (session) => live && setPhase(session ? { kind: "signed_in", session } : { kind: "signed_out" }),
+        (session) => {
+          if (!live) return;
+          if (session) {
+            localStorage.setItem(SIGNED_IN, session.user_id);
+            setPhase({ kind: "signed_in", session });
+          }
+          // Signed in when last open, and not signed out here: the session was lost meanwhile.
+          else setPhase({ kind: "signed_out", reason: localStorage.getItem(SIGNED_IN) ? SESSION_ENDED : undefined });
+        },
         (e: unknown) => live && setPhase({ kind: "failed", error: errorMessage(e) }),
       );
     shell.notice?.then((text) => live && setNotice(text), () => undefined);
@@ -71,6 +84,7 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
         defaultServer={shell.defaultServer ?? ""}
         reason={phase.reason}
         onSignedIn={(session) => {
+          localStorage.setItem(SIGNED_IN, session.user_id);
           setPhase({ kind: "signed_in", session });
           navigate("/");
         }}
@@ -81,9 +95,10 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
       <Frame
         route={route}
         session={phase.session}
-        onSignedOut={(reason) => {
+        onSignedOut={(lost) => {
           sessionStorage.removeItem("larder.query");
-          setPhase({ kind: "signed_out", reason });
+          if (!lost) localStorage.removeItem(SIGNED_IN);
+          setPhase({ kind: "signed_out", reason: lost ? SESSION_ENDED : undefined });
         }}
       />
     );
@@ -119,7 +134,8 @@ function Frame({
 }: {
   route: string;
   session: SessionView;
-  onSignedOut: (reason?: string) => void;
+  /** `lost`: the session ended elsewhere (not "Sign out" here). */
+  onSignedOut: (lost: boolean) => void;
 }) {
   const parts = route.split("/").filter(Boolean);
   const [section, id] = [parts[0] ?? "", parts[1]];
@@ -144,7 +160,7 @@ function Frame({
       screen = <Import />;
       break;
     case "more":
-      screen = <More session={session} onSignedOut={() => onSignedOut()} />;
+      screen = <More session={session} onSignedOut={() => onSignedOut(false)} />;
       break;
     default:
       split = true;
@@ -159,13 +175,7 @@ function Frame({
           <img src="/icons/icon-192.png" alt="" width="28" height="28" />
           Larder
         </a>
-        <SyncStatus
-          onSignedOut={() =>
-            onSignedOut(
-              "Your session has ended (signed out elsewhere, or the server refused it). Your recipes are still on this device; sign in to sync again.",
-            )
-          }
-        />
+        <SyncStatus onSignedOut={() => onSignedOut(true)} />
       </header>
       <nav className="mainnav" aria-label="Main">
         <a href="#/" aria-current={current("")}>

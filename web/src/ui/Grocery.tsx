@@ -2,13 +2,7 @@
 import { type FormEvent, useState, useRef } from "react";
 import type { GroceryItem } from "../client";
 import { errorMessage, useApp } from "./context";
-import { quantityText } from "./format";
 import { useLoad, useFocusOnMount } from "./hooks";
-
-export function itemText(item: GroceryItem): string {
-  const qty = quantityText(item.quantity, null, item.unit);
-  return qty ? `${qty} ${item.name}` : item.name;
-}
 
 export function Grocery() {
   const { client, changes } = useApp();
@@ -69,7 +63,7 @@ export function Grocery() {
           <li key={item.id} className={item.checked ? "checked" : ""}>
             <label>
               <input type="checkbox" checked={item.checked} onChange={(e) => toggle(item, e.target.checked)} />
-              <span>{itemText(item)}</span>
+              <span>{item.text}</span>
             </label>
             <button type="button" className="icon-button" aria-label={`Remove ${item.name}`} onClick={() => run(() => client.removeGroceryItem(item.id))}>
               ×

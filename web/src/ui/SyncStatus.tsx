@@ -22,9 +22,29 @@ export function describe(status: SyncStatusView): string {
   }
 }
 
+/** The browser's own idea of connectivity (navigator.onLine), kept current. */
+function useOnline(): boolean {
+  const [online, setOnline] = useState(() => navigator.onLine);
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    window.addEventListener("online", update);
+    window.addEventListener("offline", update);
+    return () => {
+      window.removeEventListener("online", update);
+      window.removeEventListener("offline", update);
+    };
+  }, []);
+  return online;
+}
+
 export function SyncStatus({ onSignedOut }: { onSignedOut: () => void }) {
   const { client, changes } = useApp();
-  const [status, setStatus] = useState<SyncStatusView | null>(null);
+  const online = useOnline();
+  const [reported, setStatus] = useState<SyncStatusView | null>(null);
+  // The engine's link may still hold connections the browser has declared offline: trust the
+  // browser when it says there is no network.
+  const status: SyncStatusView | null =
+    reported && !online && reported.state !== "signed_out" ? { ...reported, state: "offline" } : reported;
   const [error, setError] = useState<string | null>(null);
   const signedOut = useRef(onSignedOut);
   signedOut.current = onSignedOut;

@@ -1,5 +1,5 @@
-// Presentation only: how numbers and durations read on screen. Quantities come from core.
-// No digit grouping: core writes "1200 g" in ingredient lines, and so does the grocery list.
+// Presentation only: durations and file sizes. Quantities are core's (ingredient and grocery
+// lines come formatted).
 const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2, useGrouping: false });
 
 export function formatNumber(value: number): string {
@@ -17,11 +17,4 @@ export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${formatNumber(bytes / 1024)} KB`;
   return `${formatNumber(bytes / 1024 / 1024)} MB`;
-}
-
-/** "2–3 cup flour": a row's quantity range (already scaled), unit and name. */
-export function quantityText(quantity: number | null, quantityMax: number | null, unit: string): string {
-  if (quantity === null) return unit;
-  const range = quantityMax !== null ? `${formatNumber(quantity)}–${formatNumber(quantityMax)}` : formatNumber(quantity);
-  return unit ? `${range} ${unit}` : range;
 }

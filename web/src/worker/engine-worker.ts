@@ -1,8 +1,9 @@
 // The dedicated worker that owns the engine: larder-core compiled to wasm on an OPFS SQLite
 // database (the `sahpool` VFS only runs in a dedicated worker), the automerge-repo mirror of its
-// documents, and the link to the relay. It answers the page's requests (see
+// documents, and the link to the relay (changes, attachments). It answers the page's requests (see
 // src/client/worker-transport.ts) with larder-core's `rpc::dispatch`, except those that belong
-// to this shell: signing in and out, the session and the sync status.
+// to this shell: signing in and out, the session and the sync status, and the bytes of an
+// attachment that is only on the relay so far.
 import { initializeWasm } from "@automerge/automerge-repo/slim";
 // The JS automerge's wasm as a separate, cacheable asset (not inlined as base64).
 import automergeWasmUrl from "@automerge/automerge/automerge.wasm?url";
@@ -93,11 +94,23 @@ async function answer(request: Request): Promise<Reply> {
       };
       return { ok: { type: "sync_status", value: status } };
     }
-    default: {
-      const json = (await engine.call(JSON.stringify(request))) as string;
-      return JSON.parse(json) as Reply;
+    case "attachment_bytes": {
+      const local = await call(engine, request);
+      // Not on this device: another device attached it; fetch it from the relay, then answer.
+      if ("err" in local && local.err.code === "not_found" && link) {
+        await link.download(request.sha256);
+        return call(engine, request);
+      }
+      return local;
     }
+    default:
+      return call(engine, request);
   }
+}
+
+async function call(engine: Engine, request: Request): Promise<Reply> {
+  const json = (await engine.call(JSON.stringify(request))) as string;
+  return JSON.parse(json) as Reply;
 }
 
 async function start(): Promise<void> {
@@ -110,7 +123,11 @@ async function start(): Promise<void> {
   const opened = await Engine.open(DATABASE);
   host = new RepoHost(opened);
   await opened.start(host);
-  opened.subscribe((json: string) => post({ event: JSON.parse(json) as ChangeEvent }));
+  opened.subscribe((json: string) => {
+    post({ event: JSON.parse(json) as ChangeEvent });
+    // An attachment added here goes up as soon as it can.
+    link?.kickUploads();
+  });
   engine = opened;
   // A stored session resumes syncing (offline, the link keeps trying).
   const session = storedSession();

@@ -4,14 +4,21 @@
 //   (same shape as the native client's), so a reload resumes syncing.
 // - `SyncLink`: automerge-repo's websocket adapter on `/sync?ticket=…` (a fresh one-time ticket,
 //   bound to the peer id `{user id}.{device id}`, for every connection), the user's grocery
-//   list adopted, and the relay's change feed (`/api/v1/changes`) polled for documents changed
-//   elsewhere, each pulled into the engine unless its view already has the relay's heads. A
-//   rejected session (401) signs the device out; local data and edits stay.
+//   list adopted, the relay's live change feed (live-feed.ts) followed for documents changed
+//   elsewhere, each pulled into the engine unless its view already has the relay's heads, and
+//   attachments uploaded as they are added (transfers.ts). The feed reconnects with backoff and
+//   at once when the browser comes back online. A rejected session (401) signs the device out;
+//   local data and edits stay.
 import type { PeerId } from "@automerge/automerge-repo/slim";
 import type { Engine } from "../engine-pkg/larder_web_engine.js";
-import type { RpcError, SessionView } from "../generated/larder";
+import type { SessionView } from "../generated/larder";
+import { type FeedEntry, followLiveFeed } from "./live-feed";
+import { RelayRefused, normaliseServer, relayCall } from "./relay-api";
 import type { RepoHost } from "./repo-host";
 import { TicketedWebSocketAdapter } from "./ticketed-adapter";
+import { download, uploadDue } from "./transfers";
+
+export { RelayRefused } from "./relay-api";
 
 /** The stored session (the native client's `sync::session::Session`). */
 export type StoredSession = {
@@ -22,52 +29,10 @@ export type StoredSession = {
   grocery_list_id: string | null;
 };
 
-/** How often the change feed is asked for news while connected. */
-const FEED_INTERVAL_MS = 1000;
-
-export class RelayRefused extends Error {
-  constructor(readonly error: RpcError) {
-    super(error.message);
-  }
-}
-
-/** Calls the relay's API; failures become typed errors with the relay's own message. */
-async function relayCall<T>(server: string, path: string, init: RequestInit, token?: string): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(new URL(path, `${server}/`), {
-      ...init,
-      headers: {
-        "content-type": "application/json",
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-    });
-  } catch (e) {
-    throw new RelayRefused({ code: "unreachable", message: `cannot reach ${server}: ${String(e)}` });
-  }
-  if (!response.ok) {
-    const body = (await response.json().catch(() => ({}))) as { message?: string };
-    const message = body.message ?? `the relay answered ${response.status}`;
-    const code =
-      response.status === 401 ? "unauthorized" : response.status === 429 ? "rate_limited" : "invalid";
-    throw new RelayRefused({ code, message });
-  }
-  return (await response.json()) as T;
-}
-
-/** The relay's base address without a trailing slash; only http(s). */
-export function normaliseServer(server: string): string {
-  let url: URL;
-  try {
-    url = new URL(server.trim());
-  } catch {
-    throw new RelayRefused({ code: "invalid", message: `not a relay address: ${server}` });
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new RelayRefused({ code: "invalid", message: `not an http(s) address: ${server}` });
-  }
-  return url.toString().replace(/\/+$/, "");
-}
+/** Longest wait before trying the relay again after a failure. */
+const MAX_RETRY_MS = 5000;
+/** How often queued attachment uploads are looked at (each also follows a local change). */
+const UPLOAD_TICK_MS = 3000;
 
 export async function signIn(server: string, username: string, password: string): Promise<StoredSession> {
   const base = normaliseServer(server);
@@ -99,9 +64,17 @@ export class SyncLink {
   /** Each document's heads on the relay (sorted, ',' joined), from the change feed. */
   private relayHeads = new Map<string, string>();
   private groceryAdopted = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
-  state: "offline" | "connecting" | "syncing" | "up_to_date" = "offline";
+  private connected = false;
+  private readonly abort = new AbortController();
+  /** Ends the wait before the next attempt early (the browser came back online). */
+  private wake: () => void = () => undefined;
+  private uploadTimer: ReturnType<typeof setInterval> | undefined;
+  private uploading: Promise<void> | undefined;
+  private readonly onOnline = () => {
+    this.wake();
+    this.kickUploads();
+  };
   lastError: string | null = null;
 
   constructor(
@@ -115,9 +88,17 @@ export class SyncLink {
     return relayCall<T>(this.session.server, path, init, this.session.token);
   }
 
+  /** Where sync stands: offline until the feed is followed, then syncing until every document
+   *  here matches the relay and every attachment is uploaded. */
+  get state(): "offline" | "connecting" | "syncing" | "up_to_date" {
+    if (!this.connected) return this.lastError ? "offline" : "connecting";
+    const settled =
+      this.unpulled.size === 0 && this.pending() === 0 && this.engine.queuedUploads() === 0;
+    return settled ? "up_to_date" : "syncing";
+  }
+
   /** Connects (without waiting for the network: offline, it keeps trying). */
   async start(): Promise<void> {
-    this.state = "connecting";
     const peerId = `${this.session.user_id}.${this.engine.deviceId()}` as PeerId;
     const ticket = async () =>
       (
@@ -133,13 +114,19 @@ export class SyncLink {
       return ws.toString();
     };
     await this.host.connect(peerId, new TicketedWebSocketAdapter(socketUrl, ticket));
+    self.addEventListener("online", this.onOnline);
+    this.uploadTimer = setInterval(() => this.kickUploads(), UPLOAD_TICK_MS);
     void this.followFeed();
+    this.kickUploads();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    this.state = "offline";
+    this.connected = false;
+    this.abort.abort();
+    this.wake();
+    clearInterval(this.uploadTimer);
+    self.removeEventListener("online", this.onOnline);
     await this.host.disconnect();
   }
 
@@ -149,6 +136,30 @@ export class SyncLink {
     return this.engine
       .documentIds()
       .filter((id) => this.engine.viewHeads(id) !== this.relayHeads.get(id)).length;
+  }
+
+  /** Uploads due attachments now, unless a round is already running. */
+  kickUploads(): void {
+    if (this.stopped || this.uploading) return;
+    this.uploading = uploadDue(this.engine, this.session)
+      .then(() => undefined)
+      .catch((e: unknown) => this.failed(e))
+      .finally(() => {
+        this.uploading = undefined;
+      });
+  }
+
+  /** The bytes of an attachment another device added, fetched from the relay into the engine. */
+  download(sha256: string): Promise<void> {
+    return download(this.engine, this.session, sha256);
+  }
+
+  private failed(e: unknown): void {
+    if (e instanceof RelayRefused && e.error.code === "unauthorized") {
+      if (!this.stopped) this.onUnauthorized();
+      return;
+    }
+    this.lastError = e instanceof Error ? e.message : String(e);
   }
 
   private async adoptGroceryList(): Promise<void> {
@@ -162,47 +173,65 @@ export class SyncLink {
     this.groceryAdopted = true;
   }
 
-  private async followFeed(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      await this.adoptGroceryList();
-      for (;;) {
-        const page = await this.api<{
-          changes: { seq: number; doc_id: string; heads: string[] }[];
-          cursor: number;
-          more: boolean;
-        }>(`api/v1/changes?since=${this.cursor}`);
-        for (const change of page.changes) {
-          this.relayHeads.set(change.doc_id, [...change.heads].sort().join(","));
-        }
-        // Documents whose view already has the relay's heads need nothing; those that could
-        // not be pulled yet (the socket was down) are tried again.
-        const ids = new Set(
-          [...this.unpulled, ...page.changes.map((c) => c.doc_id)].filter(
-            (id) => this.engine.viewHeads(id) !== this.relayHeads.get(id),
-          ),
-        );
-        this.unpulled.clear();
-        await Promise.all(
-          [...ids].map((id) =>
-            this.host.pull(id).catch((e: unknown) => {
-              this.unpulled.add(id);
-              this.lastError = String(e);
-            }),
-          ),
-        );
-        this.cursor = page.cursor;
-        if (!page.more) break;
-      }
-      this.state = this.unpulled.size === 0 && this.pending() === 0 ? "up_to_date" : "syncing";
-    } catch (e) {
-      if (e instanceof RelayRefused && e.error.code === "unauthorized") {
-        this.onUnauthorized();
-        return;
-      }
-      this.lastError = e instanceof Error ? e.message : String(e);
-      this.state = "offline";
+  /** One feed entry: the relay's heads noted, the document pulled unless already there. */
+  private async apply(entry: FeedEntry): Promise<void> {
+    this.connected = true;
+    this.lastError = null;
+    this.relayHeads.set(entry.doc_id, [...entry.heads].sort().join(","));
+    this.cursor = Math.max(this.cursor, entry.seq);
+    await this.pullIfBehind(entry.doc_id);
+  }
+
+  private async pullIfBehind(id: string): Promise<void> {
+    if (this.engine.viewHeads(id) === this.relayHeads.get(id)) {
+      this.unpulled.delete(id);
+      return;
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.followFeed(), FEED_INTERVAL_MS);
+    try {
+      await this.host.pull(id);
+      this.unpulled.delete(id);
+    } catch (e) {
+      // The socket was down: tried again when the feed reconnects.
+      this.unpulled.add(id);
+      this.lastError = String(e);
+    }
+  }
+
+  /** Follows the live feed for as long as the link runs, reconnecting with backoff. */
+  private async followFeed(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        await this.adoptGroceryList();
+        for (const id of [...this.unpulled]) await this.pullIfBehind(id);
+        // Connected as soon as the relay answers, even when nothing has changed.
+        this.connected = true;
+        failures = 0;
+        await followLiveFeed(
+          this.session.server,
+          this.session.token,
+          this.cursor,
+          (entry) => this.apply(entry),
+          this.abort.signal,
+        );
+      } catch (e) {
+        if (this.stopped) return;
+        if (e instanceof RelayRefused && e.error.code === "unauthorized") {
+          this.onUnauthorized();
+          return;
+        }
+        this.lastError = e instanceof Error ? e.message : String(e);
+        failures++;
+      }
+      this.connected = false;
+      if (this.stopped) return;
+      await new Promise<void>((resume) => {
+        const timer = setTimeout(resume, Math.min(MAX_RETRY_MS, 250 * 2 ** failures));
+        this.wake = () => {
+          clearTimeout(timer);
+          resume();
+        };
+      });
+    }
   }
 }

@@ -1,0 +1,235 @@
+//! The `larder-server user …` and `token …` commands as data: what the operator asked for (any
+//! password already read from the terminal) and the text the command prints. `main.rs` runs a
+//! command on the store itself when the relay is stopped; a running relay holds the store's
+//! lock, so the command is sent over its admin socket (`backup::admin`) and the relay runs it —
+//! users and tokens are managed without stopping the relay.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::admin::{self, AdminError};
+use crate::auth::Passwords;
+use crate::clock::UnixMs;
+use crate::hook::tokens::{self, TokenError};
+use crate::store::RelayStore;
+
+/// One user or token command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum AdminCommand {
+    UserAdd {
+        name: String,
+        password: String,
+    },
+    UserList {
+        json: bool,
+    },
+    UserPasswd {
+        name: String,
+        password: String,
+        keep_sessions: bool,
+    },
+    UserDisable {
+        name: String,
+    },
+    UserEnable {
+        name: String,
+    },
+    UserRemove {
+        name: String,
+    },
+    TokenCreate {
+        name: String,
+        label: String,
+    },
+    TokenList {
+        name: String,
+        json: bool,
+    },
+    TokenRevoke {
+        name: String,
+        token_id: String,
+    },
+}
+
+/// What a command prints: `stdout` is its result (a table, JSON, a new token), `stderr` the
+/// notes around it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandOutput {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl CommandError {
+    /// Whether the operator asked for something impossible (as opposed to the store failing).
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            CommandError::Admin(AdminError::Store(_) | AdminError::Hash(_)) => false,
+            CommandError::Admin(_) => true,
+            CommandError::Token(TokenError::Admin(AdminError::Store(_) | AdminError::Hash(_))) => {
+                false
+            }
+            CommandError::Token(_) => true,
+            CommandError::Json(_) => false,
+        }
+    }
+}
+
+/// Runs `command` on `store`. The caller flushes the store before reporting success.
+pub fn execute(
+    store: &dyn RelayStore,
+    passwords: &Passwords,
+    command: AdminCommand,
+    now: UnixMs,
+) -> Result<CommandOutput, CommandError> {
+    let mut out = CommandOutput::default();
+    let stdout = &mut out.stdout;
+    // Writing to a String cannot fail.
+    match command {
+        AdminCommand::UserAdd { name, password } => {
+            let user = admin::add_user(store, passwords, &name, &password, now)?;
+            let _ = writeln!(stdout, "created user {} ({})", user.name, user.id);
+        }
+        AdminCommand::UserList { json } => {
+            let users = admin::list_users(store)?;
+            if json {
+                let rows: Vec<_> = users
+                    .iter()
+                    .map(|u| {
+                        serde_json::json!({
+                            "name": u.name,
+                            "id": u.id.as_str(),
+                            "disabled": u.disabled,
+                            "created_at": u.created_at,
+                            "grocery_list_id": u.grocery_list_id,
+                        })
+                    })
+                    .collect();
+                let _ = writeln!(stdout, "{}", serde_json::to_string_pretty(&rows)?);
+            } else if users.is_empty() {
+                let _ = writeln!(
+                    stdout,
+                    "no users (add one with: larder-server user add NAME)"
+                );
+            } else {
+                let width = users.iter().map(|u| u.name.len()).max().unwrap_or(4).max(4);
+                let _ = writeln!(
+                    stdout,
+                    "{:width$}  {:32}  {:8}  CREATED",
+                    "NAME", "ID", "DISABLED"
+                );
+                for u in &users {
+                    let _ = writeln!(
+                        stdout,
+                        "{:width$}  {:32}  {:8}  {}",
+                        u.name,
+                        u.id.as_str(),
+                        if u.disabled { "yes" } else { "no" },
+                        format_time(u.created_at)
+                    );
+                }
+            }
+        }
+        AdminCommand::UserPasswd {
+            name,
+            password,
+            keep_sessions,
+        } => {
+            let revoked = admin::set_password(store, passwords, &name, &password, keep_sessions)?;
+            let _ = writeln!(
+                stdout,
+                "password of {name} changed; {revoked} session(s) signed out"
+            );
+        }
+        AdminCommand::UserDisable { name } => {
+            let revoked = admin::disable_user(store, &name)?;
+            let _ = writeln!(
+                stdout,
+                "user {name} disabled; {revoked} session(s) signed out"
+            );
+        }
+        AdminCommand::UserEnable { name } => {
+            admin::enable_user(store, &name)?;
+            let _ = writeln!(stdout, "user {name} enabled");
+        }
+        AdminCommand::UserRemove { name } => {
+            let (user, revoked) = admin::remove_user(store, &name)?;
+            let _ = writeln!(
+                stdout,
+                "user {} ({}) removed; {revoked} session(s) signed out",
+                user.name, user.id
+            );
+        }
+        AdminCommand::TokenCreate { name, label } => {
+            let (secret, record) = tokens::create(store, &name, &label, now)?;
+            let _ = writeln!(stdout, "{secret}");
+            let _ = writeln!(
+                out.stderr,
+                "created API token {} for {name}; it is shown only once (revoke with: larder-server token revoke {name} {})",
+                record.id, record.id
+            );
+        }
+        AdminCommand::TokenList { name, json } => {
+            let list = tokens::list(store, &name)?;
+            if json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "id": t.id,
+                            "label": t.label,
+                            "created_at": t.created_at,
+                            "last_used": t.last_used,
+                        })
+                    })
+                    .collect();
+                let _ = writeln!(stdout, "{}", serde_json::to_string_pretty(&rows)?);
+            } else if list.is_empty() {
+                let _ = writeln!(
+                    stdout,
+                    "{name} has no API tokens (create one with: larder-server token create {name})"
+                );
+            } else {
+                let _ = writeln!(
+                    stdout,
+                    "{:16}  {:20}  {:20}  LABEL",
+                    "ID", "CREATED", "LAST USED"
+                );
+                for t in &list {
+                    let _ = writeln!(
+                        stdout,
+                        "{:16}  {:20}  {:20}  {}",
+                        t.id,
+                        format_time(t.created_at),
+                        t.last_used.map_or_else(|| "never".to_owned(), format_time),
+                        t.label
+                    );
+                }
+            }
+        }
+        AdminCommand::TokenRevoke { name, token_id } => {
+            tokens::revoke(store, &name, &token_id)?;
+            let _ = writeln!(stdout, "API token {token_id} of {name} revoked");
+        }
+    }
+    Ok(out)
+}
+
+fn format_time(ms: i64) -> String {
+    let Ok(ms) = u64::try_from(ms) else {
+        return ms.to_string();
+    };
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_seconds(t).to_string()
+}

@@ -1,0 +1,55 @@
+// Calls to the relay's HTTP API from the worker: JSON requests with the session's bearer token,
+// and failures turned into typed errors (RelayRefused) carrying the relay's own message.
+import type { RpcError } from "../generated/larder";
+
+/** Where the relay is and the session token to show it. */
+export type RelayAddress = { server: string; token: string };
+
+export class RelayRefused extends Error {
+  constructor(readonly error: RpcError) {
+    super(error.message);
+  }
+}
+
+/** Calls the relay's API; failures become typed errors with the relay's own message. */
+export async function relayCall<T>(
+  server: string,
+  path: string,
+  init: RequestInit,
+  token?: string,
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, `${server}/`), {
+      ...init,
+      headers: {
+        "content-type": "application/json",
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+    });
+  } catch (e) {
+    throw new RelayRefused({ code: "unreachable", message: `cannot reach ${server}: ${String(e)}` });
+  }
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { message?: string };
+    const message = body.message ?? `the relay answered ${response.status}`;
+    const code =
+      response.status === 401 ? "unauthorized" : response.status === 429 ? "rate_limited" : "invalid";
+    throw new RelayRefused({ code, message });
+  }
+  return (await response.json()) as T;
+}
+
+/** The relay's base address without a trailing slash; only http(s). */
+export function normaliseServer(server: string): string {
+  let url: URL;
+  try {
+    url = new URL(server.trim());
+  } catch {
+    throw new RelayRefused({ code: "invalid", message: `not a relay address: ${server}` });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new RelayRefused({ code: "invalid", message: `not an http(s) address: ${server}` });
+  }
+  return url.toString().replace(/\/+$/, "");
+}
