@@ -17,8 +17,7 @@ use larder_core::rpc::{
     Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView, dispatch,
 };
 use larder_core::sync::{self, RelayClient, SyncEngine, SyncState, SyncStatus};
-use larder_core::{Larder, LarderError};
-use sha2::{Digest, Sha256};
+use larder_core::{Larder, LarderError, blob_transfer};
 use tokio::sync::{RwLock, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -286,20 +285,14 @@ impl Inner {
                     "the relay does not have this file yet (the device that attached it has not uploaded it)",
                 )
             })?;
-        let digest: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        if digest != sha256 {
-            return Err(RpcError::new(
-                RpcErrorCode::Internal,
-                "the relay sent bytes that do not match the file's SHA-256; nothing was kept",
-            ));
-        }
-        larder
-            .store()
-            .blob_put(&sha256, "application/octet-stream", &bytes)
-            .map_err(errors::store)?;
+        // The relay's answer carries no media type; the attachment record has the real one.
+        blob_transfer::keep_downloaded(larder.store(), &sha256, "application/octet-stream", &bytes)
+            .map_err(|err| match err {
+                blob_transfer::KeepError::Corrupt(_) => {
+                    RpcError::new(RpcErrorCode::Internal, err.to_string())
+                }
+                blob_transfer::KeepError::Store(err) => errors::store(err),
+            })?;
         Ok(Response::Bytes {
             bytes_base64: BASE64.encode(bytes),
         })
