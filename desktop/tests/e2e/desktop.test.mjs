@@ -1,9 +1,10 @@
 // End to end, the real desktop app: the debug `larder-desktop` binary under WebDriver, a real
 // relay and the `larder` CLI on 127.0.0.1. Sign in, create a recipe with ingredients and an
 // image attached through the editor's file field, find it by an ingredient, see it on a CLI
-// profile of the same user; a second launch hands over to the running app (single instance);
-// quit, restart with the relay stopped: the app opens straight to search with the recipe there;
-// edit offline, start the relay: the CLI profile gets the edit.
+// profile of the same user, put its ingredients on the grocery list the CLI shares; a second
+// launch hands over to the running app (single instance); the window size is restored; quit,
+// restart with the relay stopped: the app opens straight to search with the recipe there; edit
+// offline, start the relay: the CLI profile gets the edit.
 // Run by desktop/test.sh under xvfb-run and a D-Bus session (single instance uses D-Bus).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -154,6 +155,21 @@ test("the desktop app: sign in, create, search, sync to the CLI, single instance
   );
   assert.deepEqual(onCli.attachments.map((a) => a.file_name), ["carrots.png"]);
   assert.match(await larder(cli, ["search", "carrots"]), new RegExp(TITLE));
+
+  step("grocery list");
+  // --- its ingredients on the grocery list, which the CLI profile shares ----------------------
+  await (await byName(session, "Add to grocery list")).click();
+  await (await byName(session, "Grocery list", { scope: "nav" })).click();
+  await heading(session, "Grocery list");
+  await byLabel(session, "500 g carrots");
+  await byLabel(session, "2 tbsp rose harissa");
+  await until("the grocery items on the CLI profile", async () => {
+    await larder(cli, ["sync", "--once"]).catch(() => null);
+    const items = JSON.parse(await larder(cli, ["grocery", "list", "--json"]));
+    return ["carrots", "rose harissa"].every((name) => items.some((i) => i.name === name));
+  }, 60_000);
+  await (await byName(session, "Search", { scope: "nav" })).click();
+  await byLabel(session, "Search recipes");
 
   step("second launch");
   // --- single instance: a second launch hands over to the running app and exits ---------------
