@@ -163,16 +163,24 @@ impl Inner {
     async fn sync_status(&self) -> Result<Response, RpcError> {
         let open = self.open.read().await;
         let open = open.as_ref().ok_or_else(errors::closing)?;
-        // Counted now: the engine only recounts when its state changes, and edits made while
-        // it waits for the relay change no state.
-        let pending = open
-            .larder
-            .store()
-            .unsynced_docs()
-            .map_err(errors::store)?
-            .len();
-        let mut view = match &open.sync {
-            Some(task) => status_view(&task.status.borrow()),
+        // Not connected, the engine's count is the one from when it lost the relay: edits made
+        // since change no state, so count them now. Connected, the engine's count stands (it
+        // recounts after every push).
+        let pending = || -> Result<u32, RpcError> {
+            let docs = open.larder.store().unsynced_docs().map_err(errors::store)?;
+            Ok(u32::try_from(docs.len()).unwrap_or(u32::MAX))
+        };
+        let view = match &open.sync {
+            Some(task) => {
+                let mut view = status_view(&task.status.borrow());
+                if matches!(
+                    view.state,
+                    SyncStateView::Offline | SyncStateView::Connecting
+                ) {
+                    view.pending = pending()?;
+                }
+                view
+            }
             None => {
                 let signed_in = sync::session(open.larder.store())
                     .map_err(errors::store)?
@@ -183,12 +191,11 @@ impl Inner {
                     } else {
                         SyncStateView::SignedOut
                     },
-                    pending: 0,
+                    pending: pending()?,
                     last_error: None,
                 }
             }
         };
-        view.pending = u32::try_from(pending).unwrap_or(u32::MAX);
         Ok(Response::SyncStatus(view))
     }
 

@@ -4,7 +4,8 @@
 // profile of the same user, put its ingredients on the grocery list the CLI shares; a second
 // launch hands over to the running app (single instance); the window size is restored; quit,
 // restart with the relay stopped: the app opens straight to search with the recipe there; edit
-// offline, start the relay: the CLI profile gets the edit.
+// offline, start the relay: the CLI profile gets the edit; a recipe added on the CLI shows up
+// in the open app's results by itself.
 // Run by desktop/test.sh under xvfb-run and a D-Bus session (single instance uses D-Bus).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -233,6 +234,17 @@ test("the desktop app: sign in, create, search, sync to the CLI, single instance
   );
   await cliSees(cli, id, "the offline edit", (r) => r.title === EDITED);
   await screenshot(session, "desktop-synced.png");
+
+  step("a recipe from the CLI");
+  // --- and the other way: a recipe made on the CLI appears in the open app by itself (background
+  // sync, then the change event refreshes the results already on screen) -----------------------
+  await fill(session, "Search recipes", "posset");
+  await until("no match yet", async () =>
+    (await session.executeScript(() => document.body.innerText)).includes("No recipes match"),
+  );
+  await larder(cli, ["add", "--title", "Lemon posset", "--ingredient", "600 ml double cream"]);
+  await larder(cli, ["sync", "--once"]);
+  await byName(session, "Lemon posset", { scope: ".results", ms: 60_000 });
   await quitApp(session);
   session = undefined;
 });
