@@ -4,7 +4,9 @@
 # in ~/.cache/larder/tools), the Android target, and desktop/'s npm packages from its lockfile.
 # Then: the command layer on Tauri's mock runtime, `cargo check` of the mobile shell for
 # aarch64-linux-android, and the desktop app end to end under WebDriver.
-# Called by scripts/test.sh (after web/test.sh, which builds web/dist); runs on its own too.
+# Called by scripts/test.sh (after web/test.sh, which builds web/dist; with
+# LARDER_WORKSPACE_TESTED=1, since its `cargo test --workspace` already ran the shells' tests);
+# runs on its own too.
 set -euo pipefail
 DESKTOP="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$DESKTOP/../scripts/lib.sh"
@@ -21,8 +23,12 @@ if [ ! -x "$TAURI_DRIVER" ]; then
         --locked --root "$TOOLS/tauri-driver-$TAURI_DRIVER_VERSION"
 fi
 
-echo "==> command layer on Tauri's mock runtime (larder-shell), mobile shell on the host"
-cargo test --locked -p larder-shell -p larder-mobile
+if [ -n "${LARDER_WORKSPACE_TESTED:-}" ]; then
+    echo "==> command layer (larder-shell on Tauri's mock runtime) and larder-mobile: run by cargo test --workspace"
+else
+    echo "==> command layer on Tauri's mock runtime (larder-shell), mobile shell on the host"
+    cargo test --locked -p larder-shell -p larder-mobile
+fi
 
 echo "==> larder-mobile for Android: cargo check --target aarch64-linux-android"
 bash "$DESKTOP/../mobile/check-android.sh"
@@ -31,7 +37,10 @@ echo "==> desktop app end to end: tauri-driver + WebKitWebDriver under Xvfb, a r
 if [ ! -f web/dist/index.html ] || grep -q "has not been built" web/dist/index.html; then
     build_web
 fi
-cargo build --locked -p larder-desktop -p larder-cli -p larder-sync-server
+# Two builds, not one: the CLI and relay exactly as web/test.sh builds them (so that is a
+# no-op there), and the app on its own.
+cargo build --locked -p larder-cli -p larder-sync-server
+cargo build --locked -p larder-desktop
 npm --prefix "$DESKTOP" ci --no-audit --no-fund --loglevel=error
 export LARDER_BIN_DIR="$CARGO_TARGET_DIR/debug"
 xvfb-run --auto-servernum --server-args="-screen 0 1280x900x24" \

@@ -28,7 +28,7 @@ ensure_node
 bash web/test.sh
 
 echo "==> desktop and mobile shells: command layer, Android check, desktop app end to end (WebDriver)"
-bash desktop/test.sh
+LARDER_WORKSPACE_TESTED=1 bash desktop/test.sh
 
 echo "==> API fuzz from the OpenAPI document (schemathesis): no 5xx"
 ensure_apt_packages python3-venv
