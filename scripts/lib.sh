@@ -47,8 +47,16 @@ ensure_rust() {
     fi
 }
 
+# What the Tauri shells (desktop/, mobile/) link against (WebKitGTK, GTK, libsoup, …) and what
+# their end-to-end test runs in (a virtual X server, a D-Bus session, WebKitGTK's WebDriver).
+# Part of the build deps: `cargo clippy/test --workspace` builds the shells.
+TAURI_APT_PACKAGES=(
+    libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
+    librsvg2-dev libayatana-appindicator3-dev libxdo-dev xvfb xauth dbus webkit2gtk-driver
+)
+
 ensure_build_deps() {
-    ensure_apt_packages build-essential clang pkg-config curl
+    ensure_apt_packages build-essential clang pkg-config curl "${TAURI_APT_PACKAGES[@]}"
     ensure_rust
 }
 

@@ -27,6 +27,9 @@ echo "==> web app in real Chromium (wasm engine in a worker, OPFS, sync with a C
 ensure_node
 bash web/test.sh
 
+echo "==> desktop and mobile shells: command layer, Android check, desktop app end to end (WebDriver)"
+LARDER_WORKSPACE_TESTED=1 bash desktop/test.sh
+
 echo "==> API fuzz from the OpenAPI document (schemathesis): no 5xx"
 ensure_apt_packages python3-venv
 bash sync-server/fuzz/run.sh

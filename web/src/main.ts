@@ -1,29 +1,9 @@
-// The browser shell: starts the engine (see engine-host.ts), exposes the typed client as
-// `window.larder` (the engine tests drive it), and mounts the UI with the PWA's hooks.
-import { type EngineHost, SHARED_MESSAGE, startEngine } from "./engine-host";
-import { applyUpdate, offlineReady, onUpdate } from "./pwa";
-import { mountApp } from "./ui";
-
-declare global {
-  interface Window {
-    larder: EngineHost & {
-      offlineReady: Promise<void>;
-      onUpdate: typeof onUpdate;
-      applyUpdate: typeof applyUpdate;
-    };
-  }
-}
-
-const host = startEngine();
-window.larder = { ...host, offlineReady, onUpdate, applyUpdate };
+// The page's entry point: inside a Tauri app (desktop, mobile) the UI uses the app's native
+// engine through Tauri commands; in a browser it starts the wasm engine in a worker.
+import { startBrowserShell } from "./browser-shell";
+import { inTauri } from "./client/tauri-transport";
+import { startTauriShell } from "./tauri-shell";
 
 const root = document.getElementById("root");
-if (root) {
-  mountApp(root, host.client, {
-    ready: host.ready,
-    defaultServer: location.origin,
-    notice: host.ownsDatabase.then((owns) => (owns ? null : SHARED_MESSAGE)),
-    onUpdate,
-    applyUpdate,
-  });
-}
+if (inTauri()) startTauriShell(root);
+else startBrowserShell(root);

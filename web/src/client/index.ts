@@ -22,6 +22,7 @@ import type { Transport } from "./transport";
 
 export type * from "../generated/larder";
 export type { Transport } from "./transport";
+export { TauriTransport } from "./tauri-transport";
 export { WorkerTransport } from "./worker-transport";
 
 export class LarderError extends Error {

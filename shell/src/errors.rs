@@ -1,0 +1,26 @@
+//! Failures of the shell's own operations (signing in and out, fetching an attachment from the
+//! relay) as the typed `RpcError` the UI receives: a code to react to and a readable sentence.
+
+use larder_core::rpc::{RpcError, RpcErrorCode};
+use larder_core::sync::RelayError;
+use larder_core::{LarderError, StoreError};
+
+pub fn relay(err: RelayError) -> RpcError {
+    let code = match &err {
+        RelayError::BadServer(_) => RpcErrorCode::Invalid,
+        RelayError::Unauthorized | RelayError::BadCredentials => RpcErrorCode::Unauthorized,
+        RelayError::RateLimited => RpcErrorCode::RateLimited,
+        RelayError::Unreachable(_) => RpcErrorCode::Unreachable,
+        RelayError::Status { .. } | RelayError::Protocol(_) => RpcErrorCode::Internal,
+        RelayError::Store(_) => RpcErrorCode::Storage,
+    };
+    RpcError::new(code, err.to_string())
+}
+
+pub fn store(err: StoreError) -> RpcError {
+    LarderError::Store(err).into()
+}
+
+pub fn closing() -> RpcError {
+    RpcError::new(RpcErrorCode::Internal, "the app is closing")
+}

@@ -1,0 +1,333 @@
+//! The command layer on Tauri's mock runtime (no display): requests go through the real IPC
+//! path (`rpc` invoked with a JSON body, as `@tauri-apps/api` sends it) against a real relay on
+//! 127.0.0.1, and events are observed as the UI would receive them.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use larder_shell::{CHANGE_EVENT, SYNC_STATUS_EVENT};
+use larder_sync_server::clock::{Clock, SystemClock};
+use larder_sync_server::config::{Config, HashParams};
+use larder_sync_server::data_dir::DataDir;
+use larder_sync_server::store::RelayStore;
+use larder_sync_server::{AppState, SledStore, admin, serve_on};
+use serde_json::{Value, json};
+use tauri::Listener;
+use tauri::test::{
+    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
+};
+use tauri::webview::InvokeRequest;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A relay on its own runtime (the app has Tauri's), with one user.
+struct Relay {
+    runtime: tokio::runtime::Runtime,
+    url: String,
+    _data: tempfile::TempDir,
+}
+
+impl Relay {
+    fn start(user: &str) -> Relay {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let data = tempfile::tempdir().expect("tempdir");
+        let config = Config {
+            data_dir: data.path().to_owned(),
+            password_hash: HashParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            ..Config::default()
+        };
+        let url = runtime.block_on(async {
+            let dir = DataDir::open(&config.data_dir, true).expect("data dir");
+            let store: Arc<dyn RelayStore> =
+                Arc::new(SledStore::open(&dir.db_path()).expect("store"));
+            let state = AppState::with_clock(config, store, Arc::new(SystemClock)).expect("state");
+            admin::add_user(
+                &*state.store,
+                &state.passwords,
+                user,
+                PASSWORD,
+                SystemClock.now_ms(),
+            )
+            .expect("add user");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let url = format!("http://{}", listener.local_addr().expect("addr"));
+            tokio::spawn(async move {
+                let _dir = dir;
+                let _ = serve_on(listener, state, std::future::pending()).await;
+            });
+            url
+        });
+        Relay {
+            runtime,
+            url,
+            _data: data,
+        }
+    }
+}
+
+/// One app (mock runtime) on a profile directory, with a webview to call through and every
+/// event it sent.
+struct App {
+    app: tauri::App<MockRuntime>,
+    webview: tauri::WebviewWindow<MockRuntime>,
+    events: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+impl App {
+    fn open(dir: &Path) -> App {
+        let app = larder_shell::builder(mock_builder())
+            .build(mock_context(noop_assets()))
+            .expect("build app");
+        larder_shell::open_profile(app.handle(), dir.to_owned()).expect("open profile");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        for name in [CHANGE_EVENT, SYNC_STATUS_EVENT] {
+            let events = events.clone();
+            app.listen_any(name, move |event| {
+                let payload = serde_json::from_str(event.payload()).expect("json payload");
+                events.lock().unwrap().push((name.to_string(), payload));
+            });
+        }
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("webview");
+        App {
+            app,
+            webview,
+            events,
+        }
+    }
+
+    /// Sends a request through IPC; `Ok(response)` or `Err(rpc error)` as JSON.
+    fn rpc(&self, request: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: "rpc".into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                // The app's own origin on Linux and macOS (`http://tauri.localhost` on Windows).
+                url: "tauri://localhost".parse().unwrap(),
+                body: tauri::ipc::InvokeBody::Json(json!({ "request": request })),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().expect("json response"))
+    }
+
+    fn ok(&self, request: Value) -> Value {
+        match self.rpc(request.clone()) {
+            Ok(response) => response,
+            Err(err) => panic!("{request} failed: {err}"),
+        }
+    }
+
+    fn events_named(&self, name: &str) -> Vec<Value> {
+        let events = self.events.lock().unwrap();
+        events
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Closes the profile as the app does on exit.
+    fn close(self) {
+        let shell = tauri::Manager::state::<larder_shell::Shell>(&self.app);
+        tauri::async_runtime::block_on(shell.close());
+    }
+}
+
+/// Polls `check` until it yields a value or the deadline passes.
+fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn sign_in(app: &App, relay: &Relay, user: &str) -> Value {
+    app.ok(json!({"op": "sign_in", "server": relay.url, "username": user, "password": PASSWORD}))
+}
+
+fn search(app: &App, query: &str) -> Vec<Value> {
+    let found = app.ok(json!({"op": "search", "query": query}));
+    assert_eq!(found["type"], "summaries", "{found}");
+    found["value"].as_array().expect("summaries").clone()
+}
+
+#[test]
+fn signed_out_app_works_locally_and_shell_ops_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path());
+    assert_eq!(
+        app.ok(json!({"op": "session"})),
+        json!({"type": "session", "value": null})
+    );
+    let status = app.ok(json!({"op": "sync_status"}));
+    assert_eq!(status["value"]["state"], "signed_out", "{status}");
+
+    let created = app.ok(json!({"op": "create_recipe", "draft": {
+        "title": "Shakshuka",
+        "ingredients": [{"quantity": 4, "unit": "", "name": "eggs"}, {"name": "harissa"}]
+    }}));
+    let id = created["value"]["id"].as_str().unwrap().to_string();
+    let hits = search(&app, "harissa");
+    assert_eq!(hits[0]["id"], id.as_str());
+
+    // The change event reached the UI side, typed as core's ChangeEvent.
+    wait_for("the change event", Duration::from_secs(5), || {
+        app.events_named(CHANGE_EVENT)
+            .into_iter()
+            .find(|e| e == &json!({"kind": "recipe_changed", "id": id}))
+    });
+
+    // Engine errors cross the bridge typed and readable.
+    let err = app
+        .rpc(json!({"op": "create_recipe", "draft": {"title": "  "}}))
+        .unwrap_err();
+    assert_eq!(err["code"], "invalid", "{err}");
+    assert_eq!(err["message"], "invalid input: the title is empty");
+    let err = app
+        .rpc(json!({"op": "get_recipe", "id": "nope"}))
+        .unwrap_err();
+    assert_eq!(err["code"], "not_found", "{err}");
+    // Not on the device and not signed in: a readable not-found.
+    let err = app
+        .rpc(json!({"op": "attachment_bytes", "sha256": "00"}))
+        .unwrap_err();
+    assert_eq!(err["code"], "not_found", "{err}");
+    // A request the engine cannot read.
+    assert!(app.rpc(json!({"op": "launch_rockets"})).is_err());
+    app.close();
+}
+
+#[test]
+fn wrong_password_and_bad_server_are_typed_errors() {
+    let relay = Relay::start("ada");
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path());
+    let err = app
+        .rpc(json!({"op": "sign_in", "server": relay.url, "username": "ada", "password": "wrong password"}))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        json!({"code": "unauthorized", "message": "wrong user name or password"})
+    );
+    let err = app
+        .rpc(json!({"op": "sign_in", "server": "not a url", "username": "ada", "password": PASSWORD}))
+        .unwrap_err();
+    assert_eq!(err["code"], "invalid", "{err}");
+    // Nothing listens on port 9 of loopback.
+    let err = app
+        .rpc(json!({"op": "sign_in", "server": "http://127.0.0.1:9", "username": "ada", "password": PASSWORD}))
+        .unwrap_err();
+    assert_eq!(err["code"], "unreachable", "{err}");
+    assert_eq!(app.ok(json!({"op": "session"}))["value"], Value::Null);
+    app.close();
+    drop(relay.runtime);
+}
+
+#[test]
+fn two_devices_sync_through_the_relay_in_the_background() {
+    let relay = Relay::start("grace");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = App::open(dir_a.path());
+    let session = sign_in(&a, &relay, "grace");
+    assert_eq!(session["type"], "session");
+    assert_eq!(session["value"]["user_name"], "grace");
+    assert_eq!(session["value"]["server"], relay.url.as_str());
+
+    let created = a.ok(json!({"op": "create_recipe", "draft": {
+        "title": "Lemon drizzle cake",
+        "ingredients": [{"quantity": 2, "unit": "", "name": "lemons"}, {"quantity": 200, "unit": "g", "name": "caster sugar"}]
+    }}));
+    let id = created["value"]["id"].as_str().unwrap().to_string();
+    let attached = a.ok(
+        json!({"op": "attach_file", "recipe_id": id, "file_name": "card.txt",
+        "media_type": "text/plain", "bytes_base64": "bGVtb24gY2FyZA=="}),
+    );
+    let sha = attached["value"]["sha256"].as_str().unwrap().to_string();
+
+    // Background sync reports its state to the UI and gets up to date.
+    wait_for("device A up to date", Duration::from_secs(30), || {
+        let status = a.ok(json!({"op": "sync_status"}));
+        (status["value"]["state"] == "up_to_date" && status["value"]["pending"] == 0).then_some(())
+    });
+    assert!(
+        a.events_named(SYNC_STATUS_EVENT)
+            .iter()
+            .any(|s| s["state"] == "up_to_date"),
+        "sync-status events were sent"
+    );
+
+    // A second device of the same user receives the recipe without any request to sync…
+    let b = App::open(dir_b.path());
+    sign_in(&b, &relay, "grace");
+    let hits = wait_for("the recipe on device B", Duration::from_secs(30), || {
+        let hits = search(&b, "lemons");
+        (!hits.is_empty()).then_some(hits)
+    });
+    assert_eq!(hits[0]["id"], id.as_str());
+    wait_for("B's change event", Duration::from_secs(5), || {
+        b.events_named(CHANGE_EVENT)
+            .into_iter()
+            .find(|e| e["id"] == id.as_str())
+    });
+    // …and fetches the attachment from the relay, since its bytes are not on B.
+    let bytes = wait_for(
+        "the attachment from the relay",
+        Duration::from_secs(30),
+        || b.rpc(json!({"op": "attachment_bytes", "sha256": sha})).ok(),
+    );
+    assert_eq!(bytes["value"]["bytes_base64"], "bGVtb24gY2FyZA==");
+
+    // An edit on B comes back to A.
+    let mut draft = b.ok(json!({"op": "get_recipe", "id": id}))["value"].clone();
+    draft["title"] = json!("Lemon drizzle loaf");
+    b.ok(json!({"op": "update_recipe", "id": id, "draft": draft}));
+    wait_for("B's edit on A", Duration::from_secs(30), || {
+        let recipe = a.ok(json!({"op": "get_recipe", "id": id}));
+        (recipe["value"]["title"] == "Lemon drizzle loaf").then_some(())
+    });
+
+    // Restarted, A keeps its session and its recipes; signing out stops sync.
+    a.close();
+    let a = App::open(dir_a.path());
+    assert_eq!(
+        a.ok(json!({"op": "session"}))["value"]["user_name"],
+        "grace"
+    );
+    assert_eq!(search(&a, "lemons").len(), 1);
+    assert_eq!(a.ok(json!({"op": "sign_out"})), json!({"type": "done"}));
+    assert_eq!(a.ok(json!({"op": "session"}))["value"], Value::Null);
+    assert_eq!(
+        a.ok(json!({"op": "sync_status"}))["value"]["state"],
+        "signed_out"
+    );
+    assert_eq!(
+        search(&a, "lemons").len(),
+        1,
+        "local recipes stay after sign-out"
+    );
+    a.ok(json!({"op": "sign_out", "remove_data": true}));
+    assert!(search(&a, "lemons").is_empty(), "remove_data deletes them");
+    a.close();
+    b.close();
+    drop(relay.runtime);
+}
