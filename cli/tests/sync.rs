@@ -473,3 +473,73 @@ async fn imported_recipes_reach_another_device_and_edits_come_back() {
     ok(a, &["sync", "--once"]).await;
     assert_eq!(titles(a, "zanzibar").await, vec!["Zanzibar garlic butter"]);
 }
+
+/// samod may store a document's chunks again after the relay has it (merging, compacting),
+/// which marks the document unsynced with no local edit behind it. A running sync notices the
+/// mark by itself, confirms the document with the relay and clears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_marked_unsynced_without_an_edit_is_confirmed_by_a_running_sync() {
+    use larder_core::sync::{SyncEngine, SyncState};
+
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(relay_dir.path(), 0).await;
+    relay.add_user("gus", "a long enough password");
+    let a = tempfile::tempdir().expect("a");
+    let a = a.path();
+    login(a, &relay, "gus", "a long enough password").await;
+    let recipe = ok(a, &["add", "--title", "Flatbread"])
+        .await
+        .trim()
+        .to_string();
+
+    let larder = Arc::new(larder_core::profile::open(a).await.expect("open"));
+    let engine = SyncEngine::new(larder.clone()).expect("engine");
+    let mut status = engine.status();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let driver = async {
+        let deadline = std::time::Duration::from_secs(30);
+        tokio::time::timeout(
+            deadline,
+            status.wait_for(|s| s.state == SyncState::UpToDate && s.pending == 0),
+        )
+        .await
+        .expect("up to date in time")
+        .expect("status");
+        // A chunk of the recipe stored again under another key, as samod does when it
+        // compacts: same changes, new write, a fresh unsynced mark.
+        let store = larder.store();
+        let (key, bytes) = store
+            .kv_load_range(std::slice::from_ref(&recipe))
+            .expect("chunks")
+            .into_iter()
+            .next()
+            .expect("the recipe has a chunk");
+        let mut copy = key.clone();
+        copy.push("again".into());
+        store.kv_put(&copy, &bytes).expect("store the chunk again");
+        assert_eq!(store.unsynced_docs().expect("marks").len(), 1);
+        eventually("the mark to clear without a local edit", 30, || {
+            store.unsynced_docs().expect("marks").is_empty()
+        })
+        .await;
+        // The engine says so too.
+        tokio::time::timeout(deadline, status.wait_for(|s| s.pending == 0))
+            .await
+            .expect("status in time")
+            .expect("status");
+        let _ = stop_tx.send(());
+    };
+    let (result, ()) = tokio::join!(
+        engine.run(async {
+            let _ = stop_rx.await;
+        }),
+        driver
+    );
+    result.expect("sync ran");
+    drop(engine);
+    match Arc::try_unwrap(larder) {
+        Ok(larder) => larder.close().await.expect("close"),
+        Err(_) => panic!("the profile is still shared"),
+    }
+    relay.stop().await;
+}

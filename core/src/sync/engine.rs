@@ -30,6 +30,8 @@ use crate::store::StoreError;
 const DOC_TIMEOUT: Duration = Duration::from_secs(30);
 /// Documents synced at once.
 const PARALLEL_DOCS: usize = 32;
+/// How often, while connected, documents still marked unsynced are checked with the relay.
+const RECHECK_MARKS: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -259,6 +261,11 @@ impl SyncEngine {
                 }
             };
             tokio::pin!(live);
+            // Samod may write a document's chunks again after a pull (merging, compacting),
+            // which marks it unsynced with no local edit to trigger a push: marks are looked at
+            // again on this tick (a local query; the relay is asked only when marks exist).
+            let mut recheck = tokio::time::interval(RECHECK_MARKS);
+            recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             // Connected: follow the live feed and local edits until the connection drops.
             loop {
                 tokio::select! {
@@ -285,6 +292,12 @@ impl SyncEngine {
                             dialer.close();
                             self.sign_out()?;
                             return Err(err);
+                        }
+                    }
+                    _ = recheck.tick() => {
+                        if !self.larder.store().unsynced_docs()?.is_empty() {
+                            self.push_pending(conn).await?;
+                            self.set_state(SyncState::UpToDate, None);
                         }
                     }
                     () = self.upload_retry_due() => {
