@@ -386,65 +386,6 @@ async fn eventually(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_running_sync_uploads_a_new_attachment_as_soon_as_it_is_made() {
-    use larder_core::sync::{SyncEngine, SyncState};
-
-    let relay_dir = tempfile::tempdir().expect("tempdir");
-    let relay = Relay::start(relay_dir.path(), 0).await;
-    relay.add_user("fay", "a long enough password");
-    let a = tempfile::tempdir().expect("a");
-    let a = a.path();
-    login(a, &relay, "fay", "a long enough password").await;
-    let recipe = ok(a, &["add", "--title", "Pretzels"])
-        .await
-        .trim()
-        .to_string();
-
-    // The engine as `larder sync` runs it, in this process, so the test can attach meanwhile.
-    let larder = Arc::new(larder_core::profile::open(a).await.expect("open"));
-    let engine = SyncEngine::new(larder.clone()).expect("engine");
-    let mut status = engine.status();
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
-    let driver = async {
-        let deadline = std::time::Duration::from_secs(30);
-        tokio::time::timeout(
-            deadline,
-            status.wait_for(|s| s.state == SyncState::UpToDate),
-        )
-        .await
-        .expect("up to date in time")
-        .expect("status");
-        let attached = larder
-            .attach_file(&recipe, "twist.png", "", &bytes)
-            .await
-            .expect("attach");
-        let sha = attached.sha256;
-        let stored = relay_dir.path().join("blobs").join(&sha[..2]).join(&sha);
-        eventually("the relay to have the file", 30, || stored.exists()).await;
-        assert_eq!(std::fs::read(&stored).expect("read"), bytes);
-        eventually("the upload queue to empty", 30, || {
-            larder.store().queued_upload_count().expect("count") == 0
-        })
-        .await;
-        let _ = stop_tx.send(());
-    };
-    let (result, ()) = tokio::join!(
-        engine.run(async {
-            let _ = stop_rx.await;
-        }),
-        driver
-    );
-    result.expect("sync ran");
-    drop(engine);
-    match Arc::try_unwrap(larder) {
-        Ok(larder) => larder.close().await.expect("close"),
-        Err(_) => panic!("the profile is still shared"),
-    }
-    relay.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imported_recipes_reach_another_device_and_edits_come_back() {
     let relay_dir = tempfile::tempdir().expect("tempdir");
     let relay = Relay::start(relay_dir.path(), 0).await;
@@ -474,20 +415,31 @@ async fn imported_recipes_reach_another_device_and_edits_come_back() {
     assert_eq!(titles(a, "zanzibar").await, vec!["Zanzibar garlic butter"]);
 }
 
-/// samod may store a document's chunks again after the relay has it (merging, compacting),
-/// which marks the document unsynced with no local edit behind it. A running sync notices the
-/// mark by itself, confirms the document with the relay and clears it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_document_marked_unsynced_without_an_edit_is_confirmed_by_a_running_sync() {
+/// What a test of a running sync works with.
+struct RunningSync {
+    larder: Arc<larder_core::Larder<larder_core::docstore::SamodStore>>,
+    /// A recipe made (and synced) before the engine started.
+    recipe: String,
+    relay_data: std::path::PathBuf,
+}
+
+/// Starts a relay and a signed-in profile holding one recipe, runs the sync engine in this
+/// process (as `larder sync` runs it) and, once it is up to date, `drive`; then stops the engine
+/// and closes everything.
+async fn with_running_sync<F, Fut>(user: &str, drive: F)
+where
+    F: FnOnce(RunningSync) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     use larder_core::sync::{SyncEngine, SyncState};
 
     let relay_dir = tempfile::tempdir().expect("tempdir");
     let relay = Relay::start(relay_dir.path(), 0).await;
-    relay.add_user("gus", "a long enough password");
-    let a = tempfile::tempdir().expect("a");
-    let a = a.path();
-    login(a, &relay, "gus", "a long enough password").await;
-    let recipe = ok(a, &["add", "--title", "Flatbread"])
+    relay.add_user(user, "a long enough password");
+    let profile = tempfile::tempdir().expect("profile");
+    let a = profile.path();
+    login(a, &relay, user, "a long enough password").await;
+    let recipe = ok(a, &["add", "--title", "Pretzels"])
         .await
         .trim()
         .to_string();
@@ -497,36 +449,19 @@ async fn a_document_marked_unsynced_without_an_edit_is_confirmed_by_a_running_sy
     let mut status = engine.status();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let driver = async {
-        let deadline = std::time::Duration::from_secs(30);
         tokio::time::timeout(
-            deadline,
+            std::time::Duration::from_secs(30),
             status.wait_for(|s| s.state == SyncState::UpToDate && s.pending == 0),
         )
         .await
         .expect("up to date in time")
         .expect("status");
-        // A chunk of the recipe stored again under another key, as samod does when it
-        // compacts: same changes, new write, a fresh unsynced mark.
-        let store = larder.store();
-        let (key, bytes) = store
-            .kv_load_range(std::slice::from_ref(&recipe))
-            .expect("chunks")
-            .into_iter()
-            .next()
-            .expect("the recipe has a chunk");
-        let mut copy = key.clone();
-        copy.push("again".into());
-        store.kv_put(&copy, &bytes).expect("store the chunk again");
-        assert_eq!(store.unsynced_docs().expect("marks").len(), 1);
-        eventually("the mark to clear without a local edit", 30, || {
-            store.unsynced_docs().expect("marks").is_empty()
+        drive(RunningSync {
+            larder: larder.clone(),
+            recipe,
+            relay_data: relay_dir.path().to_owned(),
         })
         .await;
-        // The engine says so too.
-        tokio::time::timeout(deadline, status.wait_for(|s| s.pending == 0))
-            .await
-            .expect("status in time")
-            .expect("status");
         let _ = stop_tx.send(());
     };
     let (result, ()) = tokio::join!(
@@ -542,4 +477,52 @@ async fn a_document_marked_unsynced_without_an_edit_is_confirmed_by_a_running_sy
         Err(_) => panic!("the profile is still shared"),
     }
     relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_sync_uploads_a_new_attachment_as_soon_as_it_is_made() {
+    with_running_sync("fay", |sync| async move {
+        let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        let attached = sync
+            .larder
+            .attach_file(&sync.recipe, "twist.png", "", &bytes)
+            .await
+            .expect("attach");
+        let sha = attached.sha256;
+        let stored = sync.relay_data.join("blobs").join(&sha[..2]).join(&sha);
+        eventually("the relay to have the file", 30, || stored.exists()).await;
+        assert_eq!(std::fs::read(&stored).expect("read"), bytes);
+        eventually("the upload queue to empty", 30, || {
+            sync.larder.store().queued_upload_count().expect("count") == 0
+        })
+        .await;
+    })
+    .await;
+}
+
+/// samod may store a document's chunks again after the relay has it (merging, compacting),
+/// which marks the document unsynced with no local edit behind it. A running sync notices the
+/// mark by itself, confirms the document with the relay and clears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_marked_unsynced_without_an_edit_is_confirmed_by_a_running_sync() {
+    with_running_sync("gus", |sync| async move {
+        // A chunk of the recipe stored again under another key, as samod does when it
+        // compacts: same changes, new write, a fresh unsynced mark.
+        let store = sync.larder.store();
+        let (key, bytes) = store
+            .kv_load_range(std::slice::from_ref(&sync.recipe))
+            .expect("chunks")
+            .into_iter()
+            .next()
+            .expect("the recipe has a chunk");
+        let mut copy = key.clone();
+        copy.push("again".into());
+        store.kv_put(&copy, &bytes).expect("store the chunk again");
+        assert_eq!(store.unsynced_docs().expect("marks").len(), 1);
+        eventually("the mark to clear without a local edit", 30, || {
+            store.unsynced_docs().expect("marks").is_empty()
+        })
+        .await;
+    })
+    .await;
 }
