@@ -176,7 +176,7 @@ impl<S: DocumentStore> Larder<S> {
                 let notes = draft.notes.clone();
                 let next = apply_draft(current, &draft, now);
                 am.transact(|tx| {
-                    reconcile(tx, &next).map_err(|e| e.to_string())?;
+                    reconcile_recipe(tx, &next).map_err(|e| e.to_string())?;
                     set_text(tx, "steps", &steps)?;
                     set_text(tx, "notes", &notes)
                 })
@@ -222,7 +222,7 @@ impl<S: DocumentStore> Larder<S> {
                 }
                 current.deleted = deleted;
                 current.updated_at = now;
-                am.transact(|tx| reconcile(tx, &current))
+                am.transact(|tx| reconcile_recipe(tx, &current))
                     .map_err(|f| bad_doc(&doc_id, f.error))?;
                 Ok((current, heads_string(am)))
             })
@@ -409,6 +409,25 @@ fn read_doc<T: autosurgeon::Hydrate>(
 
 fn read_recipe_doc(am: &Automerge, id: &str) -> Result<RecipeDoc> {
     read_doc(am, id, RECIPE_KIND, "recipe")
+}
+
+/// Reconciles an edited recipe into the transaction `tx`. Its text fields (steps, notes: Text
+/// objects edited with [`set_text`]) are taken as `tx` sees them, unchanged: hydrated outside
+/// the transaction, autosurgeon's Text could record heads other than the transaction's after a
+/// merge and refuse the whole edit as "stale" (found by the convergence property test).
+fn reconcile_recipe(
+    tx: &mut automerge::transaction::Transaction<'_>,
+    doc: &RecipeDoc,
+) -> std::result::Result<(), autosurgeon::ReconcileError> {
+    let fresh: RecipeDoc = match hydrate(&*tx) {
+        Ok(fresh) => fresh,
+        // A document that is not (yet) a recipe: nothing to keep.
+        Err(_) => return reconcile(tx, doc),
+    };
+    let mut doc = doc.clone();
+    doc.steps = fresh.steps;
+    doc.notes = fresh.notes;
+    reconcile(tx, &doc)
 }
 
 fn read_grocery_doc(am: &Automerge, id: &str) -> Result<GroceryDoc> {

@@ -360,3 +360,30 @@ proptest! {
         rt.block_on(run(ops));
     }
 }
+
+/// Found by the property above: a recipe edited on B, synced back to A, then edited on A.
+#[test]
+fn an_edit_after_merging_the_other_replicas_edit_succeeds() {
+    let ops = vec![
+        Op::Create {
+            replica: 0,
+            title: "tomato".into(),
+        },
+        Op::Sync { from: 0, to: 1 },
+        Op::AddIngredient {
+            replica: 1,
+            recipe: 0,
+            line: "1 g tomato".into(),
+        },
+        Op::Sync { from: 1, to: 0 },
+        Op::AddIngredient {
+            replica: 0,
+            recipe: 0,
+            line: "1 g tomato".into(),
+        },
+    ];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    rt.block_on(run(ops));
+}

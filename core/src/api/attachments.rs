@@ -55,7 +55,7 @@ impl<S: DocumentStore> Larder<S> {
                 {
                     current.attachments.push(new_attachment);
                     current.updated_at = now;
-                    am.transact(|tx| reconcile(tx, &current))
+                    am.transact(|tx| reconcile_recipe(tx, &current))
                         .map_err(|f| bad_doc(&doc_id, f.error))?;
                 }
                 Ok((current, heads_string(am)))
@@ -99,7 +99,7 @@ impl<S: DocumentStore> Larder<S> {
                     });
                 }
                 current.updated_at = now;
-                am.transact(|tx| reconcile(tx, &current))
+                am.transact(|tx| reconcile_recipe(tx, &current))
                     .map_err(|f| bad_doc(&doc_id, f.error))?;
                 Ok((current, heads_string(am)))
             })
