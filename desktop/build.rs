@@ -1,23 +1,8 @@
-//! Tauri's build step (config, capabilities, icons). The UI is web/'s Vite build, embedded at
-//! compile time from ../web/dist; when it has not been built (a workspace `cargo check` or
-//! `cargo test` on a fresh clone), a one-page stand-in is put there so the crate still builds,
-//! and the app says how to build the real UI.
+//! Tauri's build step (config, capabilities, icons), after making sure there is a UI to embed.
 
-use std::path::Path;
-
-const PLACEHOLDER: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Larder</title></head>\
-<body><p>The Larder UI has not been built. Run <code>npm --prefix web run build</code>, then \
-rebuild the app.</p></body></html>\n";
+include!("../shell/build_web_dist.rs");
 
 fn main() {
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist");
-    if !dist.join("index.html").exists() {
-        println!(
-            "cargo:warning=web/dist is missing: embedding a placeholder page (run `npm --prefix web run build`)"
-        );
-        std::fs::create_dir_all(&dist).expect("create web/dist");
-        std::fs::write(dist.join("index.html"), PLACEHOLDER).expect("write placeholder");
-    }
-    println!("cargo:rerun-if-changed=../web/dist");
+    ensure_web_dist();
     tauri_build::build();
 }

@@ -1,21 +1,9 @@
-//! Tauri's build step for the mobile shell (config, capabilities). Like the desktop shell it
-//! embeds web/dist, putting a stand-in page there when the UI has not been built yet.
+//! Tauri's build step for the mobile shell (config, capabilities), after making sure there is
+//! a UI to embed.
 
-use std::path::Path;
-
-const PLACEHOLDER: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Larder</title></head>\
-<body><p>The Larder UI has not been built. Run <code>npm --prefix web run build</code>, then \
-rebuild the app.</p></body></html>\n";
+include!("../shell/build_web_dist.rs");
 
 fn main() {
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist");
-    if !dist.join("index.html").exists() {
-        println!(
-            "cargo:warning=web/dist is missing: embedding a placeholder page (run `npm --prefix web run build`)"
-        );
-        std::fs::create_dir_all(&dist).expect("create web/dist");
-        std::fs::write(dist.join("index.html"), PLACEHOLDER).expect("write placeholder");
-    }
-    println!("cargo:rerun-if-changed=../web/dist");
+    ensure_web_dist();
     tauri_build::build();
 }

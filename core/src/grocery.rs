@@ -153,36 +153,12 @@ mod tests {
     use crate::model::IngredientRow;
 
     fn recipe(servings: Option<u32>, rows: &[(Option<f64>, &str, &str)]) -> Recipe {
-        Recipe {
-            id: "r1".into(),
-            title: "Soup".into(),
-            description: String::new(),
-            servings,
-            yield_text: String::new(),
-            prep_minutes: None,
-            cook_minutes: None,
-            total_minutes: None,
-            tags: vec![],
-            source_url: String::new(),
-            ingredients: rows
-                .iter()
-                .enumerate()
-                .map(|(i, (q, unit, name))| IngredientRow {
-                    id: format!("i{i}"),
-                    quantity: *q,
-                    quantity_max: None,
-                    unit: unit.to_string(),
-                    name: name.to_string(),
-                    note: String::new(),
-                })
-                .collect(),
-            steps: vec![],
-            notes: String::new(),
-            attachments: vec![],
-            created_at: 0,
-            updated_at: 0,
-            deleted: false,
-        }
+        let rows = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (q, unit, name))| IngredientRow::new(&format!("i{i}"), *q, None, unit, name))
+            .collect();
+        Recipe::with_ingredients(servings, rows)
     }
 
     #[test]

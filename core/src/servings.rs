@@ -75,38 +75,14 @@ mod tests {
     use crate::model::IngredientRow;
 
     fn recipe(servings: Option<u32>) -> Recipe {
-        let row =
-            |id: &str, q: Option<f64>, max: Option<f64>, unit: &str, name: &str| IngredientRow {
-                id: id.into(),
-                quantity: q,
-                quantity_max: max,
-                unit: unit.into(),
-                name: name.into(),
-                note: String::new(),
-            };
-        Recipe {
-            id: "r".into(),
-            title: "Soup".into(),
-            description: String::new(),
+        Recipe::with_ingredients(
             servings,
-            yield_text: String::new(),
-            prep_minutes: None,
-            cook_minutes: None,
-            total_minutes: None,
-            tags: vec![],
-            source_url: String::new(),
-            ingredients: vec![
-                row("a", Some(1.5), None, "cup", "flour"),
-                row("b", Some(2.0), Some(3.0), "clove", "garlic"),
-                row("c", None, None, "", "salt"),
+            vec![
+                IngredientRow::new("a", Some(1.5), None, "cup", "flour"),
+                IngredientRow::new("b", Some(2.0), Some(3.0), "clove", "garlic"),
+                IngredientRow::new("c", None, None, "", "salt"),
             ],
-            steps: vec![],
-            notes: String::new(),
-            attachments: vec![],
-            created_at: 0,
-            updated_at: 0,
-            deleted: false,
-        }
+        )
     }
 
     #[test]

@@ -78,6 +78,53 @@ pub struct Recipe {
     pub deleted: bool,
 }
 
+/// Builders for unit tests of code that reads recipes (scaling, grocery rules).
+#[cfg(test)]
+impl Recipe {
+    /// "Soup" (id `r1`) with these servings and rows, everything else empty.
+    pub(crate) fn with_ingredients(servings: Option<u32>, ingredients: Vec<IngredientRow>) -> Self {
+        Recipe {
+            id: "r1".into(),
+            title: "Soup".into(),
+            description: String::new(),
+            servings,
+            yield_text: String::new(),
+            prep_minutes: None,
+            cook_minutes: None,
+            total_minutes: None,
+            tags: vec![],
+            source_url: String::new(),
+            ingredients,
+            steps: vec![],
+            notes: String::new(),
+            attachments: vec![],
+            created_at: 0,
+            updated_at: 0,
+            deleted: false,
+        }
+    }
+}
+
+#[cfg(test)]
+impl IngredientRow {
+    pub(crate) fn new(
+        id: &str,
+        quantity: Option<f64>,
+        quantity_max: Option<f64>,
+        unit: &str,
+        name: &str,
+    ) -> Self {
+        IngredientRow {
+            id: id.into(),
+            quantity,
+            quantity_max,
+            unit: unit.into(),
+            name: name.into(),
+            note: String::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IngredientRow {

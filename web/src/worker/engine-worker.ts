@@ -86,10 +86,13 @@ async function answer(request: Request): Promise<Reply> {
       return { ok: { type: "session", value: session ? sessionView(session) : null } };
     }
     case "sync_status": {
+      // Signed out, nothing is confirmed by a relay.
+      const { state, pending } = link
+        ? link.status()
+        : { state: "signed_out" as const, pending: engine.documentIds().length };
       const status: SyncStatusView = {
-        state: link ? link.state : "signed_out",
-        // Signed out, nothing is confirmed by a relay.
-        pending: link ? link.pending() : engine.documentIds().length,
+        state,
+        pending,
         last_error: link?.lastError ?? host.lastError,
       };
       return { ok: { type: "sync_status", value: status } };

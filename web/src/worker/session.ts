@@ -97,17 +97,16 @@ export class SyncLink {
     return relayCall<T>(this.session.server, path, init, this.session.token);
   }
 
-  /** Where sync stands: offline until the feed is followed, then syncing until every document
-   *  here matches the relay and every attachment is uploaded. */
-  get state(): "offline" | "connecting" | "syncing" | "up_to_date" {
+  /** Where sync stands and how many documents differ from the relay: offline until the feed
+   *  is followed, then syncing until every document here matches the relay and every attachment
+   *  is uploaded. One pass over the documents serves both figures. */
+  status(): { state: "offline" | "connecting" | "syncing" | "up_to_date"; pending: number } {
+    const pending = this.pending();
     // The browser knows first (and Chromium may leave open sockets up while offline).
-    if (!self.navigator.onLine) return "offline";
-    if (!this.connected) return this.lastError ? "offline" : "connecting";
-    const settled =
-      this.unpulled.size === 0 &&
-      this.pending() === 0 &&
-      this.engine.queuedUploads() === 0;
-    return settled ? "up_to_date" : "syncing";
+    if (!self.navigator.onLine) return { state: "offline", pending };
+    if (!this.connected) return { state: this.lastError ? "offline" : "connecting", pending };
+    const settled = this.unpulled.size === 0 && pending === 0 && this.engine.queuedUploads() === 0;
+    return { state: settled ? "up_to_date" : "syncing", pending };
   }
 
   /** Connects (without waiting for the network: offline, it keeps trying). */
@@ -151,7 +150,7 @@ export class SyncLink {
 
   /** Documents whose state here is not the relay's (local changes waiting, or remote ones
    *  not merged yet). */
-  pending(): number {
+  private pending(): number {
     return this.engine
       .documentIds()
       .filter((id) => this.engine.viewHeads(id) !== this.relayHeads.get(id)).length;
