@@ -2,7 +2,7 @@
 //! relay) as the typed `RpcError` the UI receives: a code to react to and a readable sentence.
 
 use larder_core::rpc::{RpcError, RpcErrorCode};
-use larder_core::sync::RelayError;
+use larder_core::sync::{AttachmentError, RelayError};
 use larder_core::{LarderError, StoreError};
 
 pub fn relay(err: RelayError) -> RpcError {
@@ -23,4 +23,21 @@ pub fn store(err: StoreError) -> RpcError {
 
 pub fn closing() -> RpcError {
     RpcError::new(RpcErrorCode::Internal, "the app is closing")
+}
+
+/// An attachment that could not be had from this device or the relay.
+pub fn attachment(err: AttachmentError) -> RpcError {
+    let err = match err {
+        AttachmentError::Relay(err) => return relay(err),
+        AttachmentError::Larder(err) => return err.into(),
+        AttachmentError::Store(err) => return store(err),
+        other => other,
+    };
+    let code = match &err {
+        AttachmentError::Offline { .. } => RpcErrorCode::Unreachable,
+        AttachmentError::Unauthorized => RpcErrorCode::Unauthorized,
+        AttachmentError::Corrupt { .. } => RpcErrorCode::Internal,
+        _ => RpcErrorCode::NotFound,
+    };
+    RpcError::new(code, err.to_string())
 }

@@ -16,8 +16,8 @@ use larder_core::docstore::SamodStore;
 use larder_core::rpc::{
     Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView, dispatch,
 };
-use larder_core::sync::{self, RelayClient, SyncEngine, SyncState, SyncStatus};
-use larder_core::{Larder, LarderError, blob_transfer};
+use larder_core::sync::{self, SyncEngine, SyncState, SyncStatus};
+use larder_core::{Larder, LarderError};
 use tokio::sync::{RwLock, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -272,34 +272,10 @@ impl Inner {
             let open = self.open.read().await;
             open.as_ref().ok_or_else(errors::closing)?.larder.clone()
         };
-        if let Some(bytes) = larder.store().blob_get(&sha256).map_err(errors::store)? {
-            return Ok(Response::Bytes {
-                bytes_base64: BASE64.encode(bytes),
-            });
-        }
-        let missing = || RpcError::from(LarderError::BlobMissing(sha256.clone()));
-        let Some(session) = sync::session(larder.store()).map_err(errors::store)? else {
-            return Err(missing());
-        };
-        let client = RelayClient::new(&session.server).map_err(errors::relay)?;
-        let bytes = client
-            .get_blob(&session.token, &sha256)
+        // Only the hash is known here; the attachment record holds the real media type.
+        let bytes = sync::fetch_blob(&*larder, &sha256, "application/octet-stream", "this file")
             .await
-            .map_err(errors::relay)?
-            .ok_or_else(|| {
-                RpcError::new(
-                    RpcErrorCode::NotFound,
-                    "the relay does not have this file yet (the device that attached it has not uploaded it)",
-                )
-            })?;
-        // The relay's answer carries no media type; the attachment record has the real one.
-        blob_transfer::keep_downloaded(larder.store(), &sha256, "application/octet-stream", &bytes)
-            .map_err(|err| match err {
-                blob_transfer::KeepError::Corrupt(_) => {
-                    RpcError::new(RpcErrorCode::Internal, err.to_string())
-                }
-                blob_transfer::KeepError::Store(err) => errors::store(err),
-            })?;
+            .map_err(errors::attachment)?;
         Ok(Response::Bytes {
             bytes_base64: BASE64.encode(bytes),
         })

@@ -99,11 +99,29 @@ pub async fn fetch_attachment<S: DocumentStore>(
     name: &str,
 ) -> Result<(Attachment, Vec<u8>), AttachmentError> {
     let attachment = larder.find_attachment(recipe_id, name)?;
-    if let Some(bytes) = larder.store().blob_get(&attachment.sha256)? {
-        return Ok((attachment, bytes));
+    let bytes = fetch_blob(
+        larder,
+        &attachment.sha256,
+        &attachment.media_type,
+        &attachment.file_name,
+    )
+    .await?;
+    Ok((attachment, bytes))
+}
+
+/// The bytes stored under `sha256`: from this device, or else fetched from the relay, verified
+/// and kept here (as `media_type`) for next time. `file_name` names the file in errors.
+pub async fn fetch_blob<S: DocumentStore>(
+    larder: &Larder<S>,
+    sha256: &str,
+    media_type: &str,
+    file_name: &str,
+) -> Result<Vec<u8>, AttachmentError> {
+    if let Some(bytes) = larder.store().blob_get(sha256)? {
+        return Ok(bytes);
     }
-    let file_name = attachment.file_name.clone();
-    let sha256 = attachment.sha256.clone();
+    let file_name = file_name.to_string();
+    let sha256 = sha256.to_string();
     let Some(session) = session(larder.store())? else {
         return Err(AttachmentError::NotSignedIn { file_name, sha256 });
     };
@@ -120,8 +138,8 @@ pub async fn fetch_attachment<S: DocumentStore>(
         Err(RelayError::Unauthorized) => return Err(AttachmentError::Unauthorized),
         Err(err) => return Err(AttachmentError::Relay(err)),
     };
-    match keep_downloaded(larder.store(), &sha256, &attachment.media_type, &bytes) {
-        Ok(()) => Ok((attachment, bytes)),
+    match keep_downloaded(larder.store(), &sha256, media_type, &bytes) {
+        Ok(()) => Ok(bytes),
         Err(KeepError::Corrupt(_)) => Err(AttachmentError::Corrupt { file_name, sha256 }),
         Err(KeepError::Store(err)) => Err(err.into()),
     }

@@ -9,7 +9,7 @@ mod engine;
 mod relay;
 mod session;
 
-pub use blobs::{AttachmentError, UploadRound, fetch_attachment, upload_queued};
+pub use blobs::{AttachmentError, UploadRound, fetch_attachment, fetch_blob, upload_queued};
 pub use engine::{SyncEngine, SyncError, SyncReport, SyncState, SyncStatus};
 pub use relay::{RelayClient, RelayError};
 pub use session::{Session, login, logout, peer_id_for, session};
