@@ -124,26 +124,8 @@ fn restore_checked(
     });
     store.finish_import(manifest.id_watermark)?;
     drop(store);
-    wait_for_sled_release(&data.db_path());
+    crate::store::sled_store::wait_for_release(&data.db_path());
     Ok(())
-}
-
-/// sled's background threads can hold the database's file lock for a moment after the last
-/// handle is dropped; waits (bounded) until it is free, so a caller in this process can open the
-/// restored directory as soon as `restore` returns.
-fn wait_for_sled_release(db_dir: &Path) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let Ok(file) = File::open(db_dir.join("db")) else {
-        return;
-    };
-    while std::time::Instant::now() < deadline {
-        if file.try_lock().is_ok() {
-            let _ = file.unlock();
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    tracing::warn!(db = %db_dir.display(), "the restored database is still locked");
 }
 
 fn restorable_into_locked(dir: &Path) -> Result<(), BackupError> {

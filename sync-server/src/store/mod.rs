@@ -10,7 +10,7 @@
 
 pub mod hook;
 mod sled_hook;
-mod sled_store;
+pub(crate) mod sled_store;
 
 use std::fmt;
 use std::future::Future;

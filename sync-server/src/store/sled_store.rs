@@ -60,12 +60,33 @@ pub struct SledStore {
     gate: RwLock<()>,
 }
 
+/// sled's background threads can hold the database's file lock for a moment after the last
+/// handle is dropped; waits (bounded) until it is free. Only for a caller that holds the data
+/// directory's lock, so that no running relay can be the holder.
+pub(crate) fn wait_for_release(db_dir: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let Ok(file) = std::fs::File::open(db_dir.join("db")) else {
+        return;
+    };
+    while std::time::Instant::now() < deadline {
+        if file.try_lock().is_ok() {
+            let _ = file.unlock();
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    tracing::warn!(db = %db_dir.display(), "the database is still locked");
+}
+
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 impl SledStore {
     /// Opens (creating if needed) the database in directory `path`. The caller is expected to
     /// hold the data directory's lock (see [`crate::data_dir::DataDir`]).
+    /// A handle dropped a moment ago (a relay just stopped, in this process or one that just
+    /// exited) may still hold sled's file lock; opening waits for it, bounded.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        wait_for_release(path);
         let db = sled::Config::new().path(path).open()?;
         Self::from_db(db)
     }
