@@ -243,12 +243,17 @@ fn serve(config: Config) -> anyhow::Result<()> {
     })
 }
 
+/// What the relay logs unless `LARDER_LOG` says otherwise.
+const DEFAULT_LOG_FILTER: &str = "info,samod=warn,samod_core=warn,automerge=warn";
+
 fn init_logging() {
     // samod logs every sync step at info level, inside spans whose fields (document ids, peer
-    // ids, clocks) are formatted on every message: a large share of the relay's CPU under load,
-    // and noise. Its warnings and errors still show; LARDER_LOG overrides all of this.
+    // ids, clocks) are formatted on every message, and automerge opens an info span around
+    // every change it loads whose fields include the document's whole change graph (Debug,
+    // so the cost grows with the document's history): a large share of the relay's CPU under
+    // load, and noise. Their warnings and errors still show; LARDER_LOG overrides all of this.
     let filter = EnvFilter::try_from_env("LARDER_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,samod=warn,samod_core=warn"));
+        .unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let json = std::env::var("LARDER_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
