@@ -10,6 +10,12 @@
 //!   loop twice to let it start any write queued ahead of the message. (That is as strong as
 //!   it gets from outside samod: a loop busy with other ready work could still reorder.)
 //!
+//! **Outbound batching.** samod's connection loop awaits each `send` before it reads the next
+//! inbound message, so a sink that waited for durability itself would hold the connection to
+//! one message, in or out, per disk flush. Instead the sink only queues (bounded, so a peer that
+//! stops reading still pushes back), and a writer task per connection takes everything queued,
+//! waits for one barrier covering all of it, and writes it to the socket in one flush.
+//!
 //! Every connection counts in `larder_sync_connections` while open, every binary message in
 //! `larder_sync_messages_total` / `larder_sync_bytes_total` by direction.
 //!
@@ -20,6 +26,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
+use futures::channel::mpsc;
+use futures::stream::SplitSink;
 use futures::{SinkExt, StreamExt};
 use samod::{PeerId, Transport};
 
@@ -32,6 +40,8 @@ use crate::telemetry::{self, Direction};
 /// Documents a connection has already claimed or found owned, remembered so their owner isn't
 /// looked up again on every message; forgotten wholesale past this many.
 const SEEN_DOCS: usize = 4096;
+/// Outbound messages queued for one connection before samod's `send` waits.
+const OUTBOUND_QUEUE: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SocketError {
@@ -39,6 +49,8 @@ pub enum SocketError {
     Ws(#[from] axum::Error),
     #[error("text frames are not part of the sync protocol")]
     Text,
+    #[error("the connection's writer has stopped")]
+    Closed,
 }
 
 pub fn transport(
@@ -88,18 +100,42 @@ pub fn transport(
         .take_until(ended)
         .boxed();
 
-    let sink = sink
-        .sink_map_err(SocketError::Ws)
-        .with(move |bytes: Vec<u8>| {
-            let commit = Arc::clone(&commit);
-            Box::pin(async move {
-                tokio::task::yield_now().await;
-                tokio::task::yield_now().await;
-                commit.barrier().await;
-                telemetry::sync_message(Direction::Out, bytes.len());
-                Ok::<_, SocketError>(Message::Binary(bytes.into()))
-            })
-        });
+    let (queue, queued) = mpsc::channel(OUTBOUND_QUEUE);
+    tokio::spawn(write_durable_batches(queued, sink, commit));
+    let sink = queue.sink_map_err(|_| SocketError::Closed);
 
     Transport::new(stream, sink).with_expected_peer_id(peer_id)
+}
+
+/// The connection's writer: every batch of queued messages waits for one durability barrier,
+/// then goes out in one flush. Ends when samod drops or closes the queue (closing the socket)
+/// or when the socket fails (samod's next send then fails and it drops the connection).
+async fn write_durable_batches(
+    mut queued: mpsc::Receiver<Vec<u8>>,
+    mut socket: SplitSink<WebSocket, Message>,
+    commit: Arc<GroupCommit>,
+) {
+    let mut batch = Vec::new();
+    while let Some(first) = queued.next().await {
+        batch.push(first);
+        // Let samod's loop start storage writes queued ahead of these messages (see above).
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        while let Ok(more) = queued.try_recv() {
+            batch.push(more);
+        }
+        commit.barrier().await;
+        for bytes in batch.drain(..) {
+            telemetry::sync_message(Direction::Out, bytes.len());
+            if let Err(e) = socket.feed(Message::Binary(bytes.into())).await {
+                tracing::debug!(error = %e, "sync socket closed while writing");
+                return;
+            }
+        }
+        if let Err(e) = socket.flush().await {
+            tracing::debug!(error = %e, "sync socket closed while flushing");
+            return;
+        }
+    }
+    let _ = socket.close().await;
 }
