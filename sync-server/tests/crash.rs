@@ -153,6 +153,49 @@ async fn acknowledged_changes_survive_sigkill() {
     );
     eprintln!("{edits} edits made, {kept} on the relay after SIGKILL, all acknowledged ones kept");
 
+    // The change feed covers them too (recorded at start from the marks the crash left
+    // behind, before the relay serves): a device asking what changed learns of this document
+    // with heads that contain every acknowledged change.
+    let feed: Value = client
+        .get(format!("{base}/api/v1/changes?since=0"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let doc_id = doc.document_id().to_string();
+    let entry = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["doc_id"] == doc_id.as_str())
+        .unwrap_or_else(|| panic!("no feed entry for the document: {feed}"));
+    let feed_heads: Vec<ChangeHash> = entry["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().parse().unwrap())
+        .collect();
+    let not_covered: Vec<ChangeHash> = on_b.with_document(|d| {
+        // Changes that are not ancestors of (or equal to) the feed's heads.
+        let after: Vec<ChangeHash> = d
+            .get_changes(&feed_heads)
+            .iter()
+            .map(|c| c.hash())
+            .collect();
+        acked
+            .iter()
+            .filter(|h| after.contains(h))
+            .copied()
+            .collect()
+    });
+    assert!(
+        not_covered.is_empty(),
+        "the feed's heads miss acknowledged changes: {not_covered:?}"
+    );
+
     b.stop().await;
     server.kill().unwrap();
     server.wait().unwrap();

@@ -125,6 +125,17 @@ pub struct FeedEntry {
     pub heads: Vec<String>,
 }
 
+/// One document's new heads, for [`RelayStore::feed_record`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedUpdate {
+    pub user: UserId,
+    pub doc: String,
+    /// Sorted change hashes.
+    pub heads: Vec<String>,
+    /// The mark this update covers, cleared if still in place.
+    pub mark: Option<u64>,
+}
+
 /// The key under which names are unique: ASCII lower case (names are ASCII, see
 /// [`crate::admin::validate_name`]).
 pub fn name_key(name: &str) -> String {
@@ -206,9 +217,10 @@ pub trait RelayStore: crate::blobs::BlobOwners + HookStore + Send + Sync + 'stat
     fn chunk(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every chunk whose key is `prefix` or lies under `prefix/`.
     fn chunks_under(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
-    /// Stores a chunk. With `doc`, also marks that document as changed-but-not-yet-in-the-feed,
-    /// in the same atomic step, and returns the mark (see [`RelayStore::feed_record`]). Not
-    /// durable until [`RelayStore::flush_async`].
+    /// Stores a chunk. With `doc`, also marks that document as changed-but-not-yet-in-the-feed
+    /// and returns the mark (see [`RelayStore::feed_record`]): after a crash, a chunk that
+    /// survived always has its mark (or the feed entry that cleared it). Not durable until
+    /// [`RelayStore::flush_async`].
     fn put_chunk(
         &self,
         key: &str,
@@ -228,17 +240,14 @@ pub trait RelayStore: crate::blobs::BlobOwners + HookStore + Send + Sync + 'stat
     fn feed_marks(&self) -> Result<Vec<(String, u64)>, StoreError>;
     /// The pending mark of one document.
     fn feed_mark(&self, doc: &str) -> Result<Option<u64>, StoreError>;
-    /// Records that `doc` (owned by `user`) now has `heads`: replaces the document's previous
-    /// entry with a new one at a fresh, higher sequence number, unless the heads are the same as
-    /// in the entry already there. Clears the document's mark if it is still `mark` (a newer
-    /// mark means another change came in meanwhile). Returns the new entry, if one was written.
-    fn feed_record(
-        &self,
-        user: &UserId,
-        doc: &str,
-        heads: &[String],
-        mark: Option<u64>,
-    ) -> Result<Option<FeedEntry>, StoreError>;
+    /// Records, for each update, that its document (owned by its user) now has its heads:
+    /// replaces the document's previous entry with a new one at a fresh, higher sequence
+    /// number, unless the heads are the same as in the entry already there; clears the
+    /// document's mark if it is still the update's (a newer mark means another change came in
+    /// meanwhile). All updates in one atomic step, so a burst of changes costs one write to the
+    /// store's log, not one per document; at most one update per document. Returns, in the
+    /// updates' order, the entries written.
+    fn feed_record(&self, updates: &[FeedUpdate]) -> Result<Vec<Option<FeedEntry>>, StoreError>;
     /// Up to `limit` of `user`'s entries with `seq > since`, in `seq` order.
     fn feed_since(
         &self,

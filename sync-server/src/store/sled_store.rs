@@ -14,7 +14,9 @@
 //! - the default tree holds `schema_version`.
 //!
 //! Every update that touches more than one key runs in one sled transaction, so a crash never
-//! leaves a name pointing at a missing user or a session without its index entry.
+//! leaves a name pointing at a missing user or a session without its index entry — except a
+//! chunk and its feed mark (two ordered writes; see `put_chunk`): a sled transaction writes its
+//! own log buffers out, which on the path of every edit cost more than the edit.
 //!
 //! **Write gate.** sled has no snapshot across trees, so every write here holds the store's
 //! write gate shared ([`SledStore::write_gate`]) and [`RelayStore::export`] holds it exclusively
@@ -32,8 +34,8 @@ use sled::transaction::{
 };
 
 use super::{
-    BoxFuture, ExportSink, FeedEntry, RelayStore, Session, StoreError, TokenHash, User, UserId,
-    name_key,
+    BoxFuture, ExportSink, FeedEntry, FeedUpdate, RelayStore, Session, StoreError, TokenHash, User,
+    UserId, name_key,
 };
 use crate::clock::UnixMs;
 
@@ -507,14 +509,14 @@ impl RelayStore for SledStore {
             self.chunks.insert(key.as_bytes(), data)?;
             return Ok(None);
         };
+        // Two plain writes, mark first, instead of a transaction: sled recovers a prefix of
+        // one thread's writes after a crash, so a chunk that survives has its mark, and a
+        // sled transaction costs two log-buffer writes of its own (each waking sled's whole
+        // I/O thread pool) — on the path of every edit a device sends.
         let mark = self.db.generate_id()?;
-        (&self.chunks, &self.feed_marks)
-            .transaction(|(chunks, marks)| {
-                chunks.insert(key.as_bytes(), data)?;
-                marks.insert(doc.as_bytes(), &mark.to_be_bytes())?;
-                Ok(())
-            })
-            .map_err(tx_error)?;
+        self.feed_marks
+            .insert(doc.as_bytes(), &mark.to_be_bytes())?;
+        self.chunks.insert(key.as_bytes(), data)?;
         Ok(Some(mark))
     }
 
@@ -575,50 +577,57 @@ impl RelayStore for SledStore {
             .and_then(|v| be_u64(&v)))
     }
 
-    fn feed_record(
-        &self,
-        user: &UserId,
-        doc: &str,
-        heads: &[String],
-        mark: Option<u64>,
-    ) -> Result<Option<FeedEntry>, StoreError> {
+    fn feed_record(&self, updates: &[FeedUpdate]) -> Result<Vec<Option<FeedEntry>>, StoreError> {
+        if updates.is_empty() {
+            return Ok(Vec::new());
+        }
         // generate_id is monotonic across restarts; 0 is reserved for "from the beginning".
-        let seq = self.db.generate_id()? + 1;
-        let entry = FeedEntry {
-            seq,
-            doc_id: doc.to_owned(),
-            heads: heads.to_vec(),
-        };
-        let new_key = feed_key(user, seq);
+        let entries = updates
+            .iter()
+            .map(|u| {
+                Ok(FeedEntry {
+                    seq: self.db.generate_id()? + 1,
+                    doc_id: u.doc.clone(),
+                    heads: u.heads.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let _w = self.write_gate();
         (&self.feed, &self.feed_docs, &self.feed_marks)
             .transaction(|(feed, feed_docs, marks)| {
-                let old_key = feed_docs.get(doc.as_bytes())?;
-                let unchanged = match &old_key {
-                    Some(old_key) if old_key.starts_with(user.as_str().as_bytes()) => {
-                        match feed.get(old_key)? {
-                            Some(raw) => decode::<FeedEntry>(&raw, "feed entry")
-                                .map(|old| old.heads == heads)
-                                .unwrap_or(false),
-                            None => false,
+                let mut written = Vec::with_capacity(updates.len());
+                for (u, entry) in updates.iter().zip(&entries) {
+                    let doc = u.doc.as_bytes();
+                    let old_key = feed_docs.get(doc)?;
+                    let unchanged = match &old_key {
+                        Some(old_key) if old_key.starts_with(u.user.as_str().as_bytes()) => {
+                            match feed.get(old_key)? {
+                                Some(raw) => decode::<FeedEntry>(&raw, "feed entry")
+                                    .map(|old| old.heads == u.heads)
+                                    .unwrap_or(false),
+                                None => false,
+                            }
                         }
+                        _ => false,
+                    };
+                    if let Some(mark) = u.mark
+                        && marks.get(doc)?.as_deref() == Some(&mark.to_be_bytes()[..])
+                    {
+                        marks.remove(doc)?;
                     }
-                    _ => false,
-                };
-                if let Some(mark) = mark
-                    && marks.get(doc.as_bytes())?.as_deref() == Some(&mark.to_be_bytes()[..])
-                {
-                    marks.remove(doc.as_bytes())?;
+                    if unchanged {
+                        written.push(None);
+                        continue;
+                    }
+                    if let Some(old_key) = old_key {
+                        feed.remove(old_key)?;
+                    }
+                    let new_key = feed_key(&u.user, entry.seq);
+                    feed.insert(new_key.as_slice(), encode(entry)?)?;
+                    feed_docs.insert(doc, new_key.as_slice())?;
+                    written.push(Some(entry.clone()));
                 }
-                if unchanged {
-                    return Ok(None);
-                }
-                if let Some(old_key) = old_key {
-                    feed.remove(old_key)?;
-                }
-                feed.insert(new_key.as_slice(), encode(&entry)?)?;
-                feed_docs.insert(doc.as_bytes(), new_key.as_slice())?;
-                Ok(Some(entry.clone()))
+                Ok(written)
             })
             .map_err(tx_error)
     }
@@ -850,41 +859,44 @@ mod tests {
         assert_eq!(store.doc_owner("other").unwrap(), None);
     }
 
+    /// Records one document's heads; its entry, if one was written.
+    fn record(
+        store: &SledStore,
+        user: &UserId,
+        doc: &str,
+        heads: &str,
+        mark: Option<u64>,
+    ) -> Option<FeedEntry> {
+        let update = FeedUpdate {
+            user: user.clone(),
+            doc: doc.to_owned(),
+            heads: vec![heads.to_owned()],
+            mark,
+        };
+        let mut written = store.feed_record(&[update]).unwrap();
+        assert_eq!(written.len(), 1);
+        written.pop().unwrap()
+    }
+
     #[test]
     fn feed_keeps_one_entry_per_document() {
         let store = SledStore::temporary().unwrap();
         let alice = UserId::random();
         let bob = UserId::random();
-        let heads = |h: &str| vec![h.to_owned()];
 
         let mark = store
             .put_chunk("d1/incremental/x", b"", Some("d1"))
             .unwrap();
-        let e1 = store
-            .feed_record(&alice, "d1", &heads("a"), mark)
-            .unwrap()
-            .unwrap();
+        let e1 = record(&store, &alice, "d1", "a", mark).unwrap();
         assert_eq!(store.feed_mark("d1").unwrap(), None, "mark cleared");
-        let e2 = store
-            .feed_record(&alice, "d2", &heads("b"), None)
-            .unwrap()
-            .unwrap();
-        store
-            .feed_record(&bob, "d3", &heads("c"), None)
-            .unwrap()
-            .unwrap();
+        let e2 = record(&store, &alice, "d2", "b", None).unwrap();
+        record(&store, &bob, "d3", "c", None).unwrap();
         assert!(e1.seq > 0 && e2.seq > e1.seq);
 
         // Same heads again: nothing new.
-        assert_eq!(
-            store.feed_record(&alice, "d1", &heads("a"), None).unwrap(),
-            None
-        );
+        assert_eq!(record(&store, &alice, "d1", "a", None), None);
         // New heads: d1's entry moves to the end.
-        let e3 = store
-            .feed_record(&alice, "d1", &heads("a2"), None)
-            .unwrap()
-            .unwrap();
+        let e3 = record(&store, &alice, "d1", "a2", None).unwrap();
         let all = store.feed_since(&alice, 0, 100).unwrap();
         assert_eq!(all, vec![e2.clone(), e3.clone()]);
         assert_eq!(
@@ -902,8 +914,51 @@ mod tests {
         let newer = store
             .put_chunk("d1/incremental/z", b"", Some("d1"))
             .unwrap();
-        store.feed_record(&alice, "d1", &heads("a3"), old).unwrap();
+        record(&store, &alice, "d1", "a3", old);
         assert_eq!(store.feed_mark("d1").unwrap(), newer);
+    }
+
+    #[test]
+    fn one_feed_record_writes_many_documents_in_order() {
+        let store = SledStore::temporary().unwrap();
+        let alice = UserId::random();
+        let bob = UserId::random();
+        let d1 = record(&store, &alice, "d1", "a", None).unwrap();
+        let marks: Vec<Option<u64>> = ["d2", "d3"]
+            .iter()
+            .map(|d| {
+                store
+                    .put_chunk(&format!("{d}/incremental/x"), b"", Some(d))
+                    .unwrap()
+            })
+            .collect();
+        let update = |user: &UserId, doc: &str, heads: &str, mark: Option<u64>| FeedUpdate {
+            user: user.clone(),
+            doc: doc.to_owned(),
+            heads: vec![heads.to_owned()],
+            mark,
+        };
+        let written = store
+            .feed_record(&[
+                update(&alice, "d1", "a", None), // unchanged
+                update(&alice, "d2", "b", marks[0]),
+                update(&bob, "d3", "c", marks[1]),
+            ])
+            .unwrap();
+        assert_eq!(written.len(), 3);
+        assert_eq!(written[0], None);
+        let (e2, e3) = (written[1].clone().unwrap(), written[2].clone().unwrap());
+        assert!(
+            d1.seq < e2.seq && e2.seq < e3.seq,
+            "sequence in the updates' order"
+        );
+        assert_eq!(store.feed_since(&alice, 0, 10).unwrap(), vec![d1, e2]);
+        assert_eq!(store.feed_since(&bob, 0, 10).unwrap(), vec![e3]);
+        assert!(store.feed_marks().unwrap().is_empty(), "both marks cleared");
+        assert_eq!(
+            store.feed_record(&[]).unwrap(),
+            Vec::<Option<FeedEntry>>::new()
+        );
     }
 
     #[test]

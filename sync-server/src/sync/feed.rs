@@ -2,9 +2,9 @@
 //! order, so a reconnecting client learns in one request which documents to sync.
 //!
 //! The worker receives document ids from storage puts (and from ownership claims), coalesces
-//! bursts, reads each document's current heads through the repo and records them in the store
-//! ([`RelayStore::feed_record`](crate::store::RelayStore::feed_record)), then publishes the new
-//! entry to the owner's live subscribers.
+//! bursts, reads each document's current heads through the repo and records the whole burst in
+//! one store write ([`RelayStore::feed_record`](crate::store::RelayStore::feed_record)), then
+//! publishes the new entries to the owners' live subscribers.
 //!
 //! Crash safety: a put marks its document pending in the same atomic step as the chunk, and the
 //! mark is cleared only together with the feed entry that covers it; marks left by a crash are
@@ -22,7 +22,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use super::{StoreSlot, SyncError};
 use crate::hook::GroceryHook;
-use crate::store::{FeedEntry, UserId};
+use crate::store::{FeedEntry, FeedUpdate, UserId};
 
 /// Live subscribers per user; a slow subscriber that falls this far behind is told it lagged
 /// and catches up from the store.
@@ -32,8 +32,10 @@ const LIVE_BUFFER: usize = 256;
 const FIND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a document the repo didn't produce in time waits before it is tried again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
-/// Documents recorded at once.
+/// Documents read at once.
 const CONCURRENCY: usize = 32;
+/// Documents left pending at start that are recorded in one store write.
+const CATCH_UP_BATCH: usize = 256;
 
 /// Live feed subscriptions.
 #[derive(Default)]
@@ -82,26 +84,22 @@ impl FeedWorker {
         let marks = self.slot.get()?.feed_marks()?;
         let n = marks.len();
         let mut again = Vec::new();
-        for (doc, _) in marks {
-            if self.record(&doc).await {
-                again.push(doc);
-            }
+        for docs in marks.chunks(CATCH_UP_BATCH) {
+            let docs = docs.iter().map(|(doc, _)| doc.clone()).collect();
+            again.extend(self.record_all(docs).await);
         }
         Ok((n, again))
     }
 
-    /// Runs until `changed` closes or `stop` turns true. Documents are recorded
-    /// [`CONCURRENCY`] at a time (one user's busy repo doesn't hold up everyone's feed); one
-    /// that can't be loaded in time is tried again after [`RETRY_AFTER`], so every change the
-    /// relay stored reaches the feed without waiting for a restart.
+    /// Runs until `changed` closes or `stop` turns true. One that can't be loaded in time is
+    /// tried again after [`RETRY_AFTER`], so every change the relay stored reaches the feed
+    /// without waiting for a restart.
     pub async fn run(
         self,
         mut changed: mpsc::UnboundedReceiver<String>,
         mut stop: watch::Receiver<bool>,
         mut retry: Vec<String>,
     ) {
-        use futures::StreamExt;
-        let worker = &self;
         loop {
             let first = tokio::select! {
                 doc = changed.recv() => match doc {
@@ -117,62 +115,83 @@ impl FeedWorker {
             while let Ok(doc) = changed.try_recv() {
                 batch.push(doc);
             }
-            let mut seen: HashSet<String> = HashSet::with_capacity(batch.len());
-            batch.retain(|doc| seen.insert(doc.clone()));
             if *stop.borrow() {
                 return;
             }
-            let outcomes: Vec<(String, bool)> = futures::stream::iter(batch)
-                .map(|doc| async move {
-                    let again = worker.record(&doc).await;
-                    (doc, again)
-                })
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
-            retry.extend(
-                outcomes
-                    .into_iter()
-                    .filter_map(|(doc, again)| again.then_some(doc)),
-            );
+            retry = self.record_all(batch).await;
         }
     }
 
-    /// Brings one document's feed entry up to date, if it has a pending change and an owner;
-    /// true when it should be tried again later.
-    async fn record(&self, doc: &str) -> bool {
-        match self.try_record(doc).await {
-            Ok(again) => again,
-            Err(SyncError::Stopped) => false,
-            Err(e) => {
-                tracing::warn!(error = %e, doc, "recording a change in the feed failed");
-                false
+    /// Brings the feed entries of `docs` up to date (each once, whatever the repeats): reads
+    /// them [`CONCURRENCY`] at a time (one user's busy repo doesn't hold up everyone's feed),
+    /// then records them all in one store write. Returns those to try again later.
+    async fn record_all(&self, mut docs: Vec<String>) -> Vec<String> {
+        use futures::StreamExt;
+        let mut seen: HashSet<String> = HashSet::with_capacity(docs.len());
+        docs.retain(|doc| seen.insert(doc.clone()));
+        let read: Vec<(String, Result<Read, SyncError>)> = futures::stream::iter(docs)
+            .map(|doc| async move {
+                let read = self.read(&doc).await;
+                (doc, read)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut again = Vec::new();
+        let mut updates = Vec::new();
+        for (doc, read) in read {
+            match read {
+                Ok(Read::Update(update)) => updates.push(update),
+                Ok(Read::Nothing) | Err(SyncError::Stopped) => {}
+                Ok(Read::Later) => again.push(doc),
+                Err(e) => tracing::warn!(error = %e, doc, "reading a change for the feed failed"),
             }
         }
+        match self.write(&updates) {
+            Ok(()) | Err(SyncError::Stopped) => {}
+            Err(e) => {
+                // The marks stay; try these again in a moment.
+                tracing::warn!(error = %e, docs = updates.len(), "recording changes in the feed failed");
+                again.extend(updates.into_iter().map(|u| u.doc));
+            }
+        }
+        again
     }
 
-    /// Ok(true): the repo didn't produce the document in time; try again later.
-    async fn try_record(&self, doc: &str) -> Result<bool, SyncError> {
+    /// Writes the entries and tells the owners' live subscribers.
+    fn write(&self, updates: &[FeedUpdate]) -> Result<(), SyncError> {
+        let written = self.slot.get()?.feed_record(updates)?;
+        for (update, entry) in updates.iter().zip(written) {
+            if let Some(entry) = entry {
+                tracing::debug!(doc = update.doc, seq = entry.seq, "feed entry");
+                self.hub.publish(&update.user, entry);
+            }
+        }
+        Ok(())
+    }
+
+    /// One document's current heads, if it has a pending change and an owner.
+    async fn read(&self, doc: &str) -> Result<Read, SyncError> {
         let store = self.slot.get()?;
         let Some(mark) = store.feed_mark(doc)? else {
-            return Ok(false); // already recorded
+            return Ok(Read::Nothing); // already recorded
         };
         let Some(owner) = store.doc_owner(doc)? else {
-            return Ok(false); // recorded when claimed
+            return Ok(Read::Nothing); // recorded when claimed
         };
         drop(store);
         let Ok(doc_id) = DocumentId::from_str(doc) else {
             tracing::warn!(doc, "a stored chunk has a key that is no document id");
-            return Ok(false);
+            return Ok(Read::Nothing);
         };
         let repo = self.shards.get(&owner).await?.repo;
         let handle = match tokio::time::timeout(FIND_TIMEOUT, repo.find(doc_id)).await {
             Ok(Ok(Some(handle))) => handle,
-            Ok(Ok(None)) => return Ok(false),
+            Ok(Ok(None)) => return Ok(Read::Nothing),
             Ok(Err(_stopped)) => return Err(SyncError::Stopped),
             Err(_) => {
                 tracing::warn!(doc, "timed out loading a document for the feed; will retry");
-                return Ok(true);
+                return Ok(Read::Later);
             }
         };
         let mut heads: Vec<String> = handle
@@ -181,15 +200,25 @@ impl FeedWorker {
             .map(ToString::to_string)
             .collect();
         heads.sort();
-        let store = self.slot.get()?;
         // Before the mark goes: if this fails or the relay stops, the change is seen again.
+        let store = self.slot.get()?;
         self.hook
             .observe(store.as_ref(), &owner, doc, &handle)
             .await?;
-        if let Some(entry) = store.feed_record(&owner, doc, &heads, Some(mark))? {
-            tracing::debug!(doc, seq = entry.seq, "feed entry");
-            self.hub.publish(&owner, entry);
-        }
-        Ok(false)
+        Ok(Read::Update(FeedUpdate {
+            user: owner,
+            doc: doc.to_owned(),
+            heads,
+            mark: Some(mark),
+        }))
     }
+}
+
+/// What reading one document for the feed found.
+enum Read {
+    /// No pending change (or no owner, or no such document): nothing to record.
+    Nothing,
+    /// The repo didn't produce the document in time.
+    Later,
+    Update(FeedUpdate),
 }
