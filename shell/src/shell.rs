@@ -272,8 +272,8 @@ impl Inner {
             let open = self.open.read().await;
             open.as_ref().ok_or_else(errors::closing)?.larder.clone()
         };
-        // Only the hash is known here; the attachment record holds the real media type.
-        let bytes = sync::fetch_blob(&*larder, &sha256, "application/octet-stream", "this file")
+        // Only the hash is known here: the blob is kept with the media type the relay has.
+        let bytes = sync::fetch_blob(&*larder, &sha256, None, "this file")
             .await
             .map_err(errors::attachment)?;
         Ok(Response::Bytes {

@@ -6,7 +6,7 @@
 
 use thiserror::Error;
 
-use super::relay::{RelayClient, RelayError};
+use super::relay::{RelayBlob, RelayClient, RelayError};
 use super::session::session;
 use crate::api::{Larder, LarderError};
 use crate::blob_transfer::{KeepError, due_uploads, keep_downloaded, upload_failed};
@@ -102,7 +102,7 @@ pub async fn fetch_attachment<S: DocumentStore>(
     let bytes = fetch_blob(
         larder,
         &attachment.sha256,
-        &attachment.media_type,
+        Some(&attachment.media_type),
         &attachment.file_name,
     )
     .await?;
@@ -110,11 +110,12 @@ pub async fn fetch_attachment<S: DocumentStore>(
 }
 
 /// The bytes stored under `sha256`: from this device, or else fetched from the relay, verified
-/// and kept here (as `media_type`) for next time. `file_name` names the file in errors.
+/// and kept here for next time, as `media_type` (without one: as the relay's, or else
+/// `application/octet-stream`). `file_name` names the file in errors.
 pub async fn fetch_blob<S: DocumentStore>(
     larder: &Larder<S>,
     sha256: &str,
-    media_type: &str,
+    media_type: Option<&str>,
     file_name: &str,
 ) -> Result<Vec<u8>, AttachmentError> {
     if let Some(bytes) = larder.store().blob_get(sha256)? {
@@ -131,13 +132,19 @@ pub async fn fetch_blob<S: DocumentStore>(
         reason,
     };
     let client = RelayClient::new(&session.server).map_err(|e| offline(e.to_string()))?;
-    let bytes = match client.get_blob(&session.token, &sha256).await {
-        Ok(Some(bytes)) => bytes,
+    let RelayBlob {
+        bytes,
+        media_type: relay_media_type,
+    } = match client.get_blob(&session.token, &sha256).await {
+        Ok(Some(blob)) => blob,
         Ok(None) => return Err(AttachmentError::NotOnRelay { file_name, sha256 }),
         Err(RelayError::Unreachable(reason)) => return Err(offline(reason)),
         Err(RelayError::Unauthorized) => return Err(AttachmentError::Unauthorized),
         Err(err) => return Err(AttachmentError::Relay(err)),
     };
+    let media_type = media_type
+        .or(relay_media_type.as_deref())
+        .unwrap_or("application/octet-stream");
     match keep_downloaded(larder.store(), &sha256, media_type, &bytes) {
         Ok(()) => Ok(bytes),
         Err(KeepError::Corrupt(_)) => Err(AttachmentError::Corrupt { file_name, sha256 }),
@@ -156,8 +163,8 @@ mod tests {
     use crate::model::RecipeDraft;
     use crate::sync::session::{Session, save_session};
 
-    /// A stand-in relay on 127.0.0.1: answers every request with `status` and `body` and
-    /// records "METHOD PATH" lines.
+    /// A stand-in relay on 127.0.0.1: answers every request with `status` and `body` (as
+    /// [`FAKE_MEDIA_TYPE`]) and records "METHOD PATH" lines.
     async fn fake_relay(status: u16, body: Vec<u8>) -> (String, Arc<Mutex<Vec<String>>>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -201,7 +208,8 @@ mod tests {
                         .map_or(line.clone(), |(l, _)| l.to_string()),
                 );
                 let mut response = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    "HTTP/1.1 {status} X\r\nContent-Type: {FAKE_MEDIA_TYPE}\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n",
                     body.len()
                 )
                 .into_bytes();
@@ -211,6 +219,8 @@ mod tests {
         });
         (format!("http://{addr}"), seen)
     }
+
+    const FAKE_MEDIA_TYPE: &str = "image/webp";
 
     fn session_for(server: &str) -> Session {
         Session {
@@ -277,6 +287,19 @@ mod tests {
             0,
             "a fetched copy is not re-uploaded"
         );
+
+        // Kept with the attachment's own media type; by hash alone, with the relay's.
+        let kept = larder.store().blob_with_type(&sha).unwrap().unwrap();
+        assert_eq!(kept, (bytes.clone(), "image/jpeg".to_owned()));
+        larder
+            .store()
+            .conn()
+            .execute("DELETE FROM blobs", [])
+            .unwrap();
+        let got = fetch_blob(&larder, &sha, None, "this file").await.unwrap();
+        assert_eq!(got, bytes);
+        let kept = larder.store().blob_with_type(&sha).unwrap().unwrap();
+        assert_eq!(kept.1, FAKE_MEDIA_TYPE);
 
         // Wrong bytes: refused, nothing kept.
         larder

@@ -11,5 +11,5 @@ mod session;
 
 pub use blobs::{AttachmentError, UploadRound, fetch_attachment, fetch_blob, upload_queued};
 pub use engine::{SyncEngine, SyncError, SyncReport, SyncState, SyncStatus};
-pub use relay::{RelayClient, RelayError};
+pub use relay::{RelayBlob, RelayClient, RelayError};
 pub use session::{Session, login, logout, peer_id_for, session};

@@ -230,7 +230,11 @@ impl RelayClient {
     }
 
     /// Downloads an attachment's bytes; `None` if the relay does not have them for this user.
-    pub async fn get_blob(&self, token: &str, sha256: &str) -> Result<Option<Vec<u8>>, RelayError> {
+    pub async fn get_blob(
+        &self,
+        token: &str,
+        sha256: &str,
+    ) -> Result<Option<RelayBlob>, RelayError> {
         let response = send(
             self.http
                 .get(self.url(&format!("api/v1/blobs/{sha256}"))?)
@@ -241,9 +245,26 @@ impl RelayClient {
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        let bytes = check(response).await?.bytes().await.map_err(unreachable)?;
-        Ok(Some(bytes.to_vec()))
+        let response = check(response).await?;
+        let media_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.bytes().await.map_err(unreachable)?;
+        Ok(Some(RelayBlob {
+            bytes: bytes.to_vec(),
+            media_type,
+        }))
     }
+}
+
+/// A blob as the relay serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayBlob {
+    pub bytes: Vec<u8>,
+    /// The media type the relay stored with it, if it said.
+    pub media_type: Option<String>,
 }
 
 /// Sends a request with a deadline; a transport failure means the relay is unreachable.
