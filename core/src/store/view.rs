@@ -244,6 +244,27 @@ impl Store {
         }
     }
 
+    /// Every document with a chunk stored (as [`Store::kv_document_ids`]) and the heads its
+    /// view was built from, if it has a view: [`Self::view_heads`] for all of them in one query
+    /// (a device's sync status compares them with the relay's every second or so).
+    pub fn document_view_heads(&self) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "WITH docs AS (
+                 SELECT DISTINCT CASE WHEN instr(key, '/') > 0
+                     THEN substr(key, 1, instr(key, '/') - 1) ELSE key END AS doc
+                 FROM kv
+             )
+             SELECT docs.doc, COALESCE(recipes.heads, grocery_lists.heads)
+             FROM docs
+             LEFT JOIN recipes ON recipes.id = docs.doc
+             LEFT JOIN grocery_lists ON grocery_lists.doc_id = docs.doc
+             ORDER BY docs.doc",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Every document id the view knows (recipes and grocery lists).
     pub fn known_recipe_ids(&self) -> Result<Vec<String>, StoreError> {
         let conn = self.conn();
@@ -364,4 +385,44 @@ fn write_recipe_index(tx: &Transaction<'_>, recipe: &Recipe, rowid: i64) -> Resu
         body_text
     ])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Recipe;
+    use crate::store::Store;
+
+    #[test]
+    fn document_view_heads_match_view_heads_one_by_one() {
+        let store = Store::open_in_memory().expect("store");
+        let key = |parts: &[&str]| parts.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for doc in ["list", "r1", "unviewed"] {
+            store
+                .kv_put(&key(&[doc, "incremental", "a"]), b"1")
+                .expect("put");
+        }
+        store
+            .kv_put(&key(&["r1", "snapshot", "b"]), b"2")
+            .expect("put");
+        let recipe = Recipe::with_ingredients(None, vec![]);
+        store
+            .write_recipe_view(&recipe, "aa,bb")
+            .expect("recipe view");
+        store
+            .write_grocery_view("list", "cc", &[])
+            .expect("list view");
+
+        let all = store.document_view_heads().expect("all heads");
+        assert_eq!(
+            all,
+            vec![
+                ("list".to_owned(), Some("cc".to_owned())),
+                ("r1".to_owned(), Some("aa,bb".to_owned())),
+                ("unviewed".to_owned(), None),
+            ]
+        );
+        for (doc, heads) in &all {
+            assert_eq!(&store.view_heads(doc).expect("one"), heads, "{doc}");
+        }
+    }
 }

@@ -180,6 +180,22 @@ impl Engine {
             .map_err(|e| error("reading view heads", e))
     }
 
+    /// [`Self::view_heads`] of every stored document at once (one query), as a `Map` of
+    /// document id to heads; a document without a view maps to `undefined`.
+    #[wasm_bindgen(js_name = viewHeadsAll)]
+    pub fn view_heads_all(&self) -> Result<js_sys::Map, JsError> {
+        let all = self
+            .store
+            .document_view_heads()
+            .map_err(|e| error("reading view heads", e))?;
+        let map = js_sys::Map::new();
+        for (doc, heads) in all {
+            let heads = heads.map_or(JsValue::UNDEFINED, |h| JsValue::from_str(&h));
+            map.set(&JsValue::from_str(&doc), &heads);
+        }
+        Ok(map)
+    }
+
     /// The stored session (JSON: server, token, user_id, user_name, grocery_list_id), if any.
     #[wasm_bindgen(js_name = sessionLoad)]
     pub fn session_load(&self) -> Result<Option<String>, JsError> {

@@ -151,9 +151,11 @@ export class SyncLink {
   /** Documents whose state here is not the relay's (local changes waiting, or remote ones
    *  not merged yet). */
   private pending(): number {
-    return this.engine
-      .documentIds()
-      .filter((id) => this.engine.viewHeads(id) !== this.relayHeads.get(id)).length;
+    let pending = 0;
+    for (const [id, heads] of this.engine.viewHeadsAll()) {
+      if (heads !== this.relayHeads.get(id)) pending += 1;
+    }
+    return pending;
   }
 
   /** Uploads due attachments now, unless a round is already running. */
