@@ -210,6 +210,26 @@ impl<S: DocumentStore> Larder<S> {
     /// Sets a recipe's tombstone to `deleted`; a recipe already in that state is not found
     /// (deleting twice, or restoring a live recipe, is a mistake the caller hears about).
     async fn set_tombstone(&self, id: &str, deleted: bool) -> Result<Recipe> {
+        let doc_id = id.to_string();
+        self.edit_recipe_doc(id, move |current| {
+            if current.deleted == deleted {
+                return Err(LarderError::RecipeNotFound(doc_id));
+            }
+            current.deleted = deleted;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Applies `edit` to recipe `id`'s document and, when it says it changed something, stamps
+    /// `updated_at` and commits; then rewrites the recipe's view row and returns the recipe.
+    /// `edit` decides what a deleted recipe means for it. Emits nothing: callers say what
+    /// happened.
+    async fn edit_recipe_doc(
+        &self,
+        id: &str,
+        edit: impl FnOnce(&mut RecipeDoc) -> Result<bool> + Send + 'static,
+    ) -> Result<Recipe> {
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = id.to_string();
@@ -217,13 +237,11 @@ impl<S: DocumentStore> Larder<S> {
             .docs
             .with_doc(id, move |am| -> Result<(RecipeDoc, String)> {
                 let mut current = read_recipe_doc(am, &doc_id)?;
-                if current.deleted == deleted {
-                    return Err(LarderError::RecipeNotFound(doc_id));
+                if edit(&mut current)? {
+                    current.updated_at = now;
+                    am.transact(|tx| reconcile_recipe(tx, &current))
+                        .map_err(|f| bad_doc(&doc_id, f.error))?;
                 }
-                current.deleted = deleted;
-                current.updated_at = now;
-                am.transact(|tx| reconcile_recipe(tx, &current))
-                    .map_err(|f| bad_doc(&doc_id, f.error))?;
                 Ok((current, heads_string(am)))
             })
             .await?

@@ -31,39 +31,29 @@ impl<S: DocumentStore> Larder<S> {
         };
         self.store
             .blob_put_and_queue(&sha256, &media_type, bytes, self.clock.now_ms())?;
-        let _view = self.view_writes.lock().await;
         let attachment = AttachmentDoc {
             sha256,
             file_name,
             media_type,
             size: bytes.len() as u64,
         };
-        let now = self.clock.now_ms();
         let doc_id = recipe_id.to_string();
         let new_attachment = attachment.clone();
-        let (doc, heads) = self
-            .docs
-            .with_doc(recipe_id, move |am| -> Result<(RecipeDoc, String)> {
-                let mut current = read_recipe_doc(am, &doc_id)?;
-                if current.deleted {
-                    return Err(LarderError::RecipeNotFound(doc_id));
-                }
-                if !current
-                    .attachments
-                    .iter()
-                    .any(|a| a.sha256 == new_attachment.sha256)
-                {
-                    current.attachments.push(new_attachment);
-                    current.updated_at = now;
-                    am.transact(|tx| reconcile_recipe(tx, &current))
-                        .map_err(|f| bad_doc(&doc_id, f.error))?;
-                }
-                Ok((current, heads_string(am)))
-            })
-            .await?
-            .ok_or_else(|| LarderError::RecipeNotFound(recipe_id.to_string()))??;
-        self.store
-            .write_recipe_view(&doc.to_recipe(recipe_id), &heads)?;
+        self.edit_recipe_doc(recipe_id, move |current| {
+            if current.deleted {
+                return Err(LarderError::RecipeNotFound(doc_id));
+            }
+            if current
+                .attachments
+                .iter()
+                .any(|a| a.sha256 == new_attachment.sha256)
+            {
+                return Ok(false);
+            }
+            current.attachments.push(new_attachment);
+            Ok(true)
+        })
+        .await?;
         self.emit(ChangeEvent::RecipeChanged {
             id: recipe_id.to_string(),
         });
@@ -79,14 +69,10 @@ impl<S: DocumentStore> Larder<S> {
     /// on this device and the relay (another recipe may hold the same file; an undo may want
     /// them back). Removing one the recipe does not have is `AttachmentNotFound`.
     pub async fn remove_attachment(&self, recipe_id: &str, sha256: &str) -> Result<Recipe> {
-        let _view = self.view_writes.lock().await;
-        let now = self.clock.now_ms();
         let doc_id = recipe_id.to_string();
         let sha = sha256.to_string();
-        let (doc, heads) = self
-            .docs
-            .with_doc(recipe_id, move |am| -> Result<(RecipeDoc, String)> {
-                let mut current = read_recipe_doc(am, &doc_id)?;
+        let recipe = self
+            .edit_recipe_doc(recipe_id, move |current| {
                 if current.deleted {
                     return Err(LarderError::RecipeNotFound(doc_id));
                 }
@@ -98,15 +84,9 @@ impl<S: DocumentStore> Larder<S> {
                         name: sha,
                     });
                 }
-                current.updated_at = now;
-                am.transact(|tx| reconcile_recipe(tx, &current))
-                    .map_err(|f| bad_doc(&doc_id, f.error))?;
-                Ok((current, heads_string(am)))
+                Ok(true)
             })
-            .await?
-            .ok_or_else(|| LarderError::RecipeNotFound(recipe_id.to_string()))??;
-        let recipe = doc.to_recipe(recipe_id);
-        self.store.write_recipe_view(&recipe, &heads)?;
+            .await?;
         self.emit(ChangeEvent::RecipeChanged {
             id: recipe_id.to_string(),
         });
