@@ -18,6 +18,15 @@ export const APP = join(BIN_DIR, "larder-desktop");
 // desktop/test.sh installs it and sets TAURI_DRIVER.
 const TAURI_DRIVER = process.env.TAURI_DRIVER ?? "tauri-driver";
 
+/** Sends SIGTERM to a child process; resolves once it has exited (at once if it already had). */
+function stopChild(child) {
+  return new Promise((ok) => {
+    if (child.exitCode !== null) return ok();
+    child.once("exit", ok);
+    child.kill("SIGTERM");
+  });
+}
+
 /** Polls `check` until it returns a truthy value or `ms` pass; `explain` adds to the failure. */
 export async function until(what, check, ms = 20_000, explain = async () => "") {
   const deadline = Date.now() + ms;
@@ -72,12 +81,7 @@ export async function startRelay(data, port) {
   return {
     url: `http://127.0.0.1:${port}`,
     log: () => log,
-    stop: () =>
-      new Promise((ok) => {
-        if (child.exitCode !== null) return ok();
-        child.once("exit", ok);
-        child.kill("SIGTERM");
-      }),
+    stop: () => stopChild(child),
   };
 }
 
@@ -127,12 +131,7 @@ export async function startDriver(env) {
   return {
     url,
     log: () => log,
-    stop: () =>
-      new Promise((ok) => {
-        if (child.exitCode !== null) return ok();
-        child.once("exit", ok);
-        child.kill("SIGTERM");
-      }),
+    stop: () => stopChild(child),
   };
 }
 
