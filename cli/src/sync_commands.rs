@@ -55,7 +55,7 @@ pub fn wipe(dir: &Path) -> Result<()> {
 
 pub fn status(larder: &Larder<SamodStore>, json: bool) -> Result<()> {
     let session = sync::session(larder.store())?;
-    let pending = larder.store().unsynced_docs()?.len();
+    let pending = larder.store().waiting_doc_count()?;
     let uploads = larder.store().queued_uploads()?;
     if json {
         let value = serde_json::json!({

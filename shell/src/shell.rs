@@ -167,8 +167,12 @@ impl Inner {
         // since change no state, so count them now. Connected, the engine's count stands (it
         // recounts after every push).
         let pending = || -> Result<u32, RpcError> {
-            let docs = open.larder.store().unsynced_docs().map_err(errors::store)?;
-            Ok(u32::try_from(docs.len()).unwrap_or(u32::MAX))
+            let docs = open
+                .larder
+                .store()
+                .waiting_doc_count()
+                .map_err(errors::store)?;
+            Ok(u32::try_from(docs).unwrap_or(u32::MAX))
         };
         let view = match &open.sync {
             Some(task) => {

@@ -16,6 +16,7 @@ const TABLES: &[&str] = &[
     "kv",
     "dirty_docs",
     "unsynced_docs",
+    "relay_heads",
     "meta",
 ];
 

@@ -99,7 +99,7 @@ impl Store {
             if !view_covers_change(&tx, key)? {
                 super::view::mark_dirty(&tx, &key[0])?;
             }
-            super::view::mark_unsynced(&tx, &key[0])?;
+            super::relay_marks::mark_unsynced(&tx, &key[0])?;
         }
         tx.commit()?;
         Ok(())

@@ -7,6 +7,7 @@ mod blobs;
 mod erase;
 pub mod error;
 mod kv;
+mod relay_marks;
 pub mod schema;
 pub mod search;
 pub mod view;
@@ -18,6 +19,7 @@ use rusqlite::{Connection, OptionalExtension, ffi};
 pub use blobs::QueuedUpload;
 pub use error::StoreError;
 pub use kv::KvEntry;
+pub use relay_marks::ConfirmedDoc;
 pub use search::{RecipeSummary, TagCount};
 pub use view::{NewRecipeDocument, RecipeViewRow};
 

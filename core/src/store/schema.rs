@@ -130,6 +130,14 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     INSERT INTO blob_uploads (sha256, queued_at) SELECT sha256, 0 FROM blobs;
     "#,
+    // v4: the heads the relay last said it holds, per document, so that a document samod merely
+    // re-saved (same heads) is not counted as a change waiting for the relay.
+    r#"
+    CREATE TABLE relay_heads (
+        doc_id TEXT PRIMARY KEY,
+        heads  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

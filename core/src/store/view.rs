@@ -20,16 +20,6 @@ pub(crate) fn mark_dirty(tx: &Transaction<'_>, doc_id: &str) -> rusqlite::Result
     Ok(())
 }
 
-/// Marks `doc_id` as holding chunks the relay has not confirmed.
-pub(crate) fn mark_unsynced(tx: &Transaction<'_>, doc_id: &str) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO unsynced_docs (doc_id, seq) VALUES (?1, 1)
-         ON CONFLICT (doc_id) DO UPDATE SET seq = seq + 1",
-        [doc_id],
-    )?;
-    Ok(())
-}
-
 /// Lower-cased title for ordering the blank search.
 pub(crate) fn sort_key(title: &str) -> String {
     title.to_lowercase()
@@ -74,7 +64,7 @@ impl Store {
         for row in rows {
             tx.prepare_cached("INSERT INTO kv (key, value) VALUES (?1, ?2)")?
                 .execute(params![super::kv::join_key(row.chunk_key), row.chunk])?;
-            mark_unsynced(&tx, &row.view.recipe.id)?;
+            super::relay_marks::mark_unsynced(&tx, &row.view.recipe.id)?;
             rowids.push(write_recipe(&tx, row.view.recipe, row.view.heads)?);
         }
         // The index last, as in `write_recipe_views`.
@@ -205,29 +195,6 @@ impl Store {
         {
             let mut stmt =
                 tx.prepare_cached("DELETE FROM dirty_docs WHERE doc_id = ?1 AND seq = ?2")?;
-            for (doc_id, seq) in marks {
-                stmt.execute(params![doc_id, seq])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Documents with chunks the relay has not confirmed, with their mark's sequence number.
-    pub fn unsynced_docs(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT doc_id, seq FROM unsynced_docs ORDER BY doc_id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Clears unsynced marks that were not renewed since they were read.
-    pub fn clear_unsynced(&self, marks: &[(String, i64)]) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut stmt =
-                tx.prepare_cached("DELETE FROM unsynced_docs WHERE doc_id = ?1 AND seq = ?2")?;
             for (doc_id, seq) in marks {
                 stmt.execute(params![doc_id, seq])?;
             }

@@ -22,8 +22,8 @@ use super::session::{CURSOR_META, Session, peer_id_for, session};
 use crate::api::{Larder, LarderError};
 use crate::blob_transfer::next_upload_due;
 use crate::clock::{Clock, SystemClock};
-use crate::docstore::SamodStore;
-use crate::store::StoreError;
+use crate::docstore::{SamodStore, heads_string};
+use crate::store::{ConfirmedDoc, StoreError};
 
 /// How long one document may take to reach or come from the relay before the pass gives up on
 /// it (it stays pending and is retried on the next pass).
@@ -108,7 +108,7 @@ impl SyncEngine {
         let session = session(larder.store())?.ok_or(SyncError::NotSignedIn)?;
         let client = RelayClient::new(&session.server)?;
         let peer_id = peer_id_for(larder.store(), &session.user_id)?;
-        let pending = larder.store().unsynced_docs()?.len();
+        let pending = larder.store().waiting_doc_count()?;
         let pending_uploads = larder.store().queued_upload_count()?;
         let (status, _) = watch::channel(SyncStatus {
             state: SyncState::Offline,
@@ -131,12 +131,7 @@ impl SyncEngine {
     }
 
     fn set_state(&self, state: SyncState, error: Option<String>) {
-        let pending = self
-            .larder
-            .store()
-            .unsynced_docs()
-            .map(|d| d.len())
-            .unwrap_or(0);
+        let pending = self.larder.store().waiting_doc_count().unwrap_or(0);
         let pending_uploads = self.larder.store().queued_upload_count().unwrap_or(0);
         self.status.send_replace(SyncStatus {
             state,
@@ -335,7 +330,7 @@ impl SyncEngine {
         self.adopt_grocery_list(conn).await?;
         let pulled = self.catch_up(conn).await?;
         let pushed = self.push_pending(conn).await?;
-        let pending = self.larder.store().unsynced_docs()?.len();
+        let pending = self.larder.store().waiting_doc_count()?;
         // A failed upload stays queued (with its reason) and does not fail the pass: the
         // documents are in sync, and the file is retried later.
         let round = match self.upload(true).await {
@@ -459,12 +454,17 @@ impl SyncEngine {
         }
     }
 
-    /// Fetches one feed entry's document unless this device already has those heads.
+    /// Fetches one feed entry's document unless this device already has those heads, and
+    /// notes them as the relay's.
     async fn pull(&self, conn: ConnectionId, entry: &FeedEntry) -> bool {
         let mut heads = entry.heads.clone();
         heads.sort();
+        let heads = heads.join(",");
+        if let Err(err) = self.larder.store().set_relay_heads(&entry.doc_id, &heads) {
+            tracing::warn!(%err, doc = entry.doc_id, "could not note the relay's heads");
+        }
         let view = self.larder.store().view_heads(&entry.doc_id).ok().flatten();
-        if view.as_deref() == Some(heads.join(",").as_str()) {
+        if view.as_deref() == Some(heads.as_str()) {
             return false;
         }
         match self.fetch(conn, &entry.doc_id).await {
@@ -512,20 +512,23 @@ impl SyncEngine {
             if marks.is_empty() {
                 break;
             }
-            let confirmed: Vec<Option<(String, i64)>> = stream::iter(marks)
-                .map(|(id, seq)| async move {
-                    let handle = docs.handle(&id).await.ok().flatten()?;
+            let confirmed: Vec<Option<ConfirmedDoc>> = stream::iter(marks)
+                .map(|(doc_id, seq)| async move {
+                    let handle = docs.handle(&doc_id).await.ok().flatten()?;
+                    // The heads before asking: the relay's answer covers at least these (an
+                    // edit made meanwhile is newer and stays counted as waiting).
+                    let heads = handle.with_document(|doc| heads_string(doc));
                     tokio::time::timeout(DOC_TIMEOUT, handle.they_have_our_changes(conn))
                         .await
                         .ok()
-                        .map(|_| (id, seq))
+                        .map(|_| ConfirmedDoc { doc_id, seq, heads })
                 })
                 .buffer_unordered(PARALLEL_DOCS)
                 .collect()
                 .await;
-            let confirmed: Vec<(String, i64)> = confirmed.into_iter().flatten().collect();
-            self.larder.store().clear_unsynced(&confirmed)?;
-            confirmed_ids.extend(confirmed.into_iter().map(|(id, _)| id));
+            let confirmed: Vec<ConfirmedDoc> = confirmed.into_iter().flatten().collect();
+            self.larder.store().confirm_synced(&confirmed)?;
+            confirmed_ids.extend(confirmed.into_iter().map(|doc| doc.doc_id));
         }
         Ok(confirmed_ids.len())
     }
