@@ -3,6 +3,7 @@
 //! self sign-up: this is the only way users come to exist.
 
 use crate::auth::Passwords;
+use crate::blobs::BlobFiles;
 use crate::clock::UnixMs;
 use crate::store::{RelayStore, StoreError, User, UserId};
 
@@ -28,6 +29,8 @@ pub enum AdminError {
     Hash(#[from] crate::auth::AuthError),
     #[error(transparent)]
     Store(StoreError),
+    #[error("could not delete an attached file's bytes: {0}")]
+    Files(#[source] std::io::Error),
 }
 
 impl From<StoreError> for AdminError {
@@ -130,16 +133,53 @@ pub fn enable_user(store: &dyn RelayStore, name: &str) -> Result<(), AdminError>
     Ok(())
 }
 
-/// Removes a user, their sessions and their grocery API tokens; returns the removed user and
-/// how many sessions went.
-pub fn remove_user(store: &dyn RelayStore, name: &str) -> Result<(User, usize), AdminError> {
+/// What `user remove` removed.
+#[derive(Debug)]
+pub struct Removed {
+    pub user: User,
+    pub sessions: usize,
+    pub documents: usize,
+    /// Attached files whose bytes went (files other users hold too stay).
+    pub files: usize,
+}
+
+/// Removes a user and everything the relay keeps for them: sessions, grocery API tokens,
+/// documents (chunks, ownership, change feed), the grocery hook's record of their list, and
+/// the bytes of files nobody else holds. The user is disabled first (no sign-in, no sync from
+/// then on); `let_go` runs next, before anything of theirs is deleted: a running relay closes
+/// their connections and stops their repo there. The account itself goes last, so a removal
+/// cut short (a crash, a full disk) is finished by running it again.
+pub fn remove_user(
+    store: &dyn RelayStore,
+    files: &BlobFiles,
+    name: &str,
+    let_go: &dyn Fn(&UserId),
+) -> Result<Removed, AdminError> {
     let user = find(store, name)?;
-    let sessions = store.remove_user(&user.id)?;
-    // Already useless without their user; this just tidies up.
+    let mut sessions = store.set_disabled(&user.id, true)?;
+    let_go(&user.id);
+    let documents = store.remove_user_documents(&user.id)?;
+    if let Some(list) = &user.grocery_list_id {
+        store.grocery_forget(list)?;
+    }
+    // Bytes before grants: a run cut short in between still knows the files on the next run.
+    let mut removed_files = 0;
+    for hash in store.blobs_held_only_by(&user.id)? {
+        if files.remove(&hash).map_err(AdminError::Files)? {
+            removed_files += 1;
+        }
+    }
+    store.remove_user_blobs(&user.id)?;
     for token in store.list_api_tokens(&user.id)? {
         store.revoke_api_token(&user.id, &token.id)?;
     }
-    Ok((user, sessions))
+    sessions += store.remove_user(&user.id)?;
+    Ok(Removed {
+        user,
+        sessions,
+        documents,
+        files: removed_files,
+    })
 }
 
 #[cfg(test)]

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin::{self, AdminError};
 use crate::auth::Passwords;
+use crate::blobs::BlobFiles;
 use crate::clock::UnixMs;
 use crate::hook::tokens::{self, TokenError};
-use crate::store::RelayStore;
+use crate::store::{RelayStore, UserId};
 
 /// One user or token command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,12 +88,23 @@ impl CommandError {
 }
 
 /// Runs `command` on `store`. The caller flushes the store before reporting success.
+/// What a command acts on besides the store.
+pub struct CommandEnv<'a> {
+    pub passwords: &'a Passwords,
+    /// The data directory's attached files (`user remove` deletes a user's).
+    pub blob_files: &'a BlobFiles,
+    /// Called by `user remove` once the user can no longer sign in, before their data goes: a
+    /// running relay closes their connections and stops their repo.
+    pub let_go: &'a dyn Fn(&UserId),
+    pub now: UnixMs,
+}
+
 pub fn execute(
     store: &dyn RelayStore,
-    passwords: &Passwords,
+    env: &CommandEnv<'_>,
     command: AdminCommand,
-    now: UnixMs,
 ) -> Result<CommandOutput, CommandError> {
+    let (passwords, now) = (env.passwords, env.now);
     let mut out = CommandOutput::default();
     let stdout = &mut out.stdout;
     // Writing to a String cannot fail.
@@ -164,11 +176,15 @@ pub fn execute(
             let _ = writeln!(stdout, "user {name} enabled");
         }
         AdminCommand::UserRemove { name } => {
-            let (user, revoked) = admin::remove_user(store, &name)?;
+            let removed = admin::remove_user(store, env.blob_files, &name, env.let_go)?;
             let _ = writeln!(
                 stdout,
-                "user {} ({}) removed; {revoked} session(s) signed out",
-                user.name, user.id
+                "user {} ({}) removed with {} document(s) and {} attached file(s); {} session(s) signed out",
+                removed.user.name,
+                removed.user.id,
+                removed.documents,
+                removed.files,
+                removed.sessions
             );
         }
         AdminCommand::TokenCreate { name, label } => {

@@ -22,8 +22,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use larder_sync_server::admin_commands::{self, AdminCommand};
+use larder_sync_server::admin_commands::{self, AdminCommand, CommandEnv};
 use larder_sync_server::auth::Passwords;
+use larder_sync_server::blobs::BlobFiles;
 use larder_sync_server::clock::{Clock, SystemClock};
 use larder_sync_server::config::{Config, ConfigSources, DEFAULT_DATA_DIR, process_env};
 use larder_sync_server::data_dir::{DataDir, DataDirError};
@@ -316,8 +317,15 @@ fn run_admin_command(config: &Config, command: AdminCommand) -> anyhow::Result<(
     let output = match open_store(&config.data_dir, create) {
         Ok((_dir, store)) => {
             let passwords = Passwords::new(config.password_hash)?;
-            let output =
-                admin_commands::execute(&store, &passwords, command, SystemClock.now_ms())?;
+            let blob_files = BlobFiles::new(&config.data_dir);
+            let env = CommandEnv {
+                passwords: &passwords,
+                blob_files: &blob_files,
+                // No relay runs on this data directory: nothing holds the user's documents.
+                let_go: &|_| {},
+                now: SystemClock.now_ms(),
+            };
+            let output = admin_commands::execute(&store, &env, command)?;
             // On disk before the command reports success (sled would otherwise write it in
             // the background, and a process that exits right away may not get there).
             store.db().flush()?;

@@ -11,7 +11,7 @@ use crate::config::{Config, ConfigError};
 use crate::hook::GroceryHook;
 use crate::http::ApiError;
 use crate::ratelimit::LoginLimiter;
-use crate::store::RelayStore;
+use crate::store::{RelayStore, UserId};
 use crate::sync::{SyncError, SyncHub};
 
 pub struct AppState {
@@ -90,5 +90,16 @@ impl AppState {
     /// The sync hub, if started (whether or not it is stopping).
     pub fn sync_hub(&self) -> Option<&Arc<SyncHub>> {
         self.sync.get()
+    }
+
+    /// Lets go of a user who is being removed, from a blocking thread (admin commands run on
+    /// one): ends their live feeds and sync sockets, and stops their repo, waiting for its
+    /// storage writes, so nothing writes their documents back once they are deleted.
+    pub fn let_go_blocking(&self, runtime: &tokio::runtime::Handle, user: &UserId) {
+        self.session_ends
+            .end(crate::session_ends::SessionEnd::AllOf(user.clone()));
+        if let Some(hub) = self.sync_hub() {
+            runtime.block_on(hub.let_go(user));
+        }
     }
 }

@@ -190,7 +190,7 @@ async fn disabled_users_cannot_log_in_and_their_sessions_die() {
     assert_eq!(server.me(&again).await.status(), 200);
 
     // Removal kills sessions too.
-    admin::remove_user(server.store(), "alice").unwrap();
+    server.remove_user("alice").await;
     expect_error(server.me(&again).await, 401, "unauthorized").await;
 
     server.stop().await;

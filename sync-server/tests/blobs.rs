@@ -56,15 +56,7 @@ async fn put(
     body: Vec<u8>,
     media: &str,
 ) -> reqwest::Response {
-    server
-        .client
-        .put(server.url(&format!("/api/v1/blobs/{hash}")))
-        .bearer_auth(token)
-        .header("content-type", media)
-        .body(body)
-        .send()
-        .await
-        .expect("request")
+    server.put_blob(token, hash, body, media).await
 }
 
 async fn get(server: &TestServer, token: &str, path: &str) -> reqwest::Response {

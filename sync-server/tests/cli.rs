@@ -202,7 +202,7 @@ async fn list_passwd_disable_enable_remove() {
     let out = cli(&data, &["user", "remove", "alice"], "");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("removed; 1 session(s)"),
+        stdout(&out).contains("removed with 0 document(s) and 0 attached file(s); 1 session(s)"),
         "{}",
         stdout(&out)
     );

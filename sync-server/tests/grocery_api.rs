@@ -267,7 +267,7 @@ async fn tokens_authorise_their_own_user_and_only_the_grocery_api() {
     larder_sync_server::admin::disable_user(server.store(), "alice").unwrap();
     expect_error(alice.get().await, 401, "unauthorized").await;
     let alice_id = server.store().user_by_name("alice").unwrap().unwrap().id;
-    larder_sync_server::admin::remove_user(server.store(), "alice").unwrap();
+    server.remove_user("alice").await;
     assert!(
         server
             .store()

@@ -812,33 +812,21 @@ async fn ended_sessions_lose_their_open_feed_and_socket() {
     );
 
     // The admin disables alice on the running relay: every stream of hers closes.
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let admin_socket = tokio::spawn(larder_sync_server::backup::admin::serve(
-        std::sync::Arc::clone(&server.state),
-        tmp.path().to_owned(),
-        async move {
-            let _ = stop_rx.wait_for(|s| *s).await;
-        },
-    ));
-    let sock = tmp
-        .path()
-        .join(larder_sync_server::backup::admin::ADMIN_SOCKET);
-    eventually("the admin socket", || async { sock.exists().then_some(()) }).await;
-    let out = larder_sync_server::backup::admin::run_command(
-        tmp.path(),
-        &larder_sync_server::admin_commands::AdminCommand::UserDisable {
-            name: "alice".into(),
-        },
-    )
-    .await
-    .expect("disable through the admin socket");
+    let admin = server.admin_socket(tmp.path()).await;
+    let out = admin
+        .run(
+            larder_sync_server::admin_commands::AdminCommand::UserDisable {
+                name: "alice".into(),
+            },
+        )
+        .await
+        .expect("disable through the admin socket");
     assert!(out.stdout.contains("disabled"), "{out:?}");
     // Drain what is left of the backlog; then the stream ends.
     let ended = async { while phone_feed.next().await.is_some() {} };
     within(ended, "the disabled user's feed to end").await;
 
     device.stop().await;
-    stop_tx.send(true).unwrap();
-    admin_socket.await.unwrap().unwrap();
+    admin.stop().await;
     server.stop().await;
 }

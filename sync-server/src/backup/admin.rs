@@ -25,9 +25,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
 use super::archive::{Progress, write_backup};
-use crate::admin_commands::{self, AdminCommand, CommandOutput};
+use crate::admin_commands::{self, AdminCommand, CommandEnv, CommandOutput};
 use crate::session_ends::SessionEnd;
 use crate::state::AppState;
+use crate::store::UserId;
 
 /// The socket's file name in the data directory.
 pub const ADMIN_SOCKET: &str = "admin.sock";
@@ -170,14 +171,21 @@ async fn command(State(admin): State<Arc<AdminState>>, body: Bytes) -> Response 
     let app = Arc::clone(&admin.app);
     let kind = command_kind(&command);
     tracing::info!(command = kind, "admin command on the admin socket");
+    let runtime = tokio::runtime::Handle::current();
     // Password hashing is deliberately slow: off the async threads.
     let ran = tokio::task::spawn_blocking(move || {
-        let now = app.clock.now_ms();
         // Whose sessions this command ends (looked up first: `remove` deletes the user).
         let ends_sessions_of = ends_sessions(&command)
             .and_then(|name| app.store.user_by_name(name).ok().flatten())
             .map(|user| user.id);
-        let output = admin_commands::execute(app.store.as_ref(), &app.passwords, command, now)?;
+        let let_go = |user: &UserId| app.let_go_blocking(&runtime, user);
+        let env = CommandEnv {
+            passwords: &app.passwords,
+            blob_files: &app.blobs.files,
+            let_go: &let_go,
+            now: app.clock.now_ms(),
+        };
+        let output = admin_commands::execute(app.store.as_ref(), &env, command)?;
         if let Some(id) = ends_sessions_of {
             // Their open live feeds and sync sockets close now, not at their next reconnect.
             app.session_ends.end(SessionEnd::AllOf(id));

@@ -82,6 +82,15 @@ impl BlobFiles {
             .unwrap_or(false)
     }
 
+    /// Deletes a blob's bytes; false if there were none.
+    pub fn remove(&self, hash: &BlobHash) -> io::Result<bool> {
+        match std::fs::remove_file(self.path(hash)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Removes temp files a crash left behind (call before serving).
     pub fn clean_tmp(&self) -> io::Result<usize> {
         let dir = self.tmp_dir();

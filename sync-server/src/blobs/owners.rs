@@ -32,6 +32,10 @@ pub trait BlobOwners {
         user: &UserId,
         record: &BlobRecord,
     ) -> Result<bool, StoreError>;
+    /// The blobs `user` holds a grant for and nobody else does.
+    fn blobs_held_only_by(&self, user: &UserId) -> Result<Vec<BlobHash>, StoreError>;
+    /// Withdraws every grant of `user`; returns how many there were.
+    fn remove_user_blobs(&self, user: &UserId) -> Result<usize, StoreError>;
 }
 
 fn key(hash: &BlobHash, user: &UserId) -> Vec<u8> {
@@ -39,6 +43,19 @@ fn key(hash: &BlobHash, user: &UserId) -> Vec<u8> {
     k.extend_from_slice(hash.as_str().as_bytes());
     k.extend_from_slice(user.as_str().as_bytes());
     k
+}
+
+/// The keys of `user`'s grants. Keys start with the hash (a grant is looked up by hash and
+/// user), so this is a scan of every grant; removing a user is rare.
+fn user_grants(tree: &sled::Tree, user: &UserId) -> Result<Vec<sled::IVec>, StoreError> {
+    let mut keys = Vec::new();
+    for k in tree.iter().keys() {
+        let k = k?;
+        if k.len() == 96 && &k[64..] == user.as_str().as_bytes() {
+            keys.push(k);
+        }
+    }
+    Ok(keys)
 }
 
 impl BlobOwners for SledStore {
@@ -70,6 +87,34 @@ impl BlobOwners for SledStore {
         // Held like every store write, so a backup's export sees all of it or none.
         let _w = self.write_gate();
         Ok(tree.insert(key(hash, user), value)?.is_none())
+    }
+
+    fn blobs_held_only_by(&self, user: &UserId) -> Result<Vec<BlobHash>, StoreError> {
+        let tree = self.db().open_tree(TREE)?;
+        let mut only = Vec::new();
+        for k in user_grants(&tree, user)? {
+            let others = tree
+                .scan_prefix(&k[..64])
+                .keys()
+                .filter(|other| other.as_ref().map_or(true, |other| *other != k))
+                .count();
+            if others == 0
+                && let Some(hash) = std::str::from_utf8(&k[..64]).ok().and_then(BlobHash::parse)
+            {
+                only.push(hash);
+            }
+        }
+        Ok(only)
+    }
+
+    fn remove_user_blobs(&self, user: &UserId) -> Result<usize, StoreError> {
+        let tree = self.db().open_tree(TREE)?;
+        let grants = user_grants(&tree, user)?;
+        let _w = self.write_gate();
+        for k in &grants {
+            tree.remove(k)?;
+        }
+        Ok(grants.len())
     }
 }
 

@@ -147,6 +147,7 @@ impl From<SyncError> for ApiError {
             SyncError::Stopped => {
                 ApiError::unavailable("unavailable", "the relay is shutting down")
             }
+            SyncError::UserRemoved => ApiError::unauthorized("the user was removed"),
             SyncError::Store(e) => e.into(),
         }
     }

@@ -71,6 +71,8 @@ pub trait HookStore {
 
     /// The item ids recorded for a list; `None` if the list has never been recorded.
     fn grocery_seen(&self, list: &str) -> Result<Option<BTreeSet<String>>, StoreError>;
+    /// Forgets a list's record (its user is gone).
+    fn grocery_forget(&self, list: &str) -> Result<(), StoreError>;
     /// Records a list's item ids: `added` join the record, `removed` leave it, and `queue` goes
     /// into the outbox (replacing entries with the same delivery id), all in one step. With
     /// empty `added`, just makes sure the list counts as recorded.

@@ -233,6 +233,11 @@ pub trait RelayStore: crate::blobs::BlobOwners + HookStore + Send + Sync + 'stat
     /// Makes `user` the owner of `doc` unless it already has one (atomically: of two racing
     /// claims exactly one wins); returns the owner afterwards.
     fn claim_doc(&self, doc: &str, user: &UserId) -> Result<UserId, StoreError>;
+    /// Deletes every document `user` owns (chunks, owner record, feed entry and mark) and the
+    /// rest of the user's change feed; returns how many documents went. Each document's owner
+    /// record goes last, so a removal cut short by a crash is finished by running it again.
+    /// Only for a user whose repo is stopped: a running one would write chunks back.
+    fn remove_user_documents(&self, user: &UserId) -> Result<usize, StoreError>;
 
     // --- change feed ---
 

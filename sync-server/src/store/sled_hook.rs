@@ -144,6 +144,20 @@ impl HookStore for SledStore {
         Ok(Some(out))
     }
 
+    fn grocery_forget(&self, list: &str) -> Result<(), StoreError> {
+        let _w = self.write_gate();
+        self.hook.seen.remove(list.as_bytes())?;
+        for key in self
+            .hook
+            .seen
+            .scan_prefix(format!("{list}/").as_bytes())
+            .keys()
+        {
+            self.hook.seen.remove(key?)?;
+        }
+        Ok(())
+    }
+
     fn grocery_record(
         &self,
         list: &str,

@@ -559,6 +559,32 @@ impl RelayStore for SledStore {
         }
     }
 
+    fn remove_user_documents(&self, user: &UserId) -> Result<usize, StoreError> {
+        let mut owned = Vec::new();
+        for entry in self.doc_owner.iter() {
+            let (doc, owner) = entry?;
+            if owner.as_ref() == user.as_str().as_bytes() {
+                owned.push(doc);
+            }
+        }
+        let _w = self.write_gate();
+        for doc in &owned {
+            let mut under = doc.to_vec();
+            under.push(b'/');
+            self.chunks.remove(doc)?;
+            for key in self.chunks.scan_prefix(&under).keys() {
+                self.chunks.remove(key?)?;
+            }
+            self.feed_marks.remove(doc)?;
+            self.feed_docs.remove(doc)?;
+            self.doc_owner.remove(doc)?;
+        }
+        for key in self.feed.scan_prefix(user.as_str().as_bytes()).keys() {
+            self.feed.remove(key?)?;
+        }
+        Ok(owned.len())
+    }
+
     fn feed_marks(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let mut out = Vec::new();
         for entry in self.feed_marks.iter() {

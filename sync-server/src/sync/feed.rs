@@ -142,7 +142,7 @@ impl FeedWorker {
         for (doc, read) in read {
             match read {
                 Ok(Read::Update(update)) => updates.push(update),
-                Ok(Read::Nothing) | Err(SyncError::Stopped) => {}
+                Ok(Read::Nothing) | Err(SyncError::Stopped | SyncError::UserRemoved) => {}
                 Ok(Read::Later) => again.push(doc),
                 Err(e) => tracing::warn!(error = %e, doc, "reading a change for the feed failed"),
             }

@@ -48,6 +48,9 @@ pub const GROCERY_KIND: &str = larder_core::model::GROCERY_KIND;
 pub enum SyncError {
     #[error("the sync service is stopped")]
     Stopped,
+    /// The user is being (or was) removed; their repo is stopped for good.
+    #[error("the user was removed")]
+    UserRemoved,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -198,6 +201,12 @@ impl SyncHub {
     /// it), started the first time.
     pub async fn repo_of(&self, user: &UserId) -> Result<Repo, SyncError> {
         Ok(self.shards.get(user).await?.repo)
+    }
+
+    /// Lets go of a user who is being removed: closes their sync connections, stops their repo
+    /// (waiting for its storage writes) and refuses them a new one.
+    pub async fn let_go(&self, user: &UserId) {
+        self.shards.retire(user).await;
     }
 
     pub fn tickets(&self) -> &Tickets {

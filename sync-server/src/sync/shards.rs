@@ -12,7 +12,7 @@
 //! hand-off) and the same share policy, so a foreign document a peer asks for is still denied
 //! (never served, never announced).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use samod::{AcceptorHandle, PeerId, Repo};
@@ -39,6 +39,8 @@ pub struct Shards {
     slots: Mutex<Slots>,
     /// No new shards once stopping has begun.
     closed: std::sync::atomic::AtomicBool,
+    /// Users being removed: never given a shard again (user ids are never reused).
+    retired: Mutex<HashSet<UserId>>,
 }
 
 impl Shards {
@@ -48,6 +50,7 @@ impl Shards {
             policy,
             slots: Mutex::new(HashMap::new()),
             closed: std::sync::atomic::AtomicBool::new(false),
+            retired: Mutex::new(HashSet::new()),
         }
     }
 
@@ -55,20 +58,52 @@ impl Shards {
         self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn is_retired(&self, user: &UserId) -> bool {
+        self.retired
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(user)
+    }
+
     /// `user`'s shard, made (and its repo loaded) the first time.
     pub async fn get(&self, user: &UserId) -> Result<Shard, SyncError> {
         if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(SyncError::Stopped);
         }
+        if self.is_retired(user) {
+            return Err(SyncError::UserRemoved);
+        }
         let cell = Arc::clone(self.lock().entry(user.clone()).or_default());
         let shard = cell.get_or_try_init(|| self.make(user)).await.cloned()?;
-        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            // Made while stopping began: `stop` may have missed it.
+        // Made while stopping or retiring began: `stop` or `retire` may have missed it.
+        let late = if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            Some(SyncError::Stopped)
+        } else if self.is_retired(user) {
+            Some(SyncError::UserRemoved)
+        } else {
+            None
+        };
+        if let Some(err) = late {
             shard.acceptor.close();
             shard.repo.stop().await;
-            return Err(SyncError::Stopped);
+            return Err(err);
         }
         Ok(shard)
+    }
+
+    /// Stops `user`'s shard for good (the user is being removed): closes their connections,
+    /// waits for the repo's storage writes, and refuses them a shard from now on.
+    pub async fn retire(&self, user: &UserId) {
+        self.retired
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user.clone());
+        let cell = self.lock().remove(user);
+        if let Some(shard) = cell.and_then(|cell| cell.get().cloned()) {
+            shard.acceptor.close();
+            shard.repo.stop().await;
+            tracing::info!(user = %user, "sync shard retired");
+        }
     }
 
     async fn make(&self, user: &UserId) -> Result<Shard, SyncError> {

@@ -146,6 +146,21 @@ impl TestServer {
         self.state.store.as_ref()
     }
 
+    /// `larder-server user remove NAME` as the running relay does it (its admin socket's way).
+    pub async fn remove_user(&self, name: &str) -> admin::Removed {
+        let state = Arc::clone(&self.state);
+        let name = name.to_owned();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            admin::remove_user(state.store.as_ref(), &state.blobs.files, &name, &|user| {
+                state.let_go_blocking(&runtime, user)
+            })
+        })
+        .await
+        .expect("remove task")
+        .expect("remove user")
+    }
+
     /// Creates a user directly in the store.
     pub fn add_user(&self, name: &str, password: &str) -> User {
         admin::add_user(
@@ -200,6 +215,80 @@ impl TestServer {
             .send()
             .await
             .expect("request")
+    }
+
+    /// `PUT /api/v1/blobs/{hash}` with `body` as `media`.
+    pub async fn put_blob(
+        &self,
+        token: &str,
+        hash: &str,
+        body: Vec<u8>,
+        media: &str,
+    ) -> reqwest::Response {
+        self.client
+            .put(self.url(&format!("/api/v1/blobs/{hash}")))
+            .bearer_auth(token)
+            .header("content-type", media)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Serves the relay's admin socket in `data_dir` (as `larder-server serve` does), ready
+    /// when this returns.
+    pub async fn admin_socket(&self, data_dir: &Path) -> AdminSocket {
+        let (stop, mut stop_rx) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(larder_sync_server::backup::admin::serve(
+            Arc::clone(&self.state),
+            data_dir.to_owned(),
+            async move {
+                let _ = stop_rx.wait_for(|s| *s).await;
+            },
+        ));
+        let sock = data_dir.join(larder_sync_server::backup::admin::ADMIN_SOCKET);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !sock.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the admin socket did not appear"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        AdminSocket {
+            data_dir: data_dir.to_owned(),
+            stop,
+            task,
+        }
+    }
+}
+
+/// A test relay's admin socket (see [`TestServer::admin_socket`]).
+pub struct AdminSocket {
+    data_dir: PathBuf,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl AdminSocket {
+    /// Runs a `larder-server user …` / `token …` command through the socket, as the CLI does
+    /// while the relay runs.
+    pub async fn run(
+        &self,
+        command: larder_sync_server::admin_commands::AdminCommand,
+    ) -> Result<
+        larder_sync_server::admin_commands::CommandOutput,
+        larder_sync_server::backup::admin::AdminError,
+    > {
+        larder_sync_server::backup::admin::run_command(&self.data_dir, &command).await
+    }
+
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        self.task
+            .await
+            .expect("admin socket task")
+            .expect("admin socket");
     }
 }
 
