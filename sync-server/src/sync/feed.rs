@@ -36,6 +36,10 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 const CONCURRENCY: usize = 32;
 /// Documents left pending at start that are recorded in one store write.
 const CATCH_UP_BATCH: usize = 256;
+/// Under load (the previous burst had more than one document) a burst starts at most this long
+/// after the previous one started, so each covers more documents: one store transaction and
+/// one read per document per burst, however many changes it had meanwhile.
+const BUSY_BURST_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Live feed subscriptions.
 #[derive(Default)]
@@ -100,7 +104,14 @@ impl FeedWorker {
         mut stop: watch::Receiver<bool>,
         mut retry: Vec<String>,
     ) {
+        let mut busy_until: Option<tokio::time::Instant> = None;
         loop {
+            if let Some(until) = busy_until.take() {
+                tokio::select! {
+                    () = tokio::time::sleep_until(until) => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+            }
             let first = tokio::select! {
                 doc = changed.recv() => match doc {
                     Some(doc) => Some(doc),
@@ -117,6 +128,9 @@ impl FeedWorker {
             }
             if *stop.borrow() {
                 return;
+            }
+            if batch.len() > 1 {
+                busy_until = Some(tokio::time::Instant::now() + BUSY_BURST_INTERVAL);
             }
             retry = self.record_all(batch).await;
         }
