@@ -11,6 +11,7 @@
 
 mod idle;
 mod latency;
+mod peer;
 mod raw;
 mod reconnect;
 mod report;

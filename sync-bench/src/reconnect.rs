@@ -13,27 +13,20 @@
 //! their sync states itself: a samod repo with thousands of documents spends its time in its
 //! own bookkeeping, which would be measured instead of the server.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
-use automerge::sync::{self, SyncDoc};
+use automerge::sync;
 use automerge::transaction::Transactable;
-use futures::stream::SplitStream;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::raw;
-use crate::target::{Account, Counters, Kind, Socket, Target, Traffic, small_document, within};
+use crate::peer::{Held, Session};
+use crate::target::{Account, Kind, Target, Traffic, small_document, within};
 
 /// The user holding the M documents.
 pub const USER: &str = "bench-docs";
@@ -43,8 +36,6 @@ const FEED_WAIT: Duration = Duration::from_secs(60);
 const FEED_REPEATS: usize = 11;
 /// Documents pushed at once while setting up.
 const SETUP_CHUNK: usize = 500;
-/// After the Larder-way websocket opens, it counts as quiet once nothing arrived for this long.
-const QUIET: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReconnectResult {
@@ -90,193 +81,6 @@ pub struct ResyncResult {
     pub traffic: Traffic,
     /// HTTP round trips before the websocket (the ticket, larder only).
     pub ticket_round_trips: u32,
-}
-
-/// A document as the device holds it: its id, content and sync state with the server.
-struct Held {
-    id: String,
-    doc: automerge::Automerge,
-    state: sync::State,
-}
-
-impl Held {
-    fn in_sync(&self) -> bool {
-        let mut shared = self.state.shared_heads.clone();
-        shared.sort();
-        let mut ours = self.doc.get_heads();
-        ours.sort();
-        shared == ours
-    }
-
-    fn heads(&self) -> Vec<String> {
-        let mut heads: Vec<String> = self
-            .doc
-            .get_heads()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        heads.sort();
-        heads
-    }
-}
-
-/// One connection of the device: a writer task fed by a channel (so sending never waits on
-/// reading, and the reverse), and the reading half here.
-struct Session {
-    tx: mpsc::UnboundedSender<Vec<u8>>,
-    rx: SplitStream<Socket>,
-    writer: JoinHandle<()>,
-    me: String,
-    server: String,
-    counters: Arc<Counters>,
-}
-
-impl Session {
-    async fn open(target: &Target, account: &Account, limit: Duration) -> anyhow::Result<Session> {
-        let counters = Arc::new(Counters::default());
-        let (ws, me, server) = within(
-            limit,
-            "the websocket handshake",
-            raw::connect(
-                target,
-                account,
-                WebSocketConfig::default(),
-                Arc::clone(&counters),
-            ),
-        )
-        .await??;
-        let (mut sink, rx) = ws.split();
-        let (tx, mut queue) = mpsc::unbounded_channel::<Vec<u8>>();
-        let writer = tokio::spawn(async move {
-            while let Some(msg) = queue.recv().await {
-                if sink.send(Message::Binary(msg.into())).await.is_err() {
-                    return;
-                }
-            }
-            let _ = sink.close().await;
-        });
-        Ok(Session {
-            tx,
-            rx,
-            writer,
-            me,
-            server,
-            counters,
-        })
-    }
-
-    fn send_sync(&self, doc: &str, data: &[u8]) -> anyhow::Result<()> {
-        self.counters.msgs_out.fetch_add(1, Ordering::Relaxed);
-        self.tx
-            .send(raw::sync_message(doc, &self.me, &self.server, data))
-            .map_err(|_| anyhow!("the connection's writer stopped"))
-    }
-
-    /// Sends the next sync message of `held`, if the protocol has one.
-    fn step(&self, held: &mut Held) -> anyhow::Result<()> {
-        if let Some(msg) = held.doc.generate_sync_message(&mut held.state) {
-            self.send_sync(&held.id, &msg.encode())?;
-        }
-        Ok(())
-    }
-
-    /// The next protocol message from the server, counted.
-    async fn next(&mut self, limit: Duration) -> anyhow::Result<raw::Inbound> {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let msg = within(left, "a message from the server", self.rx.next()).await?;
-            match msg {
-                Some(Ok(Message::Binary(b))) => {
-                    self.counters.msgs_in.fetch_add(1, Ordering::Relaxed);
-                    return raw::decode(&b).ok_or_else(|| anyhow!("an undecodable message"));
-                }
-                Some(Ok(Message::Close(_))) | None => bail!("the server closed the connection"),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e.into()),
-            }
-        }
-    }
-
-    /// Runs the sync protocol for `docs[range]` until the server has every one of them
-    /// (answering whatever it sends for other documents too).
-    async fn sync_all(
-        &mut self,
-        docs: &mut [Held],
-        index: &HashMap<String, usize>,
-        range: Range<usize>,
-        limit: Duration,
-    ) -> anyhow::Result<()> {
-        let deadline = Instant::now() + limit;
-        let mut pending: HashSet<usize> = HashSet::with_capacity(range.len());
-        for i in range {
-            self.step(&mut docs[i])?;
-            if !docs[i].in_sync() {
-                pending.insert(i);
-            }
-        }
-        while !pending.is_empty() {
-            let msg = self
-                .next(deadline.saturating_duration_since(Instant::now()))
-                .await
-                .with_context(|| format!("{} documents not yet confirmed", pending.len()))?;
-            match msg.kind.as_str() {
-                "sync" => {
-                    let doc = msg.document.unwrap_or_default();
-                    let Some(&i) = index.get(&doc) else {
-                        // The server announcing a document of this user we don't hold (left
-                        // over from an earlier run against the same server): not ours to sync.
-                        continue;
-                    };
-                    let data = msg
-                        .data
-                        .ok_or_else(|| anyhow!("a sync message without data"))?;
-                    let held = &mut docs[i];
-                    let sm = sync::Message::decode(&data).context("a sync message")?;
-                    held.doc
-                        .receive_sync_message(&mut held.state, sm)
-                        .context("applying a sync message")?;
-                    self.step(held)?;
-                    if held.in_sync() {
-                        pending.remove(&i);
-                    }
-                }
-                "doc-unavailable" => bail!("the server says a document is unavailable"),
-                "error" => bail!("the server sent an error: {:?}", msg.message),
-                _ => {} // ephemeral and remote-heads messages: not ours to answer
-            }
-        }
-        Ok(())
-    }
-
-    /// Counts what arrives, with nothing sent, until `enough` messages came or the
-    /// connection is quiet for [`QUIET`].
-    async fn drain_until_quiet(&mut self, enough: u64, limit: Duration) -> anyhow::Result<()> {
-        let deadline = Instant::now() + limit;
-        let start = self.counters.msgs_in.load(Ordering::Relaxed);
-        while Instant::now() < deadline
-            && self.counters.msgs_in.load(Ordering::Relaxed) - start < enough
-        {
-            let left = QUIET.min(deadline.saturating_duration_since(Instant::now()));
-            match tokio::time::timeout(left, self.rx.next()).await {
-                Err(_) => return Ok(()), // quiet
-                Ok(Some(Ok(Message::Binary(_)))) => {
-                    self.counters.msgs_in.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(Some(Ok(Message::Close(_)))) | Ok(None) => {
-                    bail!("the server closed the connection")
-                }
-                Ok(Some(Ok(_))) => {}
-                Ok(Some(Err(e))) => return Err(e.into()),
-            }
-        }
-        Ok(())
-    }
-
-    async fn close(self) {
-        drop(self.tx);
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.writer).await;
-    }
 }
 
 pub async fn run(

@@ -490,14 +490,15 @@ pub fn render(l: &Results, j: &Results) -> String {
 
 const NOTES: &str = "\
 How to read this:
-- Both servers, the load generator and its simulated devices (samod repos) share this machine's
-  cores; nothing is pinned. Loopback only.
+- Both servers, the load generator and its simulated devices share this machine's cores; nothing
+  is pinned. Loopback only. Devices are samod repos in workload 1 and raw protocol peers (their
+  own automerge documents and sync states, no repo around them) in workloads 2-4.
 - 'acked' means the server's sync reply showed it had the edit. larder-server replies only once
   the change is durable (fsync'd group commit); the JS server replies from memory and writes to
   disk later (automerge-repo's default save debounce, 100 ms). larder users' argon2 cost is
   lowered for the benchmark (memory_kib = 64, iterations = 1): only logins are affected.
 - Fan-out: the writer stamps each edit with the generator's clock; the reader device of the same
-  user takes the difference when its handle shows the edit.
+  user takes the difference when it has applied the edit.
 - Reconnect, the Larder way: one GET /api/v1/changes?since=<cursor> on a fresh TCP connection
   (bytes are everything on that socket: request, headers, body); the websocket for live sync is
   one more round trip. The automerge-repo way re-syncs every document over the websocket (bytes

@@ -509,26 +509,34 @@ pub fn small_document(title: &str) -> automerge::Automerge {
 
 /// Sets `n` (and `t`, microseconds on the benchmark's clock) in one change.
 pub fn edit(handle: &DocHandle, n: i64, t: i64) {
+    handle.with_document(|doc| edit_doc(doc, n, t));
+}
+
+/// [`edit`] on a document held directly.
+pub fn edit_doc(doc: &mut automerge::Automerge, n: i64, t: i64) {
     use automerge::transaction::Transactable;
-    handle.with_document(|doc| {
-        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
-            tx.put(automerge::ROOT, "n", n)?;
-            tx.put(automerge::ROOT, "t", t)?;
-            Ok(())
-        })
-        .expect("a put on the root map cannot fail");
-    });
+    doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+        tx.put(automerge::ROOT, "n", n)?;
+        tx.put(automerge::ROOT, "t", t)?;
+        Ok(())
+    })
+    .expect("a put on the root map cannot fail");
 }
 
 /// Reads an integer field of the root map.
 pub fn read_int(handle: &DocHandle, key: &str) -> Option<i64> {
+    handle.with_document(|doc| int_field(doc, key))
+}
+
+/// [`read_int`] on a document held directly.
+pub fn int_field(doc: &automerge::Automerge, key: &str) -> Option<i64> {
     use automerge::ReadDoc;
-    handle.with_document(|doc| match doc.get(automerge::ROOT, key).ok()?? {
+    match doc.get(automerge::ROOT, key).ok()?? {
         (automerge::Value::Scalar(s), _) => match s.as_ref() {
             automerge::ScalarValue::Int(i) => Some(*i),
             automerge::ScalarValue::Uint(u) => i64::try_from(*u).ok(),
             _ => None,
         },
         _ => None,
-    })
+    }
 }

@@ -2,17 +2,26 @@
 //! documents and one reader device of the same user holding the same documents open. Every
 //! document has its own closed loop on the writer (edit, wait until the server acknowledges it
 //! in the sync protocol, edit again) for T seconds; readers time each edit from the writer's
-//! clock stamp in the document (same process, same clock) to the moment their handle shows it.
+//! clock stamp in the document (same process, same clock) to the moment they have applied it.
+//!
+//! The devices are raw protocol peers ([`crate::peer`]): each holds its automerge documents and
+//! sync states and answers the server as a samod or automerge-repo device would, without a
+//! repo's actors, hub and storage around them. The generator shares the machine's two cores
+//! with the server under test; with samod devices it used as much CPU per edit as larder-server
+//! itself, and what was measured was as much the generator as the server.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::anyhow;
-use futures::StreamExt;
+use anyhow::{Context as _, anyhow};
+use automerge::Automerge;
+use automerge::sync;
 use tokio::sync::watch;
 
+use crate::peer::{Held, Session};
 use crate::stats::{Percentiles, cpu_time};
-use crate::target::{Device, Target, WAIT, edit, read_int, small_document, within};
+use crate::target::{Target, WAIT, edit_doc, int_field, small_document, within};
 
 /// Writer `i` is user `bench-w{i}`.
 pub fn user(i: usize) -> String {
@@ -39,32 +48,148 @@ pub struct ThroughputResult {
     pub generator_cpu_secs: f64,
 }
 
+/// One user's two devices, their documents in sync with the server.
 struct Pair {
-    writer: Device,
-    reader: Device,
-    docs: Vec<(samod::DocHandle, samod::DocHandle)>,
+    writer: Session,
+    writer_docs: Vec<Held>,
+    reader: Session,
+    reader_docs: Vec<Held>,
+    index: Arc<HashMap<String, usize>>,
 }
 
 async fn set_up(target: &Arc<Target>, i: usize, docs: usize) -> anyhow::Result<Pair> {
     let account = target.account(&user(i)).await?;
-    let writer = Device::connect(target, &account).await?;
-    let reader = Device::connect(target, &account).await?;
-    let mut pairs = Vec::with_capacity(docs);
-    for d in 0..docs {
-        let hw = writer
-            .repo
-            .create(small_document(&format!("writer {i} doc {d}")))
-            .await
-            .map_err(|_| anyhow!("repo stopped"))?;
-        writer.pushed(&hw).await?;
-        let hr = reader.find(hw.document_id()).await?;
-        pairs.push((hw, hr));
-    }
+    let mut writer = Session::open(target, &account, WAIT).await?;
+    let mut reader = Session::open(target, &account, WAIT).await?;
+    let mut rng = rand::rng();
+    let mut writer_docs: Vec<Held> = (0..docs)
+        .map(|d| Held {
+            id: samod::DocumentId::new(&mut rng).to_string(),
+            doc: small_document(&format!("writer {i} doc {d}")),
+            state: sync::State::new(),
+        })
+        .collect();
+    let index: HashMap<String, usize> = writer_docs
+        .iter()
+        .enumerate()
+        .map(|(d, h)| (h.id.clone(), d))
+        .collect();
+    writer
+        .sync_all(&mut writer_docs, &index, 0..docs, WAIT)
+        .await
+        .context("the writer's first sync")?;
+    // The reader asks for each document with an empty one and holds it once it has the
+    // writer's heads.
+    let mut reader_docs: Vec<Held> = writer_docs
+        .iter()
+        .map(|h| Held {
+            id: h.id.clone(),
+            doc: Automerge::new(),
+            state: sync::State::new(),
+        })
+        .collect();
+    let heads: Vec<Vec<String>> = writer_docs.iter().map(Held::heads).collect();
+    reader
+        .sync_until(&mut reader_docs, &index, 0..docs, WAIT, |h| {
+            index.get(&h.id).is_some_and(|&d| h.heads() == heads[d])
+        })
+        .await
+        .context("the reader's first sync")?;
     Ok(Pair {
         writer,
+        writer_docs,
         reader,
-        docs: pairs,
+        reader_docs,
+        index: Arc::new(index),
     })
+}
+
+/// The writer's closed loops, one per document, until `deadline`: returns each document's
+/// last edit number and every edit's time to acknowledgement.
+async fn write_loops(
+    mut session: Session,
+    mut docs: Vec<Held>,
+    index: Arc<HashMap<String, usize>>,
+    deadline: Instant,
+    stamp: impl Fn() -> i64,
+) -> anyhow::Result<(Vec<i64>, Vec<Duration>, Session)> {
+    let mut n = vec![1_i64; docs.len()];
+    let mut sent = vec![Instant::now(); docs.len()];
+    let mut running = vec![true; docs.len()];
+    let mut acks = Vec::new();
+    for (d, held) in docs.iter_mut().enumerate() {
+        sent[d] = Instant::now();
+        edit_doc(&mut held.doc, n[d], stamp());
+        session.step(held)?;
+    }
+    let mut left = docs.len();
+    while left > 0 {
+        let (d, data) = session
+            .next_sync(&index, Duration::from_secs(10))
+            .await
+            .context("the server to acknowledge an edit")?;
+        let held = &mut docs[d];
+        held.receive(&data)?;
+        if running[d] && held.in_sync() {
+            acks.push(sent[d].elapsed());
+            if Instant::now() < deadline {
+                n[d] += 1;
+                sent[d] = Instant::now();
+                edit_doc(&mut held.doc, n[d], stamp());
+            } else {
+                running[d] = false;
+                left -= 1;
+            }
+        }
+        // The answer to the server and the next edit, in one message when both are due.
+        session.step(held)?;
+    }
+    Ok((n, acks, session))
+}
+
+/// The reader: applies what the server sends, answers it, and times each new stamp, until
+/// every document shows its writer's final edit number (sent on `finals` once known).
+async fn read_loop(
+    mut session: Session,
+    mut docs: Vec<Held>,
+    index: Arc<HashMap<String, usize>>,
+    origin: Instant,
+    mut finals: watch::Receiver<Option<Vec<i64>>>,
+) -> anyhow::Result<(Vec<Duration>, Session)> {
+    let mut last_t: Vec<i64> = docs
+        .iter()
+        .map(|h| int_field(&h.doc, "t").unwrap_or(0))
+        .collect();
+    let mut seen = Vec::new();
+    loop {
+        let all_final = finals.borrow().as_ref().is_some_and(|f| {
+            docs.iter()
+                .zip(f)
+                .all(|(h, &last)| int_field(&h.doc, "n").unwrap_or(0) >= last)
+        });
+        if all_final {
+            return Ok((seen, session));
+        }
+        tokio::select! {
+            msg = session.next_sync(&index, WAIT) => {
+                let (d, data) = msg.context("the reader waiting for edits")?;
+                let held = &mut docs[d];
+                held.receive(&data)?;
+                let now = origin.elapsed();
+                let t = int_field(&held.doc, "t").unwrap_or(0);
+                if t > last_t[d] {
+                    seen.push(now.saturating_sub(Duration::from_micros(t as u64)));
+                    last_t[d] = t;
+                }
+                session.step(held)?;
+            }
+            changed = finals.changed() => {
+                if changed.is_err() {
+                    return Err(anyhow!("the writer went away"));
+                }
+            }
+        }
+    }
 }
 
 pub async fn run(
@@ -79,92 +204,44 @@ pub async fn run(
     }
 
     let origin = Instant::now();
-    let stamp = move || origin.elapsed().as_micros() as i64;
-    // Each reader stops once it has seen its document's final edit.
-    let mut readers = Vec::new();
-    let mut finals = Vec::new();
-    for pair in &pairs {
-        for (_, hr) in &pair.docs {
-            let hr = hr.clone();
-            let (final_tx, mut final_rx) = watch::channel(None::<i64>);
-            finals.push(final_tx);
-            let mut changes = hr.changes();
-            readers.push(tokio::spawn(async move {
-                let mut seen = Vec::new();
-                let mut last_t = read_int(&hr, "t").unwrap_or(0);
-                loop {
-                    if let Some(f) = *final_rx.borrow()
-                        && read_int(&hr, "n").unwrap_or(0) >= f
-                    {
-                        break;
-                    }
-                    tokio::select! {
-                        ev = changes.next() => {
-                            if ev.is_none() {
-                                break;
-                            }
-                            let now = origin.elapsed();
-                            let t = read_int(&hr, "t").unwrap_or(0);
-                            if t > last_t {
-                                seen.push(now.saturating_sub(Duration::from_micros(t as u64)));
-                                last_t = t;
-                            }
-                        }
-                        r = final_rx.changed() => {
-                            if r.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
-                seen
-            }));
-        }
-    }
-
     let cpu_before = cpu_time(target.pid)?;
     let own_before = cpu_time(std::process::id())?;
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(secs);
-    let mut writer_tasks = Vec::new();
-    for pair in &pairs {
-        let conn = pair.writer.conn()?;
-        for (hw, _) in &pair.docs {
-            let hw = hw.clone();
-            writer_tasks.push(tokio::spawn(async move {
-                let mut n = 0_i64;
-                let mut acks = Vec::new();
-                while Instant::now() < deadline {
-                    n += 1;
-                    let t0 = Instant::now();
-                    edit(&hw, n, stamp());
-                    within(
-                        Duration::from_secs(10),
-                        "the server to acknowledge an edit",
-                        hw.they_have_our_changes(conn),
-                    )
-                    .await?;
-                    acks.push(t0.elapsed());
-                }
-                anyhow::Ok((n, acks))
-            }));
-        }
+    let mut tasks = Vec::with_capacity(writers);
+    for pair in pairs {
+        let (finals_tx, finals_rx) = watch::channel(None);
+        let reader = tokio::spawn(read_loop(
+            pair.reader,
+            pair.reader_docs,
+            Arc::clone(&pair.index),
+            origin,
+            finals_rx,
+        ));
+        let writer = tokio::spawn(write_loops(
+            pair.writer,
+            pair.writer_docs,
+            pair.index,
+            deadline,
+            move || origin.elapsed().as_micros() as i64,
+        ));
+        tasks.push((writer, finals_tx, reader));
     }
     let mut acks = Vec::new();
+    let mut readers = Vec::with_capacity(writers);
+    let mut sessions = Vec::with_capacity(2 * writers);
     let mut first_error = None;
-    for (task, final_tx) in writer_tasks.into_iter().zip(&finals) {
-        match task.await {
-            Ok(Ok((n, a))) => {
+    for (writer, finals_tx, reader) in tasks {
+        match writer.await.map_err(|e| anyhow!("writer task: {e}")) {
+            Ok(Ok((finals, a, session))) => {
                 acks.extend(a);
-                final_tx.send_replace(Some(n));
+                finals_tx.send_replace(Some(finals));
+                sessions.push(session);
+                readers.push((reader, finals_tx));
             }
-            Ok(Err(e)) => {
+            Ok(Err(e)) | Err(e) => {
                 first_error.get_or_insert(e);
-                final_tx.send_replace(Some(0));
-            }
-            Err(e) => {
-                first_error.get_or_insert(anyhow!("writer task: {e}"));
-                final_tx.send_replace(Some(0));
+                reader.abort();
             }
         }
     }
@@ -180,18 +257,15 @@ pub async fn run(
     }
 
     let mut fanout = Vec::new();
-    for task in readers {
-        let seen = within(WAIT, "a reader to see its document's last edit", task)
+    for (reader, _finals) in readers {
+        let (seen, session) = within(WAIT, "a reader to see its documents' last edits", reader)
             .await?
-            .map_err(|e| anyhow!("reader task: {e}"))?;
+            .map_err(|e| anyhow!("reader task: {e}"))??;
         fanout.extend(seen);
+        sessions.push(session);
     }
-    for pair in pairs {
-        let _ = within(WAIT, "stopping", async {
-            pair.writer.stop().await;
-            pair.reader.stop().await;
-        })
-        .await;
+    for session in sessions {
+        session.close().await;
     }
 
     let acked = acks.len() as u64;
