@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::raw;
-use crate::target::{Account, Counters, Socket, Target, within};
+use crate::target::{Account, Counters, Socket, Target, small_document, within};
 
 /// After a websocket opens, it counts as quiet once nothing arrived for this long.
 pub const QUIET: Duration = Duration::from_secs(5);
@@ -33,6 +33,23 @@ pub struct Held {
 }
 
 impl Held {
+    /// A new small document (see [`small_document`]) under a fresh random id, never synced.
+    pub fn create(title: &str) -> Held {
+        Held {
+            id: samod::DocumentId::new(&mut rand::rng()).to_string(),
+            doc: small_document(title),
+            state: sync::State::new(),
+        }
+    }
+
+    /// An index from document id to position in `docs`.
+    pub fn index(docs: &[Held]) -> HashMap<String, usize> {
+        docs.iter()
+            .enumerate()
+            .map(|(i, h)| (h.id.clone(), i))
+            .collect()
+    }
+
     pub fn in_sync(&self) -> bool {
         let mut shared = self.state.shared_heads.clone();
         shared.sort();

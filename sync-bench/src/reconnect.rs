@@ -26,7 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::peer::{Held, Session};
-use crate::target::{Account, Kind, Target, Traffic, small_document, within};
+use crate::target::{Account, Kind, Target, Traffic, within};
 
 /// The user holding the M documents.
 pub const USER: &str = "bench-docs";
@@ -95,19 +95,10 @@ pub async fn run(
     // The device creates the documents and syncs them once, a chunk at a time (a burst of
     // all of them at once is no part of what is measured).
     let setup = Instant::now();
-    let mut rng = rand::rng();
     let mut held: Vec<Held> = (0..docs)
-        .map(|i| Held {
-            id: samod::DocumentId::new(&mut rng).to_string(),
-            doc: small_document(&format!("recipe {i}")),
-            state: sync::State::new(),
-        })
+        .map(|i| Held::create(&format!("recipe {i}")))
         .collect();
-    let index: HashMap<String, usize> = held
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.id.clone(), i))
-        .collect();
+    let index = Held::index(&held);
     let mut first = Session::open(target, &account, left())
         .await
         .context("the first websocket")?;

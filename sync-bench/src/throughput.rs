@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use crate::peer::{Held, Session};
 use crate::stats::{Percentiles, cpu_time};
-use crate::target::{Target, WAIT, edit_doc, int_field, small_document, within};
+use crate::target::{Target, WAIT, edit_doc, int_field, within};
 
 /// Writer `i` is user `bench-w{i}`.
 pub fn user(i: usize) -> String {
@@ -61,19 +61,10 @@ async fn set_up(target: &Arc<Target>, i: usize, docs: usize) -> anyhow::Result<P
     let account = target.account(&user(i)).await?;
     let mut writer = Session::open(target, &account, WAIT).await?;
     let mut reader = Session::open(target, &account, WAIT).await?;
-    let mut rng = rand::rng();
     let mut writer_docs: Vec<Held> = (0..docs)
-        .map(|d| Held {
-            id: samod::DocumentId::new(&mut rng).to_string(),
-            doc: small_document(&format!("writer {i} doc {d}")),
-            state: sync::State::new(),
-        })
+        .map(|d| Held::create(&format!("writer {i} doc {d}")))
         .collect();
-    let index: HashMap<String, usize> = writer_docs
-        .iter()
-        .enumerate()
-        .map(|(d, h)| (h.id.clone(), d))
-        .collect();
+    let index = Held::index(&writer_docs);
     writer
         .sync_all(&mut writer_docs, &index, 0..docs, WAIT)
         .await

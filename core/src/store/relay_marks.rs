@@ -13,12 +13,7 @@ use super::{Store, StoreError};
 /// Marks `doc_id` as holding chunks the relay has not confirmed; the sequence number lets a
 /// clearer tell whether a newer mark arrived after it looked.
 pub(crate) fn mark_unsynced(tx: &Transaction<'_>, doc_id: &str) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO unsynced_docs (doc_id, seq) VALUES (?1, 1)
-         ON CONFLICT (doc_id) DO UPDATE SET seq = seq + 1",
-        [doc_id],
-    )?;
-    Ok(())
+    super::view::bump_mark(tx, "unsynced_docs", doc_id)
 }
 
 /// A document the relay confirmed holding: its mark as read before asking, and the heads

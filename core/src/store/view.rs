@@ -12,11 +12,20 @@ use crate::model::{GroceryItem, Recipe};
 /// Marks `doc_id` as possibly out of step; the sequence number lets a clearer tell whether a
 /// newer mark arrived after it looked.
 pub(crate) fn mark_dirty(tx: &Transaction<'_>, doc_id: &str) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO dirty_docs (doc_id, seq) VALUES (?1, 1)
-         ON CONFLICT (doc_id) DO UPDATE SET seq = seq + 1",
-        [doc_id],
-    )?;
+    bump_mark(tx, "dirty_docs", doc_id)
+}
+
+/// Inserts `doc_id`'s mark in `table` (a `(doc_id, seq)` table of marks), or renews it.
+pub(crate) fn bump_mark(
+    tx: &Transaction<'_>,
+    table: &'static str,
+    doc_id: &str,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(&format!(
+        "INSERT INTO {table} (doc_id, seq) VALUES (?1, 1)
+         ON CONFLICT (doc_id) DO UPDATE SET seq = seq + 1"
+    ))?
+    .execute([doc_id])?;
     Ok(())
 }
 
