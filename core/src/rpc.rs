@@ -17,7 +17,7 @@ use crate::api::{ImportReport, Larder, LarderError};
 use crate::docstore::DocumentStore;
 use crate::model::{Attachment, GroceryItem, IngredientInput, Recipe, RecipeDraft};
 use crate::servings::IngredientLine;
-use crate::store::{RecipeSummary, StoreError, TagCount};
+use crate::store::{LastSignIn, RecipeSummary, StoreError, TagCount};
 
 /// Default and largest page of search results.
 pub const DEFAULT_SEARCH_LIMIT: u32 = 50;
@@ -129,6 +129,9 @@ pub enum Request {
     },
     /// The signed-in session, if any (shell).
     Session,
+    /// The relay and user name this device last signed in with, kept after signing out (for
+    /// the sign-in form).
+    LastSignIn,
 }
 
 /// What a request answers.
@@ -149,6 +152,7 @@ pub enum Response {
     Grocery(Vec<GroceryItem>),
     SyncStatus(SyncStatusView),
     Session(Option<SessionView>),
+    LastSignIn(Option<LastSignIn>),
 }
 
 /// Who is signed in, where.
@@ -385,6 +389,9 @@ pub async fn dispatch<S: DocumentStore>(
             Response::Grocery(larder.remove_grocery_item(&item_id).await?)
         }
         Request::ClearCheckedGrocery => Response::Grocery(larder.clear_checked_grocery().await?),
+        Request::LastSignIn => {
+            Response::LastSignIn(larder.store().last_sign_in().map_err(LarderError::from)?)
+        }
         Request::SyncStatus
         | Request::SignIn { .. }
         | Request::SignOut { .. }

@@ -11,6 +11,7 @@ use larder_core::rpc::{
     Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView,
 };
 use larder_core::servings::IngredientLine;
+use larder_core::store::LastSignIn;
 use larder_core::{ChangeEvent, ImportReport, RecipeSummary, TagCount};
 use ts_rs::{Config, TS};
 
@@ -34,6 +35,7 @@ fn generated() -> String {
         decl::<RpcErrorCode>(&cfg),
         decl::<SyncStatusView>(&cfg),
         decl::<SessionView>(&cfg),
+        decl::<LastSignIn>(&cfg),
         decl::<SyncStateView>(&cfg),
         decl::<Recipe>(&cfg),
         decl::<RecipeDraft>(&cfg),

@@ -325,8 +325,14 @@ fn two_devices_sync_through_the_relay_in_the_background() {
         1,
         "local recipes stay after sign-out"
     );
+    // The sign-in form will start with the relay and name used before.
+    assert_eq!(
+        a.ok(json!({"op": "last_sign_in"})),
+        json!({"type": "last_sign_in", "value": {"server": relay.url.as_str(), "user_name": "grace"}})
+    );
     a.ok(json!({"op": "sign_out", "remove_data": true}));
     assert!(search(&a, "lemons").is_empty(), "remove_data deletes them");
+    assert_eq!(a.ok(json!({"op": "last_sign_in"}))["value"], Value::Null);
     a.close();
     b.close();
     drop(relay.runtime);

@@ -376,8 +376,14 @@ test("a browser and a native CLI profile of one user converge through the relay"
   assert.equal(await page.evaluate(() => window.larder.client.session()), null);
   assert.equal((await status()).state, "signed_out");
   assert.ok((await search(page, "plums")).includes("Offline cake"));
+  // The sign-in form will start with the relay and name used before.
+  assert.deepEqual(await page.evaluate(() => window.larder.client.lastSignIn()), {
+    server: relay.url,
+    user_name: "alice",
+  });
   // Removing this device's data empties it, for good.
   await page.evaluate(() => window.larder.client.signOut(true));
+  assert.equal(await page.evaluate(() => window.larder.client.lastSignIn()), null);
   assert.deepEqual(await search(page, ""), []);
   assert.deepEqual(await page.evaluate(() => window.larder.client.groceryItems()), []);
   await page.reload();

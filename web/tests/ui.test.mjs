@@ -348,6 +348,9 @@ test("a session the relay ends sends the app back to sign-in, with the recipes k
   await page.getByRole("button", { name: "Sign in" }).waitFor({ timeout: 30_000 });
   await page.getByText("Your session has ended").waitFor();
   await assertAccessible(page, "sign-in after the session ended");
+  // The form starts with the relay and the name this device signed in with.
+  await until("the sign-in form to be filled in", async () => (await page.getByLabel("Username").inputValue()) === "ivy");
+  assert.equal(await page.getByLabel("Server").inputValue(), relay.url);
   assert.deepEqual(
     await page.evaluate(() => window.larder.client.search("celeriac").then((r) => r.map((s) => s.title))),
     ["Kept stew"],

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::relay::{RelayClient, RelayError};
-use crate::store::{Store, StoreError};
+use crate::store::{LastSignIn, Store, StoreError};
 
 const SESSION_META: &str = "sync_session";
 const DEVICE_META: &str = "device_id";
@@ -30,7 +30,11 @@ pub fn session(store: &Store) -> Result<Option<Session>, StoreError> {
 }
 
 pub(crate) fn save_session(store: &Store, session: &Session) -> Result<(), StoreError> {
-    store.meta_set(SESSION_META, &serde_json::to_string(session)?)
+    store.meta_set(SESSION_META, &serde_json::to_string(session)?)?;
+    store.remember_sign_in(&LastSignIn {
+        server: session.server.clone(),
+        user_name: session.user_name.clone(),
+    })
 }
 
 pub(crate) fn forget_session(store: &Store) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use larder_core::clock::SystemClock;
+use larder_core::store::LastSignIn;
 use larder_core::{Larder, Store};
 use sqlite_wasm_vfs::sahpool::{OpfsSAHPoolCfgBuilder, install};
 use wasm_bindgen::prelude::*;
@@ -204,10 +205,14 @@ impl Engine {
             .map_err(|e| error("reading the session", e))
     }
 
+    /// Stores the session, and remembers its relay and user name for the sign-in form.
     #[wasm_bindgen(js_name = sessionSave)]
     pub fn session_save(&self, json: String) -> Result<(), JsError> {
+        let last: LastSignIn = serde_json::from_str(&json)
+            .map_err(|e| JsError::new(&format!("not a session: {e}")))?;
         self.store
             .meta_set(SESSION_META, &json)
+            .and_then(|()| self.store.remember_sign_in(&last))
             .map_err(|e| error("saving the session", e))
     }
 

@@ -8,6 +8,7 @@ import type {
   ImportReport,
   IngredientInput,
   IngredientLine,
+  LastSignIn,
   Recipe,
   RecipeDraft,
   RecipeSummary,
@@ -152,6 +153,10 @@ export class LarderClient {
   }
   session(): Promise<SessionView | null> {
     return this.ask({ op: "session" }, "session");
+  }
+  /** The relay and user name this device last signed in with (kept after signing out). */
+  lastSignIn(): Promise<LastSignIn | null> {
+    return this.ask({ op: "last_sign_in" }, "last_sign_in");
   }
 }
 

@@ -5,9 +5,9 @@ export type Request = { "op": "search", query: string, limit?: number | null, of
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
-server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" };
+server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" };
 
-export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null };
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null };
 
 export type Reply = { "ok": Response } | { "err": RpcError };
 
@@ -22,6 +22,8 @@ export type SyncStatusView = { state: SyncStateView,
 pending: number, last_error: string | null, };
 
 export type SessionView = { server: string, user_id: string, user_name: string, };
+
+export type LastSignIn = { server: string, user_name: string, };
 
 export type SyncStateView = "signed_out" | "offline" | "connecting" | "syncing" | "up_to_date";
 

@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import type { SessionView } from "../client";
 import { errorMessage, useApp } from "./context";
 
@@ -14,6 +14,21 @@ export function SignIn({
   const { client } = useApp();
   const [server, setServer] = useState(defaultServer);
   const [username, setUsername] = useState("");
+  // A device that signed in before (and was signed out) starts with that relay and name.
+  useEffect(() => {
+    let live = true;
+    client
+      .lastSignIn()
+      .then((last) => {
+        if (!live || !last) return;
+        setServer((typed) => (typed === defaultServer ? last.server : typed));
+        setUsername((typed) => typed || last.user_name);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [client, defaultServer]);
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
