@@ -209,6 +209,24 @@ fn feed_key(user: &UserId, seq: u64) -> Vec<u8> {
     k
 }
 
+/// Inside a transaction: deletes the sessions behind `index_keys` (from
+/// [`SledStore::session_index_keys`]) and those index entries; returns how many sessions there
+/// were.
+fn remove_indexed_sessions(
+    sessions: &TransactionalTree,
+    user_sessions: &TransactionalTree,
+    index_keys: &[sled::IVec],
+) -> TxResult<usize> {
+    let mut removed = 0;
+    for k in index_keys {
+        if sessions.remove(&k[32..])?.is_some() {
+            removed += 1;
+        }
+        user_sessions.remove(k)?;
+    }
+    Ok(removed)
+}
+
 fn be_u64(bytes: &[u8]) -> Option<u64> {
     <[u8; 8]>::try_from(bytes).ok().map(u64::from_be_bytes)
 }
@@ -306,14 +324,7 @@ impl RelayStore for SledStore {
                     .ok_or_else(|| abort(StoreError::NoSuchUser(id.to_string())))?;
                 user.disabled = disabled;
                 users.insert(id.as_str().as_bytes(), encode(&user)?)?;
-                let mut revoked = 0;
-                for k in &index_keys {
-                    if sessions.remove(&k[32..])?.is_some() {
-                        revoked += 1;
-                    }
-                    user_sessions.remove(k)?;
-                }
-                Ok(revoked)
+                remove_indexed_sessions(sessions, user_sessions, &index_keys)
             })
             .map_err(tx_error)?;
         drop(w);
@@ -347,14 +358,7 @@ impl RelayStore for SledStore {
                     names.remove(key.as_bytes())?;
                 }
                 users.remove(id.as_str().as_bytes())?;
-                let mut revoked = 0;
-                for k in &index_keys {
-                    if sessions.remove(&k[32..])?.is_some() {
-                        revoked += 1;
-                    }
-                    user_sessions.remove(k)?;
-                }
-                Ok(revoked)
+                remove_indexed_sessions(sessions, user_sessions, &index_keys)
             })
             .map_err(tx_error)?;
         drop(w);
@@ -430,14 +434,7 @@ impl RelayStore for SledStore {
         let _w = self.write_gate();
         (&self.sessions, &self.user_sessions)
             .transaction(|(sessions, user_sessions)| {
-                let mut revoked = 0;
-                for k in &index_keys {
-                    if sessions.remove(&k[32..])?.is_some() {
-                        revoked += 1;
-                    }
-                    user_sessions.remove(k)?;
-                }
-                Ok(revoked)
+                remove_indexed_sessions(sessions, user_sessions, &index_keys)
             })
             .map_err(tx_error)
     }
