@@ -12,6 +12,7 @@
 //! max_body_bytes = 1048576         # JSON API bodies
 //! max_blob_bytes = 52428800        # one attachment upload (PUT /api/v1/blobs/…)
 //! blob_url_ttl_secs = 3600         # how long a signed blob URL stays valid
+//! sync_idle_unload_secs = 600      # a user's documents leave memory after this long unused
 //! blob_url_secret = "…"            # optional, ≥ 32 characters; else DATA/blob-url.key
 //! webhook_url = "https://groceries.example/larder"   # grocery hook (optional)
 //! webhook_secret = "a long random string"            # HMAC-SHA256 key; required with a URL
@@ -44,6 +45,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_BLOB_BYTES: u64 = 50 * 1024 * 1024;
 pub const DEFAULT_BLOB_URL_TTL_SECS: u64 = 3600;
 const MAX_BLOB_URL_TTL_SECS: u64 = 7 * 24 * 3600;
+pub const DEFAULT_SYNC_IDLE_UNLOAD_SECS: u64 = 600;
+const MAX_SYNC_IDLE_UNLOAD_SECS: u64 = 7 * 24 * 3600;
 const MAX_SESSION_TTL_HOURS: u64 = 24 * 365 * 10;
 
 /// The resolved configuration.
@@ -66,6 +69,8 @@ pub struct Config {
     pub max_blob_bytes: u64,
     /// How long a signed blob URL stays valid.
     pub blob_url_ttl: Duration,
+    /// How long a user's sync repo stays loaded with no connection or request using it.
+    pub sync_idle_unload: Duration,
     /// The key signed blob URLs are made with; `None`: a random one in the data directory.
     pub blob_url_secret: Option<Secret>,
     /// The grocery hook's outbound webhook.
@@ -149,6 +154,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(10),
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             blob_url_ttl: Duration::from_secs(DEFAULT_BLOB_URL_TTL_SECS),
+            sync_idle_unload: Duration::from_secs(DEFAULT_SYNC_IDLE_UNLOAD_SECS),
             blob_url_secret: None,
             webhook: WebhookConfig::default(),
             tls: None,
@@ -231,6 +237,7 @@ struct ConfigFile {
     shutdown_grace_secs: Option<u64>,
     max_blob_bytes: Option<u64>,
     blob_url_ttl_secs: Option<u64>,
+    sync_idle_unload_secs: Option<u64>,
     blob_url_secret: Option<Secret>,
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
@@ -330,6 +337,7 @@ impl Config {
             shutdown_grace_secs,
             max_blob_bytes,
             blob_url_ttl_secs,
+            sync_idle_unload_secs,
             blob_url_secret,
             webhook_url,
             webhook_secret,
@@ -366,6 +374,9 @@ impl Config {
         }
         if let Some(v) = blob_url_ttl_secs {
             self.blob_url_ttl = Duration::from_secs(v);
+        }
+        if let Some(v) = sync_idle_unload_secs {
+            self.sync_idle_unload = Duration::from_secs(v);
         }
         if let Some(v) = blob_url_secret {
             self.blob_url_secret = Some(v);
@@ -432,6 +443,11 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "max_blob_bytes must be at least 1".into(),
             ));
+        }
+        if !(1..=MAX_SYNC_IDLE_UNLOAD_SECS).contains(&self.sync_idle_unload.as_secs()) {
+            return Err(ConfigError::Invalid(format!(
+                "sync_idle_unload_secs must be between 1 and {MAX_SYNC_IDLE_UNLOAD_SECS}"
+            )));
         }
         let ttl = self.blob_url_ttl.as_secs();
         if !(1..=MAX_BLOB_URL_TTL_SECS).contains(&ttl) {
@@ -704,6 +720,11 @@ mod tests {
 
         let err = load(tmp.path(), Some("session_ttl_hours = 0\n"), &[], None).unwrap_err();
         assert!(err.to_string().contains("session_ttl_hours"), "{err}");
+
+        let err = load(tmp.path(), Some("sync_idle_unload_secs = 0\n"), &[], None).unwrap_err();
+        assert!(err.to_string().contains("sync_idle_unload_secs"), "{err}");
+        let c = load(tmp.path(), Some("sync_idle_unload_secs = 90\n"), &[], None).unwrap();
+        assert_eq!(c.sync_idle_unload, Duration::from_secs(90));
 
         let missing = tmp.path().join("nope.toml");
         let err = Config::load(&ConfigSources {

@@ -71,7 +71,13 @@ impl AppState {
     /// Starts the sync hub over this state's store, once; later calls return the same hub.
     pub async fn start_sync(&self) -> Result<Arc<SyncHub>, SyncError> {
         self.sync
-            .get_or_try_init(|| SyncHub::start(Arc::clone(&self.store), Arc::clone(&self.hook)))
+            .get_or_try_init(|| {
+                SyncHub::start(
+                    Arc::clone(&self.store),
+                    Arc::clone(&self.hook),
+                    self.config.sync_idle_unload,
+                )
+            })
             .await
             .cloned()
     }

@@ -92,11 +92,14 @@ async fn relay_heads(server: &TestServer, doc: &str) -> Vec<String> {
         .expect("store")
         .unwrap_or_else(|| panic!("document {doc} has no owner"));
     let repo = hub.repo_of(&owner).await.expect("repo running");
-    let handle = tokio::time::timeout(Duration::from_secs(10), repo.find(doc.parse().unwrap()))
-        .await
-        .expect("the relay loads the document in time")
-        .expect("repo running")
-        .unwrap_or_else(|| panic!("the relay has no document {doc}"));
+    let handle = tokio::time::timeout(
+        Duration::from_secs(10),
+        repo.repo.find(doc.parse().unwrap()),
+    )
+    .await
+    .expect("the relay loads the document in time")
+    .expect("repo running")
+    .unwrap_or_else(|| panic!("the relay has no document {doc}"));
     heads(&handle)
 }
 

@@ -282,6 +282,7 @@ async fn users_cannot_reach_each_others_documents() {
         .repo_of(&larder_sync_server::store::UserId::parse(&alice.id).unwrap())
         .await
         .unwrap()
+        .repo
         .find(secret_id.parse().unwrap())
         .await
         .unwrap()

@@ -33,6 +33,7 @@ use crate::auth::bearer_token;
 use crate::hook::{doc, tokens};
 use crate::state::AppState;
 use crate::store::{HookItem, User};
+use crate::sync::shards::ShardLease;
 
 /// How long finding the list in the repo may take.
 const FIND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -107,8 +108,9 @@ fn item_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError
     Ok(id)
 }
 
-/// The user's grocery list (created on first use, as for `/me`).
-async fn list_handle(state: &AppState, user: &User) -> Result<DocHandle, ApiError> {
+/// The user's grocery list (created on first use, as for `/me`), and the lease that keeps
+/// the user's repo loaded while the request works on it.
+async fn list_handle(state: &AppState, user: &User) -> Result<(ShardLease, DocHandle), ApiError> {
     let hub = state.sync()?;
     let list_id = match &user.grocery_list_id {
         Some(id) => id.clone(),
@@ -116,9 +118,9 @@ async fn list_handle(state: &AppState, user: &User) -> Result<DocHandle, ApiErro
     };
     let doc_id = DocumentId::from_str(&list_id)
         .map_err(|_| ApiError::internal(&format!("stored grocery list id {list_id:?}")))?;
-    let repo = hub.repo_of(&user.id).await?;
-    match tokio::time::timeout(FIND_TIMEOUT, repo.find(doc_id)).await {
-        Ok(Ok(Some(handle))) => Ok(handle),
+    let shard = hub.repo_of(&user.id).await?;
+    match tokio::time::timeout(FIND_TIMEOUT, shard.repo.find(doc_id)).await {
+        Ok(Ok(Some(handle))) => Ok((shard, handle)),
         Ok(Ok(None)) => Err(ApiError::internal(&format!(
             "grocery list {list_id} is missing from the repo"
         ))),
@@ -171,7 +173,7 @@ pub async fn list_items(
     State(state): State<Arc<AppState>>,
     GroceryUser(user): GroceryUser,
 ) -> Result<ApiJson<GroceryList>, ApiError> {
-    let handle = list_handle(&state, &user).await?;
+    let (_shard, handle) = list_handle(&state, &user).await?;
     let items = tokio::task::spawn_blocking(move || {
         handle.with_document(|am| doc::read(am).map(|list| doc::items(&list)))
     })
@@ -210,7 +212,7 @@ pub async fn add_item(
                 e.to_string(),
             )
         })?;
-    let handle = list_handle(&state, &user).await?;
+    let (_shard, handle) = list_handle(&state, &user).await?;
     let now = state.clock.now_ms();
     let item = edit(&state, handle, move |list| {
         let id = merge_addition(list, addition, now);
@@ -244,7 +246,7 @@ pub async fn patch_item(
     ApiJson(req): ApiJson<ItemPatch>,
 ) -> Result<ApiJson<HookItem>, ApiError> {
     let id = item_id(path)?;
-    let handle = list_handle(&state, &user).await?;
+    let (_shard, handle) = list_handle(&state, &user).await?;
     let item = edit(&state, handle, move |list| {
         let item = list.items.get_mut(&id).ok_or_else(not_found_item)?;
         item.checked = req.checked;
@@ -273,7 +275,7 @@ pub async fn delete_item(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let id = item_id(path)?;
-    let handle = list_handle(&state, &user).await?;
+    let (_shard, handle) = list_handle(&state, &user).await?;
     edit(&state, handle, move |list| {
         list.items
             .remove(&id)

@@ -198,8 +198,9 @@ impl FeedWorker {
             tracing::warn!(doc, "a stored chunk has a key that is no document id");
             return Ok(Read::Nothing);
         };
-        let repo = self.shards.get(&owner).await?.repo;
-        let handle = match tokio::time::timeout(FIND_TIMEOUT, repo.find(doc_id)).await {
+        // Held until the heads are read and the hook has seen the change.
+        let shard = self.shards.get(&owner).await?;
+        let handle = match tokio::time::timeout(FIND_TIMEOUT, shard.repo.find(doc_id)).await {
             Ok(Ok(Some(handle))) => handle,
             Ok(Ok(None)) => return Ok(Read::Nothing),
             Ok(Err(_stopped)) => return Err(SyncError::Stopped),

@@ -26,7 +26,7 @@ pub mod wire;
 use std::sync::{Arc, RwLock};
 
 use axum::extract::ws::WebSocket;
-use samod::{PeerId, Repo};
+use samod::PeerId;
 use tokio::sync::{Mutex as AsyncMutex, mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -38,7 +38,7 @@ use crate::hook::GroceryHook;
 use crate::store::{RelayStore, StoreError, UserId};
 use feed::FeedWorker;
 use policy::{Ownership, RelayPolicy};
-use shards::Shards;
+use shards::{ShardLease, Shards};
 use storage::{GroupCommit, RelayStorage};
 
 /// The `kind` of the grocery-list document (larder-core's).
@@ -111,6 +111,7 @@ impl SyncHub {
     pub async fn start(
         store: Arc<dyn RelayStore>,
         hook: Arc<GroceryHook>,
+        idle_unload: std::time::Duration,
     ) -> Result<Arc<SyncHub>, SyncError> {
         let slot = StoreSlot::new(store);
         let (closing, _) = watch::channel(false);
@@ -140,6 +141,8 @@ impl SyncHub {
             );
         }
         let feed_task = tokio::spawn(worker.run(changed_rx, halt.subscribe(), retry));
+        let unloader =
+            tokio::spawn(Arc::clone(&shards).run_unloader(idle_unload, closing.subscribe()));
 
         Ok(Arc::new(SyncHub {
             shards,
@@ -152,7 +155,7 @@ impl SyncHub {
             halt,
             grocery: AsyncMutex::new(()),
             stopped: watch::Sender::new(false),
-            tasks: std::sync::Mutex::new(vec![flusher, feed_task]),
+            tasks: std::sync::Mutex::new(vec![flusher, feed_task, unloader]),
         }))
     }
 
@@ -199,8 +202,19 @@ impl SyncHub {
 
     /// `user`'s repo (the grocery REST API edits grocery lists through it; tests look into
     /// it), started the first time.
-    pub async fn repo_of(&self, user: &UserId) -> Result<Repo, SyncError> {
-        Ok(self.shards.get(user).await?.repo)
+    pub async fn repo_of(&self, user: &UserId) -> Result<ShardLease, SyncError> {
+        self.shards.get(user).await
+    }
+
+    /// How many users' repos are loaded (idle ones are unloaded).
+    pub fn loaded_shards(&self) -> usize {
+        self.shards.loaded()
+    }
+
+    /// Unloads now every user's repo nothing has used for `idle` (the relay does this in the
+    /// background with its configured `sync_idle_unload`); returns how many.
+    pub async fn unload_idle(&self, idle: std::time::Duration) -> usize {
+        self.shards.unload_idle(idle).await
     }
 
     /// Lets go of a user who is being removed: closes their sync connections, stops their repo
@@ -233,7 +247,8 @@ impl SyncHub {
         ticket: Ticket,
         ended: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), SyncError> {
-        let shard = self.shards.get(&ticket.user).await?;
+        let lease = self.shards.get(&ticket.user).await?;
+        let acceptor = lease.acceptor.clone();
         let transport = socket::transport(
             socket,
             ticket.user,
@@ -241,9 +256,10 @@ impl SyncHub {
             Arc::clone(&self.ownership),
             Arc::clone(&self.commit),
             ended,
+            // The repo stays loaded while the connection is open.
+            lease,
         );
-        shard
-            .acceptor
+        acceptor
             .accept(transport)
             .map(|_| ())
             .map_err(|_| SyncError::Stopped)

@@ -53,6 +53,8 @@ pub enum SocketError {
     Closed,
 }
 
+/// The websocket as a samod transport for `user`'s peer `peer_id`. `held` is kept for as long
+/// as the connection is open (the lease that keeps the user's repo loaded).
 pub fn transport(
     socket: WebSocket,
     user: UserId,
@@ -60,15 +62,16 @@ pub fn transport(
     ownership: Arc<Ownership>,
     commit: Arc<GroupCommit>,
     ended: impl Future<Output = ()> + Send + 'static,
+    held: impl Send + 'static,
 ) -> Transport {
     let (sink, stream) = socket.split();
 
     let mut seen: HashSet<String> = HashSet::new();
-    // Lives as long as the inbound stream, i.e. the connection.
+    // Both live as long as the inbound stream, i.e. the connection.
     let gauge = telemetry::ConnectionGauge::open();
     let stream = stream
         .filter_map(move |msg| {
-            let _open = &gauge;
+            let _open = (&gauge, &held);
             let item = match msg {
                 Ok(Message::Binary(bytes)) => {
                     telemetry::sync_message(Direction::In, bytes.len());
