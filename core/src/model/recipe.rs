@@ -55,7 +55,7 @@ pub struct AttachmentDoc {
 }
 
 /// A recipe as the UI shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Recipe {
     pub id: String,

@@ -40,32 +40,17 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{Recipe, RecipeDraft};
+    use crate::model::Recipe;
     use crate::store::Store;
 
     fn recipe(id: &str, title: &str) -> Recipe {
-        let draft = RecipeDraft {
-            title: title.into(),
-            ..Default::default()
-        };
         Recipe {
             id: id.into(),
-            title: draft.title,
-            description: String::new(),
-            servings: None,
-            yield_text: String::new(),
-            prep_minutes: None,
-            cook_minutes: None,
-            total_minutes: None,
+            title: title.into(),
             tags: vec!["soup".into()],
-            source_url: String::new(),
-            ingredients: Vec::new(),
-            steps: Vec::new(),
-            notes: String::new(),
-            attachments: Vec::new(),
             created_at: 1,
             updated_at: 1,
-            deleted: false,
+            ..Default::default()
         }
     }
 

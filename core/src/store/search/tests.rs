@@ -8,14 +8,6 @@ fn recipe(n: usize, title: &str, ingredients: &[&str], notes: &str) -> Recipe {
     Recipe {
         id: format!("r{n:03}"),
         title: title.to_string(),
-        description: String::new(),
-        servings: None,
-        yield_text: String::new(),
-        prep_minutes: None,
-        cook_minutes: None,
-        total_minutes: None,
-        tags: Vec::new(),
-        source_url: String::new(),
         ingredients: ingredients
             .iter()
             .enumerate()
@@ -28,12 +20,10 @@ fn recipe(n: usize, title: &str, ingredients: &[&str], notes: &str) -> Recipe {
                 note: String::new(),
             })
             .collect(),
-        steps: Vec::new(),
         notes: notes.to_string(),
-        attachments: Vec::new(),
         created_at: n as i64,
         updated_at: n as i64,
-        deleted: false,
+        ..Default::default()
     }
 }
 
