@@ -52,11 +52,14 @@ impl Store {
         Ok(())
     }
 
-    /// Records that the relay holds `heads` of `doc_id` (as its change feed said).
-    pub fn set_relay_heads(&self, doc_id: &str, heads: &str) -> Result<(), StoreError> {
+    /// Records, for each `(document id, heads)`, that the relay holds those heads (as its
+    /// change feed said), in one transaction.
+    pub fn set_relay_heads(&self, heads: &[(String, String)]) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        record_relay_heads(&tx, doc_id, heads)?;
+        for (doc_id, doc_heads) in heads {
+            record_relay_heads(&tx, doc_id, doc_heads)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -196,7 +199,9 @@ mod tests {
             .kv_put(&key(&["doc2", "incremental", "cc"]), b"pulled")
             .expect("put");
         assert_eq!(store.waiting_doc_count().expect("count"), 1);
-        store.set_relay_heads("doc2", "cc").expect("relay heads");
+        store
+            .set_relay_heads(&[("doc2".into(), "cc".into())])
+            .expect("relay heads");
         assert_eq!(store.waiting_doc_count().expect("count"), 0);
         assert_eq!(
             store.unsynced_docs().expect("marks").len(),

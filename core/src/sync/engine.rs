@@ -268,6 +268,7 @@ impl SyncEngine {
                     entry = live.next() => match entry {
                         Some(Ok(entry)) => {
                             self.set_state(SyncState::Syncing, None);
+                            self.note_relay_heads(std::slice::from_ref(&entry));
                             self.pull(conn, &entry).await;
                             self.save_cursor(entry.seq)?;
                             self.set_state(SyncState::UpToDate, None);
@@ -439,6 +440,7 @@ impl SyncEngine {
         loop {
             let cursor = self.cursor()?;
             let page = self.client.changes(&self.session.token, cursor).await?;
+            self.note_relay_heads(&page.changes);
             let results: Vec<bool> = stream::iter(page.changes.iter())
                 .map(|entry| self.pull(conn, entry))
                 .buffer_unordered(PARALLEL_DOCS)
@@ -454,17 +456,22 @@ impl SyncEngine {
         }
     }
 
-    /// Fetches one feed entry's document unless this device already has those heads, and
-    /// notes them as the relay's.
-    async fn pull(&self, conn: ConnectionId, entry: &FeedEntry) -> bool {
-        let mut heads = entry.heads.clone();
-        heads.sort();
-        let heads = heads.join(",");
-        if let Err(err) = self.larder.store().set_relay_heads(&entry.doc_id, &heads) {
-            tracing::warn!(%err, doc = entry.doc_id, "could not note the relay's heads");
+    /// Records the heads feed entries say the relay holds (one write for all of them), so
+    /// documents already at those heads don't count as changes waiting.
+    fn note_relay_heads(&self, entries: &[FeedEntry]) {
+        let heads: Vec<(String, String)> = entries
+            .iter()
+            .map(|entry| (entry.doc_id.clone(), sorted_heads(entry)))
+            .collect();
+        if let Err(err) = self.larder.store().set_relay_heads(&heads) {
+            tracing::warn!(%err, "could not note the relay's heads");
         }
+    }
+
+    /// Fetches one feed entry's document unless this device already has those heads.
+    async fn pull(&self, conn: ConnectionId, entry: &FeedEntry) -> bool {
         let view = self.larder.store().view_heads(&entry.doc_id).ok().flatten();
-        if view.as_deref() == Some(heads.as_str()) {
+        if view.as_deref() == Some(sorted_heads(entry).as_str()) {
             return false;
         }
         match self.fetch(conn, &entry.doc_id).await {
@@ -532,4 +539,11 @@ impl SyncEngine {
         }
         Ok(confirmed_ids.len())
     }
+}
+
+/// A feed entry's heads as view rows record them (sorted, ',' joined).
+fn sorted_heads(entry: &FeedEntry) -> String {
+    let mut heads = entry.heads.clone();
+    heads.sort();
+    heads.join(",")
 }
