@@ -4,7 +4,7 @@
 //! ```text
 //! larder-sync-bench run --kind larder|js --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [counts]
 //! larder-sync-bench report LARDER.json JS.json      # side-by-side table with ratios and goals
-//! larder-sync-bench users [--quick] [--writers K]   # the larder users `run` signs in as
+//! larder-sync-bench users [--quick] [--writers K,…] # the larder users `run` signs in as
 //! larder-sync-bench free-port                       # a free loopback port
 //! larder-sync-bench wait-port 127.0.0.1:PORT [--timeout-secs S]
 //! ```
@@ -88,9 +88,9 @@ struct Counts {
     /// Workload 1: measured edits.
     #[arg(long)]
     edits: Option<usize>,
-    /// Workload 2: writer devices (one user each, plus a reader device).
-    #[arg(long)]
-    writers: Option<usize>,
+    /// Workload 2: users (each a writer and a reader device), one run per count: `20,200`.
+    #[arg(long, value_delimiter = ',')]
+    writers: Vec<usize>,
     /// Workload 2: documents per writer, each its own closed edit loop.
     #[arg(long)]
     docs_per_writer: Option<usize>,
@@ -121,8 +121,8 @@ impl Counts {
         if let Some(v) = self.edits {
             p.edits = v;
         }
-        if let Some(v) = self.writers {
-            p.writers = v;
+        if !self.writers.is_empty() {
+            p.writers = self.writers.clone();
         }
         if let Some(v) = self.docs_per_writer {
             p.docs_per_writer = v;
@@ -190,7 +190,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Users { counts } => {
             let p = counts.params();
             println!("{}", latency::USER);
-            for i in 0..p.writers {
+            for i in 0..p.writers.iter().sum() {
                 println!("{}", throughput::user(i));
             }
             println!("{}", idle::USER);
@@ -270,15 +270,21 @@ async fn run_all(kind: Kind, url: &str, pid: u32, mut params: Params) -> anyhow:
         .await;
     }
     if params.runs(2) {
-        eprintln!(
-            "[{name}] 2/4 sustained throughput: {} writers x {} docs for {} s",
-            params.writers, params.docs_per_writer, params.secs
-        );
-        results.throughput = outcome(
-            Duration::from_secs(240) + Duration::from_secs_f64(params.secs),
-            throughput::run(&target, params.writers, params.docs_per_writer, params.secs),
-        )
-        .await;
+        for (first, writers) in params.throughput_runs() {
+            eprintln!(
+                "[{name}] 2/4 sustained throughput: {writers} users x {} docs for {} s",
+                params.docs_per_writer, params.secs
+            );
+            let run = throughput::run(
+                &target,
+                first..first + writers,
+                params.docs_per_writer,
+                params.secs,
+            );
+            let limit =
+                Duration::from_secs(240 + writers as u64) + Duration::from_secs_f64(params.secs);
+            results.throughput.push(outcome(limit, run).await);
+        }
     }
     if params.runs(3) && params.idle_loaded > 0 {
         eprintln!(

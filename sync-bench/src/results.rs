@@ -12,7 +12,9 @@ pub struct Params {
     pub quick: bool,
     pub edits: usize,
     pub warmup: usize,
-    pub writers: usize,
+    /// Workload 2 runs once per entry, with that many users (each a writer and a reader device;
+    /// users are not shared between runs): a small relay and a busy one.
+    pub writers: Vec<usize>,
     pub docs_per_writer: usize,
     pub secs: f64,
     pub idle: usize,
@@ -27,6 +29,15 @@ impl Params {
     pub fn runs(&self, workload: u8) -> bool {
         self.only.is_empty() || self.only.contains(&workload)
     }
+
+    /// The users of workload 2's runs: run `k` signs in as users `first..first + writers[k]`.
+    pub fn throughput_runs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.writers.iter().scan(0, |first, &writers| {
+            let run = (*first, writers);
+            *first += writers;
+            Some(run)
+        })
+    }
 }
 
 impl Params {
@@ -35,7 +46,7 @@ impl Params {
             quick: false,
             edits: 1000,
             warmup: 50,
-            writers: 20,
+            writers: vec![20, 200],
             docs_per_writer: 5,
             secs: 20.0,
             idle: 10_000,
@@ -50,7 +61,7 @@ impl Params {
             quick: true,
             edits: 100,
             warmup: 10,
-            writers: 5,
+            writers: vec![5, 20],
             docs_per_writer: 4,
             secs: 3.0,
             idle: 1000,
@@ -92,7 +103,8 @@ pub struct Results {
     pub params: Params,
     pub notes: Vec<String>,
     pub latency: Outcome<LatencyResult>,
-    pub throughput: Outcome<ThroughputResult>,
+    /// Workload 2, one outcome per entry of [`Params::writers`] (empty: not run).
+    pub throughput: Vec<Outcome<ThroughputResult>>,
     pub idle: Outcome<IdleResult>,
     /// Workload 3 again, after workloads 1 and 2 (their documents loaded in the server).
     pub idle_loaded: Outcome<IdleResult>,
@@ -107,7 +119,7 @@ impl Results {
             params,
             notes,
             latency: Outcome::NotRun,
-            throughput: Outcome::NotRun,
+            throughput: Vec::new(),
             idle: Outcome::NotRun,
             idle_loaded: Outcome::NotRun,
             reconnect: Outcome::NotRun,
@@ -117,7 +129,7 @@ impl Results {
     /// Whether any workload failed (or a connection of the idle set failed or dropped).
     pub fn any_failed(&self) -> bool {
         self.latency.failure().is_some()
-            || self.throughput.failure().is_some()
+            || self.throughput.iter().any(|t| t.failure().is_some())
             || self.idle.failure().is_some()
             || self.idle_loaded.failure().is_some()
             || self.reconnect.failure().is_some()

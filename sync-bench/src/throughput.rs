@@ -183,14 +183,17 @@ async fn read_loop(
     }
 }
 
+/// One run with the users numbered `users` (see [`user`]), each with `docs_per_writer`
+/// documents, for `secs` seconds.
 pub async fn run(
     target: &Arc<Target>,
-    writers: usize,
+    users: std::ops::Range<usize>,
     docs_per_writer: usize,
     secs: f64,
 ) -> anyhow::Result<ThroughputResult> {
+    let writers = users.len();
     let mut pairs = Vec::with_capacity(writers);
-    for i in 0..writers {
+    for i in users {
         pairs.push(set_up(target, i, docs_per_writer).await?);
     }
 
