@@ -8,6 +8,7 @@
 //!
 //! - [`import`]: finding recipes in JSON-LD and mapping their fields.
 //! - [`html`]: the JSON-LD blocks of an HTML page.
+//! - `lenient_json`: JSON with the mistakes real pages make, repaired.
 //! - [`text`]: HTML-to-text cleanup and instruction splitting.
 //! - [`duration`]: ISO-8601 durations.
 //! - [`export`]: the JSON-LD writer.
@@ -16,6 +17,7 @@ mod duration;
 mod export;
 mod html;
 mod import;
+mod lenient_json;
 mod text;
 
 #[cfg(test)]
@@ -61,7 +63,7 @@ pub enum ImportError {
 /// at any depth up to a cap), or a page node whose `mainEntity` is the recipe.
 pub fn import_json(text: &str) -> Result<Vec<ImportedRecipe>, ImportError> {
     let (value, repair_warning) =
-        import::parse_json_lenient(text).map_err(ImportError::InvalidJson)?;
+        lenient_json::parse_json_lenient(text).map_err(ImportError::InvalidJson)?;
     let mut collector = import::Collector::default();
     collector.warnings.extend(repair_warning);
     collector.add_document(&value);
@@ -76,7 +78,7 @@ pub fn import_html(html: &str) -> Result<Vec<ImportedRecipe>, ImportError> {
     let count = page.json_ld_blocks.len();
     let mut collector = import::Collector::default();
     for (i, block) in page.json_ld_blocks.iter().enumerate() {
-        match import::parse_json_lenient(block) {
+        match lenient_json::parse_json_lenient(block) {
             Ok((value, repair_warning)) => {
                 if let Some(warning) = repair_warning {
                     collector
