@@ -4,31 +4,15 @@
 import { spawn, spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
+import { until } from "./poll.mjs";
+
+export { until };
 
 export const WEB = resolve(import.meta.dirname, "..");
 export const DIST = join(WEB, "dist");
 const BIN_DIR =
   process.env.LARDER_BIN_DIR ??
   join(process.env.CARGO_TARGET_DIR ?? join(WEB, "..", "target"), "debug");
-
-/** Polls `check` until it returns a truthy value or `ms` pass; `explain` adds to the failure. */
-export async function until(what, check, ms = 20_000, explain = async () => "") {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await check();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      const more = await explain().catch((e) => String(e));
-      throw new Error(`timed out waiting for ${what} (last: ${last}) ${more}`);
-    }
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
 
 /** A relay on `bind` (default 127.0.0.1:0) over the data dir `data`, serving `web` (web/dist). */
 export async function startRelay(data, bind = "127.0.0.1:0", web = DIST) {

@@ -7,6 +7,9 @@ import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { Builder, By } from "selenium-webdriver";
+import { until } from "../../../web/tests/poll.mjs";
+
+export { until };
 
 export const DESKTOP = resolve(import.meta.dirname, "../..");
 export const ROOT = resolve(DESKTOP, "..");
@@ -25,25 +28,6 @@ function stopChild(child) {
     child.once("exit", ok);
     child.kill("SIGTERM");
   });
-}
-
-/** Polls `check` until it returns a truthy value or `ms` pass; `explain` adds to the failure. */
-export async function until(what, check, ms = 20_000, explain = async () => "") {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await check();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      const more = await explain().catch((e) => String(e));
-      throw new Error(`timed out waiting for ${what} (last: ${last}) ${more}`);
-    }
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
 }
 
 export function freePort() {
