@@ -46,7 +46,7 @@ impl Params {
             quick: false,
             edits: 1000,
             warmup: 50,
-            writers: vec![20, 200],
+            writers: vec![20, 100],
             docs_per_writer: 5,
             secs: 20.0,
             idle: 10_000,
