@@ -473,6 +473,10 @@ async fn live_feed_pushes_new_entries() {
     let first: Value = serde_json::from_str(&data).unwrap();
     assert_eq!(first["doc_id"], id(&d1));
     assert_eq!(first["heads"], serde_json::json!(heads(&d1)));
+    // …then word that the backlog is over (with the cursor)…
+    let (event, data) = within(sse.next(), "the caught-up event").await.unwrap();
+    assert_eq!(event, "caught-up");
+    assert_eq!(data, first["seq"].to_string());
 
     // …then new entries as they come; other users' never.
     let d3 = create(&x, "bob's").await;
@@ -480,7 +484,7 @@ async fn live_feed_pushes_new_entries() {
     let d2 = create(&a, "two").await;
     a.pushed(&d2).await;
     let (event, data) = within(sse.next(), "a live entry").await.unwrap();
-    assert_eq!(event, "change");
+    assert_eq!(event, "change", "{data}");
     let second: Value = serde_json::from_str(&data).unwrap();
     assert_eq!(second["doc_id"], id(&d2));
     assert!(second["seq"].as_u64() > first["seq"].as_u64());
@@ -497,7 +501,8 @@ async fn live_feed_pushes_new_entries() {
         .await
         .unwrap();
     let mut resumed = Sse::new(res);
-    let (_, data) = within(resumed.next(), "the resumed backlog").await.unwrap();
+    let (event, data) = within(resumed.next(), "the resumed backlog").await.unwrap();
+    assert_eq!(event, "change");
     assert_eq!(
         serde_json::from_str::<Value>(&data).unwrap()["doc_id"],
         id(&d2)
@@ -717,7 +722,7 @@ async fn malformed_websocket_frames_close_the_connection() {
     server.stop().await;
 }
 
-/// The live feed of `user`'s session from the start.
+/// The live feed of `user`'s session from the start, its backlog read up to `caught-up`.
 async fn live_feed(server: &TestServer, user: &User) -> Sse {
     let res = server
         .client
@@ -727,7 +732,14 @@ async fn live_feed(server: &TestServer, user: &User) -> Sse {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    Sse::new(res)
+    let mut sse = Sse::new(res);
+    loop {
+        let (event, _) = within(sse.next(), "the feed's backlog").await.unwrap();
+        if event == "caught-up" {
+            return sse;
+        }
+        assert_eq!(event, "change");
+    }
 }
 
 /// A sync socket opened with a ticket of `user`'s session (handshake not needed: the relay

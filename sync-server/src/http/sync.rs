@@ -5,7 +5,9 @@
 //!   expired or used ticket gets 401 before any upgrade.
 //! - `GET /api/v1/changes?since=N&limit=L` → {changes, cursor, more}: the user's change feed.
 //! - `GET /api/v1/changes/live?since=N`: the same as Server-Sent Events (`event: change`), first
-//!   the backlog after N, then each new entry as it is recorded.
+//!   the backlog after N, then one `event: caught-up` (data: the cursor), then each new entry
+//!   as it is recorded. A device catching up knows from `caught-up` that it has been told of
+//!   everything, so it can say "syncing" until then instead of "up to date" too early.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -204,7 +206,7 @@ pub struct LiveQuery {
 
 /// `GET /api/v1/changes/live?since=N` (or `Last-Event-ID: N` when reconnecting).
 #[utoipa::path(get, path = "/changes/live", tag = "sync",
-    summary = "The change feed as Server-Sent Events (`event: change`, data: a FeedEntry)",
+    summary = "The change feed as Server-Sent Events: the backlog (`event: change`, data: a FeedEntry), `event: caught-up` (data: the cursor), then new entries",
     security(("bearer" = [])),
     params(LiveQuery,
         ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this sequence number")),
@@ -243,6 +245,7 @@ pub async fn live(
         last: since,
         backlog: VecDeque::new(),
         caught_up: false,
+        told_caught_up: false,
         // The relay shutting down, or this session ending (sign-out, user disabled, …).
         closing: Box::pin({
             let closing = hub.closing();
@@ -270,6 +273,8 @@ struct LiveFeed {
     backlog: VecDeque<FeedEntry>,
     /// Whether everything stored after `last` has been read.
     caught_up: bool,
+    /// Whether the `caught-up` event has been sent (once per stream).
+    told_caught_up: bool,
     closing: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
 }
 
@@ -301,6 +306,13 @@ impl LiveFeed {
                     }
                 }
                 continue;
+            }
+            if !self.told_caught_up {
+                self.told_caught_up = true;
+                let event = Event::default()
+                    .event("caught-up")
+                    .data(self.last.to_string());
+                return Some((Ok(event), self));
             }
             tokio::select! {
                 () = &mut self.closing => return None,
