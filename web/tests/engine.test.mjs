@@ -26,6 +26,7 @@ const errors = [];
 
 before(async () => {
   addUser(data, "alice", PASSWORD);
+  addUser(data, "carol", PASSWORD);
   relay = await startRelay(data);
   browser = await launchChromium();
 });
@@ -397,6 +398,44 @@ test("a browser and a native CLI profile of one user converge through the relay"
     ),
     [],
   );
+});
+
+test("a new browser catching up says syncing until every recipe is there", async () => {
+  // Carol's recipes, made on her laptop (the CLI) and on the relay.
+  const count = 40;
+  const cli = tempDir("larder-cli-");
+  await larder(cli, ["login", "--server", relay.url, "--user", "carol"], { LARDER_PASSWORD: PASSWORD });
+  const graph = Array.from({ length: count }, (_, i) => ({
+    "@type": "Recipe",
+    name: `Catch-up broth ${i}`,
+    recipeIngredient: ["2 leeks", `${i + 1} carrots`],
+    recipeInstructions: "Simmer.",
+  }));
+  const file = join(cli, "recipes.json");
+  writeFileSync(file, JSON.stringify({ "@context": "https://schema.org", "@graph": graph }));
+  await larder(cli, ["import", file]);
+  await larder(cli, ["sync", "--once"]);
+
+  const context = await browser.newContext();
+  const page = await openApp(context, relay.url, errors);
+  await page.evaluate(
+    (password) => window.larder.client.signIn(location.origin, "carol", password),
+    PASSWORD,
+  );
+  // Status first, then the recipes: once it says up to date, all of them must be here.
+  const seen = await until(
+    "the browser to be up to date",
+    async () => {
+      const state = (await page.evaluate(() => window.larder.client.syncStatus())).state;
+      const titles = await page.evaluate(() =>
+        window.larder.client.search("", 500).then((r) => r.map((s) => s.title)),
+      );
+      return state === "up_to_date" ? { titles } : null;
+    },
+    60_000,
+  );
+  assert.equal(seen.titles.length, count, `up to date with ${seen.titles.length} of ${count}`);
+  await context.close();
 });
 
 test("a session the relay rejects signs the browser out and keeps its recipes", async () => {

@@ -1,8 +1,8 @@
 // The relay's live change feed (`GET /api/v1/changes/live?since=N`, Server-Sent Events) read
 // with `fetch`, so the session token travels in the Authorization header and never in a URL
 // (the browser's EventSource cannot send headers). Each `change` event is one feed entry: the
-// backlog after `since` first, then every new one as the relay records it. SSE framing is
-// parsed by eventsource-parser.
+// backlog after `since` first, then one `caught-up` event, then every new entry as the relay
+// records it. SSE framing is parsed by eventsource-parser.
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { RelayRefused } from "./relay-api";
 
@@ -12,16 +12,17 @@ export type FeedEntry = { seq: number; doc_id: string; heads: string[] };
 /** Largest event the relay may send (an entry is a document id and a few hashes). */
 const MAX_EVENT_CHARS = 64 * 1024;
 
-/** Follows the feed from `since`: calls `onOpen` once the relay has accepted the stream, then
- *  `onEntry` for each entry in order (awaiting it); resolves when the relay ends the stream,
- *  rejects when it cannot be reached or refuses (a RelayRefused with the relay's code), or when
- *  `signal` aborts. */
+/** Follows the feed from `since`: calls `onOpen` once the relay has accepted the stream,
+ *  `onEntry` for each entry in order (awaiting it), and `onCaughtUp` once the backlog has been
+ *  delivered; resolves when the relay ends the stream, rejects when it cannot be reached or
+ *  refuses (a RelayRefused with the relay's code), or when `signal` aborts. */
 export async function followLiveFeed(
   server: string,
   token: string,
   since: number,
   onOpen: () => void,
   onEntry: (entry: FeedEntry) => Promise<void>,
+  onCaughtUp: () => void,
   signal: AbortSignal,
 ): Promise<void> {
   const url = new URL("api/v1/changes/live", `${server}/`);
@@ -52,6 +53,7 @@ export async function followLiveFeed(
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
+      if (value.event === "caught-up") onCaughtUp();
       if (value.event !== "change") continue;
       await onEntry(JSON.parse(value.data) as FeedEntry);
     }

@@ -34,6 +34,9 @@ const MAX_RETRY_MS = 5000;
 /** How often queued attachment uploads, and documents the feed named that could not be pulled
  *  yet (the sync socket was down), are tried again. Uploads also follow each local change. */
 const RETRY_TICK_MS = 2000;
+/** Documents pulled at once (a new device may be told of hundreds while it catches up; each
+ *  pull waits on the relay, the engine merges them one at a time). */
+const PULL_CONCURRENCY = 8;
 
 export async function signIn(server: string, username: string, password: string): Promise<StoredSession> {
   const base = normaliseServer(server);
@@ -67,11 +70,18 @@ export class SyncLink {
   private groceryAdopted = false;
   private stopped = false;
   private connected = false;
+  /** The live feed has delivered its backlog since it was (re)opened: every document changed
+   *  elsewhere is known. */
+  private caughtUp = false;
   private readonly abort = new AbortController();
   /** Ends the wait before the next attempt early (the browser came back online). */
   private wake: () => void = () => undefined;
   private retryTimer: ReturnType<typeof setInterval> | undefined;
-  private retrying = false;
+  /** Documents being pulled or waiting their turn; true once a newer feed entry named the
+   *  document during its pull, so it is pulled once more after it. */
+  private pulling = new Map<string, boolean>();
+  private waiting: string[] = [];
+  private active = 0;
   private uploading: Promise<void> | undefined;
   private readonly onOnline = () => {
     this.wake();
@@ -105,7 +115,12 @@ export class SyncLink {
     // The browser knows first (and Chromium may leave open sockets up while offline).
     if (!self.navigator.onLine) return { state: "offline", pending };
     if (!this.connected) return { state: this.lastError ? "offline" : "connecting", pending };
-    const settled = this.unpulled.size === 0 && pending === 0 && this.engine.queuedUploads() === 0;
+    const settled =
+      this.caughtUp &&
+      this.unpulled.size === 0 &&
+      this.pulling.size === 0 &&
+      pending === 0 &&
+      this.engine.queuedUploads() === 0;
     return { state: settled ? "up_to_date" : "syncing", pending };
   }
 
@@ -139,6 +154,7 @@ export class SyncLink {
   async stop(): Promise<void> {
     this.stopped = true;
     this.connected = false;
+    this.waiting.length = 0;
     this.abort.abort();
     this.stream?.abort();
     this.wake();
@@ -169,16 +185,40 @@ export class SyncLink {
       });
   }
 
-  /** Pulls again, one at a time, the documents whose pull failed (the engine merges one pull
-   *  at a time, as the feed does). */
+  /** Pulls again the documents whose pull failed. */
   private retryUnpulled(): void {
-    if (this.stopped || this.retrying || this.unpulled.size === 0) return;
-    this.retrying = true;
-    void (async () => {
-      for (const id of [...this.unpulled]) await this.pullIfBehind(id);
-    })().finally(() => {
-      this.retrying = false;
-    });
+    for (const id of this.unpulled) this.schedulePull(id);
+  }
+
+  /** Pulls `id` soon, at most PULL_CONCURRENCY at once. A document already being pulled is
+   *  pulled once more when that pull ends: it may have read the document before the change
+   *  this call is for reached the repo. */
+  private schedulePull(id: string): void {
+    if (this.stopped) return;
+    if (this.pulling.has(id)) {
+      this.pulling.set(id, true);
+      return;
+    }
+    this.pulling.set(id, false);
+    this.waiting.push(id);
+    this.drainPulls();
+  }
+
+  private drainPulls(): void {
+    while (!this.stopped && this.active < PULL_CONCURRENCY && this.waiting.length > 0) {
+      const id = this.waiting.shift() as string;
+      this.active++;
+      void this.pullIfBehind(id).finally(() => {
+        this.active--;
+        if (this.pulling.get(id) === true && !this.stopped) {
+          this.pulling.set(id, false);
+          this.waiting.push(id);
+        } else {
+          this.pulling.delete(id);
+        }
+        this.drainPulls();
+      });
+    }
   }
 
   /** The bytes of an attachment another device added, fetched from the relay into the engine. */
@@ -205,13 +245,14 @@ export class SyncLink {
     this.groceryAdopted = true;
   }
 
-  /** One feed entry: the relay's heads noted, the document pulled unless already there (in
-   *  feed order, one at a time: concurrent pulls lost grocery-list changes in the engine —
-   *  see the notes). */
-  private async apply(entry: FeedEntry): Promise<void> {
+  /** One feed entry: the relay's heads noted, the document pulled unless already there. The
+   *  feed goes on meanwhile, so the link knows the whole backlog at once (and says "syncing"
+   *  until it is pulled). */
+  private apply(entry: FeedEntry): Promise<void> {
     this.relayHeads.set(entry.doc_id, [...entry.heads].sort().join(","));
     this.cursor = Math.max(this.cursor, entry.seq);
-    await this.pullIfBehind(entry.doc_id);
+    this.schedulePull(entry.doc_id);
+    return Promise.resolve();
   }
 
   private async pullIfBehind(id: string): Promise<void> {
@@ -244,10 +285,14 @@ export class SyncLink {
           () => {
             // Connected as soon as the relay accepts the stream, even when nothing changed.
             this.connected = true;
+            this.caughtUp = false;
             this.lastError = null;
             failures = 0;
           },
           (entry) => this.apply(entry),
+          () => {
+            this.caughtUp = true;
+          },
           AbortSignal.any([this.abort.signal, this.stream.signal]),
         );
       } catch (e) {
