@@ -38,6 +38,15 @@ pub struct Shard {
     pub acceptor: AcceptorHandle,
 }
 
+impl Shard {
+    /// Closes the acceptor (and so every sync connection) and stops the repo, waiting for its
+    /// storage writes.
+    async fn shut(&self) {
+        self.acceptor.close();
+        self.repo.stop().await;
+    }
+}
+
 /// A user's place in [`Shards`].
 enum Slot {
     /// Made (or being made) and usable.
@@ -199,8 +208,7 @@ impl Shards {
                 None
             };
             if let Some(err) = late {
-                lease.acceptor.close();
-                lease.repo.stop().await;
+                lease.shut().await;
                 return Err(err);
             }
             return Ok(lease);
@@ -218,8 +226,7 @@ impl Shards {
         match slot {
             Some(Slot::Live { cell, .. }) => {
                 if let Some(shard) = cell.get().cloned() {
-                    shard.acceptor.close();
-                    shard.repo.stop().await;
+                    shard.shut().await;
                     tracing::info!(user = %user, "sync shard retired");
                 }
             }
@@ -262,8 +269,7 @@ impl Shards {
         }
         let count = unloading.len();
         for (user, shard, done) in unloading {
-            shard.acceptor.close();
-            shard.repo.stop().await;
+            shard.shut().await;
             {
                 let mut slots = lock(&self.slots);
                 if matches!(slots.get(&user), Some(Slot::Unloading(_))) {
@@ -323,10 +329,7 @@ impl Shards {
                 Slot::Unloading(done) => unloading.push(done),
             }
         }
-        for shard in &running {
-            shard.acceptor.close();
-        }
-        futures::future::join_all(running.iter().map(|s| s.repo.stop())).await;
+        futures::future::join_all(running.iter().map(Shard::shut)).await;
         for mut done in unloading {
             let _ = done.wait_for(|d| *d).await;
         }
