@@ -13,7 +13,7 @@ export type FeedEntry = { seq: number; doc_id: string; heads: string[] };
 const MAX_EVENT_CHARS = 64 * 1024;
 
 /** Follows the feed from `since`: calls `onOpen` once the relay has accepted the stream,
- *  `onEntry` for each entry in order (awaiting it), and `onCaughtUp` once the backlog has been
+ *  `onEntry` for each entry in order, and `onCaughtUp` once the backlog has been
  *  delivered; resolves when the relay ends the stream, rejects when it cannot be reached or
  *  refuses (a RelayRefused with the relay's code), or when `signal` aborts. */
 export async function followLiveFeed(
@@ -21,7 +21,7 @@ export async function followLiveFeed(
   token: string,
   since: number,
   onOpen: () => void,
-  onEntry: (entry: FeedEntry) => Promise<void>,
+  onEntry: (entry: FeedEntry) => void,
   onCaughtUp: () => void,
   signal: AbortSignal,
 ): Promise<void> {
@@ -55,7 +55,7 @@ export async function followLiveFeed(
       if (done) return;
       if (value.event === "caught-up") onCaughtUp();
       if (value.event !== "change") continue;
-      await onEntry(JSON.parse(value.data) as FeedEntry);
+      onEntry(JSON.parse(value.data) as FeedEntry);
     }
   } finally {
     reader.releaseLock();

@@ -248,11 +248,10 @@ export class SyncLink {
   /** One feed entry: the relay's heads noted, the document pulled unless already there. The
    *  feed goes on meanwhile, so the link knows the whole backlog at once (and says "syncing"
    *  until it is pulled). */
-  private apply(entry: FeedEntry): Promise<void> {
+  private apply(entry: FeedEntry): void {
     this.relayHeads.set(entry.doc_id, [...entry.heads].sort().join(","));
     this.cursor = Math.max(this.cursor, entry.seq);
     this.schedulePull(entry.doc_id);
-    return Promise.resolve();
   }
 
   private async pullIfBehind(id: string): Promise<void> {
