@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow, bail};
 use automerge::sync;
 use automerge::transaction::Transactable;
+use eventsource_stream::Eventsource as _;
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -195,33 +196,23 @@ async fn feed_cursor(
         .send()
         .await?
         .error_for_status()?;
-    let mut body = res.bytes_stream();
-    let mut buf = Vec::new();
+    let mut events = res.bytes_stream().eventsource();
     let mut cursor = 0;
     while !pending.is_empty() {
         let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(chunk) = tokio::time::timeout(left, body.next()).await else {
+        let Ok(event) = tokio::time::timeout(left, events.next()).await else {
             break; // the feed never listed them all: reported as missing
         };
-        let chunk = chunk.ok_or_else(|| anyhow!("the live feed ended"))??;
-        buf.extend_from_slice(&chunk);
-        while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
-            let event: Vec<u8> = buf.drain(..end + 2).collect();
-            let event = String::from_utf8_lossy(&event);
-            let data: String = event
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(str::trim_start)
-                .collect();
-            if data.is_empty() {
-                continue; // keep-alive comment
-            }
-            let mut entry: Entry = serde_json::from_str(&data).context("a feed entry")?;
-            entry.heads.sort();
-            cursor = cursor.max(entry.seq);
-            if pending.get(&entry.doc_id) == Some(&entry.heads) {
-                pending.remove(&entry.doc_id);
-            }
+        let event = event.ok_or_else(|| anyhow!("the live feed ended"))??;
+        // Only `change` events carry entries; `caught-up` carries the cursor.
+        if event.event != "change" {
+            continue;
+        }
+        let mut entry: Entry = serde_json::from_str(&event.data).context("a feed entry")?;
+        entry.heads.sort();
+        cursor = cursor.max(entry.seq);
+        if pending.get(&entry.doc_id) == Some(&entry.heads) {
+            pending.remove(&entry.doc_id);
         }
     }
     Ok((cursor, pending.len()))

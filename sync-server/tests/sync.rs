@@ -404,42 +404,26 @@ async fn change_feed_lists_each_users_changed_documents() {
     server.stop().await;
 }
 
-/// Reads Server-Sent Events off a response body.
+/// Server-Sent Events off a response body, as (event, data); ends with the stream or at its
+/// first error.
 struct Sse {
-    body: futures::stream::BoxStream<'static, reqwest::Result<axum::body::Bytes>>,
-    buf: String,
+    events: futures::stream::BoxStream<
+        'static,
+        Result<eventsource_stream::Event, eventsource_stream::EventStreamError<reqwest::Error>>,
+    >,
 }
 
 impl Sse {
     fn new(res: reqwest::Response) -> Self {
+        use eventsource_stream::Eventsource as _;
         Sse {
-            body: res.bytes_stream().boxed(),
-            buf: String::new(),
+            events: res.bytes_stream().eventsource().boxed(),
         }
     }
 
-    /// The next event with a name, as (event, data).
     async fn next(&mut self) -> Option<(String, String)> {
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let mut event = None;
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        event = Some(v.trim().to_owned());
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim_start());
-                    }
-                }
-                match event {
-                    Some(e) => return Some((e, data)),
-                    None => continue, // keep-alive comment
-                }
-            }
-            let chunk = self.body.next().await?.ok()?;
-            self.buf.push_str(&String::from_utf8_lossy(&chunk));
-        }
+        let event = self.events.next().await?.ok()?;
+        Some((event.event, event.data))
     }
 }
 
