@@ -73,6 +73,13 @@ impl Store {
         })
     }
 
+    /// The database's journal mode as SQLite names it (`wal` unless the VFS could not do it).
+    pub fn journal_mode(&self) -> Result<String, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
+    }
+
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite itself consistent (transactions roll
         // back), so a poisoned lock is safe to keep using.
@@ -180,6 +187,19 @@ mod tests {
         }
         let store = Store::open(&path).expect("reopen");
         assert_eq!(store.meta_get("k").expect("get").as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn a_store_journals_to_a_write_ahead_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("larder.db")).expect("create");
+        assert_eq!(store.journal_mode().expect("journal mode"), "wal");
+        // The browser's connection holds its lock for good (its VFS has no shared memory).
+        let conn = Connection::open(dir.path().join("exclusive.db")).expect("open");
+        conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE;")
+            .expect("exclusive");
+        let store = Store::from_connection(conn, "exclusive.db").expect("prepare");
+        assert_eq!(store.journal_mode().expect("journal mode"), "wal");
     }
 
     #[test]

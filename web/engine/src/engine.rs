@@ -1,7 +1,7 @@
 //! The wasm-bindgen surface of the engine, called by the dedicated worker
 //! (web/src/worker/engine-worker.ts):
 //! - `Engine.open(name)`: installs the OPFS `sahpool` VFS (dedicated workers only; one connection)
-//!   and opens the profile database on it;
+//!   and opens the profile database on it (WAL, the connection holding the lock);
 //! - `kvLoad`/`kvSave`/`kvRemove`/`kvLoadRange`/`kvRemoveRange`/`documentIds`: the key/value
 //!   table automerge-repo's storage adapter is written over, so one database holds everything;
 //! - `start(host)`: opens core's `Larder` on the document bridge (repairing stale view rows);
@@ -64,8 +64,24 @@ impl Engine {
             .map_err(|e| error("the browser's private file system is unavailable", e))?;
         let conn =
             rusqlite::Connection::open(&name).map_err(|e| error("opening the database", e))?;
+        // The pool has no shared memory, so SQLite keeps its rollback journal unless the
+        // connection holds its lock for good (it is the only one: the pool's access handles are
+        // this worker's). Then WAL works with its index in heap memory: a commit appends to the
+        // WAL instead of creating, writing and flushing a journal file in the pool. Measured
+        // on a new browser catching up 300 recipes: 3.8-4.0 s, against 4.3-5.2 s with the
+        // rollback journal (11 s against 23 s in a private window, whose OPFS is in memory in
+        // the browser process).
+        conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE;")
+            .map_err(|e| error("opening the database", e))?;
         let store =
             Store::from_connection(conn, &name).map_err(|e| error("opening the database", e))?;
+        match store.journal_mode() {
+            Ok(mode) if mode == "wal" => {}
+            Ok(mode) => console_error(&format!(
+                "the database is in {mode} journal mode, not WAL: every save is slower"
+            )),
+            Err(err) => console_error(&format!("reading the journal mode: {err}")),
+        }
         Ok(Engine {
             store: Arc::new(store),
             larder: RefCell::new(None),
