@@ -60,7 +60,16 @@ export function SignIn({
         )}
         <label>
           Server
-          <input type="url" value={server} onChange={(e) => setServer(e.target.value)} required autoComplete="url" />
+          <input
+            type="url"
+            value={server}
+            onChange={(e) => setServer(e.target.value)}
+            required
+            autoComplete="url"
+            placeholder="https://larder.example.org"
+            // A fresh app knows no relay: its address is the first thing to type.
+            autoFocus={!defaultServer}
+          />
         </label>
         <label>
           Username
@@ -70,7 +79,7 @@ export function SignIn({
             required
             autoComplete="username"
             autoCapitalize="none"
-            autoFocus
+            autoFocus={!!defaultServer}
           />
         </label>
         <label>
