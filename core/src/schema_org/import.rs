@@ -1,38 +1,32 @@
 //! Import: finding schema.org `Recipe` nodes in parsed JSON-LD (top-level object, arrays,
 //! `@graph`, `mainEntity`, item lists) and mapping each onto an [`ImportedRecipe`], with
-//! warnings for whatever was missing, malformed or coerced.
+//! warnings for whatever was missing, malformed or coerced. Instructions and yields are read
+//! by the child modules of those names.
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use self::instructions::{InstructionReader, MAX_INSTRUCTION_DEPTH};
+use self::yields::read_yield;
 use super::duration::parse_iso8601_minutes;
-use super::text::{clean_block, clean_line, clean_lines, split_instruction_text};
+use super::text::{clean_block, clean_line, clean_lines};
 use super::{ImportError, ImportedRecipe};
 use crate::model::RecipeDraft;
+
+mod instructions;
+mod yields;
 
 /// How deep the search for recipes walks into arrays and container nodes. `serde_json` refuses
 /// documents nested deeper than 128 anyway; this keeps our own recursion well below that.
 const MAX_WALK_DEPTH: usize = 64;
-/// How deep instructions (sections within sections, nested arrays) are followed.
-const MAX_INSTRUCTION_DEPTH: usize = 16;
 /// How deep a value is searched for text (arrays of arrays of strings…).
 const MAX_TEXT_DEPTH: usize = 8;
-/// The largest yield taken as a serving count.
-pub(crate) const MAX_SERVINGS: u32 = 1000;
 /// Title given to a recipe that has no name.
 pub(crate) const UNTITLED: &str = "Untitled recipe";
 
 /// Keys of non-recipe nodes that may hold recipes: `@graph`, a page's `mainEntity`, list items.
 const CONTAINER_KEYS: &[&str] = &["@graph", "mainEntity", "itemListElement", "item", "hasPart"];
-
-/// Units that, right after a number in `recipeYield`, mean the number is an amount and not a
-/// serving count (`"500 g"`, `"2 cups"`).
-const AMOUNT_UNITS: &[&str] = &[
-    "g", "gr", "gram", "grams", "kg", "mg", "ml", "cl", "dl", "l", "liter", "liters", "litre",
-    "litres", "oz", "ounce", "ounces", "lb", "lbs", "pound", "pounds", "cup", "cups", "pint",
-    "pints", "quart", "quarts", "gallon", "gallons", "tbsp", "tsp",
-];
 
 /// Collects recipes across one or more JSON-LD documents (the blocks of one HTML page share a
 /// collector so a recipe repeated in two blocks is imported once).
@@ -378,83 +372,6 @@ fn import_recipe(
     }
 }
 
-/// `servings` from the first yield holding a plausible serving count, `yield_text` from the most
-/// descriptive yield (the longest one with a letter in it; bare numbers give no text).
-fn read_yield(yields: &[String], key: &str, draft: &mut RecipeDraft, warnings: &mut Vec<String>) {
-    for text in yields {
-        match first_count(text) {
-            Count::None | Count::Amount => {}
-            Count::Servings(n) => {
-                draft.servings = Some(n);
-                break;
-            }
-            Count::TooLarge => warnings.push(format!(
-                "{key} \"{text}\" is too large to be a serving count (over {MAX_SERVINGS})"
-            )),
-        }
-    }
-    draft.yield_text = yields
-        .iter()
-        .filter(|t| t.chars().any(char::is_alphabetic))
-        .fold(None::<&String>, |best, t| match best {
-            Some(b) if b.chars().count() >= t.chars().count() => Some(b),
-            _ => Some(t),
-        })
-        .cloned()
-        .unwrap_or_default();
-}
-
-enum Count {
-    None,
-    /// A number followed by a unit of weight or volume.
-    Amount,
-    Servings(u32),
-    TooLarge,
-}
-
-/// The first integer in `text`, judged as a serving count.
-fn first_count(text: &str) -> Count {
-    let Some(start) = text.find(|c: char| c.is_ascii_digit()) else {
-        return Count::None;
-    };
-    if text
-        .get(..start)
-        .is_some_and(|before| before.trim().ends_with('-'))
-    {
-        // A negative number is no count.
-        return Count::None;
-    }
-    let rest = text.get(start..).unwrap_or("");
-    let digits_len = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    let digits = rest.get(..digits_len).unwrap_or("");
-    let after = rest.get(digits_len..).unwrap_or("");
-    // Skip a decimal part ("1.5 l") before looking at the unit.
-    let after = match after.strip_prefix(['.', ',']) {
-        Some(frac) if frac.starts_with(|c: char| c.is_ascii_digit()) => {
-            frac.trim_start_matches(|c: char| c.is_ascii_digit())
-        }
-        _ => after,
-    };
-    let unit: String = after
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_alphabetic())
-        .collect::<String>()
-        .to_lowercase();
-    if AMOUNT_UNITS.contains(&unit.as_str()) {
-        return Count::Amount;
-    }
-    match digits.parse::<u64>() {
-        Ok(0) => Count::None,
-        Ok(n) if n <= u64::from(MAX_SERVINGS) => {
-            u32::try_from(n).map_or(Count::TooLarge, Count::Servings)
-        }
-        _ => Count::TooLarge,
-    }
-}
-
 fn read_duration(node: &Map<String, Value>, key: &str, warnings: &mut Vec<String>) -> Option<u32> {
     let value = get(node, key)?;
     let texts = texts_of(value, key, warnings);
@@ -512,123 +429,6 @@ fn read_source_url(
             resolved.or_else(|| (!id.is_empty()).then(|| id.to_string()))
         }
         _ => None,
-    }
-}
-
-#[derive(Default)]
-struct InstructionReader {
-    steps: Vec<String>,
-    skipped: usize,
-    too_deep: bool,
-}
-
-impl InstructionReader {
-    fn read(&mut self, value: &Value, depth: usize, ids: &HashMap<&str, &Map<String, Value>>) {
-        if depth > MAX_INSTRUCTION_DEPTH {
-            self.too_deep = true;
-            return;
-        }
-        match value {
-            Value::Null => {}
-            Value::String(s) => self.steps.extend(split_instruction_text(s)),
-            Value::Number(_) | Value::Bool(_) => self.skipped += 1,
-            Value::Array(items) => {
-                for item in items {
-                    self.read(item, depth + 1, ids);
-                }
-            }
-            Value::Object(map) => self.read_node(map, depth, ids),
-        }
-    }
-
-    fn read_node(
-        &mut self,
-        map: &Map<String, Value>,
-        depth: usize,
-        ids: &HashMap<&str, &Map<String, Value>>,
-    ) {
-        if depth > MAX_INSTRUCTION_DEPTH {
-            self.too_deep = true;
-            return;
-        }
-        // A bare reference to a step defined elsewhere in the graph.
-        if map.len() == 1
-            && let Some(target) = map
-                .get("@id")
-                .and_then(Value::as_str)
-                .and_then(|id| ids.get(id.trim()))
-        {
-            if !std::ptr::eq(*target, map) {
-                self.read_node(target, depth + 1, ids);
-            }
-            return;
-        }
-        if let Some(inner) = map.get("@value") {
-            self.read(inner, depth + 1, ids);
-            return;
-        }
-        let children = get(map, "itemListElement").filter(|v| !v.is_null());
-        let is_section = has_type(map, "HowToSection");
-        if is_section || (children.is_some() && !has_type(map, "HowToStep")) {
-            // A section (or a plain list): its name as a heading line, then its steps.
-            if is_section {
-                let heading = get(map, "name").map(first_clean_line).unwrap_or_default();
-                if !heading.is_empty() {
-                    self.steps.push(as_heading(&heading));
-                }
-            }
-            match children {
-                Some(children) => self.read(children, depth + 1, ids),
-                // A section without steps: whatever text it has.
-                None => self.read_step_text(map, depth, ids),
-            }
-            return;
-        }
-        self.read_step_text(map, depth, ids);
-    }
-
-    /// A step's own text (`text`, else `name`, else `description`), else the directions and
-    /// tips listed inside it.
-    fn read_step_text(
-        &mut self,
-        map: &Map<String, Value>,
-        depth: usize,
-        ids: &HashMap<&str, &Map<String, Value>>,
-    ) {
-        for key in ["text", "name", "description"] {
-            if let Some(value) = get(map, key) {
-                let line = first_clean_line(value);
-                if !line.is_empty() {
-                    self.steps.push(line);
-                    return;
-                }
-            }
-        }
-        match get(map, "itemListElement").filter(|v| !v.is_null()) {
-            Some(children) => self.read(children, depth + 1, ids),
-            None => self.skipped += 1,
-        }
-    }
-}
-
-/// The value's first non-empty text, as one clean line.
-fn first_clean_line(value: &Value) -> String {
-    let mut texts = Vec::new();
-    let mut skipped = 0;
-    collect_texts(value, 0, &mut texts, &mut skipped);
-    texts
-        .iter()
-        .map(|t| clean_line(t))
-        .find(|t| !t.is_empty())
-        .unwrap_or_default()
-}
-
-/// A section name as a step line: `For the sauce` → `For the sauce:`.
-fn as_heading(name: &str) -> String {
-    if name.ends_with(':') {
-        name.to_string()
-    } else {
-        format!("{}:", name.trim_end_matches(['.', ' ']))
     }
 }
 
@@ -720,24 +520,5 @@ mod tests {
         assert_eq!(type_name("schema:Recipe"), "Recipe");
         assert_eq!(type_name(" Recipe "), "Recipe");
         assert_eq!(type_name("é"), "é");
-    }
-
-    #[test]
-    fn yield_counts() {
-        let count = |t: &str| match first_count(t) {
-            Count::Servings(n) => Some(n),
-            _ => None,
-        };
-        assert_eq!(count("4 servings"), Some(4));
-        assert_eq!(count("Makes 12"), Some(12));
-        assert_eq!(count("4-6"), Some(4));
-        assert_eq!(count("500 g"), None);
-        assert_eq!(count("1.5 L"), None);
-        assert_eq!(count("2 cups"), None);
-        assert_eq!(count("0"), None);
-        assert_eq!(count("1000"), Some(1000));
-        assert_eq!(count("1001"), None);
-        assert_eq!(count("99999999999999999999999999"), None);
-        assert_eq!(count("a dozen"), None);
     }
 }
