@@ -21,9 +21,19 @@ export function startBrowserShell(root: HTMLElement | null): void {
     mountApp(root, host.client, {
       ready: host.ready,
       defaultServer: location.origin,
+      keepData,
       notice: host.ownsDatabase.then((owns) => (owns ? null : SHARED_MESSAGE)),
       onUpdate,
       applyUpdate,
     });
   }
+}
+
+/** Persistent storage: without it the browser may evict the origin's data (the database with
+ *  edits not yet synced) under storage pressure. Chromium decides silently (installed app, site
+ *  engagement); Firefox asks the user, so this runs once a user has signed in. */
+async function keepData(): Promise<boolean> {
+  if (!navigator.storage?.persist) return false;
+  if (await navigator.storage.persisted()) return true;
+  return navigator.storage.persist();
 }

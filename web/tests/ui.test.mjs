@@ -27,7 +27,7 @@ import {
 
 const PASSWORD = "open sesame pantry";
 /** One user per test, so tests never see each other's recipes. */
-const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy"];
+const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy", "hal"];
 const data = mkdtempSync(join(tmpdir(), "larder-ui-relay-"));
 let relay;
 let browser;
@@ -327,6 +327,38 @@ test("delete asks first and can be undone; sign out removes the data views and t
   await page.reload();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
   assertNoConsoleErrors([laptop]);
+});
+
+test("More says whether the browser keeps this device's data, as the browser decided", async () => {
+  // Headless Chromium grants persistent storage to no site by itself; the second device's
+  // browser has granted it to the app's origin (as it does for an installed app).
+  const plain = await device();
+  const granted = await device();
+  const cdp = await granted.context.newCDPSession(granted.page);
+  const { targetInfo } = await cdp.send("Target.getTargetInfo");
+  await cdp.send("Browser.grantPermissions", {
+    permissions: ["durableStorage"],
+    origin: relay.url,
+    browserContextId: targetInfo.browserContextId,
+  });
+  const deviceSection = async ({ page }) => {
+    await signIn(page, "hal", PASSWORD);
+    await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
+    const section = page.getByRole("region", { name: "This device" });
+    await section.waitFor();
+    return {
+      text: await section.textContent(),
+      persisted: await page.evaluate(() => navigator.storage.persisted()),
+    };
+  };
+  const mayClear = await deviceSection(plain);
+  assert.equal(mayClear.persisted, false);
+  assert.match(mayClear.text, new RegExp(`may clear Larder’s data .* safe on ${relay.url}`));
+  const kept = await deviceSection(granted);
+  assert.equal(kept.persisted, true);
+  assert.match(kept.text, /keeps Larder’s data on this device/);
+  await assertAccessible(granted.page, "more with the device section");
+  assertNoConsoleErrors([plain, granted]);
 });
 
 test("a session the relay ends sends the app back to sign-in, with the recipes kept on the device", async () => {

@@ -58,6 +58,21 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
 
   useEffect(() => client.onChange(() => setChanges((n) => n + 1)), [client]);
 
+  // Signed in: ask the browser to keep this device's data (the shell knows how, if it must).
+  const [dataKept, setDataKept] = useState<boolean | null>(null);
+  const signedIn = phase.kind === "signed_in";
+  useEffect(() => {
+    if (!signedIn || !shell.keepData) return;
+    let live = true;
+    shell.keepData().then(
+      (kept) => live && setDataKept(kept),
+      () => live && setDataKept(false),
+    );
+    return () => {
+      live = false;
+    };
+  }, [signedIn, shell]);
+
   const context = useMemo<AppContextValue>(
     () => ({ client, changes, reportError, navigate }),
     [client, changes, reportError, navigate],
@@ -95,6 +110,7 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
       <Frame
         route={route}
         session={phase.session}
+        dataKept={dataKept}
         onSignedOut={(lost) => {
           sessionStorage.removeItem("larder.query");
           if (!lost) localStorage.removeItem(SIGNED_IN);
@@ -130,10 +146,13 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
 function Frame({
   route,
   session,
+  dataKept,
   onSignedOut,
 }: {
   route: string;
   session: SessionView;
+  /** Whether the browser keeps this device's data; null where it is not the browser's call. */
+  dataKept: boolean | null;
   /** `lost`: the session ended elsewhere (not "Sign out" here). */
   onSignedOut: (lost: boolean) => void;
 }) {
@@ -160,7 +179,7 @@ function Frame({
       screen = <Import />;
       break;
     case "more":
-      screen = <More session={session} onSignedOut={() => onSignedOut(false)} />;
+      screen = <More session={session} dataKept={dataKept} onSignedOut={() => onSignedOut(false)} />;
       break;
     default:
       split = true;

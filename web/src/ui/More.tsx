@@ -1,11 +1,20 @@
-// "More": the account (who, which relay), import, and sign out — optionally removing this
-// device's data.
+// "More": the account (who, which relay), whether the browser keeps this device's data, import,
+// and sign out — optionally removing this device's data.
 import { type FormEvent, useState, useRef } from "react";
 import type { SessionView } from "../client";
 import { errorMessage, useApp } from "./context";
 import { useFocusOnMount } from "./hooks";
 
-export function More({ session, onSignedOut }: { session: SessionView; onSignedOut: () => void }) {
+export function More({
+  session,
+  dataKept,
+  onSignedOut,
+}: {
+  session: SessionView;
+  /** Whether the browser keeps this device's data; null where it is not the browser's call. */
+  dataKept: boolean | null;
+  onSignedOut: () => void;
+}) {
   const { client } = useApp();
   const heading = useRef<HTMLHeadingElement>(null);
   useFocusOnMount(heading);
@@ -55,6 +64,16 @@ export function More({ session, onSignedOut }: { session: SessionView; onSignedO
           </button>
         </form>
       </section>
+      {dataKept !== null && (
+        <section className="card" aria-labelledby="device-h">
+          <h2 id="device-h">This device</h2>
+          <p className="hint">
+            {dataKept
+              ? "This browser keeps Larder’s data on this device, even when storage runs low."
+              : `This browser may clear Larder’s data from this device when storage runs low. What has synced stays safe on ${session.server}; installing Larder as an app usually lets the browser keep it here too.`}
+          </p>
+        </section>
+      )}
       <section className="card" aria-labelledby="import-h">
         <h2 id="import-h">Import</h2>
         <p>

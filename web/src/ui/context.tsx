@@ -11,6 +11,9 @@ export type Shell = {
   defaultServer?: string;
   /** A notice from the shell shown under the header (e.g. "open in another tab"). */
   notice?: Promise<string | null>;
+  /** Asks the browser to keep this device's data when storage runs low (it may evict a site's
+   *  data otherwise); resolves with whether it will. Absent in the apps, whose files stay. */
+  keepData?: () => Promise<boolean>;
   /** The PWA's "new version" hooks; absent in the desktop/mobile apps. */
   onUpdate?: (listener: () => void) => () => void;
   applyUpdate?: () => Promise<void>;
