@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and test of Larder: formatting, clippy (native and wasm), the wasm build of
-# larder-core, all unit/integration/property tests, and quick runs of both benchmarks.
+# larder-core, all unit/integration/property tests, and quick runs of the benchmarks.
 # Installs what it needs first. Usage: bash scripts/test.sh
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

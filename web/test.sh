@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds web/ (wasm engine + Vite) and the native binaries the browser tests talk to, then runs
-# the Chromium tests. Installs Debian's chromium when missing. Called by scripts/test.sh.
+# the Chromium tests and a smoke run of the catch-up benchmark. Installs Debian's chromium when
+# missing. Called by scripts/test.sh.
 set -euo pipefail
 WEB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$WEB")"
@@ -13,3 +14,5 @@ npm --prefix "$WEB" ci --no-audit --no-fund
 npm --prefix "$WEB" run build
 export LARDER_BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 node --test "$WEB/tests/"
+echo "==> new-device catch-up benchmark, smoke run (figures for README: node web/bench/catch-up.mjs with release binaries)"
+node "$WEB/bench/catch-up.mjs" --recipes 30

@@ -10,7 +10,7 @@ export { until };
 
 export const WEB = resolve(import.meta.dirname, "..");
 export const DIST = join(WEB, "dist");
-const BIN_DIR =
+export const BIN_DIR =
   process.env.LARDER_BIN_DIR ??
   join(process.env.CARGO_TARGET_DIR ?? join(WEB, "..", "target"), "debug");
 
@@ -67,19 +67,22 @@ export function larder(profile, args, env = {}) {
   });
 }
 
+/** Debian's Chromium and the flags every run uses (no browser is downloaded). */
+export const CHROMIUM = {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+};
+
 export async function launchChromium() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  return chromium.launch(CHROMIUM);
 }
 
 /** Opens the app and waits for the engine worker to be ready; console errors are collected. */
