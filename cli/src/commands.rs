@@ -210,9 +210,10 @@ async fn import(larder: &Larder<SamodStore>, files: &[PathBuf]) -> Result<()> {
 
 async fn grocery(larder: &Larder<SamodStore>, command: GroceryCommand) -> Result<()> {
     match command {
-        GroceryCommand::AddRecipe { id, servings } => {
-            output::grocery(&larder.add_recipe_to_grocery(&id, servings).await?, false)
-        }
+        GroceryCommand::AddRecipe { id, servings } => output::grocery(
+            &larder.add_recipe_to_grocery(&id, servings).await?.items,
+            false,
+        ),
         GroceryCommand::Add { text } => {
             output::grocery(&larder.add_grocery_item(&text).await?, false)
         }

@@ -27,6 +27,8 @@ mod attachments;
 mod bulk;
 mod grocery_list;
 
+pub use grocery_list::GroceryAdded;
+
 /// Largest file kept as an attachment.
 pub const MAX_ATTACHMENT_BYTES: usize = 50 * 1024 * 1024;
 const GROCERY_LIST_META: &str = "grocery_list_id";

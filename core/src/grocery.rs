@@ -1,6 +1,8 @@
 //! Grocery-list rules: turning a recipe's ingredient rows (scaled to a number of servings) or a
-//! typed line into additions, and merging an addition into an unchecked item of the same
-//! normalised name and a compatible unit.
+//! typed line into additions, merging an addition into an unchecked item of the same
+//! normalised name and a compatible unit, and taking a merged addition back.
+
+use serde::{Deserialize, Serialize};
 
 use crate::ids::new_id;
 use crate::ingredient::{self, units};
@@ -93,10 +95,32 @@ pub fn addition_from_parts(
     })
 }
 
+/// What merging one addition did to the list: enough to take it back (the "Undo" after adding
+/// a recipe's ingredients).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MergedAddition {
+    pub item_id: String,
+    /// The item was made by this addition (it was not merged into one already there).
+    pub created: bool,
+    /// The quantity added, in the item's unit.
+    pub quantity: Option<f64>,
+    /// The recipe this addition put among the item's sources (it was not there before).
+    pub source_added: Option<String>,
+}
+
+/// What one "add this recipe to the grocery list" did, item by item, to hand back for taking it
+/// back (see [`take_back`]). Opaque to the UI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct GroceryUndo {
+    pub merged: Vec<MergedAddition>,
+}
+
 /// Merges into an unchecked item with the same normalised name and a compatible unit (the
-/// quantity converted into that item's unit), or adds a new item. Returns the id of the item
-/// merged into or added.
-pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) -> String {
+/// quantity converted into that item's unit), or adds a new item. Says which item, and what
+/// it added to it.
+pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) -> MergedAddition {
     let key = ingredient::normalize_name(&addition.name);
     let target = list.items.iter_mut().find(|(_, item)| {
         !item.checked
@@ -104,38 +128,73 @@ pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) -> St
             && units_merge(&item.unit, &addition.unit)
     });
     if let Some((id, item)) = target {
-        item.quantity = match (item.quantity, addition.quantity) {
-            (Some(have), Some(add)) => {
-                let converted = if item.unit == addition.unit {
-                    Some(add)
-                } else {
-                    units::convert(add, &addition.unit, &item.unit)
-                };
-                Some(round(have + converted.unwrap_or(0.0)))
-            }
+        let added = addition.quantity.map(|add| {
+            round(if item.unit == addition.unit {
+                add
+            } else {
+                units::convert(add, &addition.unit, &item.unit).unwrap_or(0.0)
+            })
+        });
+        item.quantity = match (item.quantity, added) {
+            (Some(have), Some(add)) => Some(round(have + add)),
             (have, None) => have,
-            (None, Some(add)) => Some(round(add)),
+            (None, Some(add)) => Some(add),
         };
-        if let Some(source) = addition.source_recipe_id
-            && !item.source_recipe_ids.contains(&source)
-        {
-            item.source_recipe_ids.push(source);
+        let source_added = addition
+            .source_recipe_id
+            .filter(|source| !item.source_recipe_ids.contains(source));
+        if let Some(source) = &source_added {
+            item.source_recipe_ids.push(source.clone());
         }
-        return id.clone();
+        return MergedAddition {
+            item_id: id.clone(),
+            created: false,
+            quantity: added,
+            source_added,
+        };
     }
     let id = new_id();
+    let quantity = addition.quantity.map(round);
     list.items.insert(
         id.clone(),
         GroceryItemDoc {
             name: addition.name,
-            quantity: addition.quantity.map(round),
+            quantity,
             unit: addition.unit,
             checked: false,
-            source_recipe_ids: addition.source_recipe_id.into_iter().collect(),
+            source_recipe_ids: addition.source_recipe_id.iter().cloned().collect(),
             added_at: now,
         },
     );
-    id
+    MergedAddition {
+        item_id: id,
+        created: true,
+        quantity,
+        source_added: addition.source_recipe_id,
+    }
+}
+
+/// Takes back what [`merge_addition`] did, as far as the item is still there: the quantity it
+/// added is subtracted and the recipe it added to the item's sources dropped; an item it made
+/// goes once nothing else was added to it meanwhile. Other changes made since (a check-off,
+/// another device's addition) stay. Apply each one once.
+pub fn take_back(list: &mut GroceryDoc, merged: &MergedAddition) {
+    let Some(item) = list.items.get_mut(&merged.item_id) else {
+        return; // removed meanwhile
+    };
+    let left = match (item.quantity, merged.quantity) {
+        (Some(have), Some(added)) => Some(round(have - added)).filter(|q| *q > 0.0),
+        (have, None) => have,
+        (None, Some(_)) => None,
+    };
+    if merged.created && left.is_none() {
+        list.items.remove(&merged.item_id);
+        return;
+    }
+    item.quantity = left;
+    if let Some(source) = &merged.source_added {
+        item.source_recipe_ids.retain(|s| s != source);
+    }
 }
 
 fn units_merge(a: &str, b: &str) -> bool {
@@ -182,7 +241,9 @@ mod tests {
         };
         let first = merge_addition(&mut list, add("Butter", 200.0, "g"), 1);
         let merged = merge_addition(&mut list, add("butter", 0.5, "kg"), 2);
-        assert_eq!(first, merged, "merged into the same item");
+        assert_eq!(first.item_id, merged.item_id, "merged into the same item");
+        assert_eq!((first.created, merged.created), (true, false));
+        assert_eq!(merged.quantity, Some(500.0), "added in the item's unit");
         assert_eq!(list.items.len(), 1);
         let item = list.items.values().next().expect("item");
         assert_eq!(item.quantity, Some(700.0));
@@ -196,6 +257,93 @@ mod tests {
         }
         merge_addition(&mut list, add("butter", 100.0, "g"), 4);
         assert_eq!(list.items.len(), 3);
+    }
+
+    #[test]
+    fn an_amount_merged_into_an_item_without_one_is_in_the_items_unit() {
+        let mut list = GroceryDoc::new();
+        let flour = merge_addition(&mut list, item("flour", None, "g", None), 1);
+        let merged = merge_addition(&mut list, item("flour", Some(0.5), "kg", Some("r")), 2);
+        assert_eq!(merged.item_id, flour.item_id);
+        let stored = &list.items[&flour.item_id];
+        assert_eq!((stored.quantity, stored.unit.as_str()), (Some(500.0), "g"));
+    }
+
+    fn item(name: &str, quantity: Option<f64>, unit: &str, source: Option<&str>) -> Addition {
+        Addition {
+            name: name.into(),
+            quantity,
+            unit: unit.into(),
+            source_recipe_id: source.map(Into::into),
+        }
+    }
+
+    /// An item as a comparable row: name, quantity, unit, checked, sources.
+    type Row = (String, Option<f64>, String, bool, Vec<String>);
+
+    /// The list's items as rows, by name and unit.
+    fn rows(list: &GroceryDoc) -> Vec<Row> {
+        let mut rows: Vec<_> = list
+            .items
+            .values()
+            .map(|i| {
+                let (n, q, u) = (i.name.clone(), i.quantity, i.unit.clone());
+                (n, q, u, i.checked, i.source_recipe_ids.clone())
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
+        rows
+    }
+
+    #[test]
+    fn taking_back_a_recipe_restores_the_list_it_was_added_to() {
+        let mut list = GroceryDoc::new();
+        merge_addition(&mut list, item("butter", Some(200.0), "g", None), 1);
+        merge_addition(&mut list, item("milk", None, "l", None), 1);
+        merge_addition(&mut list, item("eggs", Some(2.0), "", Some("cake")), 1);
+        let before = rows(&list);
+        let soup = [
+            item("Butter", Some(0.5), "kg", Some("soup")), // merged, converted
+            item("milk", Some(1.0), "l", Some("soup")),    // merged into one without quantity
+            item("eggs", Some(3.0), "", Some("soup")),     // merged, a second source
+            item("leeks", Some(2.0), "", Some("soup")),    // new
+            item("salt", None, "", Some("soup")),          // new, no quantity
+        ];
+        let merged: Vec<_> = soup
+            .into_iter()
+            .map(|a| merge_addition(&mut list, a, 2))
+            .collect();
+        assert_eq!(list.items.len(), 5);
+        for m in merged.iter().rev() {
+            take_back(&mut list, m);
+        }
+        assert_eq!(rows(&list), before);
+    }
+
+    #[test]
+    fn taking_back_keeps_what_changed_meanwhile() {
+        let mut list = GroceryDoc::new();
+        let leeks = merge_addition(&mut list, item("leeks", Some(2.0), "", Some("soup")), 1);
+        let salt = merge_addition(&mut list, item("salt", None, "", Some("soup")), 1);
+        let flour = merge_addition(&mut list, item("flour", Some(1.0), "kg", Some("soup")), 1);
+        // Meanwhile: another recipe's leeks merged in, the salt checked off, the flour removed.
+        merge_addition(&mut list, item("leeks", Some(1.0), "", Some("pie")), 2);
+        list.items.get_mut(&salt.item_id).expect("salt").checked = true;
+        list.items.remove(&flour.item_id);
+        for m in [&flour, &salt, &leeks] {
+            take_back(&mut list, m);
+        }
+        // The pie's leek stays; the salt this addition made goes (checked or not).
+        assert_eq!(
+            rows(&list),
+            vec![(
+                "leeks".into(),
+                Some(1.0),
+                String::new(),
+                false,
+                vec!["pie".into()]
+            )]
+        );
     }
 
     #[test]

@@ -25,5 +25,5 @@ pub mod store;
 #[cfg(feature = "native")]
 pub mod sync;
 
-pub use api::{ChangeEvent, ImportReport, Larder, LarderError};
+pub use api::{ChangeEvent, GroceryAdded, ImportReport, Larder, LarderError};
 pub use store::{RecipeSummary, Store, StoreError, TagCount};

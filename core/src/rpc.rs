@@ -13,8 +13,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{ImportReport, Larder, LarderError};
+use crate::api::{GroceryAdded, ImportReport, Larder, LarderError};
 use crate::docstore::DocumentStore;
+use crate::grocery::GroceryUndo;
 use crate::model::{Attachment, GroceryItem, IngredientInput, Recipe, RecipeDraft};
 use crate::servings::IngredientLine;
 use crate::store::{LastSignIn, RecipeSummary, StoreError, TagCount};
@@ -100,6 +101,10 @@ pub enum Request {
         #[cfg_attr(feature = "ts", ts(optional = nullable))]
         servings: Option<f64>,
     },
+    /// Takes back one `add_recipe_to_grocery` (its reply's `undo`), once.
+    UndoGroceryAddition {
+        undo: GroceryUndo,
+    },
     AddGroceryItem {
         text: String,
     },
@@ -150,6 +155,7 @@ pub enum Response {
     Import(ImportReport),
     JsonLd(#[cfg_attr(feature = "ts", ts(type = "unknown"))] serde_json::Value),
     Grocery(Vec<GroceryItem>),
+    GroceryAdded(GroceryAdded),
     SyncStatus(SyncStatusView),
     Session(Option<SessionView>),
     LastSignIn(Option<LastSignIn>),
@@ -378,7 +384,10 @@ pub async fn dispatch<S: DocumentStore>(
         Request::AddRecipeToGrocery {
             recipe_id,
             servings,
-        } => Response::Grocery(larder.add_recipe_to_grocery(&recipe_id, servings).await?),
+        } => Response::GroceryAdded(larder.add_recipe_to_grocery(&recipe_id, servings).await?),
+        Request::UndoGroceryAddition { undo } => {
+            Response::Grocery(larder.undo_grocery_addition(undo).await?)
+        }
         Request::AddGroceryItem { text } => {
             Response::Grocery(larder.add_grocery_item(&text).await?)
         }

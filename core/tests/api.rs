@@ -233,14 +233,27 @@ async fn grocery_list_merges_scales_checks_and_clears() {
         .create_recipe(&draft("Cake", &["0.5 kg butter", "3 eggs"]))
         .await
         .expect("create");
-    larder
+    let after_soup = larder
         .add_recipe_to_grocery(&soup.id, Some(4.0))
         .await
-        .expect("add");
-    let items = larder
+        .expect("add")
+        .items;
+    // Added by mistake and taken back at once: the list is as it was, item for item.
+    let by_mistake = larder
         .add_recipe_to_grocery(&cake.id, None)
         .await
         .expect("add");
+    assert_eq!(by_mistake.items.len(), 4);
+    let taken_back = larder
+        .undo_grocery_addition(by_mistake.undo)
+        .await
+        .expect("undo");
+    assert_eq!(taken_back, after_soup);
+    let items = larder
+        .add_recipe_to_grocery(&cake.id, None)
+        .await
+        .expect("add")
+        .items;
     let butter = items.iter().find(|i| i.name == "butter").expect("butter");
     assert_eq!(butter.quantity, Some(900.0));
     assert_eq!(butter.unit, "g");

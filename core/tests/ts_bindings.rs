@@ -4,6 +4,7 @@
 //! `LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings`.
 #![cfg(feature = "ts")]
 
+use larder_core::grocery::{GroceryUndo, MergedAddition};
 use larder_core::model::{
     Attachment, GroceryItem, IngredientInput, IngredientRow, Recipe, RecipeDraft,
 };
@@ -12,7 +13,7 @@ use larder_core::rpc::{
 };
 use larder_core::servings::IngredientLine;
 use larder_core::store::LastSignIn;
-use larder_core::{ChangeEvent, ImportReport, RecipeSummary, TagCount};
+use larder_core::{ChangeEvent, GroceryAdded, ImportReport, RecipeSummary, TagCount};
 use ts_rs::{Config, TS};
 
 fn decl<T: TS>(cfg: &Config) -> String {
@@ -47,6 +48,9 @@ fn generated() -> String {
         decl::<TagCount>(&cfg),
         decl::<ImportReport>(&cfg),
         decl::<GroceryItem>(&cfg),
+        decl::<GroceryAdded>(&cfg),
+        decl::<GroceryUndo>(&cfg),
+        decl::<MergedAddition>(&cfg),
         decl::<ChangeEvent>(&cfg),
     ] {
         out.push_str(&part);

@@ -229,7 +229,7 @@ test("two devices offline edit different fields of one recipe; back online both 
   assertNoConsoleErrors([a, b], NETWORK_DOWN);
 });
 
-test("grocery list: add a recipe's ingredients, check an item on the other device, see it checked here", async () => {
+test("grocery list: add a recipe's ingredients (a second add undone), check an item on the other device, see it checked here", async () => {
   const a = await device();
   const b = await device();
   await signIn(a.page, "cy", PASSWORD);
@@ -243,6 +243,17 @@ test("grocery list: add a recipe's ingredients, check an item on the other devic
   await a.page.getByRole("spinbutton", { name: "Servings", exact: true }).fill("8");
   await a.page.getByRole("button", { name: "Add to grocery list" }).click();
   await a.page.getByText("Added the ingredients of “Pancakes” to the grocery list.").waitFor();
+  // A second tap by mistake, taken back with Undo: the list is as after the first one.
+  await a.page.getByRole("button", { name: "Add to grocery list" }).click();
+  const flourLines = () =>
+    a.page.evaluate(() =>
+      window.larder.client.groceryItems().then((items) => items.filter((i) => i.name === "flour").map((i) => i.text)),
+    );
+  await until("the second addition on the list", async () => (await flourLines())[0] === "1000 g flour");
+  await a.page.getByRole("button", { name: "Undo" }).click();
+  await a.page.getByText("Took the ingredients of “Pancakes” off the grocery list again.").waitFor();
+  assert.deepEqual(await flourLines(), ["500 g flour"]);
+  assert.equal(await a.page.getByRole("button", { name: "Undo" }).count(), 0, "undone once only");
   await a.page.getByRole("navigation").getByRole("link", { name: "Grocery list" }).click();
   await a.page.getByRole("heading", { name: "Grocery list" }).waitFor();
   await a.page.getByRole("checkbox", { name: "500 g flour" }).waitFor();

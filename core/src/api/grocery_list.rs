@@ -1,7 +1,17 @@
 //! The grocery list through the API: the profile's one list document, adding a recipe's
-//! ingredients (merged by core's grocery rules), typed items, check-offs, removal.
+//! ingredients (merged by core's grocery rules) and taking them back, typed items, check-offs,
+//! removal.
 
 use super::*;
+use crate::grocery::GroceryUndo;
+
+/// The list after adding a recipe's ingredients, and how to take them off again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct GroceryAdded {
+    pub items: Vec<GroceryItem>,
+    pub undo: GroceryUndo,
+}
 
 impl<S: DocumentStore> Larder<S> {
     /// The id of this profile's grocery-list document, created on first use.
@@ -70,18 +80,36 @@ impl<S: DocumentStore> Larder<S> {
     }
 
     /// Adds a recipe's ingredients, scaled to `servings` (default: the recipe's own), merging
-    /// into unchecked items of the same name and a compatible unit.
+    /// into unchecked items of the same name and a compatible unit. Returns the list and what
+    /// to hand to [`Self::undo_grocery_addition`] to take them off again.
     pub async fn add_recipe_to_grocery(
         &self,
         recipe_id: &str,
         servings: Option<f64>,
-    ) -> Result<Vec<GroceryItem>> {
+    ) -> Result<GroceryAdded> {
         let recipe = self.get_recipe(recipe_id)?;
         crate::servings::check_servings(servings)?;
         let additions = grocery::additions_for_recipe(&recipe, servings);
-        self.change_grocery(move |list, now| {
-            for addition in additions {
-                grocery::merge_addition(list, addition, now);
+        let (items, merged) = self
+            .change_grocery_with(move |list, now| {
+                Ok(additions
+                    .into_iter()
+                    .map(|addition| grocery::merge_addition(list, addition, now))
+                    .collect())
+            })
+            .await?;
+        Ok(GroceryAdded {
+            items,
+            undo: GroceryUndo { merged },
+        })
+    }
+
+    /// Takes one recipe's ingredients off the list again (the "Undo" right after adding them),
+    /// keeping whatever changed on the list meanwhile; see [`grocery::take_back`].
+    pub async fn undo_grocery_addition(&self, undo: GroceryUndo) -> Result<Vec<GroceryItem>> {
+        self.change_grocery(move |list, _| {
+            for merged in undo.merged.iter().rev() {
+                grocery::take_back(list, merged);
             }
             Ok(())
         })
@@ -138,20 +166,33 @@ impl<S: DocumentStore> Larder<S> {
     where
         F: FnOnce(&mut GroceryDoc, i64) -> Result<()> + Send + 'static,
     {
+        Ok(self.change_grocery_with(change).await?.0)
+    }
+
+    /// Changes the list in one transaction; the list as stored after it, and what `change`
+    /// returned.
+    async fn change_grocery_with<F, T>(&self, change: F) -> Result<(Vec<GroceryItem>, T)>
+    where
+        F: FnOnce(&mut GroceryDoc, i64) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
         let list_id = self.grocery_list_id().await?;
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = list_id.clone();
-        let (items, heads) = self
+        let (items, heads, outcome) = self
             .docs
-            .with_doc(&list_id, move |am| -> Result<(Vec<GroceryItem>, String)> {
-                let mut list = read_grocery_doc(am, &doc_id)?;
-                change(&mut list, now)?;
-                am.transact(|tx| reconcile(tx, &list))
-                    .map_err(|f| bad_doc(&doc_id, f.error))?;
-                let stored = read_grocery_doc(am, &doc_id)?;
-                Ok((stored.to_items(), heads_string(am)))
-            })
+            .with_doc(
+                &list_id,
+                move |am| -> Result<(Vec<GroceryItem>, String, T)> {
+                    let mut list = read_grocery_doc(am, &doc_id)?;
+                    let outcome = change(&mut list, now)?;
+                    am.transact(|tx| reconcile(tx, &list))
+                        .map_err(|f| bad_doc(&doc_id, f.error))?;
+                    let stored = read_grocery_doc(am, &doc_id)?;
+                    Ok((stored.to_items(), heads_string(am), outcome))
+                },
+            )
             .await?
             .ok_or_else(|| LarderError::BadDocument {
                 id: list_id.clone(),
@@ -159,6 +200,6 @@ impl<S: DocumentStore> Larder<S> {
             })??;
         self.store.write_grocery_view(&list_id, &heads, &items)?;
         self.emit(ChangeEvent::GroceryChanged);
-        Ok(items)
+        Ok((items, outcome))
     }
 }

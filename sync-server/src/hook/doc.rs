@@ -81,7 +81,8 @@ mod tests {
             &mut list,
             larder_core::grocery::addition_from_parts("milk", Some(1.0), Some("l")).unwrap(),
             5,
-        );
+        )
+        .item_id;
         write(&mut am, &list).unwrap();
         let back = read(&am).unwrap();
         assert_eq!(items(&back), vec![item(&back, &id).unwrap()]);

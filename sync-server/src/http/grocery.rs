@@ -215,7 +215,7 @@ pub async fn add_item(
     let (_shard, handle) = list_handle(&state, &user).await?;
     let now = state.clock.now_ms();
     let item = edit(&state, handle, move |list| {
-        let id = merge_addition(list, addition, now);
+        let id = merge_addition(list, addition, now).item_id;
         doc::item(list, &id).ok_or_else(|| ApiError::internal(&"merged item vanished"))
     })
     .await?;

@@ -4,7 +4,9 @@
 import type {
   Attachment,
   ChangeEvent,
+  GroceryAdded,
   GroceryItem,
+  GroceryUndo,
   ImportReport,
   IngredientInput,
   IngredientLine,
@@ -124,8 +126,13 @@ export class LarderClient {
   groceryItems(): Promise<GroceryItem[]> {
     return this.ask({ op: "grocery_items" }, "grocery");
   }
-  addRecipeToGrocery(recipeId: string, servings?: number): Promise<GroceryItem[]> {
-    return this.ask({ op: "add_recipe_to_grocery", recipe_id: recipeId, servings }, "grocery");
+  /** Adds a recipe's ingredients; the list, and the `undo` that takes them off again. */
+  addRecipeToGrocery(recipeId: string, servings?: number): Promise<GroceryAdded> {
+    return this.ask({ op: "add_recipe_to_grocery", recipe_id: recipeId, servings }, "grocery_added");
+  }
+  /** Takes back one `addRecipeToGrocery` (pass its `undo`, once). */
+  undoGroceryAddition(undo: GroceryUndo): Promise<GroceryItem[]> {
+    return this.ask({ op: "undo_grocery_addition", undo }, "grocery");
   }
   addGroceryItem(text: string): Promise<GroceryItem[]> {
     return this.ask({ op: "add_grocery_item", text }, "grocery");

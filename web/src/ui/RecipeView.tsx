@@ -1,7 +1,7 @@
 // One recipe: times, tags, ingredients with a servings control, steps, notes, attachments, and
-// Edit / Delete (confirmed, then undoable) / Add to grocery list.
+// Edit / Delete (confirmed, then undoable) / Add to grocery list (undoable).
 import { useEffect, useState, useRef } from "react";
-import type { Attachment, Recipe } from "../client";
+import type { Attachment, GroceryUndo, Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
 import { formatMinutes, formatSize } from "./format";
 import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
@@ -51,14 +51,31 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** What the last "Add to grocery list" did, until it is undone (core takes it back). */
+  const [added, setAdded] = useState<GroceryUndo | null>(null);
 
   const addToGrocery = async () => {
     setError(null);
     setMessage(null);
+    setAdded(null);
     try {
-      await client.addRecipeToGrocery(recipe.id, recipe.servings ? servings : undefined);
+      const { undo } = await client.addRecipeToGrocery(recipe.id, recipe.servings ? servings : undefined);
+      setAdded(undo);
       setMessage(`Added the ingredients of “${recipe.title}” to the grocery list.`);
     } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+
+  const undoAdd = async () => {
+    if (!added) return;
+    setError(null);
+    setAdded(null);
+    try {
+      await client.undoGroceryAddition(added);
+      setMessage(`Took the ingredients of “${recipe.title}” off the grocery list again.`);
+    } catch (e) {
+      setMessage(null);
       setError(errorMessage(e));
     }
   };
@@ -130,6 +147,14 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
       {message && (
         <p role="status" className="ok">
           {message} <a href="#/grocery">Open the grocery list</a>
+          {added && (
+            <>
+              {" "}
+              <button type="button" onClick={undoAdd}>
+                Undo
+              </button>
+            </>
+          )}
         </p>
       )}
       {error && (
