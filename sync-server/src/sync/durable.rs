@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use automerge::{Automerge, ChangeHash, ReadDoc};
+use automerge::ChangeHash;
 
 use super::{SyncError, SyncHub};
 
@@ -26,14 +26,8 @@ impl SyncHub {
             let store = self.slot.get()?;
             let key = doc.to_owned();
             let wanted = heads.clone();
-            let present = tokio::task::spawn_blocking(move || -> Result<bool, SyncError> {
-                let mut am = Automerge::new();
-                for (_, chunk) in store.chunks_under(&key)? {
-                    // A chunk that doesn't load contributes nothing; the heads then stay
-                    // missing and we look again.
-                    let _ = am.load_incremental(&chunk);
-                }
-                Ok(am.get_missing_deps(&wanted).is_empty())
+            let present = tokio::task::spawn_blocking(move || {
+                super::durable_heads::store_has(store.as_ref(), &key, &wanted)
             })
             .await
             .map_err(|_| SyncError::Stopped)??;

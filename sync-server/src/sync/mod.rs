@@ -15,6 +15,7 @@
 //! - [`wire`]: peeking at inbound protocol messages
 
 mod durable;
+pub mod durable_heads;
 pub mod feed;
 pub mod policy;
 pub mod shards;
@@ -36,6 +37,7 @@ pub use tickets::{TICKET_TTL_MS, Ticket, Tickets};
 
 use crate::hook::GroceryHook;
 use crate::store::{RelayStore, StoreError, UserId};
+use durable_heads::DurableHeads;
 use feed::FeedWorker;
 use policy::{Ownership, RelayPolicy};
 use shards::{ShardLease, Shards};
@@ -83,6 +85,7 @@ pub struct SyncHub {
     shards: Arc<Shards>,
     slot: StoreSlot,
     commit: Arc<GroupCommit>,
+    durable_heads: Arc<DurableHeads>,
     ownership: Arc<Ownership>,
     feed: Arc<FeedHub>,
     tickets: Tickets,
@@ -118,11 +121,17 @@ impl SyncHub {
         let (halt, _) = watch::channel(false);
         let commit = GroupCommit::new(slot.clone());
         let flusher = tokio::spawn(Arc::clone(&commit).run(halt.subscribe()));
+        let durable_heads = DurableHeads::new(slot.clone());
 
         let (changed_tx, changed_rx) = mpsc::unbounded_channel();
         let ownership = Arc::new(Ownership::new(slot.clone(), changed_tx.clone()));
         let shards = Arc::new(Shards::new(
-            RelayStorage::new(slot.clone(), Arc::clone(&commit), changed_tx),
+            RelayStorage::new(
+                slot.clone(),
+                Arc::clone(&commit),
+                Arc::clone(&durable_heads),
+                changed_tx,
+            ),
             RelayPolicy(Arc::clone(&ownership)),
         ));
 
@@ -148,6 +157,7 @@ impl SyncHub {
             shards,
             slot,
             commit,
+            durable_heads,
             ownership,
             feed,
             tickets: Tickets::default(),
@@ -254,7 +264,10 @@ impl SyncHub {
             ticket.user,
             PeerId::from(ticket.peer_id.as_str()),
             Arc::clone(&self.ownership),
-            Arc::clone(&self.commit),
+            socket::Durability {
+                commit: Arc::clone(&self.commit),
+                heads: Arc::clone(&self.durable_heads),
+            },
             ended,
             // The repo stays loaded while the connection is open.
             lease,

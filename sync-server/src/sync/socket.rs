@@ -3,12 +3,12 @@
 //! This is samod's `AcceptorHandle::accept_axum` with two additions on the way through:
 //! - inbound: before samod sees a `sync`/`request` message for a document nobody owns, the
 //!   document is claimed for the connection's user (see [`super::policy`]);
-//! - outbound: a message leaves only once every chunk handed to storage so far is durable
-//!   (see [`GroupCommit::barrier`]), so heads the relay announces are heads it has on disk.
-//!   samod queues a document's storage writes before the sync message that reports them, but
-//!   both are driven by the same loop in no fixed order, so the barrier first yields to that
-//!   loop twice to let it start any write queued ahead of the message. (That is as strong as
-//!   it gets from outside samod: a loop busy with other ready work could still reorder.)
+//! - outbound: a sync message leaves only once the heads it announces are on disk, so a peer
+//!   never takes as the relay's a change a crash would lose. samod queues a document's
+//!   storage writes before the sync message that reports them, but one loop drives both in no
+//!   fixed order, so the writer first waits until the message's heads are covered by written
+//!   chunks ([`DurableHeads::covered`]), then until every chunk written so far is durable
+//!   ([`GroupCommit::barrier`]).
 //!
 //! **Outbound batching.** samod's connection loop awaits each `send` before it reads the next
 //! inbound message, so a sink that waited for durability itself would hold the connection to
@@ -31,6 +31,7 @@ use futures::stream::SplitSink;
 use futures::{SinkExt, StreamExt};
 use samod::{PeerId, Transport};
 
+use super::durable_heads::DurableHeads;
 use super::policy::Ownership;
 use super::storage::GroupCommit;
 use super::wire;
@@ -53,6 +54,12 @@ pub enum SocketError {
     Closed,
 }
 
+/// What an outbound message waits for before it leaves.
+pub struct Durability {
+    pub commit: Arc<GroupCommit>,
+    pub heads: Arc<DurableHeads>,
+}
+
 /// The websocket as a samod transport for `user`'s peer `peer_id`. `held` is kept for as long
 /// as the connection is open (the lease that keeps the user's repo loaded).
 pub fn transport(
@@ -60,7 +67,7 @@ pub fn transport(
     user: UserId,
     peer_id: PeerId,
     ownership: Arc<Ownership>,
-    commit: Arc<GroupCommit>,
+    durability: Durability,
     ended: impl Future<Output = ()> + Send + 'static,
     held: impl Send + 'static,
 ) -> Transport {
@@ -104,28 +111,31 @@ pub fn transport(
         .boxed();
 
     let (queue, queued) = mpsc::channel(OUTBOUND_QUEUE);
-    tokio::spawn(write_durable_batches(queued, sink, commit));
+    tokio::spawn(write_durable_batches(queued, sink, durability));
     let sink = queue.sink_map_err(|_| SocketError::Closed);
 
     Transport::new(stream, sink).with_expected_peer_id(peer_id)
 }
 
-/// The connection's writer: every batch of queued messages waits for one durability barrier,
-/// then goes out in one flush. Ends when samod drops or closes the queue (closing the socket)
-/// or when the socket fails (samod's next send then fails and it drops the connection).
+/// The connection's writer: every batch of queued messages waits until the heads its sync
+/// messages announce are written, then for one durability barrier, then goes out in one flush.
+/// Ends when samod drops or closes the queue (closing the socket) or when the socket fails
+/// (samod's next send then fails and it drops the connection).
 async fn write_durable_batches(
     mut queued: mpsc::Receiver<Vec<u8>>,
     mut socket: SplitSink<WebSocket, Message>,
-    commit: Arc<GroupCommit>,
+    Durability { commit, heads }: Durability,
 ) {
     let mut batch = Vec::new();
     while let Some(first) = queued.next().await {
         batch.push(first);
-        // Let samod's loop start storage writes queued ahead of these messages (see above).
-        tokio::task::yield_now().await;
-        tokio::task::yield_now().await;
         while let Ok(more) = queued.try_recv() {
             batch.push(more);
+        }
+        for msg in &batch {
+            if let Some((doc, announced)) = wire::announced_heads(msg) {
+                heads.covered(&doc, &announced).await;
+            }
         }
         commit.barrier().await;
         for bytes in batch.drain(..) {

@@ -8,6 +8,9 @@
 //! N. Deletes (compaction cleanup) are not waited for: losing one leaves a redundant chunk that
 //! samod loads harmlessly and deletes again.
 //!
+//! A put also tells [`DurableHeads`] which changes it holds, once it is counted for the next
+//! flush.
+//!
 //! **Feed hand-off.** A put for a document marks it pending in the store (in the same atomic
 //! step as the chunk) and, once durable, sends the document id down a channel to the feed
 //! worker, which reads the heads through the repo. Storage never calls into the repo itself
@@ -21,6 +24,7 @@ use samod::storage::{Storage, StorageKey};
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::StoreSlot;
+use super::durable_heads::DurableHeads;
 
 /// Under load, the least time from one flush's start to the next's (see [`GroupCommit::run`]).
 const BUSY_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(2);
@@ -129,6 +133,7 @@ impl GroupCommit {
 pub struct RelayStorage {
     slot: StoreSlot,
     commit: Arc<GroupCommit>,
+    heads: Arc<DurableHeads>,
     changed: mpsc::UnboundedSender<String>,
 }
 
@@ -136,11 +141,13 @@ impl RelayStorage {
     pub fn new(
         slot: StoreSlot,
         commit: Arc<GroupCommit>,
+        heads: Arc<DurableHeads>,
         changed: mpsc::UnboundedSender<String>,
     ) -> Self {
         RelayStorage {
             slot,
             commit,
+            heads,
             changed,
         }
     }
@@ -196,6 +203,9 @@ impl Storage for RelayStorage {
             return;
         }
         let ticket = self.commit.wrote();
+        // Written and counted: an announcement of these heads goes out after the next
+        // barrier, which covers this write (see `durable_heads`).
+        self.heads.note_chunk(&parts, &data);
         self.commit.wait(ticket).await;
         if let Some(doc) = doc {
             // The feed worker is gone only while shutting down; the pending mark covers it.
