@@ -11,7 +11,7 @@
 //!   incremental chunk its change (the key names it), a snapshot the document's heads when it
 //!   was taken (read from the chunk's prefix);
 //! - heads not noted (a document loaded from disk, or notes dropped) are looked for in the
-//!   store: the document's chunks loaded and checked for them.
+//!   store: by key first, then, if need be, the document's chunks loaded and searched.
 //!
 //! A few recent hashes per document are kept: a document's current heads are among its last
 //! writes, and older ones are found in the store.
@@ -28,6 +28,8 @@ use crate::store::RelayStore;
 
 /// Change hashes noted per document (its current heads are among its latest writes).
 const NOTED_PER_DOC: usize = 16;
+/// How long heads may stay missing before the document's chunks are searched in full.
+const FULL_CHECK_AFTER: Duration = Duration::from_millis(500);
 /// How long an announcement waits for its heads before it goes anyway, with a warning: samod
 /// queues the write first, so this is only reached if a chunk never arrives (a storage fault).
 const COVER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -95,18 +97,33 @@ impl DurableHeads {
             .all(|h| recent.is_some_and(|recent| recent.contains(h)))
     }
 
+    fn any_noted(&self, doc: &str) -> bool {
+        self.lock().contains_key(doc)
+    }
+
     /// Resolves once every change under `heads` of `doc` is written to the store (the caller's
     /// barrier then makes it durable). Gives up after [`COVER_TIMEOUT`] with a warning, and at
     /// once if the store is closed.
+    ///
+    /// Heads not noted are looked for in the store by key (an incremental chunk per change, a
+    /// snapshot's heads in its prefix). Only a document this relay has not written since it
+    /// loaded it, or one still missing heads after [`FULL_CHECK_AFTER`], has its chunks loaded
+    /// and searched in full (heads a compaction folded away before this check); otherwise a
+    /// miss means the write is still on its way, and the next note is awaited.
     pub async fn covered(&self, doc: &str, heads: &[ChangeHash]) {
-        let deadline = tokio::time::Instant::now() + COVER_TIMEOUT;
+        let started = tokio::time::Instant::now();
+        let deadline = started + COVER_TIMEOUT;
         let mut version = self.version.subscribe();
+        let mut searched_in_full = false;
         loop {
             version.borrow_and_update();
             if self.all_noted(doc, heads) {
                 return;
             }
-            match self.in_store(doc, heads).await {
+            let full = !searched_in_full
+                && (!self.any_noted(doc) || started.elapsed() >= FULL_CHECK_AFTER);
+            searched_in_full |= full;
+            match self.in_store(doc, heads, full).await {
                 Ok(true) => {
                     self.note(doc, heads.iter().copied());
                     return;
@@ -118,9 +135,15 @@ impl DurableHeads {
                 }
             }
             // Not written yet: look again after the next write.
-            if tokio::time::timeout_at(deadline, version.changed())
+            let wake = if searched_in_full {
+                deadline
+            } else {
+                deadline.min(started + FULL_CHECK_AFTER)
+            };
+            if tokio::time::timeout_at(wake, version.changed())
                 .await
                 .is_err()
+                && tokio::time::Instant::now() >= deadline
             {
                 tracing::warn!(doc, "announcing heads that did not reach the store in time");
                 return;
@@ -128,18 +151,55 @@ impl DurableHeads {
         }
     }
 
-    async fn in_store(&self, doc: &str, heads: &[ChangeHash]) -> Result<bool, SyncError> {
+    async fn in_store(
+        &self,
+        doc: &str,
+        heads: &[ChangeHash],
+        full: bool,
+    ) -> Result<bool, SyncError> {
         let store = self.slot.get()?;
         let doc = doc.to_owned();
         let heads = heads.to_vec();
-        tokio::task::spawn_blocking(move || store_has(store.as_ref(), &doc, &heads))
-            .await
-            .map_err(|_| SyncError::Stopped)?
+        tokio::task::spawn_blocking(move || {
+            if store_has_by_key(store.as_ref(), &doc, &heads)? {
+                return Ok(true);
+            }
+            if full {
+                return store_has(store.as_ref(), &doc, &heads);
+            }
+            Ok(false)
+        })
+        .await
+        .map_err(|_| SyncError::Stopped)?
     }
 }
 
+/// Whether every one of `heads` is an incremental chunk of `doc` in the store or a head of one
+/// of its snapshots (written, not necessarily flushed yet). Cheap: no chunk is decoded.
+fn store_has_by_key(
+    store: &dyn RelayStore,
+    doc: &str,
+    heads: &[ChangeHash],
+) -> Result<bool, SyncError> {
+    let mut missing = Vec::new();
+    for head in heads {
+        if store.chunk(&format!("{doc}/incremental/{head}"))?.is_none() {
+            missing.push(*head);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(true);
+    }
+    for (_, snapshot) in store.chunks_under(&format!("{doc}/snapshot"))? {
+        if let Some(snapshot_heads) = saved_document_heads(&snapshot) {
+            missing.retain(|h| !snapshot_heads.contains(h));
+        }
+    }
+    Ok(missing.is_empty())
+}
+
 /// Whether the store's chunks of `doc` hold every change under `heads` (written, not
-/// necessarily flushed yet).
+/// necessarily flushed yet): they are all loaded into one document.
 pub(super) fn store_has(
     store: &dyn RelayStore,
     doc: &str,
