@@ -30,7 +30,8 @@ use crate::store::RelayStore;
 const NOTED_PER_DOC: usize = 16;
 /// How long heads may stay missing before the document's chunks are searched in full.
 const FULL_CHECK_AFTER: Duration = Duration::from_millis(500);
-/// How long an announcement waits for its heads before it goes anyway, with a warning: samod
+/// How long heads are waited for before giving up with a warning (an announcement then goes
+/// anyway): samod
 /// queues the write first, so this is only reached if a chunk never arrives (a storage fault).
 const COVER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -102,15 +103,15 @@ impl DurableHeads {
     }
 
     /// Resolves once every change under `heads` of `doc` is written to the store (the caller's
-    /// barrier then makes it durable). Gives up after [`COVER_TIMEOUT`] with a warning, and at
-    /// once if the store is closed.
+    /// barrier then makes it durable): true. Gives up after [`COVER_TIMEOUT`] with a warning,
+    /// and at once if the store is closed: false.
     ///
     /// Heads not noted are looked for in the store by key (an incremental chunk per change, a
     /// snapshot's heads in its prefix). Only a document this relay has not written since it
     /// loaded it, or one still missing heads after [`FULL_CHECK_AFTER`], has its chunks loaded
     /// and searched in full (heads a compaction folded away before this check); otherwise a
     /// miss means the write is still on its way, and the next note is awaited.
-    pub async fn covered(&self, doc: &str, heads: &[ChangeHash]) {
+    pub async fn covered(&self, doc: &str, heads: &[ChangeHash]) -> bool {
         let started = tokio::time::Instant::now();
         let deadline = started + COVER_TIMEOUT;
         let mut version = self.version.subscribe();
@@ -118,7 +119,7 @@ impl DurableHeads {
         loop {
             version.borrow_and_update();
             if self.all_noted(doc, heads) {
-                return;
+                return true;
             }
             let full = !searched_in_full
                 && (!self.any_noted(doc) || started.elapsed() >= FULL_CHECK_AFTER);
@@ -126,12 +127,12 @@ impl DurableHeads {
             match self.in_store(doc, heads, full).await {
                 Ok(true) => {
                     self.note(doc, heads.iter().copied());
-                    return;
+                    return true;
                 }
                 Ok(false) => {}
                 Err(e) => {
                     tracing::debug!(error = %e, doc, "cannot check a document's heads in the store");
-                    return;
+                    return false;
                 }
             }
             // Not written yet: look again after the next write.
@@ -145,8 +146,8 @@ impl DurableHeads {
                 .is_err()
                 && tokio::time::Instant::now() >= deadline
             {
-                tracing::warn!(doc, "announcing heads that did not reach the store in time");
-                return;
+                tracing::warn!(doc, "heads did not reach the store in time");
+                return false;
             }
         }
     }
@@ -200,11 +201,7 @@ fn store_has_by_key(
 
 /// Whether the store's chunks of `doc` hold every change under `heads` (written, not
 /// necessarily flushed yet): they are all loaded into one document.
-pub(super) fn store_has(
-    store: &dyn RelayStore,
-    doc: &str,
-    heads: &[ChangeHash],
-) -> Result<bool, SyncError> {
+fn store_has(store: &dyn RelayStore, doc: &str, heads: &[ChangeHash]) -> Result<bool, SyncError> {
     let mut am = Automerge::new();
     for (_, chunk) in store.chunks_under(doc)? {
         // A chunk that doesn't load contributes nothing; the heads then stay missing.

@@ -134,7 +134,7 @@ async fn write_durable_batches(
         }
         for msg in &batch {
             if let Some((doc, announced)) = wire::announced_heads(msg) {
-                heads.covered(&doc, &announced).await;
+                let _written = heads.covered(&doc, &announced).await;
             }
         }
         commit.barrier().await;
