@@ -278,6 +278,59 @@ impl SyncHub {
             .map_err(|_| SyncError::Stopped)
     }
 
+    /// Runs `f` on the relay's copy of document `doc` (on the blocking pool); `None` if the
+    /// relay has no such document. Callers decide who may read it (the owner, or whatever
+    /// access rule the route enforces) before calling.
+    pub async fn read_document<R: Send + 'static>(
+        &self,
+        doc: &str,
+        f: impl FnOnce(&automerge::Automerge) -> R + Send + 'static,
+    ) -> Result<Option<R>, SyncError> {
+        let Some(owner) = self.doc_owner(doc)? else {
+            return Ok(None);
+        };
+        let Ok(doc_id) = doc.parse::<samod::DocumentId>() else {
+            return Ok(None);
+        };
+        let lease = self.shards.get(&owner).await?;
+        let handle =
+            match tokio::time::timeout(std::time::Duration::from_secs(10), lease.repo.find(doc_id))
+                .await
+            {
+                Ok(Ok(Some(handle))) => handle,
+                Ok(Ok(None)) => return Ok(None),
+                Ok(Err(_)) | Err(_) => return Err(SyncError::Stopped),
+            };
+        tokio::task::spawn_blocking(move || handle.with_document(|am| f(am)))
+            .await
+            .map(Some)
+            .map_err(|_| SyncError::Stopped)
+    }
+
+    /// Creates a new document with the content of `initial`, owned by `user`, durable before
+    /// this returns; returns its id. (The grocery list is made this way; other per-user
+    /// documents the relay hands out can be too.)
+    pub async fn create_owned_document(
+        &self,
+        user: &UserId,
+        initial: automerge::Automerge,
+    ) -> Result<String, SyncError> {
+        let handle = self
+            .shards
+            .get(user)
+            .await?
+            .repo
+            .create(initial)
+            .await
+            .map_err(|_| SyncError::Stopped)?;
+        let id = handle.document_id().to_string();
+        let owner = self.ownership.claim(&id, user)?;
+        debug_assert_eq!(&owner, user, "a brand-new document id is unowned");
+        let heads = handle.with_document(|am| am.get_heads());
+        self.stored(&id, heads).await?;
+        Ok(id)
+    }
+
     /// The id of `user`'s grocery-list document, creating it (owned by `user`) the first time.
     pub async fn grocery_list_id(&self, user: &UserId) -> Result<String, SyncError> {
         let existing = |store: &dyn RelayStore| -> Result<Option<String>, SyncError> {
@@ -293,17 +346,7 @@ impl SyncHub {
         if let Some(id) = existing(self.slot.get()?.as_ref())? {
             return Ok(id);
         }
-        let handle = self
-            .shards
-            .get(user)
-            .await?
-            .repo
-            .create(grocery_document())
-            .await
-            .map_err(|_| SyncError::Stopped)?;
-        let id = handle.document_id().to_string();
-        let owner = self.ownership.claim(&id, user)?;
-        debug_assert_eq!(&owner, user, "a brand-new document id is unowned");
+        let id = self.create_owned_document(user, grocery_document()).await?;
         let store = self.slot.get()?;
         // Recorded empty before anyone can use it, so the grocery hook sees its first items
         // as additions.
