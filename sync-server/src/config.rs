@@ -12,7 +12,9 @@
 //! max_body_bytes = 1048576         # JSON API bodies
 //! max_blob_bytes = 52428800        # one attachment upload (PUT /api/v1/blobs/…)
 //! blob_url_ttl_secs = 3600         # how long a signed blob URL stays valid
-//! sync_idle_unload_secs = 600      # a user's documents leave memory after this long unused
+//! sync_idle_unload_secs = 600      # a document no device syncs leaves memory after this long
+//! sync_max_frame_bytes = 16777216  # largest sync websocket frame (a whole document's sync)
+//! sync_shards = 4                  # tasks documents are spread over (default: 2 per core)
 //! blob_url_secret = "…"            # optional, ≥ 32 characters; else DATA/blob-url.key
 //! webhook_url = "https://groceries.example/larder"   # grocery hook (optional)
 //! webhook_secret = "a long random string"            # HMAC-SHA256 key; required with a URL
@@ -47,6 +49,9 @@ pub const DEFAULT_BLOB_URL_TTL_SECS: u64 = 3600;
 const MAX_BLOB_URL_TTL_SECS: u64 = 7 * 24 * 3600;
 pub const DEFAULT_SYNC_IDLE_UNLOAD_SECS: u64 = 600;
 const MAX_SYNC_IDLE_UNLOAD_SECS: u64 = 7 * 24 * 3600;
+pub const DEFAULT_SYNC_MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+const SYNC_FRAME_BYTES_RANGE: std::ops::RangeInclusive<usize> = 64 * 1024..=256 * 1024 * 1024;
+const MAX_SYNC_SHARDS: usize = 256;
 const MAX_SESSION_TTL_HOURS: u64 = 24 * 365 * 10;
 
 /// The resolved configuration.
@@ -69,8 +74,13 @@ pub struct Config {
     pub max_blob_bytes: u64,
     /// How long a signed blob URL stays valid.
     pub blob_url_ttl: Duration,
-    /// How long a user's sync repo stays loaded with no connection or request using it.
+    /// How long a document no connection syncs stays in memory.
     pub sync_idle_unload: Duration,
+    /// Largest sync websocket frame (and message) the relay reads; a bigger one closes the
+    /// connection with 1009.
+    pub sync_max_frame_bytes: usize,
+    /// How many shards (tasks) the sync core spreads documents over.
+    pub sync_shards: usize,
     /// The key signed blob URLs are made with; `None`: a random one in the data directory.
     pub blob_url_secret: Option<Secret>,
     /// The grocery hook's outbound webhook.
@@ -155,6 +165,8 @@ impl Default for Config {
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             blob_url_ttl: Duration::from_secs(DEFAULT_BLOB_URL_TTL_SECS),
             sync_idle_unload: Duration::from_secs(DEFAULT_SYNC_IDLE_UNLOAD_SECS),
+            sync_max_frame_bytes: DEFAULT_SYNC_MAX_FRAME_BYTES,
+            sync_shards: crate::sync::default_shards(),
             blob_url_secret: None,
             webhook: WebhookConfig::default(),
             tls: None,
@@ -238,6 +250,8 @@ struct ConfigFile {
     max_blob_bytes: Option<u64>,
     blob_url_ttl_secs: Option<u64>,
     sync_idle_unload_secs: Option<u64>,
+    sync_max_frame_bytes: Option<usize>,
+    sync_shards: Option<usize>,
     blob_url_secret: Option<Secret>,
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
@@ -338,6 +352,8 @@ impl Config {
             max_blob_bytes,
             blob_url_ttl_secs,
             sync_idle_unload_secs,
+            sync_max_frame_bytes,
+            sync_shards,
             blob_url_secret,
             webhook_url,
             webhook_secret,
@@ -377,6 +393,12 @@ impl Config {
         }
         if let Some(v) = sync_idle_unload_secs {
             self.sync_idle_unload = Duration::from_secs(v);
+        }
+        if let Some(v) = sync_max_frame_bytes {
+            self.sync_max_frame_bytes = v;
+        }
+        if let Some(v) = sync_shards {
+            self.sync_shards = v;
         }
         if let Some(v) = blob_url_secret {
             self.blob_url_secret = Some(v);
@@ -447,6 +469,18 @@ impl Config {
         if !(1..=MAX_SYNC_IDLE_UNLOAD_SECS).contains(&self.sync_idle_unload.as_secs()) {
             return Err(ConfigError::Invalid(format!(
                 "sync_idle_unload_secs must be between 1 and {MAX_SYNC_IDLE_UNLOAD_SECS}"
+            )));
+        }
+        if !SYNC_FRAME_BYTES_RANGE.contains(&self.sync_max_frame_bytes) {
+            return Err(ConfigError::Invalid(format!(
+                "sync_max_frame_bytes must be between {} and {}",
+                SYNC_FRAME_BYTES_RANGE.start(),
+                SYNC_FRAME_BYTES_RANGE.end()
+            )));
+        }
+        if !(1..=MAX_SYNC_SHARDS).contains(&self.sync_shards) {
+            return Err(ConfigError::Invalid(format!(
+                "sync_shards must be between 1 and {MAX_SYNC_SHARDS}"
             )));
         }
         let ttl = self.blob_url_ttl.as_secs();

@@ -26,7 +26,7 @@ pub struct AppState {
     pub hook: Arc<GroceryHook>,
     /// Revoked sessions, for the live feed and sync sockets they hold open.
     pub session_ends: crate::session_ends::SessionEnds,
-    /// Started by [`AppState::start_sync`] (which [`crate::serve_on`] calls): the samod repo
+    /// Started by [`AppState::start_sync`] (which [`crate::serve_on`] calls): the sync core
     /// needs a runtime, this state doesn't.
     sync: tokio::sync::OnceCell<Arc<SyncHub>>,
 }
@@ -75,7 +75,12 @@ impl AppState {
                 SyncHub::start(
                     Arc::clone(&self.store),
                     Arc::clone(&self.hook),
-                    self.config.sync_idle_unload,
+                    crate::sync::SyncOptions {
+                        idle_unload: self.config.sync_idle_unload,
+                        shards: self.config.sync_shards,
+                        // A peer may fall a few whole-document frames behind, no more.
+                        outbound_limit: self.config.sync_max_frame_bytes.saturating_mul(4),
+                    },
                 )
             })
             .await
@@ -99,8 +104,9 @@ impl AppState {
     }
 
     /// Lets go of a user who is being removed, from a blocking thread (admin commands run on
-    /// one): ends their live feeds and sync sockets, and stops their repo, waiting for its
-    /// storage writes, so nothing writes their documents back once they are deleted.
+    /// one): ends their live feeds and sync sockets, and drops their documents from the sync
+    /// core once what was written for them is durable, so nothing writes them back once they
+    /// are deleted.
     pub fn let_go_blocking(&self, runtime: &tokio::runtime::Handle, user: &UserId) {
         self.session_ends
             .end(crate::session_ends::SessionEnd::AllOf(user.clone()));

@@ -84,23 +84,17 @@ async fn feed(server: &TestServer, token: &str) -> Vec<(String, u64, Vec<String>
     out
 }
 
-/// The heads of `doc` as the relay's own repo (its owner's) has it.
+/// The heads of `doc` as the relay has it.
 async fn relay_heads(server: &TestServer, doc: &str) -> Vec<String> {
-    let hub = server.hub();
-    let owner = hub
-        .doc_owner(doc)
-        .expect("store")
-        .unwrap_or_else(|| panic!("document {doc} has no owner"));
-    let repo = hub.repo_of(&owner).await.expect("repo running");
-    let handle = tokio::time::timeout(
-        Duration::from_secs(10),
-        repo.repo.find(doc.parse().unwrap()),
-    )
-    .await
-    .expect("the relay loads the document in time")
-    .expect("repo running")
-    .unwrap_or_else(|| panic!("the relay has no document {doc}"));
-    heads(&handle)
+    let heads = server
+        .hub()
+        .document_heads(doc)
+        .await
+        .expect("sync running")
+        .unwrap_or_else(|| panic!("the relay has no document {doc}"));
+    let mut heads: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    heads.sort();
+    heads
 }
 
 /// Waits until the user's feed has at least `min` entries and every one carries the heads the

@@ -97,9 +97,15 @@ async fn removing_a_user_deletes_their_data_and_nobody_elses() {
     assert!(store.feed_since(&alice_id, 0, 100).unwrap().is_empty());
     assert!(!blob_path(&server, &own_hash).exists());
     assert!(store.user(&alice_id).unwrap().is_none());
-    // Her session is dead, and her repo is not started again for anyone holding her id.
+    // Her session is dead, and nothing is made for her again by anyone holding her id.
     assert_eq!(server.me(&alice.token).await.status(), 401);
-    assert!(server.hub().repo_of(&alice_id).await.is_err());
+    assert!(
+        server
+            .hub()
+            .create_owned_document(&alice_id, automerge::Automerge::new())
+            .await
+            .is_err()
+    );
     assert!(
         store.chunks_under(&recipe_id).unwrap().is_empty(),
         "nothing of hers was written back"

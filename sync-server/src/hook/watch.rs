@@ -11,39 +11,36 @@
 
 use std::collections::BTreeSet;
 
-use samod::DocHandle;
+use larder_core::model::GroceryDoc;
 
 use super::{GroceryHook, doc, payload};
 use crate::clock::{Clock, SystemClock};
-use crate::store::{Delivery, RelayStore, UserId};
+use crate::store::{Delivery, RelayStore, User, UserId};
 use crate::sync::SyncError;
 
 impl GroceryHook {
-    /// See the module docs. Errors leave the change pending (it is observed again later).
-    pub async fn observe(
+    /// The owner, if document `doc` is `owner`'s grocery list (the only document the hook
+    /// watches).
+    pub fn watched_list(
         &self,
         store: &dyn RelayStore,
         owner: &UserId,
+        doc: &str,
+    ) -> Result<Option<User>, SyncError> {
+        Ok(store
+            .user(owner)?
+            .filter(|user| user.grocery_list_id.as_deref() == Some(doc)))
+    }
+
+    /// See the module docs: `list` is `user`'s grocery list `list_id` as just saved. Errors
+    /// leave the change pending (it is observed again later).
+    pub fn observe(
+        &self,
+        store: &dyn RelayStore,
+        user: &User,
         list_id: &str,
-        handle: &DocHandle,
+        list: &GroceryDoc,
     ) -> Result<(), SyncError> {
-        let Some(user) = store.user(owner)? else {
-            return Ok(());
-        };
-        if user.grocery_list_id.as_deref() != Some(list_id) {
-            return Ok(());
-        }
-        let handle = handle.clone();
-        let read = tokio::task::spawn_blocking(move || handle.with_document(|am| doc::read(am)))
-            .await
-            .map_err(|_| SyncError::Stopped)?;
-        let list = match read {
-            Ok(list) => list,
-            Err(e) => {
-                tracing::warn!(error = %e, doc = list_id, "cannot read a grocery list; not watching it");
-                return Ok(());
-            }
-        };
         let current: BTreeSet<String> = list.items.keys().cloned().collect();
         let Some(seen) = store.grocery_seen(list_id)? else {
             let all: Vec<String> = current.into_iter().collect();
@@ -59,7 +56,7 @@ impl GroceryHook {
         if self.is_queueing() {
             let now = SystemClock.now_ms();
             for id in &added {
-                let Some(item) = doc::item(&list, id) else {
+                let Some(item) = doc::item(list, id) else {
                     continue;
                 };
                 queue.push(Delivery {

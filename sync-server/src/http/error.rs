@@ -148,6 +148,7 @@ impl From<SyncError> for ApiError {
                 ApiError::unavailable("unavailable", "the relay is shutting down")
             }
             SyncError::UserRemoved => ApiError::unauthorized("the user was removed"),
+            SyncError::NotSaved => ApiError::internal(&e),
             SyncError::Store(e) => e.into(),
         }
     }

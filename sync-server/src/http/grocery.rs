@@ -8,13 +8,11 @@
 //! Authentication: `Authorization: Bearer <API token>` (see [`crate::hook::tokens`]); a session
 //! token of the same user is accepted too (it already grants everything an API token does),
 //! while API tokens are accepted nowhere else. Changes are made in the user's grocery-list
-//! document in the relay's samod repo, so they reach every device by sync, enter the change
+//! document in the relay's sync core, so they reach every device by sync, enter the change
 //! feed like any device's edit, and additions go to the webhook. A successful answer means the
-//! change is on disk. Document work runs on the blocking pool.
+//! change is on disk.
 
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRef, FromRequestParts, Path, State};
@@ -22,7 +20,6 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use larder_core::grocery::{addition_from_parts, merge_addition};
 use larder_core::model::GroceryDoc;
-use samod::{DocHandle, DocumentId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -33,10 +30,7 @@ use crate::auth::bearer_token;
 use crate::hook::{doc, tokens};
 use crate::state::AppState;
 use crate::store::{HookItem, User};
-use crate::sync::shards::ShardLease;
 
-/// How long finding the list in the repo may take.
-const FIND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Item ids are 32 hex digits; anything longer is certainly unknown.
 const MAX_ITEM_ID: usize = 64;
 
@@ -108,53 +102,35 @@ fn item_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError
     Ok(id)
 }
 
-/// The user's grocery list (created on first use, as for `/me`), and the lease that keeps
-/// the user's repo loaded while the request works on it.
-async fn list_handle(state: &AppState, user: &User) -> Result<(ShardLease, DocHandle), ApiError> {
-    let hub = state.sync()?;
-    let list_id = match &user.grocery_list_id {
-        Some(id) => id.clone(),
-        None => hub.grocery_list_id(&user.id).await?,
-    };
-    let doc_id = DocumentId::from_str(&list_id)
-        .map_err(|_| ApiError::internal(&format!("stored grocery list id {list_id:?}")))?;
-    let shard = hub.repo_of(&user.id).await?;
-    match tokio::time::timeout(FIND_TIMEOUT, shard.repo.find(doc_id)).await {
-        Ok(Ok(Some(handle))) => Ok((shard, handle)),
-        Ok(Ok(None)) => Err(ApiError::internal(&format!(
-            "grocery list {list_id} is missing from the repo"
-        ))),
-        Ok(Err(_stopped)) => Err(ApiError::unavailable(
-            "unavailable",
-            "the relay is shutting down",
-        )),
-        Err(_) => Err(ApiError::unavailable(
-            "busy",
-            "the grocery list could not be loaded in time; try again",
-        )),
+/// The id of the user's grocery list (created on first use, as for `/me`).
+async fn list_id(state: &AppState, user: &User) -> Result<String, ApiError> {
+    match &user.grocery_list_id {
+        Some(id) => Ok(id.clone()),
+        None => Ok(state.sync()?.grocery_list_id(&user.id).await?),
     }
 }
 
-/// Runs `f` on the list on the blocking pool and writes the list back if `f` succeeds; returns
-/// once the change is on disk.
+fn missing(list_id: &str) -> ApiError {
+    ApiError::internal(&format!("grocery list {list_id} is missing from the relay"))
+}
+
+/// Runs `f` on the list and writes the list back if `f` succeeds; returns once the change is
+/// on disk.
 async fn edit<R: Send + 'static>(
     state: &AppState,
-    handle: DocHandle,
+    list_id: &str,
     f: impl FnOnce(&mut GroceryDoc) -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
-    let list_id = handle.document_id().to_string();
-    let (out, heads) = tokio::task::spawn_blocking(move || {
-        handle.with_document(|am| {
+    let edited = state
+        .sync()?
+        .edit_document(list_id, move |am| {
             let mut list = doc::read(am).map_err(|e| ApiError::internal(&e))?;
             let out = f(&mut list)?;
             doc::write(am, &list).map_err(|e| ApiError::internal(&e))?;
-            Ok::<_, ApiError>((out, am.get_heads()))
+            Ok::<_, ApiError>(out)
         })
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))??;
-    state.sync()?.stored(&list_id, heads).await?;
-    Ok(out)
+        .await?;
+    edited.ok_or_else(|| missing(list_id))?
 }
 
 /// The user's grocery list.
@@ -173,13 +149,13 @@ pub async fn list_items(
     State(state): State<Arc<AppState>>,
     GroceryUser(user): GroceryUser,
 ) -> Result<ApiJson<GroceryList>, ApiError> {
-    let (_shard, handle) = list_handle(&state, &user).await?;
-    let items = tokio::task::spawn_blocking(move || {
-        handle.with_document(|am| doc::read(am).map(|list| doc::items(&list)))
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?
-    .map_err(|e| ApiError::internal(&e))?;
+    let list_id = list_id(&state, &user).await?;
+    let items = state
+        .sync()?
+        .read_document(&list_id, |am| doc::read(am).map(|list| doc::items(&list)))
+        .await?
+        .ok_or_else(|| missing(&list_id))?
+        .map_err(|e| ApiError::internal(&e))?;
     Ok(ApiJson(GroceryList { items }))
 }
 
@@ -212,9 +188,9 @@ pub async fn add_item(
                 e.to_string(),
             )
         })?;
-    let (_shard, handle) = list_handle(&state, &user).await?;
+    let list_id = list_id(&state, &user).await?;
     let now = state.clock.now_ms();
-    let item = edit(&state, handle, move |list| {
+    let item = edit(&state, &list_id, move |list| {
         let id = merge_addition(list, addition, now).item_id;
         doc::item(list, &id).ok_or_else(|| ApiError::internal(&"merged item vanished"))
     })
@@ -246,8 +222,8 @@ pub async fn patch_item(
     ApiJson(req): ApiJson<ItemPatch>,
 ) -> Result<ApiJson<HookItem>, ApiError> {
     let id = item_id(path)?;
-    let (_shard, handle) = list_handle(&state, &user).await?;
-    let item = edit(&state, handle, move |list| {
+    let list_id = list_id(&state, &user).await?;
+    let item = edit(&state, &list_id, move |list| {
         let item = list.items.get_mut(&id).ok_or_else(not_found_item)?;
         item.checked = req.checked;
         doc::item(list, &id).ok_or_else(not_found_item)
@@ -275,8 +251,8 @@ pub async fn delete_item(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let id = item_id(path)?;
-    let (_shard, handle) = list_handle(&state, &user).await?;
-    edit(&state, handle, move |list| {
+    let list_id = list_id(&state, &user).await?;
+    edit(&state, &list_id, move |list| {
         list.items
             .remove(&id)
             .map(|_| ())

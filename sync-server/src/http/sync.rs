@@ -1,8 +1,9 @@
 //! Sync endpoints:
 //! - `POST /api/v1/sync/ticket` {peer_id} → {ticket, expires_in_secs}: a one-time ticket for
-//!   the websocket, bound to the user and the samod peer id `"{user_id}.{32 hex}"`.
-//! - `GET /sync?ticket=T`: the websocket, handed to the relay's samod repo. A missing, unknown,
-//!   expired or used ticket gets 401 before any upgrade.
+//!   the websocket, bound to the user and the peer id `"{user_id}.{32 hex}"`.
+//! - `GET /sync?ticket=T`: the websocket, served by the relay's sync core ([`crate::sync`]). A
+//!   missing, unknown, expired or used ticket gets 401 before any upgrade; frames are capped at
+//!   `sync_max_frame_bytes`.
 //! - `GET /api/v1/changes?since=N&limit=L` → {changes, cursor, more}: the user's change feed.
 //! - `GET /api/v1/changes/live?since=N`: the same as Server-Sent Events (`event: change`), first
 //!   the backlog after N, then one `event: caught-up` (data: the cursor), then each new entry
@@ -31,8 +32,6 @@ use crate::state::AppState;
 use crate::store::{FeedEntry, UserId};
 use crate::sync::{SyncHub, TICKET_TTL_MS, Ticket, is_client_peer_id};
 
-/// Largest websocket message (a whole document's sync can be big) and frame.
-pub const MAX_WS_MESSAGE: usize = 16 * 1024 * 1024;
 /// Per-connection read buffer: small, because most connections sit idle.
 const WS_READ_BUFFER: usize = 8 * 1024;
 /// Feed page size: default and maximum.
@@ -44,7 +43,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TicketRequest {
-    /// `"{user id}.{32 lower-case hex digits}"`: the samod peer id the websocket will use.
+    /// `"{user id}.{32 lower-case hex digits}"`: the peer id the websocket will use.
     #[schema(pattern = "^[0-9a-f]{32}\\.[0-9a-f]{32}$")]
     pub peer_id: String,
 }
@@ -130,15 +129,16 @@ pub async fn socket(
         )
     })?;
     let peer = ticket.peer_id.clone();
+    let max_frame = state.config.sync_max_frame_bytes;
     tracing::info!(peer, "sync connection");
     let ended = state
         .session_ends
         .watch(ticket.user.clone(), ticket.session);
     Ok(upgrade
-        .max_message_size(MAX_WS_MESSAGE)
-        .max_frame_size(MAX_WS_MESSAGE)
+        .max_message_size(max_frame)
+        .max_frame_size(max_frame)
         .read_buffer_size(WS_READ_BUFFER)
-        // Write each message at once (samod flushes every send anyway).
+        // The connection's writer batches frames and flushes once per batch.
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             if let Err(e) = hub.accept(socket, ticket, ended).await {

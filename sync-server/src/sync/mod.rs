@@ -1,64 +1,106 @@
-//! Sync: the relay's samod repo and everything around it.
+//! Sync: the relay's own server side of the automerge-repo protocol, written straight over
+//! `automerge` (see `docs/sync-core.md` for the whole picture).
 //!
-//! - [`SyncHub`]: the users' repos ([`shards`]: one samod repo per user, peer id
-//!   [`RELAY_PEER_ID`], storage in the relay store's `chunks`, share policy by document owner)
-//!   and their websocket acceptors, tickets, the change feed, and the users' grocery-list
-//!   documents. Started by [`crate::serve_on`] (through
-//!   [`AppState::start_sync`](crate::AppState::start_sync)) and stopped at shutdown, which closes
-//!   every sync websocket and live feed.
-//! - [`storage`]: durable puts (group commit) and the hand-off to the feed
-//! - `durable`: waiting until a change the relay made itself is on disk
-//! - [`policy`]: peer ids, ownership, the share policy
-//! - [`socket`]: an accepted websocket as a samod transport
+//! - [`SyncHub`]: starts and stops everything below, accepts websockets, and is how the rest
+//!   of the relay reaches documents ([`SyncHub::read_document`], [`SyncHub::edit_document`],
+//!   [`SyncHub::create_owned_document`], the users' grocery lists)
+//! - [`wire`]: the protocol's CBOR messages, decoded strictly and within bounds
+//! - [`connection`]: one websocket: handshake, routing to shards, durable writes
+//! - [`shard`]: the fixed set of tasks that own the documents, by document id
+//! - [`document`]: one document: its automerge state, its chunks in the store, its peers'
+//!   sync states
+//! - [`access`]: peer ids and the one access decision (ownership, first sync claims)
+//! - [`commit`]: group commit: acknowledgements wait for the disk, many at once
+//! - [`outbox`]: a connection's outbound queue and the close codes
+//! - [`registry`]: open connections by peer id
+//! - [`feed`]: the change feed worker and live subscriptions
 //! - [`tickets`]: one-time websocket tickets
-//! - [`feed`]: the change-feed worker and live subscriptions
-//! - [`wire`]: peeking at inbound protocol messages
+//! - [`doc_id`]: document ids in automerge-repo's text form
 
-mod durable;
-pub mod durable_heads;
+pub mod access;
+pub mod commit;
+pub mod connection;
+pub mod doc_id;
+pub mod document;
 pub mod feed;
-pub mod policy;
-pub mod shards;
-pub mod socket;
-pub mod storage;
+pub mod outbox;
+pub mod registry;
+pub mod shard;
 pub mod tickets;
 pub mod wire;
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
+use automerge::{Automerge, ChangeHash};
 use axum::extract::ws::WebSocket;
-use samod::PeerId;
-use tokio::sync::{Mutex as AsyncMutex, mpsc, watch};
+use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+pub use access::{RELAY_PEER_ID, is_client_peer_id};
+pub use doc_id::DocId;
 pub use feed::FeedHub;
-pub use policy::{RELAY_PEER_ID, is_client_peer_id};
 pub use tickets::{TICKET_TTL_MS, Ticket, Tickets};
 
 use crate::hook::GroceryHook;
 use crate::store::{RelayStore, StoreError, UserId};
-use durable_heads::DurableHeads;
+use commit::GroupCommit;
+use connection::Link;
+use document::Document;
 use feed::FeedWorker;
-use policy::{Ownership, RelayPolicy};
-use shards::{ShardLease, Shards};
-use storage::{GroupCommit, RelayStorage};
+use outbox::close;
+use registry::Registry;
+use shard::{Command, ShardContext, Shards};
 
 /// The `kind` of the grocery-list document (larder-core's).
 pub const GROCERY_KIND: &str = larder_core::model::GROCERY_KIND;
+/// The store key of the relay's storage id (samod's key, so it survives the upgrade).
+const STORAGE_ID_KEY: &str = "storage-adapter-id";
+/// How long stopping waits for open connections to finish sending.
+const STOP_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("the sync service is stopped")]
     Stopped,
-    /// The user is being (or was) removed; their repo is stopped for good.
+    /// The user is being (or was) removed.
     #[error("the user was removed")]
     UserRemoved,
+    #[error("the document could not be saved")]
+    NotSaved,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// The store as the sync layer sees it: detached at stop, so nothing samod keeps alive (its
-/// internal tasks may outlive the repo) holds the database open afterwards.
+/// How the sync core is sized (from [`crate::Config`]).
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// How long a document no connection syncs stays in memory.
+    pub idle_unload: Duration,
+    /// How many shards documents are spread over.
+    pub shards: usize,
+    /// Bytes a peer may have queued and unread before it is closed.
+    pub outbound_limit: usize,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            idle_unload: Duration::from_secs(crate::config::DEFAULT_SYNC_IDLE_UNLOAD_SECS),
+            shards: default_shards(),
+            outbound_limit: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Two shards per core: enough that one busy document never holds up most others.
+pub fn default_shards() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+}
+
+/// The store as the sync layer sees it: detached at stop, so nothing left running (a chunk
+/// deletion waiting for the disk, say) holds the database open afterwards.
 #[derive(Clone)]
 pub struct StoreSlot(Arc<RwLock<Option<Arc<dyn RelayStore>>>>);
 
@@ -82,23 +124,26 @@ impl StoreSlot {
 
 /// The running sync service (see the module docs).
 pub struct SyncHub {
-    shards: Arc<Shards>,
     slot: StoreSlot,
     commit: Arc<GroupCommit>,
-    durable_heads: Arc<DurableHeads>,
-    ownership: Arc<Ownership>,
+    shards: Arc<Shards>,
+    link: Arc<Link>,
+    registry: Arc<Registry>,
     feed: Arc<FeedHub>,
     tickets: Tickets,
-    /// Turns true when stopping begins: no new connections, live feeds end.
+    /// Turns true when stopping begins: connections and live feeds end.
     closing: watch::Sender<bool>,
-    /// Turns true once the repo has stopped: the flusher and feed worker end.
+    /// Turns true once everything that writes has stopped: the flusher ends.
     halt: watch::Sender<bool>,
     /// Serialises grocery-list creation (rare: once per user).
     grocery: AsyncMutex<()>,
+    /// Users being removed: refused from now on (user ids are never reused).
+    retired: Mutex<HashSet<UserId>>,
     /// Turns true once [`stop`](Self::stop) has finished.
     stopped: watch::Sender<bool>,
-    /// The flusher and feed worker, joined at stop.
-    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    shard_tasks: Mutex<Vec<JoinHandle<()>>>,
+    feed_task: Mutex<Option<JoinHandle<()>>>,
+    flusher: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for SyncHub {
@@ -107,71 +152,86 @@ impl std::fmt::Debug for SyncHub {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl SyncHub {
-    /// Loads the repo over `store`, records feed entries a crash left pending, and starts the
-    /// background tasks. Must run inside a tokio runtime. `hook` sees every recorded change
-    /// (for grocery-list additions).
+    /// Starts the shards, the flusher and the feed worker over `store`, and records feed
+    /// entries a crash left pending before returning. Must run inside a tokio runtime. `hook`
+    /// sees every saved grocery list.
     pub async fn start(
         store: Arc<dyn RelayStore>,
         hook: Arc<GroceryHook>,
-        idle_unload: std::time::Duration,
+        options: SyncOptions,
     ) -> Result<Arc<SyncHub>, SyncError> {
+        let storage_id = storage_id(store.as_ref())?;
         let slot = StoreSlot::new(store);
-        let (closing, _) = watch::channel(false);
+        let (closing, closing_rx) = watch::channel(false);
         let (halt, _) = watch::channel(false);
         let commit = GroupCommit::new(slot.clone());
         let flusher = tokio::spawn(Arc::clone(&commit).run(halt.subscribe()));
-        let durable_heads = DurableHeads::new(slot.clone());
 
-        let (changed_tx, changed_rx) = mpsc::unbounded_channel();
-        let ownership = Arc::new(Ownership::new(slot.clone(), changed_tx.clone()));
-        let shards = Arc::new(Shards::new(
-            RelayStorage::new(
-                slot.clone(),
-                Arc::clone(&commit),
-                Arc::clone(&durable_heads),
-                changed_tx,
-            ),
-            RelayPolicy(Arc::clone(&ownership)),
-        ));
-
+        let (saved_tx, saved_rx) = mpsc::unbounded_channel();
+        let (shards, shard_tasks) = Shards::start(
+            options.shards,
+            Arc::new(ShardContext {
+                slot: slot.clone(),
+                commit: Arc::clone(&commit),
+                saved: saved_tx,
+                idle_unload: options.idle_unload,
+            }),
+        );
+        let shards = Arc::new(shards);
+        let registry = Arc::new(Registry::default());
         let feed = Arc::new(FeedHub::default());
         let worker = FeedWorker {
             slot: slot.clone(),
+            commit: Arc::clone(&commit),
             shards: Arc::clone(&shards),
             hub: Arc::clone(&feed),
             hook,
         };
-        let (pending, retry) = worker.catch_up().await?;
+        let pending = worker.catch_up().await?;
         if pending > 0 {
             tracing::info!(
                 documents = pending,
                 "recorded changes the feed had not yet seen"
             );
         }
-        let feed_task = tokio::spawn(worker.run(changed_rx, halt.subscribe(), retry));
-        let unloader =
-            tokio::spawn(Arc::clone(&shards).run_unloader(idle_unload, closing.subscribe()));
-
+        let feed_task = tokio::spawn(worker.run(saved_rx));
+        let link = Arc::new(Link {
+            shards: Arc::clone(&shards),
+            commit: Arc::clone(&commit),
+            registry: Arc::clone(&registry),
+            storage_id,
+            outbound_limit: options.outbound_limit,
+            closing: closing_rx,
+        });
+        tracing::info!(shards = shards.count(), "sync started");
         Ok(Arc::new(SyncHub {
-            shards,
             slot,
             commit,
-            durable_heads,
-            ownership,
+            shards,
+            link,
+            registry,
             feed,
             tickets: Tickets::default(),
             closing,
             halt,
             grocery: AsyncMutex::new(()),
+            retired: Mutex::new(HashSet::new()),
             stopped: watch::Sender::new(false),
-            tasks: std::sync::Mutex::new(vec![flusher, feed_task, unloader]),
+            shard_tasks: Mutex::new(shard_tasks),
+            feed_task: Mutex::new(Some(feed_task)),
+            flusher: Mutex::new(Some(flusher)),
         }))
     }
 
-    /// Closes every sync connection and live feed, lets samod finish its storage writes,
-    /// makes them durable and lets go of the store. Idempotent, and safe to cancel: the work
-    /// runs in its own task, every caller waits for it.
+    /// Closes every sync connection and live feed, lets the shards finish what they were
+    /// given, records the last feed entries, makes every write durable and lets go of the
+    /// store. Idempotent, and safe to cancel: the work runs in its own task, every caller
+    /// waits for it.
     pub async fn stop(self: &Arc<Self>) {
         if !self.closing.send_replace(true) {
             let hub = Arc::clone(self);
@@ -186,11 +246,31 @@ impl SyncHub {
 
     async fn shut_down(&self) {
         tracing::info!("stopping sync");
-        // Order matters: the repos wait for their puts, which wait for the flusher.
+        // Order matters: connections wait on the flusher for their last frames, the feed
+        // worker records what the shards saved, the flusher makes it all durable last.
+        self.registry
+            .close_all(close::GOING_AWAY, "the relay is stopping");
+        if tokio::time::timeout(STOP_GRACE, self.registry.until_fewer_than(1))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = self.registry.open_count(),
+                "sync connections still open after the grace period"
+            );
+        }
         self.shards.stop().await;
+        let shard_tasks = std::mem::take(&mut *lock(&self.shard_tasks));
+        for task in shard_tasks {
+            let _ = task.await;
+        }
+        let feed_task = lock(&self.feed_task).take();
+        if let Some(task) = feed_task {
+            let _ = task.await;
+        }
         self.halt.send_replace(true);
-        let running = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
-        for task in running {
+        let flusher = lock(&self.flusher).take();
+        if let Some(task) = flusher {
             let _ = task.await;
         }
         self.slot.detach();
@@ -210,27 +290,33 @@ impl SyncHub {
         }
     }
 
-    /// `user`'s repo (the grocery REST API edits grocery lists through it; tests look into
-    /// it), started the first time.
-    pub async fn repo_of(&self, user: &UserId) -> Result<ShardLease, SyncError> {
-        self.shards.get(user).await
+    fn is_retired(&self, user: &UserId) -> bool {
+        lock(&self.retired).contains(user)
     }
 
-    /// How many users' repos are loaded (idle ones are unloaded).
-    pub fn loaded_shards(&self) -> usize {
-        self.shards.loaded()
-    }
-
-    /// Unloads now every user's repo nothing has used for `idle` (the relay does this in the
-    /// background with its configured `sync_idle_unload`); returns how many.
-    pub async fn unload_idle(&self, idle: std::time::Duration) -> usize {
-        self.shards.unload_idle(idle).await
-    }
-
-    /// Lets go of a user who is being removed: closes their sync connections, stops their repo
-    /// (waiting for its storage writes) and refuses them a new one.
-    pub async fn let_go(&self, user: &UserId) {
-        self.shards.retire(user).await;
+    /// Serves an upgraded websocket for the ticket's user and peer id until it closes; `ended`
+    /// resolves when the ticket's session ends.
+    pub async fn accept(
+        &self,
+        socket: WebSocket,
+        ticket: Ticket,
+        ended: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), SyncError> {
+        if self.is_closing() {
+            return Err(SyncError::Stopped);
+        }
+        if self.is_retired(&ticket.user) {
+            return Err(SyncError::UserRemoved);
+        }
+        connection::serve(
+            socket,
+            Arc::clone(&self.link),
+            ticket.user,
+            ticket.peer_id,
+            ended,
+        )
+        .await;
+        Ok(())
     }
 
     pub fn tickets(&self) -> &Tickets {
@@ -247,64 +333,65 @@ impl SyncHub {
 
     /// The owner of a document, if it has one.
     pub fn doc_owner(&self, doc: &str) -> Result<Option<UserId>, SyncError> {
-        self.ownership.owner(doc)
+        Ok(self.slot.get()?.doc_owner(doc)?)
     }
 
-    /// Hands an upgraded websocket to the user's repo, bound to the ticket's user and peer id.
-    pub async fn accept(
-        &self,
-        socket: WebSocket,
-        ticket: Ticket,
-        ended: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), SyncError> {
-        let lease = self.shards.get(&ticket.user).await?;
-        let acceptor = lease.acceptor.clone();
-        let transport = socket::transport(
-            socket,
-            ticket.user,
-            PeerId::from(ticket.peer_id.as_str()),
-            Arc::clone(&self.ownership),
-            socket::Durability {
-                commit: Arc::clone(&self.commit),
-                heads: Arc::clone(&self.durable_heads),
-            },
-            ended,
-            // The repo stays loaded while the connection is open.
-            lease,
-        );
-        acceptor
-            .accept(transport)
-            .map(|_| ())
-            .map_err(|_| SyncError::Stopped)
-    }
-
-    /// Runs `f` on the relay's copy of document `doc` (on the blocking pool); `None` if the
-    /// relay has no such document. Callers decide who may read it (the owner, or whatever
-    /// access rule the route enforces) before calling.
+    /// Runs `f` on the relay's copy of document `doc` (in the document's shard: keep it quick);
+    /// `None` if the relay has no such document. Callers decide who may read it (the owner, or
+    /// whatever access rule the route enforces) before calling.
     pub async fn read_document<R: Send + 'static>(
         &self,
         doc: &str,
-        f: impl FnOnce(&automerge::Automerge) -> R + Send + 'static,
+        f: impl FnOnce(&Automerge) -> R + Send + 'static,
     ) -> Result<Option<R>, SyncError> {
-        let Some(owner) = self.doc_owner(doc)? else {
+        let Ok(id) = doc.parse::<DocId>() else {
             return Ok(None);
         };
-        let Ok(doc_id) = doc.parse::<samod::DocumentId>() else {
+        let (tx, rx) = oneshot::channel();
+        let job = Box::new(move |found: Option<&Document>| {
+            let _ = tx.send(found.map(|d| f(d.automerge())));
+        });
+        self.shards
+            .send(&id, Command::Read { doc: id, job })
+            .await?;
+        rx.await.map_err(|_| SyncError::Stopped)
+    }
+
+    /// The relay's heads of document `doc`, if it has it.
+    pub async fn document_heads(&self, doc: &str) -> Result<Option<Vec<ChangeHash>>, SyncError> {
+        self.read_document(doc, |am| am.get_heads()).await
+    }
+
+    /// Changes document `doc` with `f` (in the document's shard: keep it quick) and sends the
+    /// change to its peers; returns `f`'s answer once the change is durable, or `None` if the
+    /// relay has no such document.
+    pub async fn edit_document<R: Send + 'static>(
+        &self,
+        doc: &str,
+        f: impl FnOnce(&mut Automerge) -> R + Send + 'static,
+    ) -> Result<Option<R>, SyncError> {
+        let Ok(id) = doc.parse::<DocId>() else {
             return Ok(None);
         };
-        let lease = self.shards.get(&owner).await?;
-        let handle =
-            match tokio::time::timeout(std::time::Duration::from_secs(10), lease.repo.find(doc_id))
-                .await
-            {
-                Ok(Ok(Some(handle))) => handle,
-                Ok(Ok(None)) => return Ok(None),
-                Ok(Err(_)) | Err(_) => return Err(SyncError::Stopped),
-            };
-        tokio::task::spawn_blocking(move || handle.with_document(|am| f(am)))
-            .await
-            .map(Some)
-            .map_err(|_| SyncError::Stopped)
+        let (answer_tx, answer_rx) = oneshot::channel();
+        let job = Box::new(move |found: Option<&mut Document>| {
+            let _ = answer_tx.send(found.map(|d| d.edit(f)));
+        });
+        let (done_tx, done_rx) = oneshot::channel();
+        self.shards
+            .send(
+                &id,
+                Command::Edit {
+                    doc: id,
+                    job,
+                    done: done_tx,
+                },
+            )
+            .await?;
+        let answer = answer_rx.await.map_err(|_| SyncError::Stopped)?;
+        let ticket = done_rx.await.map_err(|_| SyncError::Stopped)??;
+        self.commit.wait(ticket).await;
+        Ok(answer)
     }
 
     /// Creates a new document with the content of `initial`, owned by `user`, durable before
@@ -313,22 +400,24 @@ impl SyncHub {
     pub async fn create_owned_document(
         &self,
         user: &UserId,
-        initial: automerge::Automerge,
+        initial: Automerge,
     ) -> Result<String, SyncError> {
-        let handle = self
-            .shards
-            .get(user)
-            .await?
-            .repo
-            .create(initial)
-            .await
-            .map_err(|_| SyncError::Stopped)?;
-        let id = handle.document_id().to_string();
-        let owner = self.ownership.claim(&id, user)?;
-        debug_assert_eq!(&owner, user, "a brand-new document id is unowned");
-        let heads = handle.with_document(|am| am.get_heads());
-        self.stored(&id, heads).await?;
-        Ok(id)
+        if self.is_retired(user) {
+            return Err(SyncError::UserRemoved);
+        }
+        let id = DocId::random();
+        let key = id.to_string();
+        let owner = self.slot.get()?.claim_doc(&key, user)?;
+        if owner != *user {
+            // 128 random bits collided: practically impossible, and refused all the same.
+            return Err(SyncError::NotSaved);
+        }
+        let (done, rx) = oneshot::channel();
+        let doc = Box::new(Document::new(id, user.clone(), initial));
+        self.shards.send(&id, Command::Create { doc, done }).await?;
+        let ticket = rx.await.map_err(|_| SyncError::Stopped)??;
+        self.commit.wait(ticket).await;
+        Ok(key)
     }
 
     /// The id of `user`'s grocery-list document, creating it (owned by `user`) the first time.
@@ -357,12 +446,86 @@ impl SyncHub {
         tracing::info!(user = %user, doc = id, "grocery list created");
         Ok(id)
     }
+
+    /// Lets go of a user who is being removed: refuses them from now on, closes their sync
+    /// connections, drops their documents from memory and waits until everything written for
+    /// them is durable, so nothing writes their documents back once they are deleted.
+    pub async fn let_go(&self, user: &UserId) {
+        lock(&self.retired).insert(user.clone());
+        self.registry
+            .close_user(user, close::SESSION_ENDED, "the user was removed");
+        let mut open = self.registry.subscribe();
+        let gone = async {
+            while self.registry.has_user(user) {
+                if open.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        if tokio::time::timeout(STOP_GRACE, gone).await.is_err() {
+            tracing::warn!(user = %user, "a removed user's connections did not close in time");
+        }
+        let _ = self
+            .shards
+            .ask_all(|done| Command::DropUser {
+                user: user.clone(),
+                done,
+            })
+            .await;
+        self.commit.barrier().await;
+    }
+
+    /// How many documents are in memory.
+    pub async fn loaded_documents(&self) -> Result<usize, SyncError> {
+        let counts = self.shards.ask_all(|done| Command::Count { done }).await?;
+        Ok(counts.into_iter().sum())
+    }
+
+    /// Drops from memory now every document no connection has used for `idle` (the shards do
+    /// this by themselves after the configured `sync_idle_unload`); returns how many.
+    pub async fn unload_idle(&self, idle: Duration) -> Result<usize, SyncError> {
+        let counts = self
+            .shards
+            .ask_all(|done| Command::Unload { idle, done })
+            .await?;
+        Ok(counts.into_iter().sum())
+    }
+
+    /// Open sync connections.
+    pub fn open_connections(&self) -> usize {
+        self.registry.open_count()
+    }
+}
+
+/// The relay's storage id: kept in the store under samod's key, made the first time.
+fn storage_id(store: &dyn RelayStore) -> Result<String, SyncError> {
+    if let Some(bytes) = store.chunk(STORAGE_ID_KEY)?
+        && let Ok(id) = String::from_utf8(bytes)
+    {
+        return Ok(id);
+    }
+    let id = uuid_text(DocId::random().as_bytes());
+    store.put_chunk(STORAGE_ID_KEY, id.as_bytes(), None)?;
+    Ok(id)
+}
+
+/// 16 bytes as UUID text (the form automerge-repo storage ids take).
+fn uuid_text(b: &[u8; 16]) -> String {
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// A new grocery list: larder-core's empty [`GroceryDoc`](larder_core::model::GroceryDoc),
 /// `{"kind": "larder.grocery", "items": {}}`.
-pub fn grocery_document() -> automerge::Automerge {
-    let mut doc = automerge::Automerge::new();
+pub fn grocery_document() -> Automerge {
+    let mut doc = Automerge::new();
     doc.transact(|tx| autosurgeon::reconcile(tx, larder_core::model::GroceryDoc::new()))
         .expect("building an empty grocery list cannot fail");
     doc
