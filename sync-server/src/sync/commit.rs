@@ -14,7 +14,7 @@ use tokio::sync::{Notify, watch};
 use super::StoreSlot;
 
 /// Under load, the least time from one flush's start to the next's (see [`GroupCommit::run`]).
-const BUSY_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(2);
+const BUSY_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Flushes the store on behalf of many waiters at once.
 pub struct GroupCommit {

@@ -24,7 +24,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{Automerge, AutomergeError, ChangeHash};
+use automerge::{Automerge, AutomergeError, ChangeHash, ReadDoc};
 use sha2::{Digest, Sha256};
 
 use super::doc_id::DocId;
@@ -35,10 +35,10 @@ use crate::store::{RelayStore, StoreError, UserId};
 /// A save of more changes than this writes a snapshot instead of one chunk per change.
 const SNAPSHOT_ABOVE_CHANGES: usize = 10;
 /// Incremental chunks are folded into a snapshot once they are this many…
-const MOST_INCREMENTAL_CHUNKS: usize = 128;
+const MOST_INCREMENTAL_CHUNKS: usize = 256;
 /// …or once there are at least this many and together larger than the snapshot: a document's
 /// snapshots then cost, per change, about the change's own size, however long its history.
-const FEWEST_FOLDED_CHUNKS: usize = 16;
+const FEWEST_FOLDED_CHUNKS: usize = 64;
 /// Ephemeral messages remembered per document, to pass each on once.
 const EPHEMERAL_SEEN: usize = 64;
 /// Sync messages generated for one peer in one round at most (automerge 0.12 may answer a
@@ -109,6 +109,10 @@ pub struct Document {
     written: u64,
     /// Heads moved since the last settle.
     changed: bool,
+    /// The changes since the last save as peers sent them (hash, bytes), when that is known
+    /// to be all of them; `None`: ask automerge at the save (it encodes them afresh, which
+    /// costs more than the change itself).
+    unsaved: Option<Vec<(ChangeHash, Vec<u8>)>>,
     ephemeral_seen: VecDeque<(String, u64)>,
 }
 
@@ -157,6 +161,7 @@ impl Document {
             peers: HashMap::new(),
             written: 0,
             changed: false,
+            unsaved: Some(Vec::new()),
             ephemeral_seen: VecDeque::new(),
         }
     }
@@ -199,11 +204,29 @@ impl Document {
             due: false,
         });
         let before = self.am.get_heads();
+        let raw = raw_changes(&self.am, &msg);
         self.am.receive_sync_message(&mut peer.state, msg)?;
-        if self.am.get_heads() != before {
+        let heads = self.am.get_heads();
+        if heads != before {
             self.changed = true;
+            match (raw, &mut self.unsaved) {
+                // Every change the message carried applied, and nothing else was waiting for
+                // them: those are exactly the new changes.
+                (Some(raw), Some(unsaved))
+                    if self
+                        .am
+                        .get_missing_deps(&raw.iter().map(|(h, _)| *h).collect::<Vec<_>>())
+                        .is_empty() =>
+                {
+                    unsaved.extend(raw);
+                }
+                _ => self.unsaved = None,
+            }
+        } else if !self.am.get_missing_deps(&[]).is_empty() {
+            // Changes are queued for missing dependencies: when they apply, ask automerge.
+            self.unsaved = None;
         }
-        if is_request && self.am.get_heads().is_empty() {
+        if is_request && heads.is_empty() {
             peer.waiting = true;
             out.send(
                 wire::WireMessage::DocUnavailable {
@@ -227,6 +250,7 @@ impl Document {
         let out = f(&mut self.am);
         if self.am.get_heads() != before {
             self.changed = true;
+            self.unsaved = None;
         }
         out
     }
@@ -336,8 +360,16 @@ impl Document {
         if heads == self.disk.saved_heads {
             return Ok(None);
         }
-        let changes = self.am.get_changes(&self.disk.saved_heads);
-        let new_bytes: usize = changes.iter().map(|c| c.raw_bytes().len()).sum();
+        let changes: Vec<(ChangeHash, Vec<u8>)> = match self.unsaved.replace(Vec::new()) {
+            Some(raw) if !raw.is_empty() => raw,
+            _ => self
+                .am
+                .get_changes(&self.disk.saved_heads)
+                .into_iter()
+                .map(|c| (c.hash(), c.raw_bytes().to_vec()))
+                .collect(),
+        };
+        let new_bytes: usize = changes.iter().map(|(_, bytes)| bytes.len()).sum();
         let chunks = self.disk.incremental_chunks + changes.len();
         let incremental = self.disk.incremental_bytes + new_bytes;
         let snapshot = changes.len() > SNAPSHOT_ABOVE_CHANGES
@@ -359,9 +391,9 @@ impl Document {
                 snapshot_bytes: bytes.len(),
             };
         } else {
-            for change in &changes {
-                let key = format!("{}/incremental/{}", self.key, change.hash());
-                mark = store.put_chunk(&key, change.raw_bytes(), Some(&self.key))?;
+            for (hash, bytes) in &changes {
+                let key = format!("{}/incremental/{hash}", self.key);
+                mark = store.put_chunk(&key, bytes, Some(&self.key))?;
                 self.disk.keys.push(key);
             }
             self.disk.incremental_chunks = chunks;
@@ -370,6 +402,23 @@ impl Document {
         }
         Ok(mark.map(|m| (m, folded)))
     }
+}
+
+/// The changes a sync message carries, with their hashes, if every chunk of it is a change and
+/// nothing was waiting in `am` for missing dependencies (a message can also carry a whole saved
+/// document, which is stored the slow way).
+fn raw_changes(am: &Automerge, msg: &sync::Message) -> Option<Vec<(ChangeHash, Vec<u8>)>> {
+    if msg.changes.is_empty() || !am.get_missing_deps(&[]).is_empty() {
+        return None;
+    }
+    msg.changes
+        .iter()
+        .map(|bytes| {
+            automerge::Change::try_from(bytes)
+                .ok()
+                .map(|c| (c.hash(), bytes.to_vec()))
+        })
+        .collect()
 }
 
 fn is_snapshot(key: &str) -> bool {

@@ -37,7 +37,7 @@ const CATCH_UP_BATCH: usize = 256;
 /// Under load (the previous burst had more than one document) a burst starts at most this long
 /// after the previous one started, so each covers more documents: one store transaction per
 /// burst, however many changes each document had meanwhile.
-const BUSY_BURST_INTERVAL: Duration = Duration::from_millis(10);
+const BUSY_BURST_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Live feed subscriptions.
 #[derive(Default)]

@@ -299,3 +299,43 @@ fn a_new_document_is_saved_whole_at_its_first_settle() {
     assert_eq!(saved.unwrap().ticket, 3);
     assert_eq!(Document::load(id, user, &store).unwrap().heads(), heads);
 }
+
+/// A message whose only change depends on one the relay lacks: it waits in automerge's queue,
+/// and once the missing change arrives both are saved (the queued one is not lost because it
+/// came in an earlier message).
+#[test]
+fn changes_that_arrive_before_their_dependencies_are_all_saved() {
+    let (_tmp, store) = store();
+    let user = UserId::random();
+    let id = DocId::random();
+    let mut doc = Document::load(id, user.clone(), &store).unwrap();
+    let mut laptop = Client::new(1, &user);
+    laptop.set("a", "1");
+    laptop.set("b", "2");
+    let changes = laptop.am.get_changes(&[]);
+    let (first, second) = (&changes[0], &changes[1]);
+    let message = |change: &automerge::Change| sync::Message {
+        heads: laptop.am.get_heads(),
+        need: vec![],
+        have: vec![],
+        changes: vec![change.raw_bytes().to_vec()].into(),
+        flags: None,
+        version: sync::MessageVersion::V1,
+    };
+    doc.receive(&laptop.out, message(second), false).unwrap();
+    assert!(
+        doc.heads().is_empty(),
+        "the second change waits for the first"
+    );
+    let _ = doc.settle(&store, || 1).unwrap();
+    doc.receive(&laptop.out, message(first), false).unwrap();
+    assert_eq!(doc.heads(), laptop.am.get_heads());
+    let (saved, _) = doc.settle(&store, || 2).unwrap();
+    assert!(saved.is_some());
+    let back = Document::load(id, user, &store).unwrap();
+    assert_eq!(
+        back.heads(),
+        laptop.am.get_heads(),
+        "both changes are in the store"
+    );
+}
