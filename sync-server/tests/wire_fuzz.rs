@@ -253,7 +253,7 @@ fn a_million_hostile_frames_neither_panic_nor_allocate_beyond_the_frame() {
             grew <= bound,
             "frame {i} (seed {seed}) made the decoder allocate {grew} bytes (bound {bound}): {frame:02x?}"
         );
-        if frame.len() > 0 {
+        if !frame.is_empty() {
             worst_ratio = worst_ratio.max(grew as f64 / frame.len() as f64);
         }
         match decoded {
