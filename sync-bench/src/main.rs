@@ -103,9 +103,9 @@ struct Counts {
     /// Workload 3 again after workloads 1 and 2, with their documents loaded (0: skip).
     #[arg(long)]
     idle_loaded: Option<usize>,
-    /// Workload 4: documents of the reconnecting user.
-    #[arg(long)]
-    docs: Option<usize>,
+    /// Workload 4: documents of the reconnecting user, one run per count: `1000,10000`.
+    #[arg(long, value_delimiter = ',')]
+    docs: Vec<usize>,
     /// Run only these workloads (1 latency, 2 throughput, 3 idle, 4 reconnect).
     #[arg(long, value_delimiter = ',')]
     only: Vec<u8>,
@@ -136,8 +136,8 @@ impl Counts {
         if let Some(v) = self.idle_loaded {
             p.idle_loaded = v;
         }
-        if let Some(v) = self.docs {
-            p.docs = v;
+        if !self.docs.is_empty() {
+            p.docs = self.docs.clone();
         }
         if !self.only.is_empty() {
             p.only = self.only.clone();
@@ -194,7 +194,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 println!("{}", throughput::user(i));
             }
             println!("{}", idle::USER);
-            println!("{}", reconnect::USER);
+            for &docs in &p.docs {
+                println!("{}", reconnect::user(docs));
+            }
             Ok(0)
         }
         Command::FreePort => {
@@ -299,16 +301,17 @@ async fn run_all(kind: Kind, url: &str, pid: u32, mut params: Params) -> anyhow:
         .await;
     }
     if params.runs(4) {
-        eprintln!(
-            "[{name}] 4/4 reconnect with nothing changed: {} documents",
-            params.docs
-        );
-        let limit = Duration::from_secs(120 + params.docs as u64 / 10);
-        results.reconnect = outcome(
-            limit + Duration::from_secs(60),
-            reconnect::run(&target, params.docs, limit),
-        )
-        .await;
+        for &docs in &params.docs {
+            eprintln!("[{name}] 4/4 reconnect with nothing changed: {docs} documents");
+            let limit = Duration::from_secs(120 + docs as u64 / 10);
+            results.reconnect.push(
+                outcome(
+                    limit + Duration::from_secs(60),
+                    reconnect::run(&target, docs, limit),
+                )
+                .await,
+            );
+        }
     }
     Ok(results)
 }

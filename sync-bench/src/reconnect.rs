@@ -29,8 +29,10 @@ use tokio::net::TcpStream;
 use crate::peer::{Held, Session};
 use crate::target::{Account, Kind, Target, Traffic, within};
 
-/// The user holding the M documents.
-pub const USER: &str = "bench-docs";
+/// The user holding the `docs` documents of one run.
+pub fn user(docs: usize) -> String {
+    format!("bench-docs-{docs}")
+}
 /// How long, after the server confirmed every document, the change feed gets to list them.
 const FEED_WAIT: Duration = Duration::from_secs(60);
 /// Times the feed request is repeated (the median is reported).
@@ -91,7 +93,7 @@ pub async fn run(
 ) -> anyhow::Result<ReconnectResult> {
     let deadline = Instant::now() + limit;
     let left = || deadline.saturating_duration_since(Instant::now());
-    let account = target.account(USER).await?;
+    let account = target.account(&user(docs)).await?;
 
     // The device creates the documents and syncs them once, a chunk at a time (a burst of
     // all of them at once is no part of what is measured).

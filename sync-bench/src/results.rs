@@ -19,7 +19,9 @@ pub struct Params {
     pub secs: f64,
     pub idle: usize,
     pub idle_loaded: usize,
-    pub docs: usize,
+    /// Workload 4 runs once per entry, each with a user of its own holding that many documents
+    /// (two sizes show whether the cost per document grows with the library).
+    pub docs: Vec<usize>,
     /// Workloads to run (empty: all).
     #[serde(default)]
     pub only: Vec<u8>,
@@ -51,7 +53,7 @@ impl Params {
             secs: 20.0,
             idle: 10_000,
             idle_loaded: 500,
-            docs: 10_000,
+            docs: vec![1000, 10_000],
             only: Vec::new(),
         }
     }
@@ -66,7 +68,7 @@ impl Params {
             secs: 3.0,
             idle: 1000,
             idle_loaded: 100,
-            docs: 1000,
+            docs: vec![200, 1000],
             only: Vec::new(),
         }
     }
@@ -108,7 +110,8 @@ pub struct Results {
     pub idle: Outcome<IdleResult>,
     /// Workload 3 again, after workloads 1 and 2 (their documents loaded in the server).
     pub idle_loaded: Outcome<IdleResult>,
-    pub reconnect: Outcome<ReconnectResult>,
+    /// Workload 4, one outcome per entry of [`Params::docs`].
+    pub reconnect: Vec<Outcome<ReconnectResult>>,
 }
 
 impl Results {
@@ -122,7 +125,7 @@ impl Results {
             throughput: Vec::new(),
             idle: Outcome::NotRun,
             idle_loaded: Outcome::NotRun,
-            reconnect: Outcome::NotRun,
+            reconnect: Vec::new(),
         }
     }
 
@@ -132,7 +135,7 @@ impl Results {
             || self.throughput.iter().any(|t| t.failure().is_some())
             || self.idle.failure().is_some()
             || self.idle_loaded.failure().is_some()
-            || self.reconnect.failure().is_some()
+            || self.reconnect.iter().any(|r| r.failure().is_some())
             || self
                 .idle
                 .done()
