@@ -16,9 +16,6 @@
 //! ```
 //! Passwords are never taken from arguments. Errors go to stderr with exit code 1.
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
