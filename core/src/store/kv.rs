@@ -7,6 +7,8 @@ use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, params};
 
+use super::marks::{mark_dirty, mark_unsynced};
+use super::view::{self, RecipeViewRow};
 use super::{Store, StoreError};
 
 pub type KvEntry = (Vec<String>, Vec<u8>);
@@ -33,6 +35,14 @@ fn view_covers_change(tx: &rusqlite::Transaction<'_>, key: &[String]) -> rusqlit
         )
         .optional()?;
     Ok(heads.is_some_and(|heads| heads.split(',').any(|h| h == hash)))
+}
+
+/// A new recipe document for [`Store::write_new_recipe_documents`]: the one `kv` chunk that holds
+/// it (key parts and bytes, as the document store would write them) and its view row.
+pub struct NewRecipeDocument<'a> {
+    pub chunk_key: &'a [String],
+    pub chunk: &'a [u8],
+    pub view: RecipeViewRow<'a>,
 }
 
 impl Store {
@@ -83,6 +93,30 @@ impl Store {
         Ok(self.kv_load_range(prefix)?.into_iter().collect())
     }
 
+    /// Stores brand-new recipe documents as their `kv` chunks together with their view rows, in
+    /// one transaction (bulk import): document and view can't disagree after a crash, so
+    /// nothing is marked dirty; each is marked unsynced for the relay.
+    pub fn write_new_recipe_documents(
+        &self,
+        rows: &[NewRecipeDocument<'_>],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut rowids = Vec::with_capacity(rows.len());
+        for row in rows {
+            tx.prepare_cached("INSERT INTO kv (key, value) VALUES (?1, ?2)")?
+                .execute(params![join_key(row.chunk_key), row.chunk])?;
+            mark_unsynced(&tx, &row.view.recipe.id)?;
+            rowids.push(view::write_recipe(&tx, row.view.recipe, row.view.heads)?);
+        }
+        // The index last, as in `write_recipe_views`.
+        for (row, rowid) in rows.iter().zip(rowids) {
+            view::write_recipe_index(&tx, row.view.recipe, rowid)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn kv_put(&self, key: &[String], value: &[u8]) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -97,9 +131,9 @@ impl Store {
             // A change the view was already built from (the usual order: the engine writes the
             // view, then samod stores the change) leaves nothing to repair.
             if !view_covers_change(&tx, key)? {
-                super::view::mark_dirty(&tx, &key[0])?;
+                mark_dirty(&tx, &key[0])?;
             }
-            super::relay_marks::mark_unsynced(&tx, &key[0])?;
+            mark_unsynced(&tx, &key[0])?;
         }
         tx.commit()?;
         Ok(())

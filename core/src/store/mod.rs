@@ -8,6 +8,7 @@ mod erase;
 pub mod error;
 mod kv;
 mod last_sign_in;
+mod marks;
 mod relay_marks;
 pub mod schema;
 pub mod search;
@@ -19,11 +20,11 @@ use rusqlite::{Connection, OptionalExtension, ffi};
 
 pub use blobs::QueuedUpload;
 pub use error::StoreError;
-pub use kv::KvEntry;
+pub use kv::{KvEntry, NewRecipeDocument};
 pub use last_sign_in::LastSignIn;
 pub use relay_marks::ConfirmedDoc;
 pub use search::{RecipeSummary, TagCount};
-pub use view::{NewRecipeDocument, RecipeViewRow};
+pub use view::RecipeViewRow;
 
 pub struct Store {
     conn: Mutex<Connection>,

@@ -10,12 +10,6 @@ use rusqlite::{Transaction, params};
 
 use super::{Store, StoreError};
 
-/// Marks `doc_id` as holding chunks the relay has not confirmed; the sequence number lets a
-/// clearer tell whether a newer mark arrived after it looked.
-pub(crate) fn mark_unsynced(tx: &Transaction<'_>, doc_id: &str) -> rusqlite::Result<()> {
-    super::view::bump_mark(tx, "unsynced_docs", doc_id)
-}
-
 /// A document the relay confirmed holding: its mark as read before asking, and the heads
 /// (sorted, ',' joined, as view rows record them) the device had then.
 #[derive(Debug, Clone, PartialEq, Eq)]

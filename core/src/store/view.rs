@@ -6,28 +6,9 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::marks::mark_dirty;
 use super::{Store, StoreError};
 use crate::model::{GroceryItem, Recipe};
-
-/// Marks `doc_id` as possibly out of step; the sequence number lets a clearer tell whether a
-/// newer mark arrived after it looked.
-pub(crate) fn mark_dirty(tx: &Transaction<'_>, doc_id: &str) -> rusqlite::Result<()> {
-    bump_mark(tx, "dirty_docs", doc_id)
-}
-
-/// Inserts `doc_id`'s mark in `table` (a `(doc_id, seq)` table of marks), or renews it.
-pub(crate) fn bump_mark(
-    tx: &Transaction<'_>,
-    table: &'static str,
-    doc_id: &str,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(&format!(
-        "INSERT INTO {table} (doc_id, seq) VALUES (?1, 1)
-         ON CONFLICT (doc_id) DO UPDATE SET seq = seq + 1"
-    ))?
-    .execute([doc_id])?;
-    Ok(())
-}
 
 /// Lower-cased title for ordering the blank search.
 pub(crate) fn sort_key(title: &str) -> String {
@@ -55,30 +36,6 @@ impl Store {
         // once per recipe.
         for (row, rowid) in rows.iter().zip(rowids) {
             write_recipe_index(&tx, row.recipe, rowid)?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Stores brand-new recipe documents as their `kv` chunks together with their view rows, in
-    /// one transaction (bulk import): document and view can't disagree after a crash, so
-    /// nothing is marked dirty; each is marked unsynced for the relay.
-    pub fn write_new_recipe_documents(
-        &self,
-        rows: &[NewRecipeDocument<'_>],
-    ) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut rowids = Vec::with_capacity(rows.len());
-        for row in rows {
-            tx.prepare_cached("INSERT INTO kv (key, value) VALUES (?1, ?2)")?
-                .execute(params![super::kv::join_key(row.chunk_key), row.chunk])?;
-            super::relay_marks::mark_unsynced(&tx, &row.view.recipe.id)?;
-            rowids.push(write_recipe(&tx, row.view.recipe, row.view.heads)?);
-        }
-        // The index last, as in `write_recipe_views`.
-        for (row, rowid) in rows.iter().zip(rowids) {
-            write_recipe_index(&tx, row.view.recipe, rowid)?;
         }
         tx.commit()?;
         Ok(())
@@ -250,16 +207,12 @@ impl Store {
     }
 }
 
-/// A new recipe document for [`Store::write_new_recipe_documents`]: the one `kv` chunk that holds
-/// it (key parts and bytes, as the document store would write them) and its view row.
-pub struct NewRecipeDocument<'a> {
-    pub chunk_key: &'a [String],
-    pub chunk: &'a [u8],
-    pub view: RecipeViewRow<'a>,
-}
-
 /// Writes a recipe's row and child rows; returns its rowid for the index.
-fn write_recipe(tx: &Transaction<'_>, recipe: &Recipe, heads: &str) -> Result<i64, StoreError> {
+pub(crate) fn write_recipe(
+    tx: &Transaction<'_>,
+    recipe: &Recipe,
+    heads: &str,
+) -> Result<i64, StoreError> {
     let body = serde_json::to_string(recipe)?;
     let summary = serde_json::to_string(&super::search::RecipeSummary::of(recipe))?;
     let rowid: i64 = tx
@@ -337,7 +290,11 @@ fn write_recipe(tx: &Transaction<'_>, recipe: &Recipe, heads: &str) -> Result<i6
 }
 
 /// Replaces a recipe's full-text entry (none for a deleted recipe).
-fn write_recipe_index(tx: &Transaction<'_>, recipe: &Recipe, rowid: i64) -> Result<(), StoreError> {
+pub(crate) fn write_recipe_index(
+    tx: &Transaction<'_>,
+    recipe: &Recipe,
+    rowid: i64,
+) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM recipe_fts WHERE rowid = ?1")?
         .execute([rowid])?;
     if recipe.deleted {
