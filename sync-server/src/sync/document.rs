@@ -205,7 +205,16 @@ impl Document {
         });
         let before = self.am.get_heads();
         let raw = raw_changes(&self.am, &msg);
+        // Messages are answered once per batch, not one by one. A message with no changes
+        // whose heads equal the relay's makes automerge note those heads as announced to the
+        // peer; one by one they would have been (in the answer to the peer's previous
+        // message), batched they were not. Keep what was really announced, so the answer
+        // still names the heads the peer's own edit produced.
+        let announced = peer.due.then(|| peer.state.last_sent_heads.clone());
         self.am.receive_sync_message(&mut peer.state, msg)?;
+        if let Some(announced) = announced {
+            peer.state.last_sent_heads = announced;
+        }
         let heads = self.am.get_heads();
         if heads != before {
             self.changed = true;

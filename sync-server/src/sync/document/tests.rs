@@ -339,3 +339,50 @@ fn changes_that_arrive_before_their_dependencies_are_all_saved() {
         "both changes are in the store"
     );
 }
+
+#[test]
+fn two_messages_from_one_peer_in_a_batch_are_answered_as_if_one_at_a_time() {
+    // A peer's edit and its reply to an older announcement arrive in one batch: the reply (no
+    // changes, heads equal to the relay's) makes automerge think the relay already announced
+    // those heads. The relay must announce them anyway, or the peer never learns its edit is
+    // stored (samod's "they have our changes" would wait forever).
+    let (_tmp, store) = store();
+    let user = UserId::random();
+    let mut doc = Document::load(DocId::random(), user.clone(), &store).unwrap();
+    let mut laptop = Client::new(1, &user);
+    let mut tickets = 0;
+    let mut settle = |doc: &mut Document| {
+        doc.settle(&store, || {
+            tickets += 1;
+            tickets
+        })
+        .unwrap();
+    };
+    laptop.set("title", "soup");
+    // Sync until the relay has the laptop's change, its announcement not yet delivered.
+    loop {
+        let msg = laptop.next().expect("the laptop has more to say");
+        doc.receive(&laptop.out, msg, false).unwrap();
+        settle(&mut doc);
+        if doc.heads() == laptop.am.get_heads() {
+            break;
+        }
+        laptop.take();
+    }
+    // The relay's announcement is on its way while the laptop edits again.
+    laptop.set("title", "leek soup");
+    let edit = laptop.next().expect("the laptop sends its edit");
+    assert_eq!(laptop.take().0, vec!["sync".to_string()]);
+    let reply = laptop.next().expect("the laptop answers the announcement");
+    assert!(reply.changes.is_empty());
+    doc.receive(&laptop.out, edit, false).unwrap();
+    doc.receive(&laptop.out, reply, false).unwrap();
+    settle(&mut doc);
+    laptop.take();
+    assert_eq!(doc.heads(), laptop.am.get_heads());
+    assert_eq!(
+        laptop.state.their_heads.as_deref(),
+        Some(laptop.am.get_heads().as_slice()),
+        "the relay announced the heads that hold the edit"
+    );
+}
