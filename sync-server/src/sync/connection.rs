@@ -343,20 +343,8 @@ impl Reader {
 
     /// Sends the `error` message, then closes.
     fn refuse(&self, refusal: Refusal) {
-        tracing::info!(
-            peer = self.out.peer,
-            code = refusal.code,
-            reason = refusal.message,
-            "sync connection refused a frame"
-        );
-        self.out.send(
-            WireMessage::Error {
-                message: refusal.message,
-            }
-            .encode(),
-            0,
-        );
-        self.out.close(refusal.code, refusal.reason);
+        self.out
+            .refuse(refusal.code, refusal.reason, refusal.message);
     }
 
     /// Tells the shards of the documents this connection synced that it is gone.

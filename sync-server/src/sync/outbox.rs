@@ -105,6 +105,19 @@ impl Outbox {
         }
     }
 
+    /// Tells the peer why in an `error` message, then closes the connection with `code`.
+    pub fn refuse(&self, code: u16, reason: &'static str, message: impl Into<String>) {
+        let message = message.into();
+        tracing::info!(
+            peer = self.peer,
+            code,
+            reason = message,
+            "sync connection refused a frame"
+        );
+        self.send(super::wire::WireMessage::Error { message }.encode(), 0);
+        self.close(code, reason);
+    }
+
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Relaxed) || self.tx.is_closed()
     }

@@ -404,6 +404,17 @@ impl Shard {
                 }
             },
         };
+        if !allowed && !msg.changes.is_empty() {
+            // Changes pushed into a document that is not the peer's: no client does that
+            // (they send changes only when the relay asks, and it never asks), so it is
+            // hostile, not a stale device announcing what it holds.
+            out.refuse(
+                close::POLICY_VIOLATION,
+                "not your document",
+                format!("{id} is not a document of this user"),
+            );
+            return;
+        }
         if !allowed {
             out.send(
                 super::wire::WireMessage::DocUnavailable {
