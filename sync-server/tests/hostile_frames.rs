@@ -25,8 +25,8 @@ use common::raw_peer::{self, Closed, RawPeer, binary, closed_within, msg};
 use common::scene::Scene;
 use tokio_tungstenite::tungstenite::Message;
 
-/// Panics seen on threads other than the test's own (the relay's tasks run on the runtime's
-/// worker and blocking threads): each is a defect, whatever the input was.
+/// Panics seen on threads other than the tests' own (the relay's tasks run on the runtime's
+/// worker and blocking threads, its store on sled's): each is a defect, whatever the input was.
 static PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn watch_panics() {
@@ -36,7 +36,7 @@ fn watch_panics() {
         std::panic::set_hook(Box::new(move |info| {
             let thread = std::thread::current();
             let name = thread.name().unwrap_or("");
-            if name.starts_with("tokio-runtime-worker") || name.is_empty() {
+            if name.starts_with("tokio") || name.starts_with("sled") || name.is_empty() {
                 PANICS
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -155,7 +155,8 @@ async fn truncated_cbor_closes_the_connection() {
     let mut scene = Scene::new().await;
     let data = forged_sync_data();
     let victim = scene.victim_id.clone();
-    let cuts: [(&str, fn(usize) -> usize); 5] = [
+    type Cut = fn(usize) -> usize;
+    let cuts: [(&str, Cut); 5] = [
         ("1 byte", |_| 1),
         ("2 bytes", |_| 2),
         ("a third", |n| n / 3),
@@ -186,14 +187,6 @@ async fn wrong_field_types_close_the_connection() {
     let victim = scene.victim_id.clone();
     let data = forged_sync_data();
     type Bend = fn(&mut Vec<(Cbor, Cbor)>);
-    let set = |entries: &mut Vec<(Cbor, Cbor)>, key: &str, v: Cbor| {
-        for (k, old) in entries.iter_mut() {
-            if *k == Cbor::str(key) {
-                *old = v.clone();
-            }
-        }
-    };
-    let _ = set;
     let cases: Vec<(&str, Bend)> = vec![
         ("type as an integer", |e| e[0].1 = Cbor::Uint(7)),
         ("type as bytes", |e| e[0].1 = Cbor::Bytes(b"sync".to_vec())),
@@ -534,6 +527,9 @@ fn fuzz_frames() -> usize {
         .unwrap_or(10_000)
 }
 
+/// Fuzzing peers per user running at once (each frame costs a connection, mostly waiting).
+const PARALLEL: usize = 2;
+
 /// What one fuzzing peer needs (owned: it runs as its own task).
 #[derive(Clone)]
 struct Fuzzer {
@@ -704,16 +700,20 @@ async fn fuzz_random_and_mutated_frames() {
     let mut done = 0;
     while done < total {
         let n = round.min(total - done);
-        let (a, b) = (n / 2, n - n / 2);
-        // One seed per round and peer, so any round can be replayed on its own.
-        let seed_a = seed.wrapping_mul(1_000_003).wrapping_add(2 * done as u64);
-        let seed_b = seed_a.wrapping_add(1);
-        let ta = tokio::spawn(alice.clone().run(seed_a, done, a));
-        let tb = tokio::spawn(bob.clone().run(seed_b, done + a, b));
-        for t in [
-            ta.await.expect("alice's fuzzer"),
-            tb.await.expect("bob's fuzzer"),
-        ] {
+        // PARALLEL fuzzers per user at once; one seed per round and fuzzer.
+        let mut tasks = Vec::new();
+        let mut first = done;
+        for k in 0..2 * PARALLEL {
+            let share = n / (2 * PARALLEL) + usize::from(k < n % (2 * PARALLEL));
+            let task_seed = seed
+                .wrapping_mul(1_000_003)
+                .wrapping_add((done * 2 * PARALLEL + k) as u64);
+            let who = if k % 2 == 0 { &alice } else { &bob };
+            tasks.push(tokio::spawn(who.clone().run(task_seed, first, share)));
+            first += share;
+        }
+        for t in tasks {
+            let t = t.await.expect("a fuzzer");
             for (code, k) in t.closed {
                 *tally.closed.entry(code).or_default() += k;
             }

@@ -214,16 +214,14 @@ impl RawPeer {
         let t = ticket(http, base, token, &me).await;
         let mut ws = open(base, &t).await;
         ws.send(binary(&msg::join(&me))).await.expect("send join");
-        loop {
-            match next_event(&mut ws, WAIT).await {
-                Some(Event::Msg(m)) if m.get_str("type") == Some("peer") => {
-                    assert_eq!(m.get_str("targetId"), Some(me.as_str()), "peer: {m:?}");
-                    let relay = m.get_str("senderId").expect("peer senderId").to_owned();
-                    return RawPeer { ws, me, relay };
-                }
-                Some(Event::Msg(m)) => panic!("unexpected message before `peer`: {m:?}"),
-                other => panic!("no `peer` answer to join: {other:?}"),
+        match next_event(&mut ws, WAIT).await {
+            Some(Event::Msg(m)) if m.get_str("type") == Some("peer") => {
+                assert_eq!(m.get_str("targetId"), Some(me.as_str()), "peer: {m:?}");
+                let relay = m.get_str("senderId").expect("peer senderId").to_owned();
+                RawPeer { ws, me, relay }
             }
+            Some(Event::Msg(m)) => panic!("unexpected message before `peer`: {m:?}"),
+            other => panic!("no `peer` answer to join: {other:?}"),
         }
     }
 

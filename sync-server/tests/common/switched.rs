@@ -35,6 +35,10 @@ impl RelayAddr {
     pub fn get(&self) -> Option<String> {
         self.0.borrow().clone()
     }
+
+    pub fn subscribe(&self) -> watch::Receiver<Option<String>> {
+        self.0.subscribe()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
