@@ -163,7 +163,7 @@ impl Dev {
                     .find(doc)
                     .await
                     .expect("the relay serves the document");
-                watchers.push(watch_acks(&handle, acked));
+                watchers.push(watch_acks(&handle, acked, &self.name));
                 docs.insert(doc.to_owned(), handle);
             }
             Kind::Raw(r) => {
@@ -189,15 +189,16 @@ impl Dev {
 }
 
 /// Records the heads the relay reports to a samod document as acknowledged.
-fn watch_acks(handle: &DocHandle, acked: &Acked) -> tokio::task::JoinHandle<()> {
+fn watch_acks(handle: &DocHandle, acked: &Acked, name: &str) -> tokio::task::JoinHandle<()> {
     let (now, mut changes) = handle.peers();
+    let by = format!("the relay's heads as samod reports them to {name}");
     let acked = Arc::clone(acked);
     let doc = handle.document_id().to_string();
     tokio::spawn(async move {
         let record = |states: &HashMap<_, samod::PeerDocState>| {
             for state in states.values() {
                 if let Some(heads) = &state.their_heads {
-                    ack(&acked, &doc, heads.iter().copied());
+                    ack(&acked, &doc, heads.iter().copied(), &by);
                 }
             }
         };
@@ -346,6 +347,7 @@ impl World {
                 let mine = self.devices_of(user);
                 let maker = mine[self.rng.random_range(0..mine.len())];
                 let title = format!("doc{n} of user{user}");
+                let name = self.devices[maker].name.clone();
                 let id = match &mut self.devices[maker].kind {
                     Kind::Samod {
                         device,
@@ -356,7 +358,7 @@ impl World {
                         put(&mut doc, "title", &title);
                         let handle = device.repo.create(doc).await.unwrap();
                         device.pushed(&handle).await;
-                        watchers.push(watch_acks(&handle, &self.acked));
+                        watchers.push(watch_acks(&handle, &self.acked, &name));
                         let id = handle.document_id().to_string();
                         docs.insert(id.clone(), handle);
                         id
@@ -452,7 +454,12 @@ impl World {
         let relay = self.relay.as_ref().expect("relay up");
         for user in &self.users {
             for (doc, heads) in feeds_of(&self.http, &relay.base(), &user.token).await {
-                ack(&self.acked, &doc, heads.iter().map(|h| h.parse().unwrap()));
+                ack(
+                    &self.acked,
+                    &doc,
+                    heads.iter().map(|h| h.parse().unwrap()),
+                    "the feed (read before the restart)",
+                );
             }
         }
     }
@@ -503,12 +510,15 @@ impl World {
                 .unwrap_or_default();
             let lost: Vec<_> = acked
                 .iter()
-                .filter(|h| served.get_change_by_hash(h).is_none())
+                .filter(|(h, _)| served.get_change_by_hash(h).is_none())
+                .map(|(h, by)| format!("{h} (acknowledged in {by})"))
                 .collect();
             assert!(
                 lost.is_empty(),
-                "{when}: acknowledged changes of {doc} lost: {lost:?} ({} acknowledged)",
-                acked.len()
+                "{when}: acknowledged changes of {doc} lost: {lost:#?} ({} acknowledged; the \
+                 relay serves {:?})",
+                acked.len(),
+                sorted(served.get_heads())
             );
         }
     }
@@ -594,7 +604,7 @@ impl World {
                 "{doc} after the last restart"
             );
         }
-        self.stats.acknowledged = self.acked.lock().unwrap().values().map(|h| h.len()).sum();
+        self.stats.acknowledged = self.acked.lock().unwrap().values().map(HashMap::len).sum();
         for dev in self.devices {
             dev.stop().await;
         }

@@ -21,16 +21,17 @@ use super::raw_peer::{Ws, msg, new_peer_id};
 use super::switched::RelayAddr;
 use super::sync_client::ws_base;
 
-/// Change hashes the relay said it has, per document.
-pub type Acked = Arc<Mutex<HashMap<String, HashSet<ChangeHash>>>>;
+/// Change hashes the relay said it has, per document, each with who first saw it said (for
+/// failure reports).
+pub type Acked = Arc<Mutex<HashMap<String, HashMap<ChangeHash, String>>>>;
 
-pub fn ack(acked: &Acked, doc: &str, heads: impl IntoIterator<Item = ChangeHash>) {
-    acked
-        .lock()
-        .unwrap()
-        .entry(doc.to_owned())
-        .or_default()
-        .extend(heads);
+/// Records `heads` of `doc` as acknowledged, seen by `by`.
+pub fn ack(acked: &Acked, doc: &str, heads: impl IntoIterator<Item = ChangeHash>, by: &str) {
+    let mut acked = acked.lock().unwrap();
+    let known = acked.entry(doc.to_owned()).or_default();
+    for h in heads {
+        known.entry(h).or_insert_with(|| by.to_owned());
+    }
 }
 
 struct Held {
@@ -437,7 +438,12 @@ fn receive(me: &str, relay: &str, shared: &Shared, bytes: &[u8]) -> Vec<Cbor> {
             .push(format!("an undecodable sync message for {id}"));
         return Vec::new();
     };
-    ack(&shared.acked, id, message.heads.iter().copied());
+    ack(
+        &shared.acked,
+        id,
+        message.heads.iter().copied(),
+        &format!("a sync message to {me}"),
+    );
     if let Err(e) = held.doc.receive_sync_message(&mut held.state, message) {
         shared.violations.lock().unwrap().push(format!(
             "the relay's sync message for {id} did not apply: {e}"
