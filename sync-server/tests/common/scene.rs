@@ -222,14 +222,14 @@ impl Scene {
             alice_feed,
             bob_feed,
             sandboxes,
-            _tmp,
+            _tmp: tmp,
             ..
         } = self;
         let pulse_heads = heads(&pulse);
         device.stop().await;
         let clock = server.clock.clone();
         server.stop().await;
-        let server = TestServer::start_with_clock(config(_tmp.path()), clock).await;
+        let server = TestServer::start_with_clock(config(tmp.path()), clock).await;
         let mut after = feed(&server, &alice.token).await;
         assert_eq!(
             after.remove(&pulse.document_id().to_string()),
