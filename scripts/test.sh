@@ -17,6 +17,10 @@ echo "==> larder-core for wasm32-unknown-unknown (no default features)"
 cargo check -p larder-core --target wasm32-unknown-unknown --no-default-features --locked
 cargo clippy -p larder-core --target wasm32-unknown-unknown --no-default-features --locked -- -D warnings
 
+echo "==> npm ci for the relay's JS conformance client (sync-server/tests/js; its Rust tests need it)"
+ensure_node
+npm --prefix sync-server/tests/js ci --no-audit --no-fund --loglevel=error
+
 echo "==> tests"
 cargo test --workspace --locked
 

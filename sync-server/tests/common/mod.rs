@@ -3,7 +3,15 @@
 //! dominate debug-build test time, and a runner for the built `larder-server` binary.
 #![allow(dead_code)]
 
+pub mod cbor;
 pub mod docs;
+pub mod frame_gen;
+pub mod js_client;
+pub mod raw_device;
+pub mod raw_peer;
+pub mod relay_proc;
+pub mod scene;
+pub mod switched;
 pub mod sync_client;
 
 use std::io::Write;
@@ -55,6 +63,7 @@ fn open_store(db: &std::path::Path) -> SledStore {
 }
 
 /// A user added to a test relay, and their session token.
+#[derive(Clone)]
 pub struct SignedIn {
     pub id: String,
     pub token: String,
