@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{self, AdminError};
-use crate::auth::Passwords;
+use crate::accounts::admin::{self, AdminError};
+use crate::accounts::auth::Passwords;
 use crate::blobs::BlobFiles;
 use crate::clock::UnixMs;
 use crate::hook::tokens::{self, TokenError};

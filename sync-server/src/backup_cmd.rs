@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use larder_sync_server::backup::{self, Manifest, Progress, admin};
+use larder_sync_server::backup::{self, Manifest, Progress};
 use larder_sync_server::clock::{Clock, SystemClock};
 use larder_sync_server::config::Config;
 use larder_sync_server::data_dir::{DataDir, DataDirError};
+use larder_sync_server::server::admin_socket as admin;
 use larder_sync_server::store::SledStore;
 
 /// Prints progress to stderr at most every half second (and always the last state).

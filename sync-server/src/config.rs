@@ -166,7 +166,7 @@ impl Default for Config {
             blob_url_ttl: Duration::from_secs(DEFAULT_BLOB_URL_TTL_SECS),
             sync_idle_unload: Duration::from_secs(DEFAULT_SYNC_IDLE_UNLOAD_SECS),
             sync_max_frame_bytes: DEFAULT_SYNC_MAX_FRAME_BYTES,
-            sync_shards: crate::sync::default_shards(),
+            sync_shards: default_sync_shards(),
             blob_url_secret: None,
             webhook: WebhookConfig::default(),
             tls: None,
@@ -587,3 +587,8 @@ fn validate_origin(origin: &str) -> Result<String, ConfigError> {
 
 #[cfg(test)]
 mod tests;
+
+/// Two sync shards per core: enough that one busy document never holds up most others.
+pub fn default_sync_shards() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+}

@@ -3,7 +3,7 @@
 //! server runs) fails with a clear message instead of corrupting or blocking on the database.
 //!
 //! Layout: `larder-server.lock`, `larder-server.toml` (optional config), `db/` (sled),
-//! `blobs/`, `admin.sock` (while the server runs; see [`crate::backup::admin`]).
+//! `blobs/`, `admin.sock` (while the server runs; see [`crate::server::admin_socket`]).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;

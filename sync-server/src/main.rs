@@ -22,14 +22,15 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use larder_sync_server::accounts::admin;
+use larder_sync_server::accounts::auth::Passwords;
 use larder_sync_server::admin_commands::{self, AdminCommand, CommandEnv};
-use larder_sync_server::auth::Passwords;
 use larder_sync_server::blobs::BlobFiles;
 use larder_sync_server::clock::{Clock, SystemClock};
 use larder_sync_server::config::{Config, ConfigSources, DEFAULT_DATA_DIR, process_env};
 use larder_sync_server::data_dir::{DataDir, DataDirError};
 use larder_sync_server::store::{RelayStore, SledStore};
-use larder_sync_server::{admin, serve_on, shutdown_signal};
+use larder_sync_server::{serve_on, shutdown_signal};
 use tracing_subscriber::EnvFilter;
 
 mod backup_cmd;
@@ -230,7 +231,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let admin = {
             let (state, path, stop) = (Arc::clone(&state), dir.path().to_owned(), stop_rx.clone());
             tokio::spawn(async move {
-                let served = larder_sync_server::backup::admin::serve(state, path, stopped(stop));
+                let served = larder_sync_server::server::admin_socket::serve(state, path, stopped(stop));
                 if let Err(e) = served.await {
                     tracing::warn!(error = %e, "admin socket failed: no backups of the running relay");
                 }
@@ -337,7 +338,7 @@ fn run_admin_command(config: &Config, command: AdminCommand) -> anyhow::Result<(
                     .enable_all()
                     .build()
                     .context("cannot start the async runtime")?;
-                runtime.block_on(larder_sync_server::backup::admin::run_command(
+                runtime.block_on(larder_sync_server::server::admin_socket::run_command(
                     &dir, &command,
                 ))?
             }

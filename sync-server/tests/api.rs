@@ -8,9 +8,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use common::{TestServer, config, expect_error, login_with};
-use larder_sync_server::admin;
-use larder_sync_server::auth::hash_token;
+use larder_sync_server::accounts::admin;
 use larder_sync_server::config::RateLimit;
+use larder_sync_server::secret::hash_token;
 use serde_json::Value;
 
 #[tokio::test]
@@ -117,7 +117,7 @@ async fn bad_credentials_and_missing_or_bad_tokens_get_401() {
         .unwrap();
     expect_error(res, 401, "unauthorized").await;
     expect_error(server.me("garbage").await, 401, "unauthorized").await;
-    let (forged, _) = larder_sync_server::auth::new_token();
+    let (forged, _) = larder_sync_server::secret::new_token();
     expect_error(server.me(&forged).await, 401, "unauthorized").await;
 
     server.stop().await;

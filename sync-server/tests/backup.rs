@@ -15,8 +15,9 @@ use automerge::{AutomergeError, ROOT};
 use common::docs::{create, heads, set};
 use common::sync_client::Device;
 use common::{SignedIn as User, TestServer, cli, config, stderr, stdout};
-use larder_sync_server::backup::{self, BackupError, Manifest, admin};
+use larder_sync_server::backup::{self, BackupError, Manifest};
 use larder_sync_server::clock::Clock;
+use larder_sync_server::server::admin_socket as admin;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

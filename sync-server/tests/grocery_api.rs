@@ -264,7 +264,7 @@ async fn tokens_authorise_their_own_user_and_only_the_grocery_api() {
     }
 
     // A disabled user's token stops working; removing the user removes the token.
-    larder_sync_server::admin::disable_user(server.store(), "alice").unwrap();
+    larder_sync_server::accounts::admin::disable_user(server.store(), "alice").unwrap();
     expect_error(alice.get().await, 401, "unauthorized").await;
     let alice_id = server.store().user_by_name("alice").unwrap().unwrap().id;
     server.remove_user("alice").await;

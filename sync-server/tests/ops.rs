@@ -147,12 +147,12 @@ async fn https_serves_health_and_login_and_shuts_down_gracefully() {
 async fn a_missing_or_mismatched_certificate_fails_the_start() {
     let tmp = tempfile::tempdir().unwrap();
     let (files, _) = self_signed(tmp.path());
-    assert!(larder_sync_server::tls::server_config(&files).is_ok());
+    assert!(larder_sync_server::server::tls::server_config(&files).is_ok());
     let missing = TlsFiles {
         cert: tmp.path().join("nope.pem"),
         key: files.key.clone(),
     };
-    let err = larder_sync_server::tls::server_config(&missing).unwrap_err();
+    let err = larder_sync_server::server::tls::server_config(&missing).unwrap_err();
     assert!(err.to_string().contains("nope.pem"), "{err}");
     let dir2 = tempfile::tempdir().unwrap();
     let (second, _) = self_signed(dir2.path());
@@ -160,7 +160,7 @@ async fn a_missing_or_mismatched_certificate_fails_the_start() {
         cert: files.cert.clone(),
         key: second.key,
     };
-    assert!(larder_sync_server::tls::server_config(&mismatched).is_err());
+    assert!(larder_sync_server::server::tls::server_config(&mismatched).is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

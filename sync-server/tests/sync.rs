@@ -198,7 +198,7 @@ async fn tickets_guard_the_websocket() {
 
     // A user disabled after getting a ticket can't use it.
     let ticket = new_ticket(&server, &bob).await;
-    larder_sync_server::admin::disable_user(server.store(), "bob").unwrap();
+    larder_sync_server::accounts::admin::disable_user(server.store(), "bob").unwrap();
     let e = ws_connect(&server, &format!("?ticket={ticket}"))
         .await
         .unwrap_err();
@@ -736,7 +736,7 @@ async fn sync_socket(
     server: &TestServer,
     user: &User,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let peer = format!("{}.{}", user.id, larder_sync_server::auth::random_hex(16));
+    let peer = format!("{}.{}", user.id, larder_sync_server::secret::random_hex(16));
     let ticket: Value = server
         .ticket(&user.token, &peer)
         .await

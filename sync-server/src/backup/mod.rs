@@ -8,7 +8,6 @@
 //! store's records at one point in time (writers pause while they are copied to a local temp
 //! file) plus every blob file.
 
-pub mod admin;
 pub mod archive;
 
 use std::fs::File;

@@ -125,7 +125,7 @@ impl BlobFiles {
     {
         let tmp_dir = self.tmp_dir();
         tokio::fs::create_dir_all(&tmp_dir).await?;
-        let tmp_path = tmp_dir.join(format!("{}.part", crate::auth::random_hex(16)));
+        let tmp_path = tmp_dir.join(format!("{}.part", crate::secret::random_hex(16)));
         let mut guard = TempGuard {
             path: Some(tmp_path.clone()),
         };

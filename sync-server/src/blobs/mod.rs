@@ -8,50 +8,15 @@
 //! - [`signing`]: HMAC-signed, expiring URLs for a CDN, with the relay's secret.
 
 pub mod files;
-pub mod owners;
 pub mod signing;
 
-use std::fmt;
 use std::path::Path;
 
+pub use crate::store::{BlobHash, BlobOwners, BlobRecord};
 pub use files::{BlobFiles, ReceiveError};
-pub use owners::{BlobOwners, BlobRecord};
 pub use signing::{SignError, UrlSigner};
 
 use crate::config::Config;
-
-/// A blob's SHA-256 as 64 lower-case hex digits.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct BlobHash(String);
-
-impl BlobHash {
-    /// Exactly 64 lower-case hex digits, or nothing (upper case, other characters, other
-    /// lengths and anything path-like are refused).
-    pub fn parse(s: &str) -> Option<Self> {
-        (s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-            .then(|| BlobHash(s.to_owned()))
-    }
-
-    pub fn from_digest(digest: &[u8]) -> Self {
-        BlobHash(hex::encode(digest))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for BlobHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for BlobHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BlobHash({})", self.0)
-    }
-}
 
 /// Everything blob handlers need besides the store: the files, the upload limit and the URL
 /// signer (whose secret is loaded or created on first use).

@@ -146,7 +146,7 @@ fn load_or_create(path: &Path) -> Result<Vec<u8>, SignError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io(e)),
     }
-    let key = crate::auth::random_bytes::<SECRET_BYTES>().to_vec();
+    let key = crate::secret::random_bytes::<SECRET_BYTES>().to_vec();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

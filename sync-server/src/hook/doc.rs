@@ -68,13 +68,22 @@ pub fn items(list: &GroceryDoc) -> Vec<HookItem> {
         .collect()
 }
 
+/// A new grocery list: larder-core's empty [`GroceryDoc`](larder_core::model::GroceryDoc),
+/// `{"kind": "larder.grocery", "items": {}}`.
+pub fn new_grocery_list() -> Automerge {
+    let mut doc = Automerge::new();
+    doc.transact(|tx| autosurgeon::reconcile(tx, larder_core::model::GroceryDoc::new()))
+        .expect("building an empty grocery list cannot fail");
+    doc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_relays_new_list_reads_as_an_empty_grocery_doc() {
-        let mut am = crate::sync::grocery_document();
+        let mut am = new_grocery_list();
         let mut list = read(&am).unwrap();
         assert!(list.items.is_empty());
         let id = larder_core::grocery::merge_addition(

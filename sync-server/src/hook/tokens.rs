@@ -7,12 +7,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::admin::AdminError;
-use crate::auth::{TOUCH_INTERVAL_MS, hash_token, random_bytes, random_hex};
+use crate::accounts::admin::AdminError;
+use crate::accounts::auth::TOUCH_INTERVAL_MS;
 use crate::clock::UnixMs;
-use crate::http::ApiError;
-use crate::state::AppState;
-use crate::store::{ApiToken, RelayStore, User};
+use crate::secret::{hash_token, random_bytes, random_hex};
+use crate::store::{ApiToken, RelayStore, StoreError, User};
 
 pub const API_TOKEN_PREFIX: &str = "lgt_";
 pub const MAX_LABEL_CHARS: usize = 100;
@@ -92,34 +91,34 @@ pub fn revoke(store: &dyn RelayStore, name: &str, id: &str) -> Result<(), TokenE
     }
 }
 
-impl AppState {
-    /// The user of an API token: 401 for an unknown or revoked token, or a disabled or removed
-    /// user.
-    pub fn authenticate_api_token(&self, token: &str) -> Result<User, ApiError> {
-        let invalid = || ApiError::unauthorized("invalid or revoked API token");
-        let well_formed = token.len() == TOKEN_LEN
-            && token[API_TOKEN_PREFIX.len()..]
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !is_api_token(token) || !well_formed {
-            return Err(invalid());
-        }
-        let hash = hash_token(token);
-        let Some(record) = self.store.api_token(&hash)? else {
-            return Err(invalid());
-        };
-        let user = match self.store.user(&record.user_id)? {
-            Some(user) if !user.disabled => user,
-            _ => return Err(invalid()),
-        };
-        let now = self.clock.now_ms();
-        let stale = record
-            .last_used
-            .is_none_or(|t| now.saturating_sub(t) >= TOUCH_INTERVAL_MS);
-        if stale && !self.store.touch_api_token(&hash, now)? {
-            // Revoked while we looked.
-            return Err(invalid());
-        }
-        Ok(user)
+/// The user of an API token, its use recorded (at most once a minute); `None` for a token
+/// that is malformed, unknown or revoked, or whose user is disabled or removed.
+pub fn authenticate(
+    store: &dyn RelayStore,
+    now: UnixMs,
+    token: &str,
+) -> Result<Option<User>, StoreError> {
+    let well_formed = token.len() == TOKEN_LEN
+        && token[API_TOKEN_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !is_api_token(token) || !well_formed {
+        return Ok(None);
     }
+    let hash = hash_token(token);
+    let Some(record) = store.api_token(&hash)? else {
+        return Ok(None);
+    };
+    let user = match store.user(&record.user_id)? {
+        Some(user) if !user.disabled => user,
+        _ => return Ok(None),
+    };
+    let stale = record
+        .last_used
+        .is_none_or(|t| now.saturating_sub(t) >= TOUCH_INTERVAL_MS);
+    if stale && !store.touch_api_token(&hash, now)? {
+        // Revoked while we looked.
+        return Ok(None);
+    }
+    Ok(Some(user))
 }

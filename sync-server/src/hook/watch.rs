@@ -15,8 +15,8 @@ use larder_core::model::GroceryDoc;
 
 use super::{GroceryHook, doc, payload};
 use crate::clock::{Clock, SystemClock};
+use crate::store::StoreError;
 use crate::store::{Delivery, RelayStore, User, UserId};
-use crate::sync::SyncError;
 
 impl GroceryHook {
     /// The owner, if document `doc` is `owner`'s grocery list (the only document the hook
@@ -26,7 +26,7 @@ impl GroceryHook {
         store: &dyn RelayStore,
         owner: &UserId,
         doc: &str,
-    ) -> Result<Option<User>, SyncError> {
+    ) -> Result<Option<User>, StoreError> {
         Ok(store
             .user(owner)?
             .filter(|user| user.grocery_list_id.as_deref() == Some(doc)))
@@ -40,7 +40,7 @@ impl GroceryHook {
         user: &User,
         list_id: &str,
         list: &GroceryDoc,
-    ) -> Result<(), SyncError> {
+    ) -> Result<(), StoreError> {
         let current: BTreeSet<String> = list.items.keys().cloned().collect();
         let Some(seen) = store.grocery_seen(list_id)? else {
             let all: Vec<String> = current.into_iter().collect();

@@ -37,10 +37,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ApiError;
-use crate::auth::AuthUser;
+use crate::accounts::auth::AuthUser;
 use crate::blobs::{BlobHash, BlobRecord, ReceiveError};
 use crate::clock::UnixMs;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use crate::store::UserId;
 
 const PRIVATE_CACHE: &str = "private, max-age=31536000, immutable";

@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::auth::AuthError;
+use crate::accounts::auth::{AuthError, SessionError};
 use crate::store::StoreError;
 use crate::sync::SyncError;
 
@@ -132,6 +132,18 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::internal(&e)
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::InvalidSession => ApiError::unauthorized("invalid or expired session"),
+            SessionError::InvalidCredentials => ApiError::invalid_credentials(),
+            SessionError::RateLimited(wait) => ApiError::rate_limited(wait),
+            SessionError::Hash(e) => e.into(),
+            SessionError::Store(e) => e.into(),
+        }
     }
 }
 

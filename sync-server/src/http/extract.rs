@@ -1,18 +1,24 @@
 //! Request extractors with JSON errors: [`ApiJson`] (a JSON body whose every rejection is a 4xx
 //! [`ApiError`]: 400 malformed or wrong shape, 415 wrong content type, 413 too large) and
-//! [`ClientAddr`] (the peer's IP, for rate limiting).
+//! [`ClientAddr`] (the peer's IP, for rate limiting) and [`AuthUser`] (the session's user, from
+//! `Authorization: Bearer`).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::ApiError;
+use super::state::AppState;
+use crate::accounts::auth::AuthUser;
 
 /// A JSON body (as an extractor) or a JSON response.
 #[derive(Debug, Clone, Copy, Default)]
@@ -78,5 +84,56 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|ci| ci.0.ip()),
         ))
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer <token>"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthorized(
+            "expected Authorization: Bearer <token>",
+        ));
+    }
+    Ok(token.trim())
+}
+
+/// The signed-in user of a request, from its `Authorization: Bearer` header: take an
+/// [`AuthUser`] as a handler argument to require a valid session; without one the request gets
+/// 401.
+impl<S> FromRequestParts<S> for AuthUser
+where
+    S: Send + Sync,
+    Arc<AppState>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = Arc::<AppState>::from_ref(state);
+        let token = bearer_token(&parts.headers)?;
+        state.authenticate(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_parsing() {
+        let mut h = HeaderMap::new();
+        assert!(bearer_token(&h).is_err());
+        h.insert(AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert!(bearer_token(&h).is_err());
+        h.insert(AUTHORIZATION, "bearer abc".parse().unwrap());
+        assert_eq!(bearer_token(&h).unwrap(), "abc");
     }
 }

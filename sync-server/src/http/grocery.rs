@@ -25,10 +25,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::extract::bearer_token;
 use super::{ApiError, ApiJson};
-use crate::auth::bearer_token;
 use crate::hook::{doc, tokens};
-use crate::state::AppState;
+use crate::http::state::AppState;
 use crate::store::{HookItem, User};
 
 /// Item ids are 32 hex digits; anything longer is certainly unknown.

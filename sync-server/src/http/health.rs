@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 #[utoipa::path(get, path = "/healthz", tag = "health",
     summary = "The process answers",

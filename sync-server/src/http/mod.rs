@@ -8,8 +8,10 @@ mod error;
 mod extract;
 pub mod grocery;
 pub mod health;
+mod metrics;
 pub mod openapi;
 pub mod session;
+pub mod state;
 pub mod sync;
 pub mod web;
 
@@ -33,7 +35,7 @@ use utoipa_axum::routes;
 pub use error::{ApiError, ApiErrorBody};
 pub use extract::{ApiJson, ClientAddr};
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// Routes under `/api/v1`, each with its OpenAPI path: add handlers annotated with
 /// `#[utoipa::path]` through `.routes(routes!(handler))`, or a module's router with
@@ -96,9 +98,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sync", get(sync::socket))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(crate::telemetry::scrape))
+        .route("/metrics", get(metrics::scrape))
         // After every route (nested ones included), so the matched route template is known.
-        .route_layer(axum::middleware::from_fn(crate::telemetry::track));
+        .route_layer(axum::middleware::from_fn(metrics::track));
     if let Some(dir) = &state.config.web_dir {
         app = web::mount(app, dir);
     }

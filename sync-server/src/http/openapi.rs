@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiErrorBody, health};
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ApiError, ApiErrorBody, ApiJson, ClientAddr};
-use crate::auth::AuthUser;
+use crate::accounts::auth::AuthUser;
 use crate::clock::UnixMs;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {

@@ -27,8 +27,8 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiError, ApiErrorBody, ApiJson};
-use crate::auth::AuthUser;
-use crate::state::AppState;
+use crate::accounts::auth::AuthUser;
+use crate::http::state::AppState;
 use crate::store::{FeedEntry, UserId};
 use crate::sync::{SyncHub, TICKET_TTL_MS, Ticket, is_client_peer_id};
 

@@ -8,6 +8,7 @@
 //! Every method is synchronous and quick (an embedded store answers in microseconds), except
 //! [`RelayStore::flush_async`], which waits for the disk.
 
+pub mod blob_owners;
 pub mod hook;
 mod sled_hook;
 pub(crate) mod sled_store;
@@ -20,6 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixMs;
 
+pub use crate::secret::TokenHash;
+pub use blob_owners::{BlobHash, BlobOwners, BlobRecord};
 pub use hook::{ApiToken, Delivery, HookItem, HookStore};
 pub use sled_store::SledStore;
 
@@ -37,7 +40,7 @@ pub struct UserId(String);
 impl UserId {
     /// A fresh random id.
     pub fn random() -> Self {
-        UserId(crate::auth::random_hex(16))
+        UserId(crate::secret::random_hex(16))
     }
 
     /// Accepts an id as stored or sent: exactly 32 lower-case hex digits.
@@ -60,21 +63,6 @@ impl fmt::Display for UserId {
 impl fmt::Debug for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "UserId({})", self.0)
-    }
-}
-
-/// The SHA-256 of a session token: the only form in which a token is stored.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TokenHash(pub [u8; 32]);
-
-impl fmt::Debug for TokenHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A prefix is enough to tell sessions apart in logs.
-        write!(
-            f,
-            "TokenHash({:02x}{:02x}{:02x}{:02x}…)",
-            self.0[0], self.0[1], self.0[2], self.0[3]
-        )
     }
 }
 
@@ -137,7 +125,7 @@ pub struct FeedUpdate {
 }
 
 /// The key under which names are unique: ASCII lower case (names are ASCII, see
-/// [`crate::admin::validate_name`]).
+/// [`crate::accounts::admin::validate_name`]).
 pub fn name_key(name: &str) -> String {
     name.to_ascii_lowercase()
 }
@@ -172,7 +160,7 @@ pub enum StoreError {
 
 /// Everything the relay keeps on disk. Implementations must make each method atomic: a crash
 /// in the middle of one leaves either all of its writes or none of them.
-pub trait RelayStore: crate::blobs::BlobOwners + HookStore + Send + Sync + 'static {
+pub trait RelayStore: BlobOwners + HookStore + Send + Sync + 'static {
     // --- users ---
 
     /// Inserts a new user. Fails with [`StoreError::NameTaken`] when the name (compared

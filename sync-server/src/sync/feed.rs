@@ -241,7 +241,7 @@ impl FeedWorker {
             .send(&id, Command::Read { doc: id, job })
             .await?;
         match rx.await.map_err(|_| SyncError::Stopped)? {
-            Some(Ok(list)) => self.hook.observe(store, &user, &saved.doc, &list),
+            Some(Ok(list)) => Ok(self.hook.observe(store, &user, &saved.doc, &list)?),
             Some(Err(e)) => {
                 tracing::warn!(error = %e, doc = saved.doc, "cannot read a grocery list; not watching it");
                 Ok(())

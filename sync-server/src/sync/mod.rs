@@ -88,15 +88,10 @@ impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {
             idle_unload: Duration::from_secs(crate::config::DEFAULT_SYNC_IDLE_UNLOAD_SECS),
-            shards: default_shards(),
+            shards: crate::config::default_sync_shards(),
             outbound_limit: 64 * 1024 * 1024,
         }
     }
-}
-
-/// Two shards per core: enough that one busy document never holds up most others.
-pub fn default_shards() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }
 
 /// The store as the sync layer sees it: detached at stop, so nothing left running (a chunk
@@ -435,7 +430,9 @@ impl SyncHub {
         if let Some(id) = existing(self.slot.get()?.as_ref())? {
             return Ok(id);
         }
-        let id = self.create_owned_document(user, grocery_document()).await?;
+        let id = self
+            .create_owned_document(user, crate::hook::doc::new_grocery_list())
+            .await?;
         let store = self.slot.get()?;
         // Recorded empty before anyone can use it, so the grocery hook sees its first items
         // as additions.
@@ -520,13 +517,4 @@ fn uuid_text(b: &[u8; 16]) -> String {
         &h[16..20],
         &h[20..]
     )
-}
-
-/// A new grocery list: larder-core's empty [`GroceryDoc`](larder_core::model::GroceryDoc),
-/// `{"kind": "larder.grocery", "items": {}}`.
-pub fn grocery_document() -> Automerge {
-    let mut doc = Automerge::new();
-    doc.transact(|tx| autosurgeon::reconcile(tx, larder_core::model::GroceryDoc::new()))
-        .expect("building an empty grocery list cannot fail");
-    doc
 }

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::auth::{hash_token, new_token};
 use crate::clock::UnixMs;
+use crate::secret::{hash_token, new_token};
 use crate::store::{TokenHash, UserId};
 
 /// How long a ticket stays valid.

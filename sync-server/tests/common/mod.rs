@@ -20,11 +20,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
+use larder_sync_server::accounts::admin;
 use larder_sync_server::clock::{Clock, ManualClock};
 use larder_sync_server::config::{Config, HashParams};
 use larder_sync_server::data_dir::DataDir;
 use larder_sync_server::store::{RelayStore, SledStore, User};
-use larder_sync_server::{AppState, ServerError, admin, serve_on};
+use larder_sync_server::{AppState, ServerError, serve_on};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -248,14 +249,14 @@ impl TestServer {
     /// when this returns.
     pub async fn admin_socket(&self, data_dir: &Path) -> AdminSocket {
         let (stop, mut stop_rx) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(larder_sync_server::backup::admin::serve(
+        let task = tokio::spawn(larder_sync_server::server::admin_socket::serve(
             Arc::clone(&self.state),
             data_dir.to_owned(),
             async move {
                 let _ = stop_rx.wait_for(|s| *s).await;
             },
         ));
-        let sock = data_dir.join(larder_sync_server::backup::admin::ADMIN_SOCKET);
+        let sock = data_dir.join(larder_sync_server::server::admin_socket::ADMIN_SOCKET);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while !sock.exists() {
             assert!(
@@ -287,9 +288,9 @@ impl AdminSocket {
         command: larder_sync_server::admin_commands::AdminCommand,
     ) -> Result<
         larder_sync_server::admin_commands::CommandOutput,
-        larder_sync_server::backup::admin::AdminError,
+        larder_sync_server::server::admin_socket::AdminError,
     > {
-        larder_sync_server::backup::admin::run_command(&self.data_dir, &command).await
+        larder_sync_server::server::admin_socket::run_command(&self.data_dir, &command).await
     }
 
     pub async fn stop(self) {

@@ -127,7 +127,7 @@ impl Device {
         user_id: &str,
         storage: samod::storage::InMemoryStorage,
     ) -> Device {
-        let peer_id = format!("{user_id}.{}", larder_sync_server::auth::random_hex(16));
+        let peer_id = format!("{user_id}.{}", larder_sync_server::secret::random_hex(16));
         let repo = Repo::build_tokio()
             .with_peer_id(PeerId::from(peer_id.as_str()))
             .with_storage(storage)

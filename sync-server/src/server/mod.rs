@@ -1,10 +1,13 @@
 //! Running the relay: [`serve`] binds the configured address, [`serve_on`] runs on a given
 //! listener (tests bind 127.0.0.1:0), both until a shutdown future resolves; over TLS when
-//! `config.tls` names PEM files (see [`crate::tls`]). Shutdown: no new
+//! `config.tls` names PEM files (see [`crate::server::tls`]). Shutdown: no new
 //! connections; the sync hub stops at once (closing sync websockets and live feeds, which
 //! graceful HTTP shutdown would otherwise wait on, and making samod's writes durable); other
 //! open requests get [`Config::shutdown_grace`](crate::Config) to finish; storage is flushed.
 //! Expired sessions are purged in the background.
+
+pub mod admin_socket;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,7 +18,7 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigError};
-use crate::state::AppState;
+use crate::http::state::AppState;
 use crate::store::{RelayStore, StoreError};
 use crate::sync::SyncError;
 
@@ -38,7 +41,7 @@ pub enum ServerError {
     #[error("starting sync failed: {0}")]
     Sync(#[from] SyncError),
     #[error(transparent)]
-    Tls(#[from] crate::tls::TlsError),
+    Tls(#[from] crate::server::tls::TlsError),
 }
 
 /// Binds `config.bind` and serves until `shutdown` resolves.
@@ -66,7 +69,7 @@ pub async fn serve_on(
     let addr = listener.local_addr()?;
     // Read before anything starts, so a bad certificate fails fast.
     let tls = match &state.config.tls {
-        Some(files) => Some(crate::tls::server_config(files)?),
+        Some(files) => Some(crate::server::tls::server_config(files)?),
         None => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -125,7 +128,8 @@ pub async fn serve_on(
             Some(config) => {
                 // tap_io (a no-op here: the listener sets TCP_NODELAY) provides the client
                 // address as connection info, as for plain TCP.
-                let listener = crate::tls::TlsListener::new(listener, config)?.tap_io(|_| {});
+                let listener =
+                    crate::server::tls::TlsListener::new(listener, config)?.tap_io(|_| {});
                 axum::serve(listener, service)
                     .with_graceful_shutdown(graceful)
                     .await

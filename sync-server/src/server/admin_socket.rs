@@ -24,10 +24,10 @@ use http_body_util::BodyExt;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use super::archive::{Progress, write_backup};
+use crate::accounts::session_ends::SessionEnd;
 use crate::admin_commands::{self, AdminCommand, CommandEnv, CommandOutput};
-use crate::session_ends::SessionEnd;
-use crate::state::AppState;
+use crate::backup::{Progress, write_backup};
+use crate::http::state::AppState;
 use crate::store::UserId;
 
 /// The socket's file name in the data directory.

@@ -4,13 +4,47 @@
 //! the 64 hex digits of the hash followed by the 32 of the user id, valued by a JSON
 //! [`BlobRecord`]. One key per grant, so a grant is atomic by itself.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::BlobHash;
+use super::{SledStore, StoreError, UserId};
 use crate::clock::UnixMs;
-use crate::store::{SledStore, StoreError, UserId};
 
 const TREE: &str = "blob_owners";
+
+/// A blob's SHA-256 as 64 lower-case hex digits.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BlobHash(String);
+
+impl BlobHash {
+    /// Exactly 64 lower-case hex digits, or nothing (upper case, other characters, other
+    /// lengths and anything path-like are refused).
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| BlobHash(s.to_owned()))
+    }
+
+    pub fn from_digest(digest: &[u8]) -> Self {
+        BlobHash(hex::encode(digest))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BlobHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for BlobHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlobHash({})", self.0)
+    }
+}
 
 /// What a user uploaded under a hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

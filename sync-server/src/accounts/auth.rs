@@ -1,5 +1,5 @@
-//! Authentication: argon2id password hashes, opaque session tokens, login, and the
-//! [`AuthUser`] extractor that every authenticated handler takes.
+//! Authentication: argon2id password hashes, opaque session tokens and login ([`Accounts`]).
+//! `http/` turns a request's bearer token into an [`AuthUser`] with it.
 //!
 //! - Passwords are hashed with argon2id into PHC strings with a random salt. Checking a login
 //!   for a user that doesn't exist (or is disabled) still verifies against a dummy hash, so the
@@ -13,23 +13,17 @@
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Version};
-use axum::extract::{FromRef, FromRequestParts};
-use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use crate::clock::{UnixMs, duration_ms};
+use super::ratelimit::LoginLimiter;
+use super::session_ends::SessionEnds;
+use crate::clock::{Clock, UnixMs, duration_ms};
 use crate::config::{ConfigError, HashParams};
-use crate::http::ApiError;
-use crate::state::AppState;
-use crate::store::{Session, StoreError, TokenHash, User};
+use crate::secret::{hash_token, new_token};
+use crate::store::{RelayStore, Session, StoreError, TokenHash, User};
 
 /// A session's expiry is pushed forward at most this often.
 pub const TOUCH_INTERVAL_MS: i64 = 60_000;
@@ -141,58 +135,13 @@ impl Passwords {
     }
 }
 
-/// `n` bytes from the operating system's random source.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut buf = [0u8; N];
-    OsRng.fill_bytes(&mut buf);
-    buf
-}
-
-/// `n` random bytes as lower-case hex.
-pub fn random_hex(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    OsRng.fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A fresh session token and the hash it is stored under.
-pub fn new_token() -> (String, TokenHash) {
-    let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-    let hash = hash_token(&token);
-    (token, hash)
-}
-
-pub fn hash_token(token: &str) -> TokenHash {
-    TokenHash(Sha256::digest(token.as_bytes()).into())
-}
-
 fn looks_like_token(s: &str) -> bool {
     s.len() == TOKEN_LEN
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The token of an `Authorization: Bearer …` header.
-pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = headers
-        .get(AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer <token>"))?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(ApiError::unauthorized(
-            "expected Authorization: Bearer <token>",
-        ));
-    }
-    Ok(token.trim())
-}
-
-/// The signed-in user of a request, from its `Authorization: Bearer` header. Take it as a
-/// handler argument to require a valid session; without one the request gets 401.
+/// A valid session's user, as [`Accounts::authenticate`] found it.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub user: User,
@@ -202,21 +151,33 @@ pub struct AuthUser {
     pub expires_at: UnixMs,
 }
 
-impl<S> FromRequestParts<S> for AuthUser
-where
-    S: Send + Sync,
-    Arc<AppState>: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = Arc::<AppState>::from_ref(state);
-        let token = bearer_token(&parts.headers)?;
-        state.authenticate(token)
-    }
+/// Why a session or a login was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("invalid or expired session")]
+    InvalidSession,
+    /// Wrong password, unknown and disabled users alike.
+    #[error("invalid user name or password")]
+    InvalidCredentials,
+    #[error("too many failed attempts; try again in {0:?}")]
+    RateLimited(std::time::Duration),
+    #[error(transparent)]
+    Hash(#[from] AuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-/// A session just created by [`AppState::login`].
+/// What sessions and logins need, borrowed from the relay's state.
+pub struct Accounts<'a> {
+    pub store: &'a dyn RelayStore,
+    pub clock: &'a dyn Clock,
+    pub passwords: &'a Arc<Passwords>,
+    pub limiter: &'a LoginLimiter,
+    pub session_ttl: std::time::Duration,
+    pub session_ends: &'a SessionEnds,
+}
+
+/// A session just created by [`Accounts::login`].
 #[derive(Debug, Clone)]
 pub struct NewSession {
     /// The secret; returned to the client once and never stored.
@@ -225,11 +186,10 @@ pub struct NewSession {
     pub expires_at: UnixMs,
 }
 
-impl AppState {
-    /// Resolves a session token to its user, sliding the session's expiry. Any failure is a
-    /// 401 (or a 500 when storage fails).
-    pub fn authenticate(&self, token: &str) -> Result<AuthUser, ApiError> {
-        let invalid = || ApiError::unauthorized("invalid or expired session");
+impl Accounts<'_> {
+    /// Resolves a session token to its user, sliding the session's expiry.
+    pub fn authenticate(&self, token: &str) -> Result<AuthUser, SessionError> {
+        let invalid = || SessionError::InvalidSession;
         if !looks_like_token(token) {
             return Err(invalid());
         }
@@ -251,7 +211,7 @@ impl AppState {
         };
         let mut expires_at = session.expires_at;
         if now.saturating_sub(session.last_seen) >= TOUCH_INTERVAL_MS {
-            expires_at = now.saturating_add(duration_ms(self.config.session_ttl));
+            expires_at = now.saturating_add(duration_ms(self.session_ttl));
             if !self.store.touch_session(&hash, now, expires_at)? {
                 // Revoked while we looked.
                 return Err(invalid());
@@ -271,19 +231,19 @@ impl AppState {
         username: &str,
         password: String,
         addr: Option<IpAddr>,
-    ) -> Result<NewSession, ApiError> {
+    ) -> Result<NewSession, SessionError> {
         let now = self.clock.now_ms();
         // What the client sent, cut short for the logs.
         let shown: String = username.chars().take(64).collect();
-        if let Err(wait) = self.login_limiter.try_attempt(username, addr, now) {
+        if let Err(wait) = self.limiter.try_attempt(username, addr, now) {
             tracing::warn!(
                 username = shown,
                 ?addr,
                 "login refused: too many failed attempts"
             );
-            return Err(ApiError::rate_limited(wait));
+            return Err(SessionError::RateLimited(wait));
         }
-        let user = if crate::admin::validate_name(username).is_ok() {
+        let user = if super::names::is_valid_name(username) {
             self.store.user_by_name(username)?
         } else {
             None
@@ -296,13 +256,13 @@ impl AppState {
             Some(user) if matches && !user.disabled => user,
             _ => {
                 tracing::info!(username = shown, ?addr, "login failed");
-                return Err(ApiError::invalid_credentials());
+                return Err(SessionError::InvalidCredentials);
             }
         };
 
         let (token, hash) = new_token();
         let now = self.clock.now_ms();
-        let expires_at = now.saturating_add(duration_ms(self.config.session_ttl));
+        let expires_at = now.saturating_add(duration_ms(self.session_ttl));
         let session = Session {
             user_id: user.id.clone(),
             created_at: now,
@@ -313,11 +273,11 @@ impl AppState {
             Ok(()) => {}
             // Disabled or removed between the check and now.
             Err(StoreError::NoSuchUser(_) | StoreError::UserDisabled(_)) => {
-                return Err(ApiError::invalid_credentials());
+                return Err(SessionError::InvalidCredentials);
             }
             Err(e) => return Err(e.into()),
         }
-        self.login_limiter.succeeded(username, addr, now);
+        self.limiter.succeeded(username, addr, now);
         tracing::info!(user = %user.name, id = %user.id, ?addr, "login");
         Ok(NewSession {
             token,
@@ -327,11 +287,13 @@ impl AppState {
     }
 
     /// Revokes the session a request came with.
-    pub fn logout(&self, auth: &AuthUser) -> Result<(), ApiError> {
+    pub fn logout(&self, auth: &AuthUser) -> Result<(), SessionError> {
         self.store.delete_session(&auth.token_hash)?;
         // Its live feed and sync sockets close too.
         self.session_ends
-            .end(crate::session_ends::SessionEnd::One(auth.token_hash));
+            .end(crate::accounts::session_ends::SessionEnd::One(
+                auth.token_hash,
+            ));
         tracing::info!(user = %auth.user.name, "logout");
         Ok(())
     }
@@ -372,16 +334,6 @@ mod tests {
         assert!(looks_like_token(&t1));
         assert_eq!(hash_token(&t1), h1);
         assert!(!looks_like_token("short"));
-        assert_eq!(random_hex(16).len(), 32);
-    }
-
-    #[test]
-    fn bearer_parsing() {
-        let mut h = HeaderMap::new();
-        assert!(bearer_token(&h).is_err());
-        h.insert(AUTHORIZATION, "Basic abc".parse().unwrap());
-        assert!(bearer_token(&h).is_err());
-        h.insert(AUTHORIZATION, "bearer abc".parse().unwrap());
-        assert_eq!(bearer_token(&h).unwrap(), "abc");
+        assert_eq!(crate::secret::random_hex(16).len(), 32);
     }
 }

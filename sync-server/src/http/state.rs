@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use crate::auth::Passwords;
+use crate::accounts::auth::{Accounts, AuthUser, NewSession, Passwords};
+use crate::accounts::ratelimit::LoginLimiter;
 use crate::blobs::Blobs;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::hook::GroceryHook;
 use crate::http::ApiError;
-use crate::ratelimit::LoginLimiter;
 use crate::store::{RelayStore, UserId};
 use crate::sync::{SyncError, SyncHub};
 
@@ -25,7 +25,7 @@ pub struct AppState {
     /// The grocery hook (queues webhook deliveries when one is configured).
     pub hook: Arc<GroceryHook>,
     /// Revoked sessions, for the live feed and sync sockets they hold open.
-    pub session_ends: crate::session_ends::SessionEnds,
+    pub session_ends: crate::accounts::session_ends::SessionEnds,
     /// Started by [`AppState::start_sync`] (which [`crate::serve_on`] calls): the sync core
     /// needs a runtime, this state doesn't.
     sync: tokio::sync::OnceCell<Arc<SyncHub>>,
@@ -98,6 +98,44 @@ impl AppState {
         }
     }
 
+    /// Sessions and logins over this state.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts {
+            store: &*self.store,
+            clock: &*self.clock,
+            passwords: &self.passwords,
+            limiter: &self.login_limiter,
+            session_ttl: self.config.session_ttl,
+            session_ends: &self.session_ends,
+        }
+    }
+
+    /// The user of a session token, its expiry slid; 401 for anything but a valid session.
+    pub fn authenticate(&self, token: &str) -> Result<AuthUser, ApiError> {
+        Ok(self.accounts().authenticate(token)?)
+    }
+
+    /// Checks a user name and password and opens a session (see [`Accounts::login`]).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: String,
+        addr: Option<std::net::IpAddr>,
+    ) -> Result<NewSession, ApiError> {
+        Ok(self.accounts().login(username, password, addr).await?)
+    }
+
+    /// Revokes the session a request came with.
+    pub fn logout(&self, auth: &AuthUser) -> Result<(), ApiError> {
+        Ok(self.accounts().logout(auth)?)
+    }
+
+    /// The user of a grocery API token; 401 for an unknown or revoked one.
+    pub fn authenticate_api_token(&self, token: &str) -> Result<crate::store::User, ApiError> {
+        crate::hook::tokens::authenticate(&*self.store, self.clock.now_ms(), token)?
+            .ok_or_else(|| ApiError::unauthorized("invalid or revoked API token"))
+    }
+
     /// The sync hub, if started (whether or not it is stopping).
     pub fn sync_hub(&self) -> Option<&Arc<SyncHub>> {
         self.sync.get()
@@ -109,7 +147,9 @@ impl AppState {
     /// are deleted.
     pub fn let_go_blocking(&self, runtime: &tokio::runtime::Handle, user: &UserId) {
         self.session_ends
-            .end(crate::session_ends::SessionEnd::AllOf(user.clone()));
+            .end(crate::accounts::session_ends::SessionEnd::AllOf(
+                user.clone(),
+            ));
         if let Some(hub) = self.sync_hub() {
             runtime.block_on(hub.let_go(user));
         }

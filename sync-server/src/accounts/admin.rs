@@ -2,14 +2,14 @@
 //! and add / list / passwd / disable / enable / remove on a [`RelayStore`]. There is no
 //! self sign-up: this is the only way users come to exist.
 
-use crate::auth::Passwords;
+use crate::accounts::auth::Passwords;
 use crate::blobs::BlobFiles;
 use crate::clock::UnixMs;
 use crate::store::{RelayStore, StoreError, User, UserId};
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_BYTES: usize = 4096;
-pub const MAX_NAME_CHARS: usize = 64;
+pub use super::names::MAX_NAME_CHARS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -26,7 +26,7 @@ pub enum AdminError {
     #[error("user {0} does not exist")]
     NoSuchUser(String),
     #[error(transparent)]
-    Hash(#[from] crate::auth::AuthError),
+    Hash(#[from] crate::accounts::auth::AuthError),
     #[error(transparent)]
     Store(StoreError),
     #[error("could not delete an attached file's bytes: {0}")]
@@ -42,14 +42,9 @@ impl From<StoreError> for AdminError {
     }
 }
 
-/// 1–64 characters: ASCII letters, digits, `.`, `_`, `-`.
+/// A valid user name (see [`super::names`]), or [`AdminError::InvalidName`].
 pub fn validate_name(name: &str) -> Result<(), AdminError> {
-    let ok = !name.is_empty()
-        && name.len() <= MAX_NAME_CHARS
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
+    if super::names::is_valid_name(name) {
         Ok(())
     } else {
         Err(AdminError::InvalidName(name.to_owned()))
