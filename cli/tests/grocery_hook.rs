@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use larder_sync_server::admin;
+use larder_sync_server::accounts::admin;
 use larder_sync_server::clock::{Clock, SystemClock};
 use larder_sync_server::hook::tokens;
 use serde_json::{Value, json};

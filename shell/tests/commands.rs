@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use larder_shell::{CHANGE_EVENT, SYNC_STATUS_EVENT};
+use larder_sync_server::accounts::admin;
 use larder_sync_server::clock::{Clock, SystemClock};
 use larder_sync_server::config::{Config, HashParams};
 use larder_sync_server::data_dir::DataDir;
 use larder_sync_server::store::RelayStore;
-use larder_sync_server::{AppState, SledStore, admin, serve_on};
+use larder_sync_server::{AppState, SledStore, serve_on};
 use serde_json::{Value, json};
 use tauri::Listener;
 use tauri::test::{

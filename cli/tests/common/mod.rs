@@ -6,11 +6,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use larder_sync_server::accounts::admin;
 use larder_sync_server::clock::{Clock, SystemClock};
 use larder_sync_server::config::{Config, HashParams};
 use larder_sync_server::data_dir::DataDir;
 use larder_sync_server::store::RelayStore;
-use larder_sync_server::{AppState, SledStore, admin, serve_on};
+use larder_sync_server::{AppState, SledStore, serve_on};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
