@@ -11,46 +11,11 @@ use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
 use automerge::{AutomergeError, ChangeHash, ROOT, ReadDoc};
+use common::relay_proc::RelayProcess;
 use common::sync_client::Device;
 use common::{cheap_config_file, cli, login_with, stderr};
 use futures::StreamExt;
 use serde_json::Value;
-
-/// Starts `larder-server serve` on a free port; returns the process and its address.
-fn spawn_server(data: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_larder-server"))
-        .arg("--data")
-        .arg(data)
-        .arg("--config")
-        .arg(cheap_config_file(data))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("LARDER_LOG", "info")
-        .env_remove("LARDER_BIND")
-        .env_remove("LARDER_DATA")
-        .env_remove("LARDER_CONFIG")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn larder-server");
-    let mut logs = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let addr = loop {
-        assert!(
-            Instant::now() < deadline,
-            "server did not report its address"
-        );
-        let line = logs.next().expect("server exited early").unwrap();
-        if let Some(rest) = line
-            .split("addr=")
-            .nth(1)
-            .filter(|_| line.contains("listening"))
-        {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    // Keep the pipe drained.
-    std::thread::spawn(move || for _ in logs {});
-    (child, addr)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_changes_survive_sigkill() {
@@ -63,8 +28,8 @@ async fn acknowledged_changes_survive_sigkill() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
 
-    let (mut server, addr) = spawn_server(&data);
-    let base = format!("http://{addr}");
+    let server = RelayProcess::start(&data).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
     let login: Value = login_with(
         &client,
@@ -117,8 +82,7 @@ async fn acknowledged_changes_survive_sigkill() {
     });
 
     tokio::time::sleep(Duration::from_millis(700)).await;
-    server.kill().expect("SIGKILL");
-    server.wait().unwrap();
+    server.kill();
     writer.abort();
     // Let acknowledgements already on the wire arrive.
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -132,8 +96,8 @@ async fn acknowledged_changes_survive_sigkill() {
     a.stop().await;
 
     // Only the relay's disk can have them now.
-    let (mut server, addr) = spawn_server(&data);
-    let base = format!("http://{addr}");
+    let server = RelayProcess::start(&data).await;
+    let base = server.base.clone();
     let b = Device::connect(&base, &token, &user_id).await;
     let on_b = b
         .find(&doc.document_id().to_string())
@@ -197,6 +161,5 @@ async fn acknowledged_changes_survive_sigkill() {
     );
 
     b.stop().await;
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }

@@ -17,6 +17,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use common::relay_proc::RelayProcess;
 use common::{CHEAP_TOML, cli, stderr, stdout};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -58,48 +59,6 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
     StatusCode::OK
 }
 
-/// `larder-server serve` on a free port with the webhook pointed at `hook`.
-fn spawn_server(data: &Path, config: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_larder-server"))
-        .arg("--data")
-        .arg(data)
-        .arg("--config")
-        .arg(config)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("LARDER_LOG", "info")
-        .env_remove("LARDER_BIND")
-        .env_remove("LARDER_DATA")
-        .env_remove("LARDER_CONFIG")
-        .env_remove("LARDER_WEBHOOK_URL")
-        .env_remove("LARDER_WEBHOOK_SECRET")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn larder-server");
-    let mut logs = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let addr = loop {
-        assert!(Instant::now() < deadline, "no address reported");
-        let line = logs.next().expect("server exited early").unwrap();
-        if let Some(rest) = line
-            .split("addr=")
-            .nth(1)
-            .filter(|_| line.contains("listening"))
-        {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in logs {});
-    (child, format!("http://{addr}"))
-}
-
-fn kill(child: &mut Child) {
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGKILL);
-    }
-    child.wait().expect("wait");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn items_acknowledged_before_a_sigkill_are_delivered_after_the_restart() {
     let receiver = Receiver::default();
@@ -130,7 +89,8 @@ async fn items_acknowledged_before_a_sigkill_are_delivered_after_the_restart() {
     assert!(out.status.success(), "{}", stderr(&out));
     let token = stdout(&out).trim().to_owned();
 
-    let (mut server, base) = spawn_server(&data, &config);
+    let server = RelayProcess::start_with_config(&data, &config).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
     let names = ["milk", "eggs", "flour", "butter", "sugar"];
     for name in names {
@@ -143,10 +103,10 @@ async fn items_acknowledged_before_a_sigkill_are_delivered_after_the_restart() {
             .unwrap();
         assert_eq!(res.status(), 201, "{name}");
     }
-    kill(&mut server);
+    server.kill();
 
     receiver.up.store(true, Ordering::SeqCst);
-    let (mut server, _) = spawn_server(&data, &config);
+    let server = RelayProcess::start_with_config(&data, &config).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     let accepted = loop {
         let accepted = receiver.accepted.lock().unwrap().clone();
@@ -175,6 +135,6 @@ async fn items_acknowledged_before_a_sigkill_are_delivered_after_the_restart() {
     assert_eq!(ids.len(), names.len(), "{accepted:#?}");
     assert!(ids.values().all(|items| items.len() == 1));
 
-    kill(&mut server);
+    server.kill();
     hook_task.abort();
 }

@@ -32,19 +32,36 @@ impl RelayProcess {
             .expect("spawning the relay")
     }
 
-    /// Starts the relay on `data` and waits until it reports its address.
+    /// [`Self::spawn_with_config`] on the blocking pool.
+    pub async fn start_with_config(data: &Path, config: &Path) -> RelayProcess {
+        let (data, config) = (data.to_owned(), config.to_owned());
+        tokio::task::spawn_blocking(move || Self::spawn_with_config(&data, &config))
+            .await
+            .expect("spawning the relay")
+    }
+
+    /// Starts the relay on `data` (cheap password hashing) and waits until it reports its
+    /// address.
     pub fn spawn(data: &Path) -> RelayProcess {
+        Self::spawn_with_config(data, &cheap_config_file(data))
+    }
+
+    /// Starts the relay on `data` with the configuration file `config` (nothing from the
+    /// environment) and waits until it reports its address.
+    pub fn spawn_with_config(data: &Path, config: &Path) -> RelayProcess {
         let forking = SPAWN_LOCK.blocking_write();
         let mut child = Command::new(env!("CARGO_BIN_EXE_larder-server"))
             .arg("--data")
             .arg(data)
             .arg("--config")
-            .arg(cheap_config_file(data))
+            .arg(config)
             .args(["serve", "--bind", "127.0.0.1:0"])
             .env("LARDER_LOG", "info")
             .env_remove("LARDER_BIND")
             .env_remove("LARDER_DATA")
             .env_remove("LARDER_CONFIG")
+            .env_remove("LARDER_WEBHOOK_URL")
+            .env_remove("LARDER_WEBHOOK_SECRET")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -81,6 +98,11 @@ impl RelayProcess {
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("wait");
+    }
+
+    /// The process id (to signal it otherwise).
+    pub fn id(&self) -> u32 {
+        self.child.id()
     }
 }
 

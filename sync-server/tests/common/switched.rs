@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, ready};
 use futures::{SinkExt, StreamExt};
-use samod::{BackoffConfig, DialError, Dialer, DialerHandle, DocHandle, PeerId, Repo, Transport};
+use samod::{BackoffConfig, DialError, Dialer, PeerId, Repo, Transport};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::raw_peer::new_peer_id;
-use super::sync_client::{RELAY_PEER_ID, Refused, within, ws_base};
+use super::sync_client::{Device, RELAY_PEER_ID, Refused, ws_base};
 
 /// Where the relay listens (`http://host:port`), `None` while it is down. Shared by every
 /// device of a test.
@@ -123,12 +123,19 @@ impl Dialer for SwitchedDialer {
     }
 }
 
-/// A samod device (in-memory storage) with a network switch.
+/// A samod device (in-memory storage) with a network switch; otherwise a [`Device`] (its repo,
+/// peer id, dialer, `pushed` and `find`).
 pub struct SwitchedDevice {
-    pub repo: Repo,
-    pub peer_id: String,
-    pub dialer: DialerHandle<Refused>,
+    device: Device,
     online: watch::Sender<bool>,
+}
+
+impl std::ops::Deref for SwitchedDevice {
+    type Target = Device;
+
+    fn deref(&self) -> &Device {
+        &self.device
+    }
 }
 
 impl SwitchedDevice {
@@ -157,9 +164,11 @@ impl SwitchedDevice {
             )
             .expect("dial");
         let device = SwitchedDevice {
-            repo,
-            peer_id,
-            dialer,
+            device: Device {
+                repo,
+                peer_id,
+                dialer,
+            },
             online,
         };
         if addr.get().is_some() {
@@ -202,28 +211,7 @@ impl SwitchedDevice {
         self.wait_connected(true).await;
     }
 
-    /// Waits until the relay has every change of `handle` on the current connection.
-    pub async fn pushed(&self, handle: &DocHandle) {
-        let conn = self.dialer.connection_id().expect("connected");
-        within(
-            handle.they_have_our_changes(conn),
-            "the relay to have our changes",
-        )
-        .await;
-    }
-
-    /// Looks a document up (locally, then through the relay).
-    pub async fn find(&self, doc_id: &str) -> Option<DocHandle> {
-        within(
-            self.repo.find(doc_id.parse().expect("document id")),
-            "find to settle",
-        )
-        .await
-        .expect("repo running")
-    }
-
     pub async fn stop(self) {
-        self.dialer.close();
-        self.repo.stop().await;
+        self.device.stop().await;
     }
 }
