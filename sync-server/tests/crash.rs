@@ -3,17 +3,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use automerge::transaction::Transactable;
 use automerge::{AutomergeError, ChangeHash, ROOT, ReadDoc};
 use common::relay_proc::RelayProcess;
 use common::sync_client::Device;
-use common::{cheap_config_file, cli, login_with, stderr};
+use common::{cli, login_with, stderr};
 use futures::StreamExt;
 use serde_json::Value;
 
