@@ -19,8 +19,9 @@
 //! its data directory; the other seeds run it in this process (tests/common `TestServer`) and
 //! restart it gracefully on the same directory. Spawning the binary costs far more than an
 //! in-process restart, so doing it in a fraction of the seeds keeps the CI run (200 seeds,
-//! three at a time) near 80 s on an idle two-core machine (debug build) while still crashing
-//! the relay in 25 of them; the full run (`LARDER_SIM_SEEDS=1000`) crashes it in 125.
+//! three at a time) near 25 s on an idle two-core machine (debug build) while still crashing
+//! the relay in 25 of them; the full run (`LARDER_SIM_SEEDS=1000`, 4.4 min with a CI run
+//! beside it) crashes it in 125.
 //!
 //! Seeds 0..`LARDER_SIM_SEEDS` (default 200) run a few at a time; `LARDER_SIM_SEED=n` runs only
 //! seed n. The operations a seed draws are fixed by its number; the interleaving of the
