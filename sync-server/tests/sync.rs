@@ -431,6 +431,37 @@ impl Sse {
     }
 }
 
+/// A change the relay has acknowledged to the device that made it is in the change feed the
+/// moment that device (or another) asks, with no waiting: another device that reads the feed
+/// right after a `sync --once` elsewhere must not miss it. Read without polling on purpose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledged_change_is_in_the_feed_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(tmp.path())).await;
+    let alice = user(&server, "alice").await;
+    let a = device(&server, &alice).await;
+    for i in 0..30 {
+        let doc = create(&a, &format!("recipe {i}")).await;
+        a.pushed(&doc).await;
+        let feed = server.changes(&alice.token, 0).await;
+        let entry = feed["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["doc_id"] == id(&doc));
+        let Some(entry) = entry else {
+            panic!("acknowledged document {i} is not in the feed: {feed}");
+        };
+        let feed_heads: Vec<String> = entry["heads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(feed_heads, heads(&doc), "document {i}'s heads");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_feed_pushes_new_entries() {
     let tmp = tempfile::tempdir().unwrap();

@@ -174,9 +174,10 @@ fn bad_query(e: &axum::extract::rejection::QueryRejection) -> ApiError {
     security(("bearer" = [])),
     params(ChangesQuery),
     responses(
-        (status = 200, description = "A page of the feed", body = ChangesResponse),
+        (status = 200, description = "A page of the feed (every change acknowledged to any device before the request is in it)", body = ChangesResponse),
         (status = 400, description = "Malformed query", body = ApiErrorBody),
         (status = 401, description = "No valid session", body = ApiErrorBody),
+        (status = 503, description = "The relay is shutting down", body = ApiErrorBody),
     ))]
 pub async fn changes(
     State(state): State<Arc<AppState>>,
@@ -186,6 +187,8 @@ pub async fn changes(
     let Query(q) = query.map_err(|e| bad_query(&e))?;
     let since = q.since.unwrap_or(0);
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    // Every change acknowledged to any device before this request is in the page.
+    state.sync()?.feed_settled().await?;
     let mut changes = state.store.feed_since(&auth.user.id, since, limit + 1)?;
     let more = changes.len() > limit;
     changes.truncate(limit);

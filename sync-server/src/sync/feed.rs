@@ -130,10 +130,16 @@ impl FeedWorker {
         }))
     }
 
-    /// Runs until every shard is gone (the channel closes), recording what they save.
-    pub async fn run(self, mut saved: mpsc::UnboundedReceiver<Saved>) {
+    /// Runs until every shard is gone (the channel closes), recording what they save, and
+    /// answering each barrier once every save sent before it was asked for is recorded.
+    pub async fn run(
+        self,
+        mut saved: mpsc::UnboundedReceiver<Saved>,
+        mut barriers: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+    ) {
         let mut retry: Vec<Saved> = Vec::new();
         let mut busy_until: Option<tokio::time::Instant> = None;
+        let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
         loop {
             if let Some(until) = busy_until.take() {
                 tokio::time::sleep_until(until).await;
@@ -143,8 +149,18 @@ impl FeedWorker {
                     Some(s) => Some(s),
                     None => break,
                 },
+                Some(barrier) = barriers.recv() => {
+                    waiting.push(barrier);
+                    None
+                }
                 () = tokio::time::sleep(RETRY_AFTER), if !retry.is_empty() => None,
             };
+            // Barriers asked for before the saves below are drained: each save acknowledged
+            // before the barrier was asked for is in the channel by then (a save is sent at
+            // settle, before any frame announcing it can leave).
+            while let Ok(barrier) = barriers.try_recv() {
+                waiting.push(barrier);
+            }
             let mut burst = std::mem::take(&mut retry);
             burst.extend(first);
             while let Ok(s) = saved.try_recv() {
@@ -153,7 +169,12 @@ impl FeedWorker {
             if burst.len() > 1 {
                 busy_until = Some(tokio::time::Instant::now() + BUSY_BURST_INTERVAL);
             }
-            retry = self.record(burst).await;
+            if !burst.is_empty() {
+                retry = self.record(burst).await;
+            }
+            for barrier in waiting.drain(..) {
+                let _ = barrier.send(());
+            }
         }
         // Saves made while stopping: record what can be, the rest keep their marks.
         let mut rest = retry;

@@ -125,6 +125,8 @@ pub struct SyncHub {
     link: Arc<Link>,
     registry: Arc<Registry>,
     feed: Arc<FeedHub>,
+    /// Asks the feed worker to answer once every save made so far is recorded.
+    feed_barrier: mpsc::UnboundedSender<oneshot::Sender<()>>,
     tickets: Tickets,
     /// Turns true when stopping begins: connections and live feeds end.
     closing: watch::Sender<bool>,
@@ -194,7 +196,8 @@ impl SyncHub {
                 "recorded changes the feed had not yet seen"
             );
         }
-        let feed_task = tokio::spawn(worker.run(saved_rx));
+        let (feed_barrier, barrier_rx) = mpsc::unbounded_channel();
+        let feed_task = tokio::spawn(worker.run(saved_rx, barrier_rx));
         let link = Arc::new(Link {
             shards: Arc::clone(&shards),
             commit: Arc::clone(&commit),
@@ -211,6 +214,7 @@ impl SyncHub {
             link,
             registry,
             feed,
+            feed_barrier,
             tickets: Tickets::default(),
             closing,
             halt,
@@ -320,6 +324,15 @@ impl SyncHub {
 
     pub fn feed(&self) -> &Arc<FeedHub> {
         &self.feed
+    }
+
+    /// Waits until the change feed records every save made before this call, so a reader of
+    /// the feed sees each change any device has been told is stored (the feed is otherwise
+    /// written a moment after the acknowledgement, off the edit's path).
+    pub async fn feed_settled(&self) -> Result<(), SyncError> {
+        let (tx, rx) = oneshot::channel();
+        self.feed_barrier.send(tx).map_err(|_| SyncError::Stopped)?;
+        rx.await.map_err(|_| SyncError::Stopped)
     }
 
     pub fn store(&self) -> Result<Arc<dyn RelayStore>, SyncError> {
