@@ -1,7 +1,8 @@
 //! The one API every shell calls (Tauri commands in the apps, the wasm worker in the browser, the
 //! `larder` CLI): recipes, search, attachments, import/export, the grocery list and change events.
 //! Writes go to the Automerge document first, then to the materialised view the reads use.
-//! Submodules add to `Larder`: `bulk` (import's many creates), `attachments`, `grocery_list`.
+//! Submodules add to `Larder`: `bulk` (import's many creates), `attachments`, `grocery_list`,
+//! `page_import` (recipes from a fetched page, links kept offline).
 
 use std::sync::{Arc, Mutex};
 
@@ -26,6 +27,7 @@ use crate::store::{RecipeSummary, Store, StoreError, TagCount};
 mod attachments;
 mod bulk;
 mod grocery_list;
+mod page_import;
 
 pub use grocery_list::GroceryAdded;
 
@@ -55,6 +57,8 @@ pub enum LarderError {
     BadDocument { id: String, reason: String },
     #[error("import failed: {0}")]
     Import(#[from] ImportError),
+    #[error("{0}")]
+    BadAddress(#[from] crate::page_import::AddressError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -7,6 +7,7 @@
 //! - `rpc`: that API as serde-tagged requests and replies, for the shells' transports
 //! - `ingredient`, `servings`, `grocery`, `schema_org`: parsing, scaling, grocery rules,
 //!   import/export
+//! - `page_import`: a web page's recipes as the relay fetches them for import by address
 
 pub mod api;
 pub mod blob_transfer;
@@ -16,6 +17,7 @@ pub mod grocery;
 pub mod ids;
 pub mod ingredient;
 pub mod model;
+pub mod page_import;
 #[cfg(feature = "native")]
 pub mod profile;
 pub mod rpc;

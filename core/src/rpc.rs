@@ -6,7 +6,7 @@
 //!
 //! Bytes (attachments, imported files) travel as standard base64 strings, since the wire is JSON.
 //! Requests about the session and sync ([`Request::SyncStatus`], [`Request::SignIn`],
-//! [`Request::SignOut`], [`Request::Session`]) belong to the shell, which owns the network:
+//! [`Request::SignOut`], [`Request::Session`]) and [`Request::ImportUrl`] belong to the shell, which owns the network:
 //! `dispatch` answers them with [`RpcErrorCode::Unsupported`].
 
 use base64::Engine as _;
@@ -17,6 +17,7 @@ use crate::api::{GroceryAdded, ImportReport, Larder, LarderError};
 use crate::docstore::DocumentStore;
 use crate::grocery::GroceryUndo;
 use crate::model::{Attachment, GroceryItem, IngredientInput, Recipe, RecipeDraft};
+use crate::page_import::PageImport;
 use crate::servings::IngredientLine;
 use crate::store::{LastSignIn, RecipeSummary, StoreError, TagCount};
 
@@ -89,6 +90,19 @@ pub enum Request {
     ImportFile {
         file_name: String,
         bytes_base64: String,
+    },
+    /// Fetches a recipe page by its address through the relay and imports it. Answered by the
+    /// shell (it owns the network), which asks the relay and then dispatches [`Request::ImportPage`].
+    ImportUrl {
+        url: String,
+    },
+    /// Makes local recipes from a page the relay fetched ([`PageImport`]).
+    ImportPage {
+        page: PageImport,
+    },
+    /// Keeps an address as a recipe of its own, for when the page cannot be fetched now.
+    SaveLink {
+        url: String,
     },
     /// One recipe as schema.org JSON-LD.
     ExportJsonLd {
@@ -256,7 +270,9 @@ impl From<Result<Response, RpcError>> for Reply {
 impl From<LarderError> for RpcError {
     fn from(err: LarderError) -> Self {
         let code = match &err {
-            LarderError::Invalid(_) | LarderError::BadFileName(_) => RpcErrorCode::Invalid,
+            LarderError::Invalid(_) | LarderError::BadFileName(_) | LarderError::BadAddress(_) => {
+                RpcErrorCode::Invalid
+            }
             LarderError::RecipeNotFound(_)
             | LarderError::ItemNotFound(_)
             | LarderError::AttachmentNotFound { .. }
@@ -379,6 +395,8 @@ pub async fn dispatch<S: DocumentStore>(
             let bytes = decode_base64("bytes_base64", &bytes_base64)?;
             Response::Import(larder.import_file(&file_name, &bytes).await?)
         }
+        Request::ImportPage { page } => Response::Import(larder.import_page(&page).await?),
+        Request::SaveLink { url } => Response::Recipe(Box::new(larder.save_link(&url).await?)),
         Request::ExportJsonLd { id } => Response::JsonLd(larder.export_json_ld(&id)?),
         Request::GroceryItems => Response::Grocery(larder.grocery_items().await?),
         Request::AddRecipeToGrocery {
@@ -402,6 +420,7 @@ pub async fn dispatch<S: DocumentStore>(
             Response::LastSignIn(larder.store().last_sign_in().map_err(LarderError::from)?)
         }
         Request::SyncStatus
+        | Request::ImportUrl { .. }
         | Request::SignIn { .. }
         | Request::SignOut { .. }
         | Request::Session => {

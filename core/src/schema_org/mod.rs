@@ -8,6 +8,7 @@
 //!
 //! - [`import`]: finding recipes in JSON-LD and mapping their fields.
 //! - [`html`]: the JSON-LD blocks of an HTML page.
+//! - `microdata`: a page's microdata items in JSON-LD shape.
 //! - `lenient_json`: JSON with the mistakes real pages make, repaired.
 //! - [`text`]: HTML-to-text cleanup and instruction splitting.
 //! - [`duration`]: ISO-8601 durations.
@@ -18,6 +19,7 @@ mod export;
 mod html;
 mod import;
 mod lenient_json;
+mod microdata;
 mod text;
 
 #[cfg(test)]
@@ -70,7 +72,8 @@ pub fn import_json(text: &str) -> Result<Vec<ImportedRecipe>, ImportError> {
     collector.finish()
 }
 
-/// Imports every Recipe in the `<script type="application/ld+json">` blocks of an HTML page.
+/// Imports every Recipe in the `<script type="application/ld+json">` blocks of an HTML page,
+/// or, when no block holds one, in the page's microdata (`itemtype=".../Recipe"`).
 /// Blocks that are not JSON are skipped with a warning as long as some block holds a recipe.
 /// A recipe without its own URL or image gets the page's canonical URL / `og:image`.
 pub fn import_html(html: &str) -> Result<Vec<ImportedRecipe>, ImportError> {
@@ -91,6 +94,12 @@ pub fn import_html(html: &str) -> Result<Vec<ImportedRecipe>, ImportError> {
                 "JSON-LD block {} of {count} skipped: not valid JSON ({err})",
                 i + 1
             )),
+        }
+    }
+    if collector.recipes.is_empty() {
+        // Older pages mark the recipe up as microdata instead of JSON-LD.
+        for item in microdata::items(html) {
+            collector.add_document(&item);
         }
     }
     let mut recipes = collector.finish()?;

@@ -579,3 +579,42 @@ fn import_auto_dispatch() {
         Err(ImportError::InvalidJson(_))
     ));
 }
+
+#[test]
+fn microdata_page_imports_when_it_has_no_json_ld() {
+    let html = r#"<html><head><link rel="canonical" href="https://example.org/soup"></head><body>
+        <article itemscope itemtype="http://schema.org/Recipe">
+          <h1 itemprop="name">Leek &amp; potato soup</h1>
+          <img itemprop="image" src="https://example.org/soup.jpg" alt="">
+          <span itemprop="recipeYield">4 servings</span>
+          <meta itemprop="totalTime" content="PT45M">
+          <ul>
+            <li itemprop="recipeIngredient">2 leeks, sliced</li>
+            <li itemprop="recipeIngredient">500 g potatoes</li>
+          </ul>
+          <ol itemprop="recipeInstructions">
+            <li>Soften the leeks.</li><li>Add potatoes and simmer.</li>
+          </ol>
+        </article></body></html>"#;
+    let recipe = only(import_html(html));
+    assert_eq!(recipe.draft.title, "Leek & potato soup");
+    assert_eq!(recipe.draft.servings, Some(4));
+    assert_eq!(recipe.draft.total_minutes, Some(45));
+    assert_eq!(recipe.draft.source_url, "https://example.org/soup");
+    assert_eq!(
+        recipe.ingredient_lines,
+        ["2 leeks, sliced", "500 g potatoes"]
+    );
+    assert_eq!(recipe.image_urls, ["https://example.org/soup.jpg"]);
+    assert_eq!(
+        recipe.draft.steps,
+        ["Soften the leeks.", "Add potatoes and simmer."]
+    );
+}
+
+#[test]
+fn json_ld_wins_over_microdata_on_the_same_page() {
+    let html = r#"<script type="application/ld+json">{"@type":"Recipe","name":"From JSON-LD"}</script>
+        <div itemscope itemtype="https://schema.org/Recipe"><span itemprop="name">From microdata</span></div>"#;
+    assert_eq!(only(import_html(html)).draft.title, "From JSON-LD");
+}

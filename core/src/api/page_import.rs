@@ -1,0 +1,88 @@
+//! Making local recipes from a page the relay fetched (`Larder::import_page`), and keeping an
+//! address as a recipe when the relay cannot be reached (`Larder::save_link`).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use super::{ImportReport, Larder, LarderError, Result};
+use crate::docstore::DocumentStore;
+use crate::model::{RecipeDraft, validate_draft};
+use crate::page_import::{PageImport, image_media_type, title_for_link};
+
+impl<S: DocumentStore> Larder<S> {
+    /// Creates the page's recipes on this device and attaches each one's image. Drafts that do
+    /// not validate are skipped with a warning; an image that is not one (by its bytes) or is
+    /// too big is left out with a warning, and the recipe is kept.
+    pub async fn import_page(&self, page: &PageImport) -> Result<ImportReport> {
+        let mut report = ImportReport::default();
+        let mut drafts = Vec::with_capacity(page.recipes.len());
+        let mut images = Vec::with_capacity(page.recipes.len());
+        for recipe in &page.recipes {
+            let mut draft = recipe.draft.clone();
+            if draft.source_url.is_empty() {
+                draft.source_url = page.page_url.clone();
+            }
+            report.warnings.extend(recipe.warnings.iter().cloned());
+            match validate_draft(&draft) {
+                Ok(valid) => {
+                    drafts.push(valid);
+                    images.push(recipe.image.as_ref());
+                }
+                Err(err) => report
+                    .warnings
+                    .push(format!("skipped \"{}\": {err}", draft.title)),
+            }
+        }
+        let made = self.create_recipes(&drafts).await?;
+        for (recipe, image) in made.iter().zip(images) {
+            let Some(image) = image else { continue };
+            let bytes = match BASE64.decode(&image.bytes_base64) {
+                Ok(bytes) => bytes,
+                Err(_) => {
+                    report.warnings.push(format!(
+                        "recipe \"{}\": the image from {} was not readable",
+                        recipe.title, image.url
+                    ));
+                    continue;
+                }
+            };
+            let Some(media_type) = image_media_type(&bytes) else {
+                report.warnings.push(format!(
+                    "recipe \"{}\": {} is not an image",
+                    recipe.title, image.url
+                ));
+                continue;
+            };
+            match self
+                .attach_file(&recipe.id, &image.file_name, media_type, &bytes)
+                .await
+            {
+                Ok(_) => {}
+                Err(err @ (LarderError::AttachmentTooLarge { .. } | LarderError::Invalid(_))) => {
+                    report.warnings.push(format!(
+                        "recipe \"{}\": image not attached: {err}",
+                        recipe.title
+                    ));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        report.ids = made.into_iter().map(|r| r.id).collect();
+        Ok(report)
+    }
+
+    /// Keeps a page's address as a recipe of its own (titled from the address, the address in
+    /// its source field), for when the page cannot be fetched now.
+    pub async fn save_link(&self, url: &str) -> Result<super::Recipe> {
+        let url = url.trim();
+        let title = title_for_link(url)?;
+        let draft = RecipeDraft {
+            title,
+            source_url: url.to_owned(),
+            notes: "Saved as a link: import it from its address when online to fill in the recipe."
+                .into(),
+            ..RecipeDraft::default()
+        };
+        self.create_recipe(&draft).await
+    }
+}
