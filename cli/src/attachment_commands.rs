@@ -2,7 +2,6 @@
 //! sync) and `attachment list|get` (bytes from this device, or fetched from the relay on demand
 //! and kept here).
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
@@ -10,6 +9,8 @@ use larder_core::Larder;
 use larder_core::api::MAX_ATTACHMENT_BYTES;
 use larder_core::docstore::SamodStore;
 use larder_core::sync;
+
+use crate::output::{self, outln};
 
 pub async fn attach(
     larder: &Larder<SamodStore>,
@@ -45,12 +46,15 @@ pub async fn attach(
         )
         .await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&attachment)?);
+        outln!("{}", serde_json::to_string_pretty(&attachment)?)?;
     } else {
-        println!(
+        outln!(
             "Attached {} ({}, {} bytes, sha256 {}).",
-            attachment.file_name, attachment.media_type, attachment.size, attachment.sha256
-        );
+            attachment.file_name,
+            attachment.media_type,
+            attachment.size,
+            attachment.sha256
+        )?;
     }
     Ok(())
 }
@@ -71,11 +75,11 @@ pub fn list(larder: &Larder<SamodStore>, recipe_id: &str, json: bool) -> Result<
                 }))
             })
             .collect::<Result<_>>()?;
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
     if recipe.attachments.is_empty() {
-        println!("No attachments.");
+        outln!("No attachments.")?;
     }
     for a in &recipe.attachments {
         let here = if larder.store().blob_exists(&a.sha256)? {
@@ -83,7 +87,7 @@ pub fn list(larder: &Larder<SamodStore>, recipe_id: &str, json: bool) -> Result<
         } else {
             ", not on this device"
         };
-        println!("{} ({}, {} bytes{here})", a.file_name, a.media_type, a.size);
+        outln!("{} ({}, {} bytes{here})", a.file_name, a.media_type, a.size)?;
     }
     Ok(())
 }
@@ -97,17 +101,14 @@ pub async fn get(
 ) -> Result<()> {
     let (attachment, bytes) = sync::fetch_attachment(larder, recipe_id, name).await?;
     if output == Path::new("-") {
-        let mut out = std::io::stdout().lock();
-        out.write_all(&bytes)?;
-        out.flush()?;
-        return Ok(());
+        return output::write_bytes(&bytes);
     }
     std::fs::write(output, &bytes).with_context(|| format!("cannot write {}", output.display()))?;
-    println!(
+    outln!(
         "Wrote {} ({} bytes) to {}.",
         attachment.file_name,
         bytes.len(),
         output.display()
-    );
+    )?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use larder_core::model::RecipeDraft;
 use larder_core::{Larder, profile};
 
 use crate::attachment_commands;
-use crate::output;
+use crate::output::{self, outln};
 use crate::sync_commands;
 use crate::{AttachmentCommand, Cli, Command, GroceryCommand};
 
@@ -70,7 +70,7 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
         Command::Show { id, json } => output::recipe(&larder.get_recipe(&id)?, json),
         Command::Export { id } => {
             let value = larder.export_json_ld(&id)?;
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            outln!("{}", serde_json::to_string_pretty(&value)?)?;
             Ok(())
         }
         Command::Rm { id } => {
@@ -99,7 +99,7 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
                 ..RecipeDraft::default()
             };
             let recipe = larder.create_recipe(&draft).await?;
-            println!("{}", recipe.id);
+            outln!("{}", recipe.id)?;
             Ok(())
         }
         Command::Edit {
@@ -185,11 +185,12 @@ async fn import(larder: &Larder<SamodStore>, files: &[PathBuf]) -> Result<()> {
                 for warning in &report.warnings {
                     bar.suspend(|| eprintln!("warning: {}: {warning}", file.display()));
                 }
-                bar.suspend(|| {
+                bar.suspend(|| -> Result<()> {
                     for id in &report.ids {
-                        println!("{id}");
+                        outln!("{id}")?;
                     }
-                });
+                    Ok(())
+                })?;
             }
             Err(err) => {
                 failures += 1;

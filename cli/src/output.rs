@@ -1,13 +1,76 @@
 //! How the CLI prints things: `--json` for scripts, aligned text for people.
+//!
+//! Every byte the CLI sends to standard output goes through [`write_line`] / [`write_bytes`]
+//! (the `outln!` macro), never `println!`: `println!` panics when the reader has gone
+//! (`larder search "" | head -1`), because Rust ignores SIGPIPE and a write to a closed pipe
+//! fails with `BrokenPipe`. Here that failure becomes the error [`StdoutClosed`], which travels
+//! up like any other error, so the command stops at once, the profile is still closed cleanly
+//! (see `commands::run`), and `main` turns it into a quiet exit 0 (the reader asked for no more;
+//! nothing went wrong). Restoring the default SIGPIPE action instead would need `libc` and
+//! would kill the process in the middle of a command, before the profile is closed.
+//! Only a write to standard output maps to `StdoutClosed`, so a broken pipe elsewhere (a socket
+//! to the relay) is still reported as the failure it is.
+
+use std::fmt;
+use std::io::{self, Write};
 
 use anyhow::Result;
 use larder_core::ingredient::format_line;
 use larder_core::model::{GroceryItem, Recipe};
 use larder_core::{RecipeSummary, TagCount};
 
-fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+/// Standard output was closed by its reader: the command stops and the CLI exits quietly.
+#[derive(Debug)]
+pub struct StdoutClosed;
+
+impl fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("standard output was closed")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
+
+/// `println!` that returns an error instead of panicking (see the module comment).
+macro_rules! outln {
+    () => {
+        $crate::output::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+/// Writes one line to standard output.
+pub fn write_line(args: fmt::Arguments<'_>) -> Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{args}").map_err(stdout_error)
+}
+
+/// Writes raw bytes to standard output and flushes them.
+pub fn write_bytes(bytes: &[u8]) -> Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(stdout_error)
+}
+
+fn stdout_error(err: io::Error) -> anyhow::Error {
+    if err.kind() == io::ErrorKind::BrokenPipe {
+        StdoutClosed.into()
+    } else {
+        anyhow::Error::new(err).context("writing to standard output")
+    }
+}
+
+/// Whether `err` is (or was caused by) standard output being closed.
+pub fn is_stdout_closed(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| cause.is::<StdoutClosed>())
+}
+
+pub fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<()> {
+    outln!("{}", serde_json::to_string_pretty(value)?)
 }
 
 pub fn summaries(hits: &[RecipeSummary], json: bool) -> Result<()> {
@@ -20,7 +83,7 @@ pub fn summaries(hits: &[RecipeSummary], json: bool) -> Result<()> {
         } else {
             format!("  [{}]", hit.tags.join(", "))
         };
-        println!("{}  {}{}", hit.id, hit.title, tags);
+        outln!("{}  {}{}", hit.id, hit.title, tags)?;
     }
     Ok(())
 }
@@ -29,10 +92,10 @@ pub fn recipe(recipe: &Recipe, json: bool) -> Result<()> {
     if json {
         return print_json(recipe);
     }
-    println!("{}", recipe.title);
-    println!("id: {}", recipe.id);
+    outln!("{}", recipe.title)?;
+    outln!("id: {}", recipe.id)?;
     if !recipe.description.is_empty() {
-        println!("\n{}", recipe.description);
+        outln!("\n{}", recipe.description)?;
     }
     let mut facts = Vec::new();
     if let Some(s) = recipe.servings {
@@ -51,18 +114,18 @@ pub fn recipe(recipe: &Recipe, json: bool) -> Result<()> {
         }
     }
     if !facts.is_empty() {
-        println!("{}", facts.join(" · "));
+        outln!("{}", facts.join(" · "))?;
     }
     if !recipe.tags.is_empty() {
-        println!("tags: {}", recipe.tags.join(", "));
+        outln!("tags: {}", recipe.tags.join(", "))?;
     }
     if !recipe.source_url.is_empty() {
-        println!("source: {}", recipe.source_url);
+        outln!("source: {}", recipe.source_url)?;
     }
     if !recipe.ingredients.is_empty() {
-        println!("\nIngredients");
+        outln!("\nIngredients")?;
         for row in &recipe.ingredients {
-            println!(
+            outln!(
                 "  - {}",
                 format_line(
                     row.quantity,
@@ -71,22 +134,22 @@ pub fn recipe(recipe: &Recipe, json: bool) -> Result<()> {
                     &row.name,
                     &row.note
                 )
-            );
+            )?;
         }
     }
     if !recipe.steps.is_empty() {
-        println!("\nSteps");
+        outln!("\nSteps")?;
         for (i, step) in recipe.steps.iter().enumerate() {
-            println!("  {}. {step}", i + 1);
+            outln!("  {}. {step}", i + 1)?;
         }
     }
     if !recipe.notes.is_empty() {
-        println!("\nNotes\n{}", recipe.notes);
+        outln!("\nNotes\n{}", recipe.notes)?;
     }
     if !recipe.attachments.is_empty() {
-        println!("\nAttachments");
+        outln!("\nAttachments")?;
         for a in &recipe.attachments {
-            println!("  {} ({}, {} bytes)", a.file_name, a.media_type, a.size);
+            outln!("  {} ({}, {} bytes)", a.file_name, a.media_type, a.size)?;
         }
     }
     Ok(())
@@ -97,7 +160,7 @@ pub fn tags(tags: &[TagCount], json: bool) -> Result<()> {
         return print_json(tags);
     }
     for t in tags {
-        println!("{}\t{}", t.count, t.tag);
+        outln!("{}\t{}", t.count, t.tag)?;
     }
     Ok(())
 }
@@ -109,7 +172,7 @@ pub fn grocery(items: &[GroceryItem], json: bool) -> Result<()> {
     for item in items {
         let line = format_line(item.quantity, None, &item.unit, &item.name, "");
         let mark = if item.checked { "x" } else { " " };
-        println!("[{mark}] {}  {line}", item.id);
+        outln!("[{mark}] {}  {line}", item.id)?;
     }
     Ok(())
 }

@@ -8,6 +8,8 @@ use larder_core::Larder;
 use larder_core::docstore::SamodStore;
 use larder_core::sync::{self, SyncEngine, SyncState};
 
+use crate::output::outln;
+
 pub async fn login(larder: &Larder<SamodStore>, server: &str, user: &str) -> Result<()> {
     let password = match std::env::var("LARDER_PASSWORD") {
         Ok(password) => password,
@@ -15,25 +17,26 @@ pub async fn login(larder: &Larder<SamodStore>, server: &str, user: &str) -> Res
             .context("reading the password")?,
     };
     let session = sync::login(larder.store(), server, user, &password).await?;
-    println!(
+    outln!(
         "Signed in as {} on {}. Run `larder sync` to sync this device.",
-        session.user_name, session.server
-    );
+        session.user_name,
+        session.server
+    )?;
     Ok(())
 }
 
 pub async fn logout(larder: &Larder<SamodStore>) -> Result<()> {
     if sync::session(larder.store())?.is_none() {
-        println!("Not signed in.");
+        outln!("Not signed in.")?;
         return Ok(());
     }
     let revoked = sync::logout(larder.store()).await?;
     if revoked {
-        println!("Signed out.");
+        outln!("Signed out.")?;
     } else {
-        println!(
+        outln!(
             "Signed out on this device (the relay could not be reached to revoke the session)."
-        );
+        )?;
     }
     Ok(())
 }
@@ -49,7 +52,7 @@ pub fn wipe(dir: &Path) -> Result<()> {
             Err(err) => return Err(err).with_context(|| format!("removing {}", path.display())),
         }
     }
-    println!("Local data removed.");
+    outln!("Local data removed.")?;
     Ok(())
 }
 
@@ -66,17 +69,17 @@ pub fn status(larder: &Larder<SamodStore>, json: bool) -> Result<()> {
             "pending_uploads": uploads.len(),
             "upload_error": uploads.iter().find_map(|u| u.last_error.clone()),
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(());
     }
     match session {
-        Some(s) => println!("Signed in as {} on {}.", s.user_name, s.server),
-        None => println!("Not signed in."),
+        Some(s) => outln!("Signed in as {} on {}.", s.user_name, s.server)?,
+        None => outln!("Not signed in.")?,
     }
-    println!("{pending} document(s) with changes not yet on the relay.");
-    println!("{} attachment(s) not yet uploaded.", uploads.len());
+    outln!("{pending} document(s) with changes not yet on the relay.")?;
+    outln!("{} attachment(s) not yet uploaded.", uploads.len())?;
     if let Some(err) = uploads.iter().find_map(|u| u.last_error.as_deref()) {
-        println!("Last upload error: {err}");
+        outln!("Last upload error: {err}")?;
     }
     Ok(())
 }
@@ -85,10 +88,14 @@ pub async fn sync(larder: &Arc<Larder<SamodStore>>, once: bool) -> Result<()> {
     let engine = SyncEngine::new(larder.clone())?;
     if once {
         let report = engine.sync_once().await?;
-        println!(
+        outln!(
             "In sync: {} document(s) received, {} sent, {} pending; {} attachment(s) uploaded, {} pending.",
-            report.pulled, report.pushed, report.pending, report.uploaded, report.pending_uploads
-        );
+            report.pulled,
+            report.pushed,
+            report.pending,
+            report.uploaded,
+            report.pending_uploads
+        )?;
         if report.pending > 0 {
             return Err(anyhow!(
                 "{} document(s) could not be confirmed by the relay",
