@@ -8,6 +8,7 @@ use larder_core::grocery::{GroceryUndo, MergedAddition};
 use larder_core::model::{
     Attachment, GroceryItem, IngredientInput, IngredientRow, Recipe, RecipeDraft,
 };
+use larder_core::page_import::{PageImage, PageImport, PageRecipe};
 use larder_core::rpc::{
     Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView,
 };
@@ -47,6 +48,9 @@ fn generated() -> String {
         decl::<RecipeSummary>(&cfg),
         decl::<TagCount>(&cfg),
         decl::<ImportReport>(&cfg),
+        decl::<PageImport>(&cfg),
+        decl::<PageRecipe>(&cfg),
+        decl::<PageImage>(&cfg),
         decl::<GroceryItem>(&cfg),
         decl::<GroceryAdded>(&cfg),
         decl::<GroceryUndo>(&cfg),

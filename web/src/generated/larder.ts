@@ -1,7 +1,7 @@
 // Generated from larder-core's Rust types by core/tests/ts_bindings.rs; do not edit.
 // Regenerate: LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings
 
-export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, } | { "op": "get_recipe", id: string, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "restore_recipe", id: string, } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
+export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, } | { "op": "get_recipe", id: string, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "restore_recipe", id: string, } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
@@ -61,6 +61,33 @@ thumbnail: Attachment | null, updated_at: number, };
 export type TagCount = { tag: string, count: number, };
 
 export type ImportReport = { ids: Array<string>, warnings: Array<string>, };
+
+export type PageImport = { 
+/**
+ * The address the page was finally read from (after redirects).
+ */
+page_url: string, recipes: Array<PageRecipe>, };
+
+export type PageRecipe = { 
+/**
+ * The recipe with its ingredient rows parsed; its source URL is the page's when the
+ * recipe does not name one.
+ */
+draft: RecipeDraft, 
+/**
+ * What could not be read, for the user.
+ */
+warnings: Array<string>, 
+/**
+ * The image addresses the recipe names, absolute, in page order.
+ */
+image_urls: Array<string>, 
+/**
+ * The first image that could be fetched within the limits, if any.
+ */
+image: PageImage | null, };
+
+export type PageImage = { url: string, file_name: string, media_type: string, bytes_base64: string, };
 
 export type GroceryItem = { id: string, name: string, quantity: number | null, unit: string, 
 /**
