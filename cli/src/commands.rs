@@ -58,6 +58,7 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
         Command::Status { json } => sync_commands::status(larder, json),
         Command::Sync { once } => sync_commands::sync(larder, once).await,
         Command::Import { files } => import(larder, &files).await,
+        Command::ImportUrl { url, link_only } => import_url(larder, &url, link_only).await,
         Command::Search {
             query,
             json,
@@ -205,6 +206,35 @@ async fn import(larder: &Larder<SamodStore>, files: &[PathBuf]) -> Result<()> {
             "{failures} of {} files could not be imported",
             files.len()
         ));
+    }
+    Ok(())
+}
+
+async fn import_url(larder: &Larder<SamodStore>, url: &str, link_only: bool) -> Result<()> {
+    if link_only {
+        let recipe = larder.save_link(url).await?;
+        eprintln!(
+            "Kept the address as \"{}\"; import it from its address when online.",
+            recipe.title
+        );
+        outln!("{}", recipe.id)?;
+        return Ok(());
+    }
+    let report = match larder_core::sync::import_url(larder, url).await {
+        Ok(report) => report,
+        Err(err) if err.is_offline() => {
+            return Err(anyhow!(
+                "{err}\nimporting from an address needs the relay; to keep the address as a recipe for now, run: larder import-url --link-only {url}"
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    eprintln!("Imported {} recipe(s) from {url}.", report.ids.len());
+    for id in &report.ids {
+        outln!("{id}")?;
     }
     Ok(())
 }

@@ -33,6 +33,16 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Import the recipe on a web page by its address, fetched by the relay you are signed in
+    /// to; prints the new ids. Offline, `--link-only` keeps the address as a recipe to fill in.
+    #[command(name = "import-url")]
+    ImportUrl {
+        #[arg(value_name = "URL")]
+        url: String,
+        /// Do not fetch: keep the address as a recipe (its source field) for later.
+        #[arg(long)]
+        link_only: bool,
+    },
     /// Search recipes (no query: list all by title).
     Search {
         query: Option<String>,

@@ -2,7 +2,7 @@
 //! relay) as the typed `RpcError` the UI receives: a code to react to and a readable sentence.
 
 use larder_core::rpc::{RpcError, RpcErrorCode};
-use larder_core::sync::{AttachmentError, RelayError};
+use larder_core::sync::{AttachmentError, ImportUrlError, RelayError};
 use larder_core::{LarderError, StoreError};
 
 pub fn relay(err: RelayError) -> RpcError {
@@ -11,10 +11,32 @@ pub fn relay(err: RelayError) -> RpcError {
         RelayError::Unauthorized | RelayError::BadCredentials => RpcErrorCode::Unauthorized,
         RelayError::RateLimited => RpcErrorCode::RateLimited,
         RelayError::Unreachable(_) => RpcErrorCode::Unreachable,
+        RelayError::Refused { status: 429, .. } => RpcErrorCode::RateLimited,
+        RelayError::Refused { .. } => RpcErrorCode::Invalid,
         RelayError::Status { .. } | RelayError::Protocol(_) => RpcErrorCode::Internal,
         RelayError::Store(_) => RpcErrorCode::Storage,
     };
     RpcError::new(code, err.to_string())
+}
+
+/// An import by address that failed: offline is `Unreachable` (the UI then offers to keep the
+/// link), not signed in is `Unauthorized`, a refusal by the relay is `Invalid`/`RateLimited`.
+pub fn import_url(err: ImportUrlError) -> RpcError {
+    match err {
+        ImportUrlError::BadAddress(err) => RpcError::new(RpcErrorCode::Invalid, err.to_string()),
+        ImportUrlError::NotSignedIn => RpcError::new(
+            RpcErrorCode::Unauthorized,
+            ImportUrlError::NotSignedIn.to_string(),
+        ),
+        ImportUrlError::Relay(RelayError::Unreachable(why)) => RpcError::new(
+            RpcErrorCode::Unreachable,
+            format!(
+                "importing from an address needs the relay, which cannot be reached now ({why})"
+            ),
+        ),
+        ImportUrlError::Relay(err) => relay(err),
+        ImportUrlError::Larder(err) => err.into(),
+    }
 }
 
 pub fn store(err: StoreError) -> RpcError {

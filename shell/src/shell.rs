@@ -141,6 +141,14 @@ impl Inner {
             Request::Session => self.session().await,
             Request::SyncStatus => self.sync_status().await,
             Request::AttachmentBytes { sha256 } => self.attachment_bytes(sha256).await,
+            Request::ImportUrl { url } => {
+                let open = self.open.read().await;
+                let open = open.as_ref().ok_or_else(errors::closing)?;
+                let report = sync::import_url(&open.larder, &url)
+                    .await
+                    .map_err(errors::import_url)?;
+                Ok(Response::Import(report))
+            }
             other => {
                 let open = self.open.read().await;
                 let open = open.as_ref().ok_or_else(errors::closing)?;

@@ -24,6 +24,8 @@
 //! tls_cert = "/etc/larder/fullchain.pem"  # HTTPS: both or neither (or serve --tls-cert/--tls-key)
 //! tls_key = "/etc/larder/privkey.pem"
 //! metrics_token = "a-long-random-string"   # lets non-loopback clients scrape /metrics
+//! [import_url]                     # fetching recipe pages for users: see config::import_url
+//! requests_per_minute = 10
 //! [login_rate_limit]               # failed logins, per user name and per client address
 //! failures_per_minute = 5
 //! burst = 10
@@ -39,6 +41,10 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::data_dir::DataDir;
+
+pub mod import_url;
+
+pub use import_url::ImportUrlConfig;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./larder-data";
@@ -92,6 +98,8 @@ pub struct Config {
     /// The built web app (web/dist) served at `/`; `None`: no web app (`larder-server serve`
     /// sets it from `--web DIR`, `LARDER_WEB_DIR` or `./web/dist`).
     pub web_dir: Option<PathBuf>,
+    /// Fetching recipe pages for users (`POST /api/v1/import/url`).
+    pub import_url: ImportUrlConfig,
 }
 
 /// A configured secret; never shows in `Debug` output (configs are logged).
@@ -172,6 +180,7 @@ impl Default for Config {
             tls: None,
             metrics_token: None,
             web_dir: None,
+            import_url: ImportUrlConfig::default(),
         }
     }
 }
@@ -261,6 +270,7 @@ struct ConfigFile {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     metrics_token: Option<String>,
+    import_url: Option<import_url::ImportUrlFile>,
 }
 
 /// What the layers are read from; `env` looks a variable up (`std::env::var` in the binary, a
@@ -299,7 +309,7 @@ impl Config {
             }
         };
         if let Some(file) = file {
-            config.apply_file(file);
+            config.apply_file(file)?;
         }
 
         let env = sources.env;
@@ -340,7 +350,7 @@ impl Config {
         Ok(config)
     }
 
-    fn apply_file(&mut self, file: ConfigFile) {
+    fn apply_file(&mut self, file: ConfigFile) -> Result<(), ConfigError> {
         let ConfigFile {
             bind,
             allowed_origins,
@@ -363,6 +373,7 @@ impl Config {
             tls_cert,
             tls_key,
             metrics_token,
+            import_url,
         } = file;
         if let Some(v) = bind {
             self.bind = v;
@@ -422,6 +433,10 @@ impl Config {
         if let Some(v) = metrics_token {
             self.metrics_token = Some(Secret(v));
         }
+        if let Some(v) = import_url {
+            self.import_url.apply(v)?;
+        }
+        Ok(())
     }
 
     /// Overrides the TLS files given (a flag or file key each); a lone half is kept with an empty
@@ -499,6 +514,7 @@ impl Config {
             ));
         }
         self.webhook.validate()?;
+        self.import_url.validate(self.max_blob_bytes)?;
         if let Some(tls) = &self.tls
             && (tls.cert.as_os_str().is_empty() || tls.key.as_os_str().is_empty())
         {

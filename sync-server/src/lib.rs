@@ -37,6 +37,7 @@ pub mod hook;
 pub mod sync;
 
 pub mod http;
+pub mod import_url;
 
 pub mod server;
 

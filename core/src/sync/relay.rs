@@ -25,6 +25,14 @@ pub enum RelayError {
     Status { status: u16, message: String },
     #[error("unexpected answer from the relay: {0}")]
     Protocol(String),
+    /// The relay refused the request for what it asked (a 4xx other than 401), with its
+    /// stable code (`address_not_allowed`, `rate_limited`, …) and its sentence for people.
+    #[error("{message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -155,6 +163,45 @@ impl RelayClient {
         )
         .await?;
         Ok(json::<Ticket>(response).await?.ticket)
+    }
+
+    /// Asks the relay to fetch a recipe page by its address (`POST /api/v1/import/url`). A
+    /// refusal (private address, no recipe on the page, too many imports, …) is
+    /// [`RelayError::Refused`].
+    pub async fn import_url(
+        &self,
+        token: &str,
+        address: &str,
+    ) -> Result<crate::page_import::PageImport, RelayError> {
+        let response = send(
+            self.http
+                .post(self.url("api/v1/import/url")?)
+                .bearer_auth(token)
+                .json(&crate::page_import::UrlImportRequest {
+                    url: address.to_owned(),
+                }),
+            // The relay's own limit for a fetch is at most two minutes.
+            Duration::from_secs(150),
+        )
+        .await?;
+        let status = response.status().as_u16();
+        if (400..500).contains(&status) && status != 401 {
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            let field = |name: &str| {
+                body.get(name)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            return Err(RelayError::Refused {
+                status,
+                code: field("error"),
+                message: Some(field("message"))
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or_else(|| format!("the relay refused the import ({status})")),
+            });
+        }
+        json(response).await
     }
 
     /// One page of the change feed after `since`.

@@ -70,16 +70,17 @@ impl ApiError {
         )
     }
 
-    /// 429 with `Retry-After` (whole seconds, rounded up).
+    /// 429 for failed logins, with `Retry-After` (whole seconds, rounded up).
     pub fn rate_limited(wait: Duration) -> Self {
+        Self::rate_limited_because(wait, "too many failed login attempts; try again later")
+    }
+
+    /// 429 with `Retry-After` (whole seconds, rounded up) and what was limited.
+    pub fn rate_limited_because(wait: Duration, message: impl Into<String>) -> Self {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         ApiError {
             retry_after_secs: Some(secs.max(1)),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many failed login attempts; try again later",
-            )
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
         }
     }
 

@@ -8,6 +8,7 @@ mod error;
 mod extract;
 pub mod grocery;
 pub mod health;
+pub mod import;
 mod metrics;
 pub mod openapi;
 pub mod session;
@@ -47,6 +48,7 @@ pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(sync::ticket))
         .routes(routes!(sync::changes))
         .routes(routes!(sync::live))
+        .routes(routes!(import::import_url))
         .merge(blobs::routes())
         .merge(grocery::routes())
 }

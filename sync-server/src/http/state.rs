@@ -24,6 +24,10 @@ pub struct AppState {
     pub(crate) login_limiter: LoginLimiter,
     /// The grocery hook (queues webhook deliveries when one is configured).
     pub hook: Arc<GroceryHook>,
+    /// Fetches recipe pages for `POST /api/v1/import/url`.
+    pub page_fetcher: crate::import_url::PageFetcher,
+    /// Page imports per user (a token bucket of requests).
+    pub(crate) import_limiter: crate::accounts::ratelimit::FailureLimiter,
     /// Revoked sessions, for the live feed and sync sockets they hold open.
     pub session_ends: crate::accounts::session_ends::SessionEnds,
     /// Started by [`AppState::start_sync`] (which [`crate::serve_on`] calls): the sync core
@@ -55,6 +59,13 @@ impl AppState {
         let login_limiter = LoginLimiter::new(config.login_rate_limit);
         let blobs = Blobs::new(&config);
         let hook = Arc::new(GroceryHook::new(config.webhook.url.is_some()));
+        let page_fetcher = crate::import_url::PageFetcher::new(&config.import_url)
+            .map_err(|e| ConfigError::Invalid(format!("import_url: {e}")))?;
+        let import_limiter =
+            crate::accounts::ratelimit::FailureLimiter::new(crate::config::RateLimit {
+                failures_per_minute: config.import_url.requests_per_minute,
+                burst: config.import_url.burst,
+            });
         Ok(Arc::new(AppState {
             blobs,
             config,
@@ -63,6 +74,8 @@ impl AppState {
             passwords,
             login_limiter,
             hook,
+            page_fetcher,
+            import_limiter,
             session_ends: Default::default(),
             sync: tokio::sync::OnceCell::new(),
         }))
