@@ -31,6 +31,11 @@ struct Relay {
 
 impl Relay {
     fn start(user: &str) -> Relay {
+        Self::start_with(user, |_| {})
+    }
+
+    /// A relay with a changed configuration.
+    fn start_with(user: &str, change: impl FnOnce(&mut Config)) -> Relay {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -46,6 +51,8 @@ impl Relay {
             },
             ..Config::default()
         };
+        let mut config = config;
+        change(&mut config);
         let url = runtime.block_on(async {
             let dir = DataDir::open(&config.data_dir, true).expect("data dir");
             let store: Arc<dyn RelayStore> =
@@ -337,4 +344,67 @@ fn two_devices_sync_through_the_relay_in_the_background() {
     a.close();
     b.close();
     drop(relay.runtime);
+}
+
+#[test]
+fn import_by_address_goes_through_the_relay_and_offline_is_unreachable() {
+    // The relay serves the recipe page itself (as its web app directory) and may fetch from
+    // loopback, so the page is on 127.0.0.1 like everything in the tests.
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("stew.html"),
+        r#"<html><head><script type="application/ld+json">{"@type":"Recipe","name":"Barley stew",
+        "recipeIngredient":["100 g pearl barley"],"recipeInstructions":"Simmer."}</script></head></html>"#,
+    )
+    .unwrap();
+    let relay = Relay::start_with("iris", |config| {
+        config.web_dir = Some(site.path().to_owned());
+        config.import_url.allow_private_networks = vec!["127.0.0.1/32".parse().unwrap()];
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path());
+    let page = format!("{}/stew.html", relay.url);
+
+    let err = app
+        .rpc(json!({"op": "import_url", "url": page}))
+        .unwrap_err();
+    assert_eq!(err["code"], "unauthorized", "{err}");
+
+    sign_in(&app, &relay, "iris");
+    let imported = app.ok(json!({"op": "import_url", "url": page}));
+    assert_eq!(imported["type"], "import", "{imported}");
+    let id = imported["value"]["ids"][0].as_str().unwrap().to_owned();
+    let recipe = app.ok(json!({"op": "get_recipe", "id": id}));
+    assert_eq!(recipe["value"]["title"], "Barley stew");
+    assert_eq!(recipe["value"]["source_url"], page.as_str());
+
+    // Refusals by the relay are invalid input with the relay's reason; a bad address is
+    // refused on the device.
+    let err = app
+        .rpc(json!({"op": "import_url", "url": "http://10.1.2.3/stew"}))
+        .unwrap_err();
+    assert_eq!(err["code"], "invalid", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("non-public"),
+        "{err}"
+    );
+    let err = app
+        .rpc(json!({"op": "import_url", "url": "ftp://example.org/stew"}))
+        .unwrap_err();
+    assert_eq!(err["code"], "invalid", "{err}");
+
+    // The relay gone: unreachable, so the UI offers to keep the link.
+    drop(relay.runtime);
+    let err = app
+        .rpc(json!({"op": "import_url", "url": page}))
+        .unwrap_err();
+    assert_eq!(err["code"], "unreachable", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("needs the relay"),
+        "{err}"
+    );
+    let kept =
+        app.ok(json!({"op": "save_link", "url": "https://example.org/recipes/barley-stew/"}));
+    assert_eq!(kept["value"]["title"], "Barley stew (example.org)");
+    app.close();
 }

@@ -3,7 +3,8 @@
 // offline edits merging, the grocery list shared, delete + undo, sign out revoking the session,
 // the app opening offline, the phone layout, axe-core on every main screen, screenshots.
 import assert from "node:assert/strict";
-import { appendFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -27,14 +28,19 @@ import {
 
 const PASSWORD = "open sesame pantry";
 /** One user per test, so tests never see each other's recipes. */
-const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy", "hal"];
+const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy", "hal", "jo"];
 const data = mkdtempSync(join(tmpdir(), "larder-ui-relay-"));
 let relay;
 let browser;
 const devices = [];
 
+/** Recipe pages on 127.0.0.1 for import by address (the relay is configured to reach them). */
+let pages;
+
 before(async () => {
   for (const user of USERS) addUser(data, user, PASSWORD);
+  writeFileSync(join(data, "larder-server.toml"), '[import_url]\nallow_private_networks = ["127.0.0.1/32"]\n');
+  pages = await startPageServer();
   relay = await startRelay(data);
   browser = await launchChromium();
 });
@@ -43,8 +49,32 @@ after(async () => {
   for (const d of devices) await d.context.close().catch(() => undefined);
   await browser?.close();
   await relay?.stop();
+  pages?.close();
   rmSync(data, { recursive: true, force: true });
 });
+
+async function startPageServer() {
+  const png = makePng(4, 4);
+  const html = `<!doctype html><html><head><script type="application/ld+json">${JSON.stringify({
+    "@context": "https://schema.org",
+    "@type": "Recipe",
+    name: "Fetched minestrone",
+    image: "/minestrone.png",
+    recipeIngredient: ["2 carrots", "1 l stock"],
+    recipeInstructions: ["Chop", "Simmer 30 minutes"],
+  })}</script></head><body><h1>Minestrone</h1></body></html>`;
+  const server = createServer((req, res) => {
+    if (req.url === "/minestrone") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
+    } else if (req.url === "/minestrone.png") {
+      res.writeHead(200, { "content-type": "image/png" }).end(png);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
 
 async function device(options) {
   const d = await newDevice(browser, relay.url, options);
@@ -423,7 +453,7 @@ test("import a JSON-LD file: the report links what came in; a file without a rec
   const { page } = laptop;
   await signIn(page, "gus", PASSWORD);
   await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
-  await page.getByRole("link", { name: "Import recipes from a file" }).click();
+  await page.getByRole("link", { name: "Import recipes from a web page or a file" }).click();
   const jsonLd = JSON.stringify({
     "@context": "https://schema.org",
     "@type": "Recipe",
@@ -444,7 +474,7 @@ test("import a JSON-LD file: the report links what came in; a file without a rec
   await until("the imported ingredient lines", async () => (await ingredientTexts(page)).length === 2);
   // A file that is not a recipe: core's error, readable.
   await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
-  await page.getByRole("link", { name: "Import recipes from a file" }).click();
+  await page.getByRole("link", { name: "Import recipes from a web page or a file" }).click();
   await page.getByLabel("Recipe file (JSON-LD or HTML)").setInputFiles({
     name: "notes.json",
     mimeType: "application/json",
@@ -452,6 +482,48 @@ test("import a JSON-LD file: the report links what came in; a file without a rec
   });
   await page.getByRole("alert").waitFor();
   assertNoConsoleErrors([laptop]);
+});
+
+test("import by address: the relay fetches the page, the recipe and its image land here; offline the link is kept", async () => {
+  const laptop = await device();
+  const { page, context } = laptop;
+  await signIn(page, "jo", PASSWORD);
+  await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
+  await page.getByRole("link", { name: "Import recipes from a web page or a file" }).click();
+  const address = page.getByLabel("Recipe page address");
+  await address.fill(`${pages.url}/minestrone`);
+  await page.getByRole("button", { name: "Import from address" }).click();
+  await page.getByRole("heading", { name: "Imported 1 recipe from the page" }).waitFor();
+  await assertAccessible(page, "import-address");
+  await page.getByRole("link", { name: "Fetched minestrone" }).click();
+  await page.getByRole("heading", { level: 1, name: "Fetched minestrone" }).waitFor();
+  await until("the fetched ingredient lines", async () => (await ingredientTexts(page)).length === 2);
+  const id = decodeURIComponent(new URL(page.url()).hash.replace("#/recipe/", ""));
+  const recipe = await page.evaluate((rid) => window.larder.client.getRecipe(rid), id);
+  assert.equal(recipe.source_url, `${pages.url}/minestrone`);
+  assert.deepEqual(
+    recipe.attachments.map((a) => [a.file_name, a.media_type]),
+    [["minestrone.png", "image/png"]],
+  );
+
+  // The relay refuses a private address, and the screen says why.
+  await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
+  await page.getByRole("link", { name: "Import recipes from a web page or a file" }).click();
+  await address.fill("http://10.1.2.3/soup");
+  await page.getByRole("button", { name: "Import from address" }).click();
+  await page.getByRole("alert").filter({ hasText: "non-public address" }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Keep the link as a recipe" }).count(), 0);
+
+  // Offline: the relay is needed; the link can be kept as a recipe instead.
+  await context.setOffline(true);
+  await address.fill("https://example.org/recipes/barley-stew/");
+  await page.getByRole("button", { name: "Import from address" }).click();
+  await page.getByRole("alert").filter({ hasText: "needs the relay" }).waitFor();
+  await page.getByRole("button", { name: "Keep the link as a recipe" }).click();
+  await page.getByRole("link", { name: "Barley stew (example.org)" }).click();
+  await page.getByRole("heading", { level: 1, name: "Barley stew (example.org)" }).waitFor();
+  await context.setOffline(false);
+  assertNoConsoleErrors([laptop], NETWORK_DOWN);
 });
 
 test("the main flow on a phone (390×844): bottom navigation, paste box, camera input, large touch targets", async () => {

@@ -120,6 +120,14 @@ export class LarderClient {
       "import",
     );
   }
+  /** Imports the recipe page at `url`, fetched by the relay (offline: code `unreachable`). */
+  importUrl(url: string): Promise<ImportReport> {
+    return this.ask({ op: "import_url", url }, "import");
+  }
+  /** Keeps an address as a recipe of its own, to import properly when online. */
+  saveLink(url: string): Promise<Recipe> {
+    return this.ask({ op: "save_link", url }, "recipe");
+  }
   exportJsonLd(id: string): Promise<unknown> {
     return this.ask({ op: "export_json_ld", id }, "json_ld");
   }

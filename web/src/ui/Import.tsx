@@ -1,9 +1,10 @@
-// Import schema.org recipes from a JSON-LD or HTML file (core parses them); shows what came in
-// and core's warnings.
+// Import recipes: from a web page's address (ImportAddress), or from a JSON-LD or HTML file
+// (core parses them); shows what came in and core's warnings.
 import { useState, useRef } from "react";
 import type { ImportReport } from "../client";
 import { errorMessage, useApp } from "./context";
 import { useFocusOnMount } from "./hooks";
+import { ImportAddress } from "./ImportAddress";
 
 export function Import() {
   const { client } = useApp();
@@ -34,6 +35,8 @@ export function Import() {
   return (
     <div className="import">
       <h1 ref={heading} tabIndex={-1}>Import recipes</h1>
+      <ImportAddress />
+      <h2>From a file</h2>
       <p>Pick a recipe saved from the web: a JSON-LD file (schema.org Recipe) or an HTML page that contains one.</p>
       <label className="file-pick">
         Recipe file (JSON-LD or HTML)

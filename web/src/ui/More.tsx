@@ -77,7 +77,7 @@ export function More({
       <section className="card" aria-labelledby="import-h">
         <h2 id="import-h">Import</h2>
         <p>
-          <a href="#/import">Import recipes from a file</a>
+          <a href="#/import">Import recipes from a web page or a file</a>
         </p>
       </section>
     </div>

@@ -2,14 +2,16 @@
 // database (the `sahpool` VFS only runs in a dedicated worker), the automerge-repo mirror of its
 // documents, and the link to the relay (changes, attachments). It answers the page's requests (see
 // src/client/worker-transport.ts) with larder-core's `rpc::dispatch`, except those that belong
-// to this shell: signing in and out, the session and the sync status, and the bytes of an
-// attachment that is only on the relay so far.
+// to this shell: signing in and out, the session and the sync status, the bytes of an
+// attachment that is only on the relay so far, and importing a page by its address (the relay
+// fetches it; core makes the recipes).
 import { initializeWasm } from "@automerge/automerge-repo/slim";
 // The JS automerge's wasm as a separate, cacheable asset (not inlined as base64).
 import automergeWasmUrl from "@automerge/automerge/automerge.wasm?url";
 import init, { Engine } from "../engine-pkg/larder_web_engine.js";
 import type { FromWorker, ToWorker } from "../client/worker-transport";
-import type { ChangeEvent, Reply, Request, SyncStatusView } from "../generated/larder";
+import type { ChangeEvent, PageImport, Reply, Request, SyncStatusView } from "../generated/larder";
+import { relayCall } from "./relay-api";
 import { RepoHost } from "./repo-host";
 import { RelayRefused, type StoredSession, SyncLink, revoke, sessionView, signIn } from "./session";
 
@@ -105,6 +107,34 @@ async function answer(request: Request): Promise<Reply> {
         return call(engine, request);
       }
       return local;
+    }
+    case "import_url": {
+      const session = storedSession();
+      if (!session) {
+        return {
+          err: { code: "unauthorized", message: "importing from an address needs the relay: sign in first" },
+        };
+      }
+      let page: PageImport;
+      try {
+        page = await relayCall<PageImport>(
+          session.server,
+          "api/v1/import/url",
+          { method: "POST", body: JSON.stringify({ url: request.url }) },
+          session.token,
+        );
+      } catch (e) {
+        if (e instanceof RelayRefused && e.error.code === "unreachable") {
+          return {
+            err: {
+              code: "unreachable",
+              message: "importing from an address needs the relay, which cannot be reached now",
+            },
+          };
+        }
+        throw e;
+      }
+      return call(engine, { op: "import_page", page });
     }
     default:
       return call(engine, request);
