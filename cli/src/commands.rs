@@ -182,9 +182,13 @@ async fn import(larder: &Larder<SamodStore>, files: &[PathBuf]) -> Result<()> {
         };
         match result {
             Ok(report) => {
-                for warning in &report.warnings {
-                    bar.suspend(|| eprintln!("warning: {}: {warning}", file.display()));
-                }
+                let lines =
+                    crate::import_report::report_lines(&file.display().to_string(), &report);
+                bar.suspend(|| {
+                    for line in &lines {
+                        eprintln!("{line}");
+                    }
+                });
                 bar.suspend(|| -> Result<()> {
                     for id in &report.ids {
                         outln!("{id}")?;

@@ -4,6 +4,7 @@
 
 mod attachment_commands;
 mod commands;
+mod import_report;
 mod output;
 mod sync_commands;
 

@@ -183,3 +183,63 @@ fn errors_go_to_stderr_with_a_non_zero_exit() {
         b"this is not a database, it is a shopping list"
     );
 }
+
+#[test]
+fn import_prints_ids_on_stdout_and_one_report_line_per_file_on_stderr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/import");
+    // A Markdown recipe saved under a misleading name: read by its content.
+    let pancakes = dir.path().join("pancakes.html");
+    std::fs::copy(fixtures.join("pancakes.md"), &pancakes).expect("copy");
+    let recipesage = fixtures.join("recipesage.json");
+    let files = [
+        pancakes.to_str().expect("path"),
+        recipesage.to_str().expect("path"),
+    ];
+
+    let out = larder(data, &[&["import"][..], &files[..]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let ids: Vec<&str> = stdout.lines().collect();
+    assert_eq!(ids.len(), 3, "stdout holds only the new ids: {stdout:?}");
+    for id in &ids {
+        ok(data, &["show", id]);
+    }
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{}: Markdown recipe, 1 imported", files[0]).as_str(),
+            format!("{}: schema.org JSON-LD, 2 imported", files[1]).as_str(),
+            "  warning: 1 recipe had a time that could not be read (left empty) (e.g. Tomato Soup)",
+        ],
+        "{stderr}"
+    );
+
+    // Again: nothing new, and it says so.
+    let out = larder(data, &[&["import"][..], &files[..]].concat());
+    assert!(out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(
+        stderr.contains(&format!(
+            "{}: schema.org JSON-LD, 0 imported, 2 already there",
+            files[1]
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        json(data, &["search", "--json"]).as_array().map(Vec::len),
+        Some(3)
+    );
+}

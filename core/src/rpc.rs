@@ -278,7 +278,7 @@ impl From<LarderError> for RpcError {
             | LarderError::AttachmentNotFound { .. }
             | LarderError::BlobMissing(_) => RpcErrorCode::NotFound,
             LarderError::AttachmentTooLarge { .. } => RpcErrorCode::TooLarge,
-            LarderError::Import(_) => RpcErrorCode::Import,
+            LarderError::Import(_) | LarderError::ImportFile(_) => RpcErrorCode::Import,
             LarderError::Store(StoreError::Sqlite(_) | StoreError::Io(_)) => RpcErrorCode::Storage,
             LarderError::Store(_)
             | LarderError::Docs(_)

@@ -14,7 +14,9 @@ use larder_core::rpc::{
 };
 use larder_core::servings::IngredientLine;
 use larder_core::store::LastSignIn;
-use larder_core::{ChangeEvent, GroceryAdded, ImportReport, RecipeSummary, TagCount};
+use larder_core::{
+    ChangeEvent, GroceryAdded, ImportReport, RecipeSummary, SkippedRecipe, TagCount, WarningGroup,
+};
 use ts_rs::{Config, TS};
 
 fn decl<T: TS>(cfg: &Config) -> String {
@@ -48,6 +50,8 @@ fn generated() -> String {
         decl::<RecipeSummary>(&cfg),
         decl::<TagCount>(&cfg),
         decl::<ImportReport>(&cfg),
+        decl::<SkippedRecipe>(&cfg),
+        decl::<WarningGroup>(&cfg),
         decl::<PageImport>(&cfg),
         decl::<PageRecipe>(&cfg),
         decl::<PageImage>(&cfg),

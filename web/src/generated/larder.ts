@@ -31,7 +31,12 @@ export type Recipe = { id: string, title: string, description: string, servings:
 /**
  * Milliseconds since the Unix epoch.
  */
-created_at: number, updated_at: number, deleted: boolean, };
+created_at: number, updated_at: number, deleted: boolean, 
+/**
+ * Where an imported recipe came from (`paprika:<uid>`, `url:<address>#<title>`…): what a
+ * re-import matches on. See [`RecipeDoc::import_key`].
+ */
+import_key?: string | null, };
 
 export type RecipeDraft = { title: string, description: string, servings: number | null, yield_text: string, prep_minutes: number | null, cook_minutes: number | null, total_minutes: number | null, tags: Array<string>, source_url: string, ingredients: Array<IngredientInput>, steps: Array<string>, notes: string, };
 
@@ -60,7 +65,35 @@ thumbnail: Attachment | null, updated_at: number, };
 
 export type TagCount = { tag: string, count: number, };
 
-export type ImportReport = { ids: Array<string>, warnings: Array<string>, };
+export type ImportReport = { 
+/**
+ * What the content was read as, e.g. "Paprika export".
+ */
+format: string, 
+/**
+ * The recipes created.
+ */
+ids: Array<string>, 
+/**
+ * Recipes not created because an earlier import made them.
+ */
+already_present: number, skipped: Array<SkippedRecipe>, warnings: Array<WarningGroup>, };
+
+export type SkippedRecipe = { title: string, reason: string, };
+
+export type WarningGroup = { 
+/**
+ * A stable name for the kind (`no_instructions`, `photo_not_image`, …), for a UI to key on.
+ */
+kind: string, 
+/**
+ * The group in words, with its count.
+ */
+summary: string, count: number, 
+/**
+ * Up to [`MAX_EXAMPLES`] recipe titles (or entry names) it applies to.
+ */
+examples: Array<string>, };
 
 export type PageImport = { 
 /**
