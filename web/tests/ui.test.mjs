@@ -431,7 +431,7 @@ test("import a JSON-LD file: the report links what came in; a file without a rec
     recipeIngredient: ["6 tomatoes", "1 cucumber"],
     recipeInstructions: ["Blend", "Chill"],
   });
-  await page.getByLabel("Recipe file (JSON-LD or HTML)").setInputFiles({
+  await page.getByLabel("Recipe file or export").setInputFiles({
     name: "gazpacho.json",
     mimeType: "application/ld+json",
     buffer: Buffer.from(jsonLd),
@@ -445,7 +445,7 @@ test("import a JSON-LD file: the report links what came in; a file without a rec
   // A file that is not a recipe: core's error, readable.
   await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
   await page.getByRole("link", { name: "Import recipes from a file" }).click();
-  await page.getByLabel("Recipe file (JSON-LD or HTML)").setInputFiles({
+  await page.getByLabel("Recipe file or export").setInputFiles({
     name: "notes.json",
     mimeType: "application/json",
     buffer: Buffer.from('{"hello": "world"}'),
