@@ -53,6 +53,7 @@ pub fn recipe_doc(
         created_at: now,
         updated_at: now,
         deleted: false,
+        import_key: None,
     }
 }
 
@@ -270,6 +271,94 @@ pub async fn import_one_by_one(dir: &Path, drafts: &[RecipeDraft]) -> Result<Imp
         recipes: drafts.len(),
         create,
         close: started.elapsed(),
+    })
+}
+
+/// What importing a whole export file measured: the first import into an empty profile and
+/// the same file again (every recipe found already there).
+#[derive(Debug, Clone)]
+pub struct FileImportRun {
+    pub recipes: usize,
+    pub file_bytes: usize,
+    pub first: Duration,
+    pub again: Duration,
+    pub already_present: u32,
+}
+
+/// A Paprika export (`.paprikarecipes`: a zip of gzip'd JSON recipes, no photos) of `drafts`.
+pub fn paprika_export(drafts: &[RecipeDraft]) -> Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (i, draft) in drafts.iter().enumerate() {
+        let ingredients: Vec<String> = draft
+            .ingredients
+            .iter()
+            .map(|r| {
+                larder_core::ingredient::format_line(
+                    r.quantity,
+                    r.quantity_max,
+                    &r.unit,
+                    &r.name,
+                    &r.note,
+                )
+            })
+            .collect();
+        let recipe = serde_json::json!({
+            "uid": format!("00000000-0000-4000-8000-{i:012}"),
+            "name": draft.title,
+            "ingredients": ingredients.join("\n"),
+            "directions": draft.steps.join("\n"),
+            "notes": draft.notes,
+            "description": draft.description,
+            "servings": draft.servings.map(|s| s.to_string()).unwrap_or_default(),
+            "prep_time": draft.prep_minutes.map(|m| format!("{m} mins")).unwrap_or_default(),
+            "cook_time": draft.cook_minutes.map(|m| format!("{m} mins")).unwrap_or_default(),
+            "categories": draft.tags,
+            "source_url": draft.source_url,
+            "photo_data": null,
+        });
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(recipe.to_string().as_bytes())?;
+        writer.start_file(format!("{i}.paprikarecipe"), options)?;
+        writer.write_all(&gz.finish()?)?;
+    }
+    Ok(writer.finish()?.into_inner())
+}
+
+/// Imports a Paprika export of `drafts` through `Larder::import_file` into a new profile in
+/// `dir`, then imports it again.
+pub async fn import_export_file(dir: &Path, drafts: &[RecipeDraft]) -> Result<FileImportRun> {
+    let file = paprika_export(drafts)?;
+    let larder = profile::open(dir)
+        .await
+        .context("opening the file-import profile")?;
+    let started = Instant::now();
+    let report = larder.import_file("bench.paprikarecipes", &file).await?;
+    let first = started.elapsed();
+    anyhow::ensure!(
+        report.ids.len() == drafts.len(),
+        "imported {} of {} ({:?})",
+        report.ids.len(),
+        drafts.len(),
+        report.skipped.first()
+    );
+    let started = Instant::now();
+    let again = larder.import_file("bench.paprikarecipes", &file).await?;
+    let again_time = started.elapsed();
+    anyhow::ensure!(
+        again.ids.is_empty(),
+        "the re-import made {} recipes",
+        again.ids.len()
+    );
+    larder.close().await?;
+    Ok(FileImportRun {
+        recipes: drafts.len(),
+        file_bytes: file.len(),
+        first,
+        again: again_time,
+        already_present: again.already_present,
     })
 }
 

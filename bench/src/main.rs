@@ -316,8 +316,11 @@ fn import_section(
     let one_dir = work.join("one-by-one");
     let m = cli.one_by_one.min(n);
     let one = runtime.block_on(import::import_one_by_one(&one_dir, &drafts[..m]))?;
+    let file_dir = work.join("file-import");
+    let file_run = runtime.block_on(import::import_export_file(&file_dir, &drafts[..n]))?;
     drop(runtime);
     std::fs::remove_dir_all(&one_dir).ok();
+    std::fs::remove_dir_all(&file_dir).ok();
     // Documents still marked for repair after close: the next open re-reads each of them.
     let left_dirty: i64 = rusqlite::Connection::open_with_flags(
         larder_core::profile::database_path(&dir),
@@ -368,6 +371,19 @@ fn import_section(
         "= Automerge work per created recipe (+ lines)",
         breakdown.total_create_us()
     ));
+    let file_rate = file_run.recipes as f64 / file_run.first.as_secs_f64();
+    r.line(format!(
+        "a Paprika export of the first {n} ({:.1} MB) through Larder::import_file: {file_rate:>7.0} \
+         recipes/s (read, dedupe check, create); the same file again: {:.2} s, {} already there",
+        file_run.file_bytes as f64 / 1e6,
+        file_run.again.as_secs_f64(),
+        file_run.already_present
+    ));
+    r.key("import_file_per_s", format!("{file_rate:.0}"));
+    r.key("reimport_file_ms", format!("{:.0}", ms(file_run.again)));
+    if file_rate < IMPORT_GOAL_PER_S {
+        r.misses.push(format!("file import {file_rate:.0}/s"));
+    }
     r.key("import_per_s", format!("{:.0}", first.rate()));
     r.key("import_second_per_s", format!("{:.0}", second.rate()));
     r.key("import_one_by_one_per_s", format!("{:.0}", one.rate()));

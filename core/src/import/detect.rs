@@ -53,6 +53,13 @@ pub(crate) fn is_archiver_noise(name: &str) -> bool {
 }
 
 /// The format of `bytes`, from their content.
+///
+/// ```
+/// use larder_core::import::{Format, Limits, detect::detect};
+/// assert_eq!(detect(b"[{\"@type\": \"Recipe\"}]", Limits::DEFAULT).ok(), Some(Format::JsonLd));
+/// assert_eq!(detect(b"# Soup\n## Ingredients\n- leeks", Limits::DEFAULT).ok(), Some(Format::Markdown));
+/// assert_eq!(detect(b"\x1f\x8b\x08", Limits::DEFAULT).ok(), Some(Format::PaprikaRecipe));
+/// ```
 pub fn detect(bytes: &[u8], limits: Limits) -> Result<Format, ImportFileError> {
     if looks_like_zip(bytes) {
         return detect_archive(bytes, limits);
@@ -68,12 +75,23 @@ pub fn detect(bytes: &[u8], limits: Limits) -> Result<Format, ImportFileError> {
         None => Err(ImportFileError::UnknownFormat("the file is empty".into())),
         Some('{' | '[') => Ok(Format::JsonLd),
         Some('<') => Ok(Format::Html),
+        Some(_) if looks_like_html(text) => Ok(Format::Html),
         Some(_) => Ok(if super::text::looks_like_markdown(text) {
             Format::Markdown
         } else {
             Format::Text
         }),
     }
+}
+
+/// A page with something before its first tag (a stray line, a saved-from header).
+fn looks_like_html(text: &str) -> bool {
+    let head: String = text
+        .chars()
+        .take(2048)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    head.contains("<html") || head.contains("<!doctype html")
 }
 
 /// Which export an archive is, from its entries' names and the content of the first one that

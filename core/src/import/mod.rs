@@ -88,37 +88,38 @@ impl ParsedRecipe {
         }
     }
 
-    /// Where the recipe came from: the source's id when it has one, else its address and
-    /// title, else its title and content; normalised, so trivial differences match.
+    /// Where the recipe came from: see [`import_key`].
     pub fn import_key(&self) -> String {
-        if let Some(id) = &self.source_id {
-            return id.clone();
-        }
-        let title = normalise(&self.draft.title);
-        let url = self
-            .draft
-            .source_url
-            .trim()
-            .trim_end_matches('/')
-            .to_lowercase();
-        if !url.is_empty() {
-            return format!("url:{url}#{title}");
-        }
-        use sha2::{Digest, Sha256};
-        let mut hash = Sha256::new();
-        for row in &self.draft.ingredients {
-            hash.update(normalise(&row.name).as_bytes());
-            hash.update(b"\n");
-        }
-        hash.update(b"\x00");
-        for step in &self.draft.steps {
-            hash.update(normalise(step).as_bytes());
-            hash.update(b"\n");
-        }
-        let digest = hash.finalize();
-        let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        format!("title:{title}#{short}")
+        import_key(&self.draft, self.source_id.as_deref())
     }
+}
+
+/// The key a re-import matches on: the source app's own id when it has one, else the recipe's
+/// address and title, else its title and a hash of its ingredients and steps; normalised
+/// (case, spacing, a trailing `/`), so trivial differences still match.
+pub fn import_key(draft: &RecipeDraft, source_id: Option<&str>) -> String {
+    if let Some(id) = source_id {
+        return id.to_owned();
+    }
+    let title = normalise(&draft.title);
+    let url = draft.source_url.trim().trim_end_matches('/').to_lowercase();
+    if !url.is_empty() {
+        return format!("url:{url}#{title}");
+    }
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for row in &draft.ingredients {
+        hash.update(normalise(&row.name).as_bytes());
+        hash.update(b"\n");
+    }
+    hash.update(b"\x00");
+    for step in &draft.steps {
+        hash.update(normalise(step).as_bytes());
+        hash.update(b"\n");
+    }
+    let digest = hash.finalize();
+    let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("title:{title}#{short}")
 }
 
 /// Lower case, whitespace runs as one space, trimmed.

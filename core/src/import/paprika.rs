@@ -75,6 +75,8 @@ pub fn read_archive(bytes: &[u8], limits: Limits) -> Result<ParsedImport, Import
             match zip.read_capped(flate2::read::GzDecoder::new(member.as_slice()), &entry.name) {
                 Ok(json) => Ok(json),
                 Err(ImportFileError::DamagedArchive(reason)) => {
+                    let prefix = format!("{}: ", entry.name);
+                    let reason = reason.strip_prefix(&prefix).unwrap_or(&reason);
                     Err(format!("damaged gzip data ({reason})"))
                 }
                 Err(other) => return Err(other),
