@@ -243,3 +243,74 @@ fn import_prints_ids_on_stdout_and_one_report_line_per_file_on_stderr() {
         Some(3)
     );
 }
+
+#[test]
+fn export_all_writes_one_zip_that_import_reads_back_with_attachments() {
+    let (a, b, out) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let soup = ok(
+        a.path(),
+        &[
+            "add",
+            "--title",
+            "Bean soup",
+            "--ingredient",
+            "400 g white beans",
+            "--step",
+            "Simmer.",
+        ],
+    )
+    .trim()
+    .to_owned();
+    ok(
+        a.path(),
+        &["add", "--title", "Toast", "--ingredient", "2 slices bread"],
+    );
+    let photo = out.path().join("beans.png");
+    std::fs::write(&photo, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-beans").unwrap();
+    ok(a.path(), &["attach", &soup, photo.to_str().unwrap()]);
+
+    let target = out.path().join("exports");
+    let printed = ok(a.path(), &["export", "--all", target.to_str().unwrap()]);
+    let zip = std::path::PathBuf::from(printed.trim());
+    assert_eq!(zip.parent(), Some(target.as_path()));
+    let name = zip.file_name().unwrap().to_string_lossy().to_string();
+    assert!(
+        name.starts_with("larder-export-") && name.ends_with(".zip"),
+        "{name}"
+    );
+    // Only the finished file is there (no partial left behind).
+    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 1);
+
+    let ids = ok(b.path(), &["import", zip.to_str().unwrap()]);
+    assert_eq!(ids.lines().count(), 2, "{ids}");
+    let found = json(b.path(), &["search", "beans", "--json"]);
+    let id = found[0]["id"].as_str().unwrap();
+    let recipe = json(b.path(), &["show", id, "--json"]);
+    assert_eq!(recipe["title"], "Bean soup");
+    assert_eq!(recipe["ingredients"][0]["name"], "white beans");
+    assert_eq!(recipe["attachments"][0]["file_name"], "beans.png");
+    let copy = out.path().join("copy.png");
+    ok(
+        b.path(),
+        &[
+            "attachment",
+            "get",
+            id,
+            "beans.png",
+            "-o",
+            copy.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(&photo).unwrap()
+    );
+
+    // Neither a recipe id nor --all: a usage error.
+    let out = larder(a.path(), &["export"]);
+    assert!(!out.status.success());
+}

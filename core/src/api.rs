@@ -25,6 +25,7 @@ use crate::model::{
 use crate::schema_org::{self, ImportError};
 use crate::store::{RecipeSummary, Store, StoreError, TagCount};
 
+mod archive;
 mod attachments;
 mod bulk;
 mod file_import;
@@ -61,6 +62,8 @@ pub enum LarderError {
     Import(#[from] ImportError),
     #[error("import failed: {0}")]
     ImportFile(#[from] crate::import::ImportFileError),
+    #[error("export failed: {0}")]
+    Export(String),
     #[error("{0}")]
     BadAddress(#[from] crate::page_import::AddressError),
     #[error(transparent)]

@@ -11,6 +11,7 @@
 //! - `page_import`: a web page's recipes as the relay fetches them for import by address
 
 pub mod api;
+pub mod archive;
 pub mod blob_transfer;
 pub mod clock;
 pub mod docstore;

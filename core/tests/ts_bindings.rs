@@ -4,13 +4,15 @@
 //! `LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings`.
 #![cfg(feature = "ts")]
 
+use larder_core::archive::ExportSummary;
 use larder_core::grocery::{GroceryUndo, MergedAddition};
 use larder_core::model::{
     Attachment, GroceryItem, IngredientInput, IngredientRow, Recipe, RecipeDraft,
 };
 use larder_core::page_import::{PageImage, PageImport, PageRecipe};
 use larder_core::rpc::{
-    Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView,
+    ExportedArchive, Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView,
+    SyncStatusView,
 };
 use larder_core::servings::IngredientLine;
 use larder_core::store::LastSignIn;
@@ -52,6 +54,8 @@ fn generated() -> String {
         decl::<ImportReport>(&cfg),
         decl::<SkippedRecipe>(&cfg),
         decl::<WarningGroup>(&cfg),
+        decl::<ExportedArchive>(&cfg),
+        decl::<ExportSummary>(&cfg),
         decl::<PageImport>(&cfg),
         decl::<PageRecipe>(&cfg),
         decl::<PageImage>(&cfg),

@@ -16,6 +16,9 @@ impl<S: DocumentStore> Larder<S> {
     /// Imports a file's recipes. The format is read from the bytes, not the name (kept for
     /// the shells' sake). A file that cannot be read as a whole creates nothing.
     pub async fn import_file(&self, _file_name: &str, bytes: &[u8]) -> Result<ImportReport> {
+        if crate::archive::read::is_larder_export(bytes) {
+            return self.import_archive(bytes).await;
+        }
         let parsed = import::read(bytes)?;
         let mut warnings = parsed.warnings;
         let mut report = ImportReport {
