@@ -53,6 +53,7 @@ pub fn recipe_doc(
         created_at: now,
         updated_at: now,
         deleted: false,
+        import_key: None,
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod corpus;
 mod import;
+mod paprika;
 mod queries;
 mod stats;
 
@@ -32,6 +33,8 @@ const QUERY_P99_GOAL_MS: f64 = 10.0;
 const OPEN_GOAL_MS: f64 = 100.0;
 /// Bulk import through the API.
 const IMPORT_GOAL_PER_S: f64 = 1_000.0;
+/// A Paprika export without photos, through `import_file`.
+const PAPRIKA_GOAL_PER_S: f64 = 1_000.0;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -57,6 +60,12 @@ struct Cli {
     /// Recipes created one `create_recipe` call at a time (the import comparator).
     #[arg(long, default_value_t = 1_000)]
     one_by_one: usize,
+    /// Recipes in the generated Paprika export (imported without photos, then with).
+    #[arg(long, default_value_t = 5_000)]
+    paprika: usize,
+    /// Bytes of each recipe's photo in the Paprika export with photos.
+    #[arg(long, default_value_t = 60_000)]
+    photo_bytes: usize,
     /// Fresh processes started per open measurement.
     #[arg(long, default_value_t = 10)]
     opens: usize,
@@ -94,6 +103,8 @@ fn main() -> Result<()> {
         cli.import = 750;
         cli.one_by_one = 200;
         cli.opens = 5;
+        cli.paprika = 300;
+        cli.photo_bytes = 20_000;
     }
     run(&cli)
 }
@@ -169,7 +180,8 @@ fn run(cli: &Cli) -> Result<()> {
         .copied()
         .max()
         .unwrap_or(0)
-        .max(cli.import * 2);
+        .max(cli.import * 2)
+        .max(cli.paprika);
     let started = Instant::now();
     let drafts = corpus.drafts(cli.seed, largest);
     let used: BTreeSet<String> = drafts
@@ -195,6 +207,7 @@ fn run(cli: &Cli) -> Result<()> {
     }
     let (profile_dir, left_dirty) = import_section(&mut r, cli, &drafts, work.path())?;
     open_section(&mut r, cli, &profile_dir, left_dirty)?;
+    paprika_section(&mut r, cli, &drafts, work.path())?;
 
     let mut line = String::from("BENCH");
     for (k, v) in &r.machine {
@@ -379,6 +392,92 @@ fn import_section(
         r.misses.push(format!("import {:.0}/s", first.rate()));
     }
     Ok((dir, left_dirty))
+}
+
+fn paprika_section(
+    r: &mut Report,
+    cli: &Cli,
+    drafts: &[larder_core::model::RecipeDraft],
+    work: &Path,
+) -> Result<()> {
+    let n = cli.paprika.min(drafts.len());
+    let drafts = &drafts[..n];
+    r.line("");
+    r.line(format!(
+        "== Paprika export, {n} recipes, through Larder::import_file == (a seeded .paprikarecipes: \
+         zip of gzip'd JSON; detection, reading, dedupe, bulk create, photos attached one by one; \
+         a fresh profile on disk each)"
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let plain = paprika::export(drafts, None, cli.seed)?;
+    let run = runtime.block_on(paprika::import(&work.join("paprika"), &plain, n))?;
+    drop(plain);
+    let direct = runtime.block_on(import::import_batched(
+        &work.join("paprika-direct"),
+        &[drafts],
+    ))?;
+    let with_photos = paprika::export(drafts, Some(cli.photo_bytes), cli.seed)?;
+    let photos = runtime.block_on(paprika::import(
+        &work.join("paprika-photos"),
+        &with_photos,
+        n,
+    ))?;
+    drop(with_photos);
+    drop(runtime);
+    for dir in ["paprika", "paprika-direct", "paprika-photos"] {
+        std::fs::remove_dir_all(work.join(dir)).ok();
+    }
+    let mb = |bytes: u64| bytes as f64 / 1e6;
+    r.line(format!(
+        "without photos ({:.1} MB file):  {:>7.0} recipes/s; comparator, create_recipes of the same \
+         drafts: {:>7.0} recipes/s (reading the format costs {:.0}% on top)",
+        mb(run.file_bytes as u64),
+        run.rate(),
+        direct[0].rate(),
+        100.0 * (direct[0].rate() / run.rate() - 1.0)
+    ));
+    r.line(format!(
+        "re-import of the same file:          {:>7.0} recipes/s, {} found already there, none made",
+        run.reimport_rate(),
+        run.already_present
+    ));
+    r.line(format!(
+        "with a {:.0} kB photo each ({:.0} MB file): {:>7.0} recipes/s, {:.1} MB/s, {} photos \
+         attached; peak memory above the start: {}",
+        cli.photo_bytes as f64 / 1e3,
+        mb(photos.file_bytes as u64),
+        photos.rate(),
+        mb(photos.file_bytes as u64) / photos.import.as_secs_f64(),
+        photos.attached,
+        photos
+            .peak_rss_growth
+            .map_or("not measured".into(), |b| format!(
+                "{:.0} MB ({:.1}× the file; photos read one at a time)",
+                mb(b),
+                b as f64 / photos.file_bytes as f64
+            ))
+    ));
+    r.key("paprika_per_s", format!("{:.0}", run.rate()));
+    r.key("paprika_direct_per_s", format!("{:.0}", direct[0].rate()));
+    r.key(
+        "paprika_reimport_per_s",
+        format!("{:.0}", run.reimport_rate()),
+    );
+    r.key("paprika_photos_per_s", format!("{:.0}", photos.rate()));
+    if let Some(b) = photos.peak_rss_growth {
+        r.key("paprika_photos_peak_mb", format!("{:.0}", mb(b)));
+    }
+    if run.rate() < PAPRIKA_GOAL_PER_S {
+        r.misses.push(format!("Paprika import {:.0}/s", run.rate()));
+    }
+    anyhow::ensure!(
+        photos.attached == n,
+        "{} of {n} photos attached",
+        photos.attached
+    );
+    Ok(())
 }
 
 /// One fresh process: spawn → first result line, as the parent sees it, and the child's line.

@@ -97,6 +97,7 @@ pub fn recipe_of(draft: &RecipeDraft, n: usize) -> Recipe {
         created_at: 1_700_000_000_000 + n as i64,
         updated_at: 1_700_000_000_000 + n as i64,
         deleted: false,
+        import_key: None,
     }
 }
 

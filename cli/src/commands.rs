@@ -69,11 +69,15 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
             output::summaries(&hits, json)
         }
         Command::Show { id, json } => output::recipe(&larder.get_recipe(&id)?, json),
-        Command::Export { id } => {
-            let value = larder.export_json_ld(&id)?;
-            outln!("{}", serde_json::to_string_pretty(&value)?)?;
-            Ok(())
-        }
+        Command::Export { id, all } => match (id, all) {
+            (_, Some(dir)) => export_all(larder, &dir),
+            (Some(id), None) => {
+                let value = larder.export_json_ld(&id)?;
+                outln!("{}", serde_json::to_string_pretty(&value)?)?;
+                Ok(())
+            }
+            (None, None) => Err(anyhow!("name a recipe id or --all DIR")),
+        },
         Command::Rm { id } => {
             larder.delete_recipe(&id).await?;
             Ok(())
@@ -183,9 +187,13 @@ async fn import(larder: &Larder<SamodStore>, files: &[PathBuf]) -> Result<()> {
         };
         match result {
             Ok(report) => {
-                for warning in &report.warnings {
-                    bar.suspend(|| eprintln!("warning: {}: {warning}", file.display()));
-                }
+                let lines =
+                    crate::import_report::report_lines(&file.display().to_string(), &report);
+                bar.suspend(|| {
+                    for line in &lines {
+                        eprintln!("{line}");
+                    }
+                });
                 bar.suspend(|| -> Result<()> {
                     for id in &report.ids {
                         outln!("{id}")?;
@@ -229,13 +237,45 @@ async fn import_url(larder: &Larder<SamodStore>, url: &str, link_only: bool) -> 
         }
         Err(err) => return Err(err.into()),
     };
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+    for line in crate::import_report::report_lines(url, &report) {
+        eprintln!("{line}");
     }
-    eprintln!("Imported {} recipe(s) from {url}.", report.ids.len());
     for id in &report.ids {
         outln!("{id}")?;
     }
+    Ok(())
+}
+
+/// Writes the export beside its final name and renames it into place once complete, so a
+/// crash never leaves a half-written zip under the real name.
+fn export_all(larder: &Larder<SamodStore>, dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(larder.export_file_name());
+    let partial = path.with_extension("zip.partial");
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
+    let (file, summary) = match larder.export_archive(std::io::BufWriter::new(file)) {
+        Ok(done) => done,
+        Err(err) => {
+            std::fs::remove_file(&partial).ok();
+            return Err(err.into());
+        }
+    };
+    let file = file.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    std::fs::rename(&partial, &path)
+        .with_context(|| format!("moving the export to {}", path.display()))?;
+    eprintln!(
+        "Exported {} recipe(s) and {} attachment(s).",
+        summary.recipes, summary.attachments
+    );
+    if summary.missing_attachments > 0 {
+        eprintln!(
+            "warning: {} attachment(s) are not on this device yet (run `larder sync` and open them, then export again); they are listed in the export without their bytes",
+            summary.missing_attachments
+        );
+    }
+    outln!("{}", path.display())?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 mod attachment_commands;
 mod commands;
+mod import_report;
 mod output;
 mod sync_commands;
 
@@ -59,8 +60,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print one recipe as schema.org JSON-LD.
-    Export { id: String },
+    /// Print one recipe as schema.org JSON-LD, or (`--all DIR`) write every recipe with its
+    /// attachments into DIR as one zip that `larder import` reads back.
+    #[command(group = clap::ArgGroup::new("what").required(true).args(["id", "all"]))]
+    Export {
+        id: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        all: Option<PathBuf>,
+    },
     /// Delete a recipe.
     Rm { id: String },
     /// Add a recipe; prints its id.

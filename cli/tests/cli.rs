@@ -183,3 +183,134 @@ fn errors_go_to_stderr_with_a_non_zero_exit() {
         b"this is not a database, it is a shopping list"
     );
 }
+
+#[test]
+fn import_prints_ids_on_stdout_and_one_report_line_per_file_on_stderr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/import");
+    // A Markdown recipe saved under a misleading name: read by its content.
+    let pancakes = dir.path().join("pancakes.html");
+    std::fs::copy(fixtures.join("pancakes.md"), &pancakes).expect("copy");
+    let recipesage = fixtures.join("recipesage.json");
+    let files = [
+        pancakes.to_str().expect("path"),
+        recipesage.to_str().expect("path"),
+    ];
+
+    let out = larder(data, &[&["import"][..], &files[..]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let ids: Vec<&str> = stdout.lines().collect();
+    assert_eq!(ids.len(), 3, "stdout holds only the new ids: {stdout:?}");
+    for id in &ids {
+        ok(data, &["show", id]);
+    }
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{}: Markdown recipe, 1 imported", files[0]).as_str(),
+            format!("{}: schema.org JSON-LD, 2 imported", files[1]).as_str(),
+            "  warning: 1 recipe had a time that could not be read (left empty) (e.g. Tomato Soup)",
+        ],
+        "{stderr}"
+    );
+
+    // Again: nothing new, and it says so.
+    let out = larder(data, &[&["import"][..], &files[..]].concat());
+    assert!(out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(
+        stderr.contains(&format!(
+            "{}: schema.org JSON-LD, 0 imported, 2 already there",
+            files[1]
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        json(data, &["search", "--json"]).as_array().map(Vec::len),
+        Some(3)
+    );
+}
+
+#[test]
+fn export_all_writes_one_zip_that_import_reads_back_with_attachments() {
+    let (a, b, out) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let soup = ok(
+        a.path(),
+        &[
+            "add",
+            "--title",
+            "Bean soup",
+            "--ingredient",
+            "400 g white beans",
+            "--step",
+            "Simmer.",
+        ],
+    )
+    .trim()
+    .to_owned();
+    ok(
+        a.path(),
+        &["add", "--title", "Toast", "--ingredient", "2 slices bread"],
+    );
+    let photo = out.path().join("beans.png");
+    std::fs::write(&photo, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-beans").unwrap();
+    ok(a.path(), &["attach", &soup, photo.to_str().unwrap()]);
+
+    let target = out.path().join("exports");
+    let printed = ok(a.path(), &["export", "--all", target.to_str().unwrap()]);
+    let zip = std::path::PathBuf::from(printed.trim());
+    assert_eq!(zip.parent(), Some(target.as_path()));
+    let name = zip.file_name().unwrap().to_string_lossy().to_string();
+    assert!(
+        name.starts_with("larder-export-") && name.ends_with(".zip"),
+        "{name}"
+    );
+    // Only the finished file is there (no partial left behind).
+    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 1);
+
+    let ids = ok(b.path(), &["import", zip.to_str().unwrap()]);
+    assert_eq!(ids.lines().count(), 2, "{ids}");
+    let found = json(b.path(), &["search", "beans", "--json"]);
+    let id = found[0]["id"].as_str().unwrap();
+    let recipe = json(b.path(), &["show", id, "--json"]);
+    assert_eq!(recipe["title"], "Bean soup");
+    assert_eq!(recipe["ingredients"][0]["name"], "white beans");
+    assert_eq!(recipe["attachments"][0]["file_name"], "beans.png");
+    let copy = out.path().join("copy.png");
+    ok(
+        b.path(),
+        &[
+            "attachment",
+            "get",
+            id,
+            "beans.png",
+            "-o",
+            copy.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(&photo).unwrap()
+    );
+
+    // Neither a recipe id nor --all: a usage error.
+    let out = larder(a.path(), &["export"]);
+    assert!(!out.status.success());
+}

@@ -1,8 +1,9 @@
 //! The one API every shell calls (Tauri commands in the apps, the wasm worker in the browser, the
 //! `larder` CLI): recipes, search, attachments, import/export, the grocery list and change events.
 //! Writes go to the Automerge document first, then to the materialised view the reads use.
-//! Submodules add to `Larder`: `bulk` (import's many creates), `attachments`, `grocery_list`,
-//! `page_import` (recipes from a fetched page, links kept offline).
+//! Submodules add to `Larder`: `bulk` (import's many creates), `file_import` (other apps'
+//! exports and recipe files), `attachments`, `grocery_list`, `page_import` (recipes from a
+//! fetched page, links kept offline).
 
 use std::sync::{Arc, Mutex};
 
@@ -24,8 +25,10 @@ use crate::model::{
 use crate::schema_org::{self, ImportError};
 use crate::store::{RecipeSummary, Store, StoreError, TagCount};
 
+mod archive;
 mod attachments;
 mod bulk;
+mod file_import;
 mod grocery_list;
 mod page_import;
 
@@ -57,6 +60,10 @@ pub enum LarderError {
     BadDocument { id: String, reason: String },
     #[error("import failed: {0}")]
     Import(#[from] ImportError),
+    #[error("import failed: {0}")]
+    ImportFile(#[from] crate::import::ImportFileError),
+    #[error("export failed: {0}")]
+    Export(String),
     #[error("{0}")]
     BadAddress(#[from] crate::page_import::AddressError),
     #[error(transparent)]
@@ -77,13 +84,9 @@ pub enum ChangeEvent {
     GroceryChanged,
 }
 
-/// The outcome of an import: the new recipes' ids and anything the user should know.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ImportReport {
-    pub ids: Vec<String>,
-    pub warnings: Vec<String>,
-}
+/// The outcome of an import (of a file or a fetched page): what it was read as, the recipes
+/// made, those already there and those skipped, and warnings grouped by kind.
+pub use crate::import::{ImportReport, SkippedRecipe, WarningGroup};
 
 /// The engine: a document store plus the profile database.
 pub struct Larder<S: DocumentStore> {
@@ -154,7 +157,7 @@ impl<S: DocumentStore> Larder<S> {
         let draft = validate_draft(draft)?;
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
-        let doc = new_recipe_doc(&draft, now);
+        let doc = new_recipe_doc(&draft, None, now);
         let mut am = Automerge::new();
         am.transact(|tx| reconcile(tx, &doc))
             .map_err(|f| bad_doc("new recipe", f.error))?;
@@ -287,32 +290,6 @@ impl<S: DocumentStore> Larder<S> {
     }
 
     // ----- import / export -----
-
-    /// Imports schema.org recipes from a .json or .html file's bytes.
-    pub async fn import_file(&self, file_name: &str, bytes: &[u8]) -> Result<ImportReport> {
-        let imported = schema_org::import_auto(file_name, bytes)?;
-        let mut report = ImportReport::default();
-        let mut drafts = Vec::with_capacity(imported.len());
-        for recipe in imported {
-            let mut draft = recipe.draft;
-            draft.ingredients = recipe
-                .ingredient_lines
-                .iter()
-                .map(|line| ingredient_input(line))
-                .filter(|row| !row.name.is_empty())
-                .collect();
-            report.warnings.extend(recipe.warnings);
-            match validate_draft(&draft) {
-                Ok(valid) => drafts.push(valid),
-                Err(err) => report
-                    .warnings
-                    .push(format!("skipped \"{}\": {err}", draft.title)),
-            }
-        }
-        let made = self.create_recipes(&drafts).await?;
-        report.ids = made.into_iter().map(|r| r.id).collect();
-        Ok(report)
-    }
 
     /// One recipe as schema.org JSON-LD.
     pub fn export_json_ld(&self, id: &str) -> Result<serde_json::Value> {
@@ -485,7 +462,7 @@ fn set_text(
     }
 }
 
-fn new_recipe_doc(draft: &RecipeDraft, now: i64) -> RecipeDoc {
+fn new_recipe_doc(draft: &RecipeDraft, import_key: Option<String>, now: i64) -> RecipeDoc {
     let doc = RecipeDoc {
         kind: RECIPE_KIND.to_string(),
         title: String::new(),
@@ -504,6 +481,7 @@ fn new_recipe_doc(draft: &RecipeDraft, now: i64) -> RecipeDoc {
         created_at: now,
         updated_at: now,
         deleted: false,
+        import_key,
     };
     apply_draft(doc, draft, now)
 }

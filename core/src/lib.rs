@@ -7,14 +7,17 @@
 //! - `rpc`: that API as serde-tagged requests and replies, for the shells' transports
 //! - `ingredient`, `servings`, `grocery`, `schema_org`: parsing, scaling, grocery rules,
 //!   import/export
+//! - `import`: other apps' exports and recipe files, read by content, with the grouped report
 //! - `page_import`: a web page's recipes as the relay fetches them for import by address
 
 pub mod api;
+pub mod archive;
 pub mod blob_transfer;
 pub mod clock;
 pub mod docstore;
 pub mod grocery;
 pub mod ids;
+pub mod import;
 pub mod ingredient;
 pub mod model;
 pub mod page_import;
@@ -27,5 +30,7 @@ pub mod store;
 #[cfg(feature = "native")]
 pub mod sync;
 
-pub use api::{ChangeEvent, GroceryAdded, ImportReport, Larder, LarderError};
+pub use api::{
+    ChangeEvent, GroceryAdded, ImportReport, Larder, LarderError, SkippedRecipe, WarningGroup,
+};
 pub use store::{RecipeSummary, Store, StoreError, TagCount};

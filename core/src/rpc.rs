@@ -104,6 +104,8 @@ pub enum Request {
     SaveLink {
         url: String,
     },
+    /// Every recipe with its attachments, as Larder's own zip (imported back by `ImportFile`).
+    ExportAll,
     /// One recipe as schema.org JSON-LD.
     ExportJsonLd {
         id: String,
@@ -168,11 +170,21 @@ pub enum Response {
     Bytes { bytes_base64: String },
     Import(ImportReport),
     JsonLd(#[cfg_attr(feature = "ts", ts(type = "unknown"))] serde_json::Value),
+    Export(ExportedArchive),
     Grocery(Vec<GroceryItem>),
     GroceryAdded(GroceryAdded),
     SyncStatus(SyncStatusView),
     Session(Option<SessionView>),
     LastSignIn(Option<LastSignIn>),
+}
+
+/// An export of every recipe: the zip's suggested file name, its bytes, and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ExportedArchive {
+    pub file_name: String,
+    pub bytes_base64: String,
+    pub summary: crate::archive::ExportSummary,
 }
 
 /// Who is signed in, where.
@@ -278,12 +290,13 @@ impl From<LarderError> for RpcError {
             | LarderError::AttachmentNotFound { .. }
             | LarderError::BlobMissing(_) => RpcErrorCode::NotFound,
             LarderError::AttachmentTooLarge { .. } => RpcErrorCode::TooLarge,
-            LarderError::Import(_) => RpcErrorCode::Import,
+            LarderError::Import(_) | LarderError::ImportFile(_) => RpcErrorCode::Import,
             LarderError::Store(StoreError::Sqlite(_) | StoreError::Io(_)) => RpcErrorCode::Storage,
             LarderError::Store(_)
             | LarderError::Docs(_)
             | LarderError::WrongDocumentKind { .. }
-            | LarderError::BadDocument { .. } => RpcErrorCode::Internal,
+            | LarderError::BadDocument { .. }
+            | LarderError::Export(_) => RpcErrorCode::Internal,
         };
         RpcError::new(code, err.to_string())
     }
@@ -397,6 +410,14 @@ pub async fn dispatch<S: DocumentStore>(
         }
         Request::ImportPage { page } => Response::Import(larder.import_page(&page).await?),
         Request::SaveLink { url } => Response::Recipe(Box::new(larder.save_link(&url).await?)),
+        Request::ExportAll => {
+            let (bytes, summary) = larder.export_archive(std::io::Cursor::new(Vec::new()))?;
+            Response::Export(ExportedArchive {
+                file_name: larder.export_file_name(),
+                bytes_base64: BASE64.encode(bytes.into_inner()),
+                summary,
+            })
+        }
         Request::ExportJsonLd { id } => Response::JsonLd(larder.export_json_ld(&id)?),
         Request::GroceryItems => Response::Grocery(larder.grocery_items().await?),
         Request::AddRecipeToGrocery {

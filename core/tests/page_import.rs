@@ -78,7 +78,7 @@ async fn an_image_that_is_not_one_is_left_out_with_a_warning() {
         report
             .warnings
             .iter()
-            .any(|w| w.contains("is not an image")),
+            .any(|w| w.kind == "photo_not_image" && w.examples == ["Lemon tart"]),
         "{:?}",
         report.warnings
     );
@@ -146,4 +146,16 @@ async fn the_rpc_imports_pages_and_leaves_fetching_to_the_shell() {
         .await
         .expect_err("not an address");
     assert_eq!(err.code, RpcErrorCode::Invalid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_the_same_page_again_makes_no_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let larder = profile::open(dir.path()).await.expect("open");
+    let first = larder.import_page(&fetched(None)).await.expect("first");
+    assert_eq!((first.ids.len(), first.already_present), (1, 0));
+    assert_eq!(first.format, "web page");
+    let again = larder.import_page(&fetched(None)).await.expect("again");
+    assert_eq!((again.ids.len(), again.already_present), (0, 1));
+    assert_eq!(larder.search("", 10, 0).expect("search").len(), 1);
 }

@@ -4,17 +4,21 @@
 //! `LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings`.
 #![cfg(feature = "ts")]
 
+use larder_core::archive::ExportSummary;
 use larder_core::grocery::{GroceryUndo, MergedAddition};
 use larder_core::model::{
     Attachment, GroceryItem, IngredientInput, IngredientRow, Recipe, RecipeDraft,
 };
 use larder_core::page_import::{PageImage, PageImport, PageRecipe};
 use larder_core::rpc::{
-    Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView,
+    ExportedArchive, Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView,
+    SyncStatusView,
 };
 use larder_core::servings::IngredientLine;
 use larder_core::store::LastSignIn;
-use larder_core::{ChangeEvent, GroceryAdded, ImportReport, RecipeSummary, TagCount};
+use larder_core::{
+    ChangeEvent, GroceryAdded, ImportReport, RecipeSummary, SkippedRecipe, TagCount, WarningGroup,
+};
 use ts_rs::{Config, TS};
 
 fn decl<T: TS>(cfg: &Config) -> String {
@@ -48,6 +52,10 @@ fn generated() -> String {
         decl::<RecipeSummary>(&cfg),
         decl::<TagCount>(&cfg),
         decl::<ImportReport>(&cfg),
+        decl::<SkippedRecipe>(&cfg),
+        decl::<WarningGroup>(&cfg),
+        decl::<ExportedArchive>(&cfg),
+        decl::<ExportSummary>(&cfg),
         decl::<PageImport>(&cfg),
         decl::<PageRecipe>(&cfg),
         decl::<PageImage>(&cfg),

@@ -28,7 +28,7 @@ import {
 
 const PASSWORD = "open sesame pantry";
 /** One user per test, so tests never see each other's recipes. */
-const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy", "hal", "jo"];
+const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy", "hal", "jo", "kim", "lee"];
 const data = mkdtempSync(join(tmpdir(), "larder-ui-relay-"));
 let relay;
 let browser;
@@ -461,7 +461,7 @@ test("import a JSON-LD file: the report links what came in; a file without a rec
     recipeIngredient: ["6 tomatoes", "1 cucumber"],
     recipeInstructions: ["Blend", "Chill"],
   });
-  await page.getByLabel("Recipe file (JSON-LD or HTML)").setInputFiles({
+  await page.getByLabel("Recipe file or export").setInputFiles({
     name: "gazpacho.json",
     mimeType: "application/ld+json",
     buffer: Buffer.from(jsonLd),
@@ -475,7 +475,7 @@ test("import a JSON-LD file: the report links what came in; a file without a rec
   // A file that is not a recipe: core's error, readable.
   await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
   await page.getByRole("link", { name: "Import recipes from a web page or a file" }).click();
-  await page.getByLabel("Recipe file (JSON-LD or HTML)").setInputFiles({
+  await page.getByLabel("Recipe file or export").setInputFiles({
     name: "notes.json",
     mimeType: "application/json",
     buffer: Buffer.from('{"hello": "world"}'),
@@ -524,6 +524,46 @@ test("import by address: the relay fetches the page, the recipe and its image la
   await page.getByRole("heading", { level: 1, name: "Barley stew (example.org)" }).waitFor();
   await context.setOffline(false);
   assertNoConsoleErrors([laptop], NETWORK_DOWN);
+});
+
+test("export all from More downloads one zip; another user's device imports it with its attachment", async () => {
+  const laptop = await device();
+  const { page } = laptop;
+  await signIn(page, "kim", PASSWORD);
+  const made = await createThroughClient(page, blank("Exported focaccia", [[500, "g", "flour"], [10, "g", "salt"]]));
+  await page.evaluate(
+    ([id, bytes]) =>
+      window.larder.client.attachFile(id, new File([new Uint8Array(bytes)], "crumb.png", { type: "image/png" }), "crumb.png"),
+    [made.id, [...makePng(3, 3)]],
+  );
+  await createThroughClient(page, blank("Exported salad", [[1, "", "lettuce"]]));
+  await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export all recipes" }).click();
+  const file = await download;
+  assert.match(file.suggestedFilename(), /^larder-export-\d{4}-\d{2}-\d{2}\.zip$/);
+  await page.getByRole("status").filter({ hasText: "2 recipe(s) and 1 attachment(s)" }).waitFor();
+  await assertAccessible(page, "more-export");
+  const path = join(data, file.suggestedFilename());
+  await file.saveAs(path);
+
+  const other = await device();
+  await signIn(other.page, "lee", PASSWORD);
+  await other.page.getByRole("navigation").getByRole("link", { name: "More" }).click();
+  await other.page.getByRole("link", { name: "Import recipes from a web page or a file" }).click();
+  await other.page.getByLabel("Recipe file or export").setInputFiles(path);
+  await other.page.getByRole("heading", { name: `Imported 2 recipes from ${file.suggestedFilename()}` }).waitFor();
+  await other.page.getByText("Read as: Larder export.").waitFor();
+  await other.page.getByRole("link", { name: "Exported focaccia" }).click();
+  await other.page.getByRole("heading", { level: 1, name: "Exported focaccia" }).waitFor();
+  const id = decodeURIComponent(new URL(other.page.url()).hash.replace("#/recipe/", ""));
+  const recipe = await other.page.evaluate((rid) => window.larder.client.getRecipe(rid), id);
+  assert.deepEqual(
+    recipe.ingredients.map((r) => [r.quantity, r.unit, r.name]),
+    [[500, "g", "flour"], [10, "g", "salt"]],
+  );
+  assert.deepEqual(recipe.attachments.map((a) => a.file_name), ["crumb.png"]);
+  assertNoConsoleErrors([laptop, other]);
 });
 
 test("the main flow on a phone (390×844): bottom navigation, paste box, camera input, large touch targets", async () => {

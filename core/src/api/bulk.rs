@@ -6,6 +6,12 @@ use automerge::Automerge;
 use autosurgeon::reconcile;
 
 use super::{ChangeEvent, Larder, Result, bad_doc, new_recipe_doc, validate_draft};
+
+/// A recipe to create in bulk: a validated draft and, for an import, where it came from.
+pub(crate) struct NewRecipe {
+    pub draft: RecipeDraft,
+    pub import_key: Option<String>,
+}
 use crate::docstore::{DocStoreError, DocumentStore, heads_string};
 use crate::model::{Recipe, RecipeDoc, RecipeDraft};
 use crate::store::StoreError;
@@ -18,24 +24,34 @@ impl<S: DocumentStore> Larder<S> {
     /// per wave) and builds wave n + 1's documents, on scoped helper threads where there is more
     /// than one core.
     pub async fn create_recipes(&self, drafts: &[RecipeDraft]) -> Result<Vec<Recipe>> {
+        let recipes: Vec<NewRecipe> = drafts
+            .iter()
+            .map(|draft| {
+                validate_draft(draft).map(|draft| NewRecipe {
+                    draft,
+                    import_key: None,
+                })
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        self.create_new_recipes(&recipes).await
+    }
+
+    /// [`Larder::create_recipes`] for drafts already validated, each with its import key.
+    pub(crate) async fn create_new_recipes(&self, drafts: &[NewRecipe]) -> Result<Vec<Recipe>> {
         use std::future::Future;
         use std::task::Poll;
         /// Documents in flight at once: enough to keep the store busy, few enough that view rows
         /// (and change events) follow their documents closely.
         const WAVE: usize = 128;
 
-        let drafts: Vec<RecipeDraft> = drafts
-            .iter()
-            .map(validate_draft)
-            .collect::<std::result::Result<_, _>>()?;
         if let Some(form) = self.docs.chunk_form() {
-            return self.create_recipes_as_chunks(&drafts, form).await;
+            return self.create_recipes_as_chunks(drafts, form).await;
         }
         let now = self.clock.now_ms();
         // ~0.3 ms of CPU for a typical recipe: automerge makes every character of the steps and
         // notes an operation, then encodes and hashes the change.
-        let build = |draft: &RecipeDraft| -> Result<(RecipeDoc, String, Automerge)> {
-            let doc = new_recipe_doc(draft, now);
+        let build = |new: &NewRecipe| -> Result<(RecipeDoc, String, Automerge)> {
+            let doc = new_recipe_doc(&new.draft, new.import_key.clone(), now);
             let mut am = Automerge::new();
             am.transact(|tx| reconcile(tx, &doc))
                 .map_err(|f| bad_doc("new recipe", f.error))?;
@@ -157,7 +173,7 @@ impl<S: DocumentStore> Larder<S> {
     /// written with their view rows in one transaction while the next wave is built.
     async fn create_recipes_as_chunks(
         &self,
-        drafts: &[RecipeDraft],
+        drafts: &[NewRecipe],
         form: crate::docstore::ChunkForm,
     ) -> Result<Vec<Recipe>> {
         /// Recipes per transaction.
@@ -165,8 +181,8 @@ impl<S: DocumentStore> Larder<S> {
         type Built = (Recipe, String, crate::docstore::DocumentChunk);
 
         let now = self.clock.now_ms();
-        let build = |draft: &RecipeDraft| -> Result<Built> {
-            let doc = new_recipe_doc(draft, now);
+        let build = |new: &NewRecipe| -> Result<Built> {
+            let doc = new_recipe_doc(&new.draft, new.import_key.clone(), now);
             let mut am = Automerge::new();
             am.transact(|tx| reconcile(tx, &doc))
                 .map_err(|f| bad_doc("new recipe", f.error))?;
@@ -175,7 +191,7 @@ impl<S: DocumentStore> Larder<S> {
             Ok((doc.to_recipe(&chunk.id), heads, chunk))
         };
         let build_all =
-            |wave: &[RecipeDraft]| -> Vec<Result<Built>> { wave.iter().map(build).collect() };
+            |wave: &[NewRecipe]| -> Vec<Result<Built>> { wave.iter().map(build).collect() };
         let store = &self.store;
         let write = |wave: &[Built]| -> std::result::Result<(), StoreError> {
             let rows: Vec<crate::store::NewRecipeDocument<'_>> = wave

@@ -30,6 +30,10 @@ pub struct RecipeDoc {
     pub created_at: i64,
     pub updated_at: i64,
     pub deleted: bool,
+    /// Where an imported recipe came from, as a key (`paprika:<uid>`, `url:<address>#<title>`…),
+    /// so importing the same export again — on any device — finds it instead of making a copy.
+    /// Absent on recipes made by hand and on documents older than the field.
+    pub import_key: Option<String>,
 }
 
 pub const RECIPE_KIND: &str = "larder.recipe";
@@ -76,6 +80,11 @@ pub struct Recipe {
     pub created_at: i64,
     pub updated_at: i64,
     pub deleted: bool,
+    /// Where an imported recipe came from (`paprika:<uid>`, `url:<address>#<title>`…): what a
+    /// re-import matches on. See [`RecipeDoc::import_key`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub import_key: Option<String>,
 }
 
 /// Builders for unit tests of code that reads recipes (scaling, grocery rules).
@@ -101,6 +110,7 @@ impl Recipe {
             created_at: 0,
             updated_at: 0,
             deleted: false,
+            import_key: None,
         }
     }
 }
@@ -218,6 +228,7 @@ impl RecipeDoc {
             created_at: self.created_at,
             updated_at: self.updated_at,
             deleted: self.deleted,
+            import_key: self.import_key.clone(),
         }
     }
 }

@@ -138,6 +138,16 @@ pub const MIGRATIONS: &[&str] = &[
         heads  TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // v5: where an imported recipe came from (its document's `import_key`), indexed so a
+    // re-import finds the recipes it already made without loading their documents. Recipes
+    // viewed before this version were re-read from their documents by nobody: their keys are
+    // filled from the body JSON the view already holds.
+    r#"
+    ALTER TABLE recipes ADD COLUMN import_key TEXT;
+    UPDATE recipes SET import_key = json_extract(body, '$.import_key')
+        WHERE json_extract(body, '$.import_key') IS NOT NULL;
+    CREATE INDEX recipes_by_import_key ON recipes (import_key) WHERE import_key IS NOT NULL;
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -198,6 +198,29 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Which of `keys` belong to a live recipe already (see `RecipeDoc::import_key`): one
+    /// indexed lookup per key, in one read transaction.
+    pub fn present_import_keys<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut found = std::collections::HashSet::new();
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT 1 FROM recipes WHERE import_key = ?1 AND deleted = 0 LIMIT 1",
+            )?;
+            for key in keys {
+                if stmt.exists([key])? {
+                    found.insert(key.to_owned());
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(found)
+    }
+
     /// Every document id the view knows (recipes and grocery lists).
     pub fn known_recipe_ids(&self) -> Result<Vec<String>, StoreError> {
         let conn = self.conn();
@@ -217,11 +240,13 @@ pub(crate) fn write_recipe(
     let summary = serde_json::to_string(&super::search::RecipeSummary::of(recipe))?;
     let rowid: i64 = tx
         .prepare_cached(
-            "INSERT INTO recipes (id, title, sort_key, deleted, updated_at, heads, body, summary)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            "INSERT INTO recipes
+                 (id, title, sort_key, deleted, updated_at, heads, body, summary, import_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, sort_key = excluded.sort_key,
                  deleted = excluded.deleted, updated_at = excluded.updated_at,
-                 heads = excluded.heads, body = excluded.body, summary = excluded.summary
+                 heads = excluded.heads, body = excluded.body, summary = excluded.summary,
+                 import_key = excluded.import_key
              RETURNING rowid",
         )?
         .query_row(
@@ -233,7 +258,8 @@ pub(crate) fn write_recipe(
                 recipe.updated_at,
                 heads,
                 body,
-                summary
+                summary,
+                recipe.import_key
             ],
             |r| r.get(0),
         )?;

@@ -4,6 +4,7 @@
 import type {
   Attachment,
   ChangeEvent,
+  ExportSummary,
   GroceryAdded,
   GroceryItem,
   GroceryUndo,
@@ -127,6 +128,11 @@ export class LarderClient {
   /** Keeps an address as a recipe of its own, to import properly when online. */
   saveLink(url: string): Promise<Recipe> {
     return this.ask({ op: "save_link", url }, "recipe");
+  }
+  /** Every recipe with its attachments as Larder's own zip (importFile reads it back). */
+  async exportAll(): Promise<{ fileName: string; bytes: Uint8Array; summary: ExportSummary }> {
+    const exported = await this.ask({ op: "export_all" }, "export");
+    return { fileName: exported.file_name, bytes: fromBase64(exported.bytes_base64), summary: exported.summary };
   }
   exportJsonLd(id: string): Promise<unknown> {
     return this.ask({ op: "export_json_ld", id }, "json_ld");

@@ -1,13 +1,13 @@
 // Generated from larder-core's Rust types by core/tests/ts_bindings.rs; do not edit.
 // Regenerate: LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings
 
-export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, } | { "op": "get_recipe", id: string, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "restore_recipe", id: string, } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
+export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, } | { "op": "get_recipe", id: string, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "restore_recipe", id: string, } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
 server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" };
 
-export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null };
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null };
 
 export type Reply = { "ok": Response } | { "err": RpcError };
 
@@ -31,7 +31,12 @@ export type Recipe = { id: string, title: string, description: string, servings:
 /**
  * Milliseconds since the Unix epoch.
  */
-created_at: number, updated_at: number, deleted: boolean, };
+created_at: number, updated_at: number, deleted: boolean, 
+/**
+ * Where an imported recipe came from (`paprika:<uid>`, `url:<address>#<title>`…): what a
+ * re-import matches on. See [`RecipeDoc::import_key`].
+ */
+import_key?: string | null, };
 
 export type RecipeDraft = { title: string, description: string, servings: number | null, yield_text: string, prep_minutes: number | null, cook_minutes: number | null, total_minutes: number | null, tags: Array<string>, source_url: string, ingredients: Array<IngredientInput>, steps: Array<string>, notes: string, };
 
@@ -60,7 +65,43 @@ thumbnail: Attachment | null, updated_at: number, };
 
 export type TagCount = { tag: string, count: number, };
 
-export type ImportReport = { ids: Array<string>, warnings: Array<string>, };
+export type ImportReport = { 
+/**
+ * What the content was read as, e.g. "Paprika export".
+ */
+format: string, 
+/**
+ * The recipes created.
+ */
+ids: Array<string>, 
+/**
+ * Recipes not created because an earlier import made them.
+ */
+already_present: number, skipped: Array<SkippedRecipe>, warnings: Array<WarningGroup>, };
+
+export type SkippedRecipe = { title: string, reason: string, };
+
+export type WarningGroup = { 
+/**
+ * A stable name for the kind (`no_instructions`, `photo_not_image`, …), for a UI to key on.
+ */
+kind: string, 
+/**
+ * The group in words, with its count.
+ */
+summary: string, count: number, 
+/**
+ * Up to [`MAX_EXAMPLES`] recipe titles (or entry names) it applies to.
+ */
+examples: Array<string>, };
+
+export type ExportedArchive = { file_name: string, bytes_base64: string, summary: ExportSummary, };
+
+export type ExportSummary = { recipes: number, attachments: number, 
+/**
+ * Attachments whose bytes are only on the relay so far (sync to bring them here first).
+ */
+missing_attachments: number, };
 
 export type PageImport = { 
 /**

@@ -1,10 +1,33 @@
-// Import recipes: from a web page's address (ImportAddress), or from a JSON-LD or HTML file
-// (core parses them); shows what came in and core's warnings.
+// Import recipes: from a web page's address (ImportAddress, fetched by the relay), or from a
+// file: another app's export (Paprika, Mealie, Tandoor, Nextcloud Cookbook, RecipeSage), a
+// Larder export, a saved web page or JSON-LD, or a text/Markdown recipe. Core reads the format
+// from the content; the report (ImportReportView) shows what came in.
 import { useState, useRef } from "react";
 import type { ImportReport } from "../client";
 import { errorMessage, useApp } from "./context";
 import { useFocusOnMount } from "./hooks";
 import { ImportAddress } from "./ImportAddress";
+import { ImportReportView, LINKED_RECIPES } from "./ImportReportView";
+
+/** What the file picker offers; core decides by content, so this only guides the picker. */
+const ACCEPT = [
+  ".paprikarecipes",
+  ".paprikarecipe",
+  ".zip",
+  ".json",
+  ".jsonld",
+  ".html",
+  ".htm",
+  ".txt",
+  ".md",
+  ".markdown",
+  "application/zip",
+  "application/ld+json",
+  "application/json",
+  "text/html",
+  "text/plain",
+  "text/markdown",
+].join(",");
 
 export function Import() {
   const { client } = useApp();
@@ -21,7 +44,7 @@ export function Import() {
     try {
       const result = await client.importFile(file);
       const titles = new Map<string, string>();
-      for (const id of result.ids) {
+      for (const id of result.ids.slice(0, LINKED_RECIPES)) {
         titles.set(id, (await client.getRecipe(id)).title);
       }
       setReport({ file: file.name, report: result, titles });
@@ -37,12 +60,17 @@ export function Import() {
       <h1 ref={heading} tabIndex={-1}>Import recipes</h1>
       <ImportAddress />
       <h2>From a file</h2>
-      <p>Pick a recipe saved from the web: a JSON-LD file (schema.org Recipe) or an HTML page that contains one.</p>
+      <p>
+        Bring your recipes from another app: a Larder export, a Paprika export (.paprikarecipes), a Mealie, Tandoor or Nextcloud
+        Cookbook export (.zip) or a RecipeSage JSON-LD export. A recipe saved from the web (an HTML page or a JSON-LD
+        file) or written as text or Markdown, with &ldquo;Ingredients&rdquo; and &ldquo;Steps&rdquo; headings, works
+        too. Importing the same export again adds only the recipes that are new.
+      </p>
       <label className="file-pick">
-        Recipe file (JSON-LD or HTML)
+        Recipe file or export
         <input
           type="file"
-          accept=".json,.jsonld,.html,.htm,application/ld+json,application/json,text/html"
+          accept={ACCEPT}
           disabled={busy}
           onChange={(e) => {
             const file = e.target.files?.[0];
@@ -57,30 +85,7 @@ export function Import() {
           {error}
         </p>
       )}
-      {report && (
-        <section aria-labelledby="import-result" className="card">
-          <h2 id="import-result">
-            {report.report.ids.length === 1 ? "Imported 1 recipe" : `Imported ${report.report.ids.length} recipes`} from {report.file}
-          </h2>
-          <ul>
-            {report.report.ids.map((id) => (
-              <li key={id}>
-                <a href={`#/recipe/${id}`}>{report.titles.get(id)}</a>
-              </li>
-            ))}
-          </ul>
-          {report.report.warnings.length > 0 && (
-            <>
-              <h3>Warnings</h3>
-              <ul className="warnings">
-                {report.report.warnings.map((w, i) => (
-                  <li key={i}>{w}</li>
-                ))}
-              </ul>
-            </>
-          )}
-        </section>
-      )}
+      {report && <ImportReportView report={report.report} source={report.file} titles={report.titles} />}
     </div>
   );
 }

@@ -4,6 +4,7 @@
 import { useState } from "react";
 import { LarderError, type ImportReport, type Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
+import { ImportReportView, LINKED_RECIPES } from "./ImportReportView";
 
 type Outcome =
   | { kind: "imported"; report: ImportReport; titles: Map<string, string> }
@@ -22,7 +23,7 @@ export function ImportAddress() {
     try {
       const report = await client.importUrl(address);
       const titles = new Map<string, string>();
-      for (const id of report.ids) titles.set(id, (await client.getRecipe(id)).title);
+      for (const id of report.ids.slice(0, LINKED_RECIPES)) titles.set(id, (await client.getRecipe(id)).title);
       setOutcome({ kind: "imported", report, titles });
     } catch (e) {
       const needsRelay = e instanceof LarderError && (e.code === "unreachable" || e.code === "unauthorized");
@@ -87,23 +88,7 @@ export function ImportAddress() {
         </p>
       )}
       {outcome?.kind === "imported" && (
-        <>
-          <h3>{outcome.report.ids.length === 1 ? "Imported 1 recipe" : `Imported ${outcome.report.ids.length} recipes`} from the page</h3>
-          <ul>
-            {outcome.report.ids.map((id) => (
-              <li key={id}>
-                <a href={`#/recipe/${id}`}>{outcome.titles.get(id)}</a>
-              </li>
-            ))}
-          </ul>
-          {outcome.report.warnings.length > 0 && (
-            <ul className="warnings" aria-label="Warnings">
-              {outcome.report.warnings.map((w, i) => (
-                <li key={i}>{w}</li>
-              ))}
-            </ul>
-          )}
-        </>
+        <ImportReportView report={outcome.report} source="the page" titles={outcome.titles} />
       )}
     </section>
   );

@@ -1,8 +1,9 @@
 // "More": the account (who, which relay), whether the browser keeps this device's data, import,
-// and sign out — optionally removing this device's data.
+// export, and sign out — optionally removing this device's data.
 import { type FormEvent, useState, useRef } from "react";
 import type { SessionView } from "../client";
 import { errorMessage, useApp } from "./context";
+import { ExportAll } from "./ExportAll";
 import { useFocusOnMount } from "./hooks";
 
 export function More({
@@ -80,6 +81,7 @@ export function More({
           <a href="#/import">Import recipes from a web page or a file</a>
         </p>
       </section>
+      <ExportAll />
     </div>
   );
 }

@@ -28,6 +28,7 @@ fn full_recipe() -> Recipe {
         attachments: vec![],
         created_at: 1_709_647_629_000,
         updated_at: 1_709_647_629_123,
+        import_key: None,
         deleted: false,
     }
 }

@@ -271,6 +271,7 @@ fn every_fixture_imports() {
                     created_at: 0,
                     updated_at: 0,
                     deleted: false,
+                    import_key: None,
                 },
                 &recipe.ingredient_lines,
             );

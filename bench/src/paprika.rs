@@ -1,0 +1,154 @@
+//! The Paprika import benchmark: a seeded `.paprikarecipes` export (a zip of gzip'd JSON
+//! recipes, as Paprika writes it) built from the corpus, imported through the real API
+//! (`Larder::import_file` on a profile on disk: detection, reading, dedupe, bulk create, photos
+//! attached one recipe at a time). Figures: recipes/s without photos against the comparator of
+//! creating the same drafts with `create_recipes` directly (what reading the format costs on
+//! top), a re-import of the same file (every recipe found already there), and an export with a
+//! photo per recipe, with the process's peak memory beside the file's size (photos are read
+//! from the archive one at a time, so the peak stays near the file, not file + every photo).
+
+use std::io::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use base64::Engine as _;
+use larder_core::ingredient::format_line;
+use larder_core::model::RecipeDraft;
+use larder_core::profile;
+use rand::{Rng, SeedableRng};
+
+/// The figures of one Paprika run.
+pub struct PaprikaRun {
+    pub recipes: usize,
+    pub file_bytes: usize,
+    pub import: Duration,
+    pub reimport: Duration,
+    pub already_present: u32,
+    /// Peak resident memory during the import, above what the process held before it.
+    pub peak_rss_growth: Option<u64>,
+    pub attached: usize,
+}
+
+impl PaprikaRun {
+    pub fn rate(&self) -> f64 {
+        self.recipes as f64 / self.import.as_secs_f64().max(1e-9)
+    }
+
+    pub fn reimport_rate(&self) -> f64 {
+        self.recipes as f64 / self.reimport.as_secs_f64().max(1e-9)
+    }
+}
+
+/// A Paprika export of `drafts`; with `photo_bytes`, every recipe carries a (synthetic, JPEG-
+/// signed) photo of that size.
+pub fn export(drafts: &[RecipeDraft], photo_bytes: Option<usize>, seed: u64) -> Result<Vec<u8>> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // The members are gzip'd already; Paprika stores them as they are.
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (i, draft) in drafts.iter().enumerate() {
+        let photo = photo_bytes.map(|size| {
+            let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+            bytes.extend((4..size).map(|_| rng.random::<u8>()));
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        });
+        let ingredients: Vec<String> = draft
+            .ingredients
+            .iter()
+            .map(|row| {
+                format_line(
+                    row.quantity,
+                    row.quantity_max,
+                    &row.unit,
+                    &row.name,
+                    &row.note,
+                )
+            })
+            .collect();
+        let recipe = serde_json::json!({
+            "uid": format!("BENCH-{seed}-{i:06}"),
+            "name": draft.title,
+            "ingredients": ingredients.join("\n"),
+            "directions": draft.steps.join("\n"),
+            "description": draft.description,
+            "notes": draft.notes,
+            "servings": draft.servings.map(|s| s.to_string()).unwrap_or_default(),
+            "prep_time": draft.prep_minutes.map(|m| format!("{m} mins")).unwrap_or_default(),
+            "cook_time": draft.cook_minutes.map(|m| format!("{} hr {} min", m / 60, m % 60)).unwrap_or_default(),
+            "categories": draft.tags,
+            "source_url": draft.source_url,
+            "rating": i % 6,
+            "photo_data": photo,
+        });
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(serde_json::to_string(&recipe)?.as_bytes())?;
+        zip.start_file(format!("{:06} {}.paprikarecipe", i, draft.title), options)?;
+        zip.write_all(&gz.finish()?)?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+/// Imports `file` into a fresh profile in `dir`, then again (nothing new), and closes it.
+pub async fn import(dir: &Path, file: &[u8], recipes: usize) -> Result<PaprikaRun> {
+    let larder = profile::open(dir).await.context("opening the profile")?;
+    let before = peak_rss_reset();
+    let started = Instant::now();
+    let report = larder.import_file("bench.paprikarecipes", file).await?;
+    let import = started.elapsed();
+    let peak = peak_rss()
+        .zip(before)
+        .map(|(peak, before)| peak.saturating_sub(before));
+    ensure!(
+        report.ids.len() == recipes,
+        "imported {} of {recipes} recipes (skipped: {:?})",
+        report.ids.len(),
+        report.skipped.first()
+    );
+    let started = Instant::now();
+    let again = larder.import_file("bench.paprikarecipes", file).await?;
+    let reimport = started.elapsed();
+    ensure!(
+        again.ids.is_empty(),
+        "the re-import made {} recipes",
+        again.ids.len()
+    );
+    let mut attached = 0;
+    for id in &report.ids {
+        attached += larder.get_recipe(id)?.attachments.len();
+    }
+    larder.close().await?;
+    Ok(PaprikaRun {
+        recipes,
+        file_bytes: file.len(),
+        import,
+        reimport,
+        already_present: again.already_present,
+        peak_rss_growth: peak,
+        attached,
+    })
+}
+
+/// The process's resident memory now, after resetting its peak to it (Linux: `clear_refs`).
+fn peak_rss_reset() -> Option<u64> {
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    status_kib("VmRSS:")
+}
+
+/// The process's peak resident memory since the last reset.
+fn peak_rss() -> Option<u64> {
+    status_kib("VmHWM:")
+}
+
+fn status_kib(field: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse::<u64>()
+        .ok()
+        .map(|kib| kib * 1024)
+}
