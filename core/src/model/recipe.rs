@@ -32,7 +32,9 @@ pub struct RecipeDoc {
     pub deleted: bool,
     /// Where an imported recipe came from, as a key (`paprika:<uid>`, `url:<address>#<title>`…),
     /// so importing the same export again — on any device — finds it instead of making a copy.
-    /// Absent on recipes made by hand and on documents older than the field.
+    /// Absent on recipes made by hand and on documents older than the field (which hydrate
+    /// it as `None`: every document written before it must keep opening).
+    #[autosurgeon(missing = "Option::default")]
     pub import_key: Option<String>,
 }
 
@@ -280,4 +282,44 @@ pub fn join_steps(steps: &[String]) -> String {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::{AutoCommit, ROOT};
+    use autosurgeon::{hydrate, reconcile};
+
+    use super::*;
+
+    /// Documents written before `import_key` existed have no such key; they must still open.
+    #[test]
+    fn a_recipe_document_older_than_import_key_hydrates_with_none() {
+        let recipe = RecipeDoc {
+            kind: RECIPE_KIND.into(),
+            title: "Old soup".into(),
+            description: String::new(),
+            servings: None,
+            yield_text: String::new(),
+            prep_minutes: None,
+            cook_minutes: None,
+            total_minutes: None,
+            tags: Vec::new(),
+            source_url: String::new(),
+            ingredients: Vec::new(),
+            steps: Text::with_value(""),
+            notes: Text::with_value(""),
+            attachments: Vec::new(),
+            created_at: 1,
+            updated_at: 1,
+            deleted: false,
+            import_key: Some("paprika:x".into()),
+        };
+        let mut doc = AutoCommit::new();
+        reconcile(&mut doc, &recipe).unwrap();
+        doc.delete(ROOT, "import_key").unwrap();
+        let old: RecipeDoc = hydrate(&doc).unwrap();
+        assert_eq!(old.title, "Old soup");
+        assert_eq!(old.import_key, None);
+    }
 }
