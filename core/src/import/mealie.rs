@@ -8,12 +8,12 @@
 
 use serde_json::Value;
 
-use super::detect::{Format, is_archiver_noise};
+use super::detect::Format;
 use super::times::read_minutes;
 use super::zip_archive::{Entry, Limits, SafeZip};
 use super::{
-    ImportFileError, ParsedImport, ParsedRecipe, PhotoRef, SkippedRecipe, WarningGroups,
-    WarningKind, clean_tags, essentials_warnings, ingredient_rows, parse_json, str_field,
+    ImportFileError, ParsedImport, ParsedRecipe, PhotoRef, SkippedRecipe, clean_tags,
+    essentials_warnings, ingredient_rows, open_export, parse_json, str_field,
     structured_ingredient, title_or_untitled, web_address,
 };
 use crate::model::{IngredientInput, RecipeDraft};
@@ -26,17 +26,7 @@ pub fn is_mealie_recipe(value: &Value) -> bool {
 }
 
 pub fn read(bytes: &[u8], limits: Limits) -> Result<ParsedImport, ImportFileError> {
-    let mut zip = SafeZip::open(bytes, limits)?;
-    let mut warnings = WarningGroups::default();
-    for name in zip.unsafe_names() {
-        warnings.add(WarningKind::UnsafeEntryName, name);
-    }
-    let entries: Vec<Entry> = zip
-        .entries()
-        .iter()
-        .filter(|entry| !is_archiver_noise(&entry.name))
-        .cloned()
-        .collect();
+    let (mut zip, entries, warnings) = open_export(bytes, limits)?;
     let mut recipes = Vec::new();
     let mut skipped = Vec::new();
     for entry in entries.iter().filter(|e| e.extension() == "json") {

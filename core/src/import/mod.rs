@@ -165,6 +165,26 @@ pub fn read_with_limits(bytes: &[u8], limits: Limits) -> Result<ParsedImport, Im
     }
 }
 
+/// An export archive opened for reading: the zip, its entries that belong to the export
+/// (archiver noise such as `__MACOSX/` left out), and a warning per unsafe entry name set aside.
+pub(crate) fn open_export(
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<(SafeZip<'_>, Vec<Entry>, WarningGroups), ImportFileError> {
+    let zip = SafeZip::open(bytes, limits)?;
+    let mut warnings = WarningGroups::default();
+    for name in zip.unsafe_names() {
+        warnings.add(WarningKind::UnsafeEntryName, name);
+    }
+    let entries = zip
+        .entries()
+        .iter()
+        .filter(|entry| !detect::is_archiver_noise(&entry.name))
+        .cloned()
+        .collect();
+    Ok((zip, entries, warnings))
+}
+
 /// Reads photos of one file when they are attached, keeping the archive open between them.
 pub struct PhotoReader<'a> {
     bytes: &'a [u8],

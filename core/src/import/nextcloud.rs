@@ -3,24 +3,15 @@
 
 use serde_json::Value;
 
-use super::detect::{Format, is_archiver_noise};
+use super::detect::Format;
 use super::json_ld::{app_id, to_recipe};
-use super::zip_archive::{Entry, Limits, SafeZip};
-use super::{ImportFileError, ParsedImport, PhotoRef, SkippedRecipe, WarningGroups, WarningKind};
+use super::open_export;
+use super::zip_archive::Limits;
+use super::{ImportFileError, ParsedImport, PhotoRef, SkippedRecipe};
 use crate::schema_org;
 
 pub fn read(bytes: &[u8], limits: Limits) -> Result<ParsedImport, ImportFileError> {
-    let mut zip = SafeZip::open(bytes, limits)?;
-    let mut warnings = WarningGroups::default();
-    for name in zip.unsafe_names() {
-        warnings.add(WarningKind::UnsafeEntryName, name);
-    }
-    let entries: Vec<Entry> = zip
-        .entries()
-        .iter()
-        .filter(|entry| !is_archiver_noise(&entry.name))
-        .cloned()
-        .collect();
+    let (mut zip, entries, mut warnings) = open_export(bytes, limits)?;
     let mut recipes = Vec::new();
     let mut skipped = Vec::new();
     for entry in entries.iter().filter(|e| e.file_name() == "recipe.json") {

@@ -11,12 +11,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 
-use super::detect::{Format, is_archiver_noise};
+use super::detect::Format;
 use super::times::read_minutes;
-use super::zip_archive::{Entry, Limits, SafeZip};
+use super::zip_archive::Limits;
 use super::{
     ImportFileError, ParsedImport, ParsedRecipe, PhotoRef, SkippedRecipe, WarningGroups,
-    WarningKind, clean_tags, essentials_warnings, ingredient_rows, non_empty_lines,
+    clean_tags, essentials_warnings, ingredient_rows, non_empty_lines, open_export,
     title_or_untitled, web_address,
 };
 use crate::model::RecipeDraft;
@@ -51,17 +51,7 @@ struct PaprikaPhoto {
 }
 
 pub fn read_archive(bytes: &[u8], limits: Limits) -> Result<ParsedImport, ImportFileError> {
-    let mut zip = SafeZip::open(bytes, limits)?;
-    let mut warnings = WarningGroups::default();
-    for name in zip.unsafe_names() {
-        warnings.add(WarningKind::UnsafeEntryName, name);
-    }
-    let entries: Vec<Entry> = zip
-        .entries()
-        .iter()
-        .filter(|entry| !is_archiver_noise(&entry.name))
-        .cloned()
-        .collect();
+    let (mut zip, entries, warnings) = open_export(bytes, limits)?;
     let mut recipes = Vec::with_capacity(entries.len());
     let mut skipped = Vec::new();
     for entry in entries {

@@ -7,27 +7,17 @@
 
 use serde_json::Value;
 
-use super::detect::{Format, is_archiver_noise};
-use super::zip_archive::{Entry, Limits, SafeZip, looks_like_zip};
+use super::detect::Format;
+use super::zip_archive::{Limits, looks_like_zip};
 use super::{
-    ImportFileError, ParsedImport, ParsedRecipe, PhotoRef, SkippedRecipe, WarningGroups,
-    WarningKind, clean_tags, essentials_warnings, parse_json, str_field, structured_ingredient,
+    ImportFileError, ParsedImport, ParsedRecipe, PhotoRef, SkippedRecipe, WarningKind, clean_tags,
+    essentials_warnings, open_export, parse_json, str_field, structured_ingredient,
     title_or_untitled, web_address,
 };
 use crate::model::RecipeDraft;
 
 pub fn read(bytes: &[u8], limits: Limits) -> Result<ParsedImport, ImportFileError> {
-    let mut zip = SafeZip::open(bytes, limits)?;
-    let mut warnings = WarningGroups::default();
-    for name in zip.unsafe_names() {
-        warnings.add(WarningKind::UnsafeEntryName, name);
-    }
-    let entries: Vec<Entry> = zip
-        .entries()
-        .iter()
-        .filter(|entry| !is_archiver_noise(&entry.name))
-        .cloned()
-        .collect();
+    let (mut zip, entries, mut warnings) = open_export(bytes, limits)?;
     let mut recipes = Vec::new();
     let mut skipped = Vec::new();
     for outer in entries {
