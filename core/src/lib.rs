@@ -8,11 +8,13 @@
 //! - `ingredient`, `servings`, `grocery`, `schema_org`: parsing, scaling, grocery rules,
 //!   import/export
 //! - `import`: other apps' exports and recipe files, read by content, with the grouped report
+//! - `bulk_wire`: the frames of bulk document transfer with the relay
 //! - `page_import`: a web page's recipes as the relay fetches them for import by address
 
 pub mod api;
 pub mod archive;
 pub mod blob_transfer;
+pub mod bulk_wire;
 pub mod clock;
 pub mod docstore;
 pub mod grocery;

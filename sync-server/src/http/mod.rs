@@ -4,6 +4,7 @@
 //! [`sync`]).
 
 pub mod blobs;
+pub mod docs;
 mod error;
 mod extract;
 pub mod grocery;
@@ -50,6 +51,7 @@ pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(sync::live))
         .routes(routes!(import::import_url))
         .merge(blobs::routes())
+        .merge(docs::routes())
         .merge(grocery::routes())
 }
 

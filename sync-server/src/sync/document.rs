@@ -430,7 +430,7 @@ fn raw_changes(am: &Automerge, msg: &sync::Message) -> Option<Vec<(ChangeHash, V
         .collect()
 }
 
-fn is_snapshot(key: &str) -> bool {
+pub fn is_snapshot(key: &str) -> bool {
     key.rsplit('/').nth(1) == Some("snapshot")
 }
 

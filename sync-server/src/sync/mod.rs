@@ -9,6 +9,7 @@
 //! - [`shard`]: the fixed set of tasks that own the documents, by document id
 //! - [`document`]: one document: its automerge state, its chunks in the store, its peers'
 //!   sync states
+//! - [`bulk`]: many documents over HTTP beside live sync (catch-up reads, bulk uploads)
 //! - [`access`]: peer ids and the one access decision (ownership, first sync claims)
 //! - [`commit`]: group commit: acknowledgements wait for the disk, many at once
 //! - [`outbox`]: a connection's outbound queue and the close codes
@@ -18,6 +19,7 @@
 //! - [`doc_id`]: document ids in automerge-repo's text form
 
 pub mod access;
+pub mod bulk;
 pub mod commit;
 pub mod connection;
 pub mod doc_id;
@@ -39,6 +41,7 @@ use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use access::{RELAY_PEER_ID, is_client_peer_id};
+pub use bulk::ImportOutcome;
 pub use doc_id::DocId;
 pub use feed::FeedHub;
 pub use tickets::{TICKET_TTL_MS, Ticket, Tickets};

@@ -73,6 +73,14 @@ pub enum Command {
         doc: Box<Document>,
         done: oneshot::Sender<Result<u64, SyncError>>,
     },
+    /// Merges a device's saved document into the relay's copy (bulk upload), claiming an id
+    /// nobody owns for `user` once its bytes are known to load; answered after the settle.
+    Import {
+        doc: DocId,
+        user: UserId,
+        bytes: Vec<u8>,
+        done: oneshot::Sender<Imported>,
+    },
     /// Drops every document `user` owns, closing their peers.
     DropUser {
         user: UserId,
@@ -89,6 +97,19 @@ pub enum Command {
     },
     /// Finish what is queued before this, then stop.
     Stop,
+}
+
+/// How a [`Command::Import`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Imported {
+    /// Merged and saved (durable once `ticket` is); the relay's heads afterwards, sorted hex.
+    Stored { ticket: u64, heads: Vec<String> },
+    /// Another user's document: answered like one that does not exist.
+    Unavailable,
+    /// The bytes are not an automerge document.
+    Invalid(String),
+    /// The store failed.
+    Failed,
 }
 
 /// What every shard uses.
@@ -123,6 +144,7 @@ impl Shards {
                 idle: VecDeque::new(),
                 touched: Vec::new(),
                 answers: Vec::new(),
+                imports: Vec::new(),
             };
             tasks.push(tokio::spawn(shard.run(rx)));
         }
@@ -193,6 +215,9 @@ struct Shard {
     touched: Vec<DocId>,
     /// Edits and creations to answer once their documents are settled.
     answers: Vec<(DocId, oneshot::Sender<Result<u64, SyncError>>)>,
+    /// Imports to answer once settled; `true`: the document was loaded only for the import and
+    /// leaves memory after it unless a connection started syncing it meanwhile.
+    imports: Vec<(DocId, bool, oneshot::Sender<Imported>)>,
 }
 
 impl Shard {
@@ -311,6 +336,12 @@ impl Shard {
                 self.touch(id);
                 self.answers.push((id, done));
             }
+            Command::Import {
+                doc,
+                user,
+                bytes,
+                done,
+            } => self.import(store, doc, user, &bytes, done),
             Command::DropUser { user, done } => {
                 self.docs.retain(|_, slot| {
                     if slot.doc.owner == user {
@@ -440,6 +471,95 @@ impl Shard {
         self.touch(id);
     }
 
+    /// [`Command::Import`]: merges `bytes` into `id` for `user`, or answers why not at once.
+    fn import(
+        &mut self,
+        store: &dyn RelayStore,
+        id: DocId,
+        user: UserId,
+        bytes: &[u8],
+        done: oneshot::Sender<Imported>,
+    ) {
+        let loaded_before = self.docs.contains_key(&id);
+        if !loaded_before {
+            match access::decide(store, &id.to_string(), &user, false) {
+                Ok(Access::Owner { .. }) => {
+                    if let Err(e) = self.load(store, id, user.clone()) {
+                        tracing::error!(error = %e, doc = %id, "loading a document for an import failed");
+                        let _ = done.send(Imported::Failed);
+                        return;
+                    }
+                }
+                Ok(Access::None) => match store.doc_owner(&id.to_string()) {
+                    // Nobody's yet: claimed only once the bytes load, so a refused upload
+                    // claims nothing.
+                    Ok(None) => {
+                        let am = match automerge::Automerge::load(bytes) {
+                            Ok(am) => am,
+                            Err(e) => {
+                                let _ = done.send(Imported::Invalid(e.to_string()));
+                                return;
+                            }
+                        };
+                        match store.claim_doc(&id.to_string(), &user) {
+                            Ok(owner) if owner == user => {}
+                            Ok(_) => {
+                                let _ = done.send(Imported::Unavailable);
+                                return;
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, doc = %id, "claiming an imported document failed");
+                                let _ = done.send(Imported::Failed);
+                                return;
+                            }
+                        }
+                        self.docs.insert(
+                            id,
+                            Slot {
+                                doc: Document::new(id, user, am),
+                                last_used: Instant::now(),
+                                touched: false,
+                            },
+                        );
+                        self.touch(id);
+                        self.imports.push((id, true, done));
+                        return;
+                    }
+                    Ok(Some(_)) => {
+                        let _ = done.send(Imported::Unavailable);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, doc = %id, "reading a document's owner failed");
+                        let _ = done.send(Imported::Failed);
+                        return;
+                    }
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, doc = %id, "deciding access to a document failed");
+                    let _ = done.send(Imported::Failed);
+                    return;
+                }
+            }
+        }
+        let Some(slot) = self.docs.get_mut(&id) else {
+            let _ = done.send(Imported::Failed);
+            return;
+        };
+        if slot.doc.owner != user {
+            let _ = done.send(Imported::Unavailable);
+            return;
+        }
+        if let Err(e) = slot.doc.edit(|am| am.load_incremental(bytes)) {
+            // Whatever of it got in is not saved: start again from the store.
+            self.discard(id);
+            let _ = done.send(Imported::Invalid(e.to_string()));
+            return;
+        }
+        self.touch(id);
+        self.imports.push((id, !loaded_before, done));
+    }
+
     /// Decides whether `out`'s user may sync `id`, which is not loaded; loads it if so.
     fn admit(
         &mut self,
@@ -497,6 +617,26 @@ impl Shard {
                 None => Err(SyncError::NotSaved),
             };
             let _ = done.send(answer);
+        }
+        let mut transient = Vec::new();
+        for (id, loaded_for_it, done) in std::mem::take(&mut self.imports) {
+            let answer = match self.docs.get(&id) {
+                Some(slot) => Imported::Stored {
+                    ticket: slot.doc.written(),
+                    heads: super::document::sorted_hex(&slot.doc.heads()),
+                },
+                None => Imported::Failed,
+            };
+            if loaded_for_it {
+                transient.push(id);
+            }
+            let _ = done.send(answer);
+        }
+        // A bulk upload of thousands of documents must not keep them all in memory.
+        for id in transient {
+            if self.docs.get(&id).is_some_and(|slot| !slot.doc.has_peers()) {
+                self.docs.remove(&id);
+            }
         }
     }
 
