@@ -56,7 +56,7 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
         Command::Login { server, user } => sync_commands::login(larder, &server, &user).await,
         Command::Logout { .. } => sync_commands::logout(larder).await,
         Command::Status { json } => sync_commands::status(larder, json),
-        Command::Sync { once } => sync_commands::sync(larder, once).await,
+        Command::Sync { once, no_bulk } => sync_commands::sync(larder, once, !no_bulk).await,
         Command::Import { files } => import(larder, &files).await,
         Command::ImportUrl { url, link_only } => import_url(larder, &url, link_only).await,
         Command::Search {

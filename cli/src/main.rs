@@ -142,6 +142,10 @@ pub enum Command {
         /// Exit 0 once local and relay are in sync; non-zero if unreachable or unauthorised.
         #[arg(long)]
         once: bool,
+        /// Move every document over the websocket one by one, never in bulk batches (slower;
+        /// for comparison and troubleshooting).
+        #[arg(long)]
+        no_bulk: bool,
     },
     /// The grocery list.
     Grocery {

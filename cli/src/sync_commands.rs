@@ -84,14 +84,16 @@ pub fn status(larder: &Larder<SamodStore>, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub async fn sync(larder: &Arc<Larder<SamodStore>>, once: bool) -> Result<()> {
-    let engine = SyncEngine::new(larder.clone())?;
+pub async fn sync(larder: &Arc<Larder<SamodStore>>, once: bool, bulk: bool) -> Result<()> {
+    let engine = SyncEngine::new(larder.clone())?.with_bulk(bulk);
     if once {
         let report = engine.sync_once().await?;
         outln!(
-            "In sync: {} document(s) received, {} sent, {} pending; {} attachment(s) uploaded, {} pending.",
+            "In sync: {} document(s) received ({} in bulk), {} sent ({} in bulk), {} pending; {} attachment(s) uploaded, {} pending.",
             report.pulled,
+            report.pulled_in_bulk,
             report.pushed,
+            report.pushed_in_bulk,
             report.pending,
             report.uploaded,
             report.pending_uploads
@@ -127,6 +129,10 @@ pub async fn sync(larder: &Arc<Larder<SamodStore>>, once: bool) -> Result<()> {
                 SyncState::UpToDate => "up to date",
             };
             let uploads = s.pending_uploads;
+            let state = match s.progress {
+                Some(p) => format!("{state} {} of {}", p.done, p.total),
+                None => state.to_owned(),
+            };
             match s.last_error {
                 Some(err) => eprintln!(
                     "{state} ({} pending, {uploads} upload(s) pending): {err}",

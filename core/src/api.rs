@@ -25,6 +25,7 @@ use crate::model::{
 use crate::schema_org::{self, ImportError};
 use crate::store::{RecipeSummary, Store, StoreError, TagCount};
 
+mod adopt;
 mod archive;
 mod attachments;
 mod bulk;
@@ -32,6 +33,7 @@ mod file_import;
 mod grocery_list;
 mod page_import;
 
+pub use adopt::Adoption;
 pub use grocery_list::GroceryAdded;
 
 /// Largest file kept as an attachment.

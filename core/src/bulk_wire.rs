@@ -18,6 +18,8 @@ use thiserror::Error;
 
 /// The longest document id a frame may carry (automerge-repo ids are ~30 characters).
 pub const MAX_ID_BYTES: usize = 64;
+/// The media type of a body of frames.
+pub const MEDIA_TYPE: &str = "application/vnd.larder.docs";
 /// Documents per request, either way.
 pub const MAX_BATCH_DOCS: usize = 500;
 

@@ -9,6 +9,7 @@
 //!   import/export
 //! - `import`: other apps' exports and recipe files, read by content, with the grouped report
 //! - `bulk_wire`: the frames of bulk document transfer with the relay
+//! - `sync_plan`: what the sync client transfers and how (bulk or live), without the network
 //! - `page_import`: a web page's recipes as the relay fetches them for import by address
 
 pub mod api;
@@ -31,6 +32,7 @@ pub mod servings;
 pub mod store;
 #[cfg(feature = "native")]
 pub mod sync;
+pub mod sync_plan;
 
 pub use api::{
     ChangeEvent, GroceryAdded, ImportReport, Larder, LarderError, SkippedRecipe, WarningGroup,

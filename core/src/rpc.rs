@@ -204,6 +204,10 @@ pub struct SyncStatusView {
     /// Documents with local changes the relay has not confirmed yet.
     pub pending: u32,
     pub last_error: Option<String>,
+    /// While many documents move (a new device catching up, a big upload): how far it got.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub progress: Option<crate::sync_plan::SyncProgress>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ use larder_core::rpc::{
 };
 use larder_core::servings::IngredientLine;
 use larder_core::store::LastSignIn;
+use larder_core::sync_plan::SyncProgress;
 use larder_core::{
     ChangeEvent, GroceryAdded, ImportReport, RecipeSummary, SkippedRecipe, TagCount, WarningGroup,
 };
@@ -43,6 +44,7 @@ fn generated() -> String {
         decl::<SessionView>(&cfg),
         decl::<LastSignIn>(&cfg),
         decl::<SyncStateView>(&cfg),
+        decl::<SyncProgress>(&cfg),
         decl::<Recipe>(&cfg),
         decl::<RecipeDraft>(&cfg),
         decl::<IngredientRow>(&cfg),

@@ -205,6 +205,7 @@ impl Inner {
                     },
                     pending: pending()?,
                     last_error: None,
+                    progress: None,
                 }
             }
         };
@@ -262,6 +263,7 @@ impl Inner {
                 state: SyncStateView::SignedOut,
                 pending: 0,
                 last_error: None,
+                progress: None,
             }),
         );
         if remove_data {
@@ -435,6 +437,7 @@ fn status_view(status: &SyncStatus) -> SyncStatusView {
         },
         pending: u32::try_from(status.pending).unwrap_or(u32::MAX),
         last_error: status.last_error.clone(),
+        progress: status.progress,
     }
 }
 

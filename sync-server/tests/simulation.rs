@@ -235,6 +235,8 @@ struct Stats {
     restarts: usize,
     kills: usize,
     acknowledged: usize,
+    bulk_uploads: usize,
+    bulk_fetches: usize,
 }
 
 impl std::ops::AddAssign for Stats {
@@ -244,6 +246,8 @@ impl std::ops::AddAssign for Stats {
         self.restarts += o.restarts;
         self.kills += o.kills;
         self.acknowledged += o.acknowledged;
+        self.bulk_uploads += o.bulk_uploads;
+        self.bulk_fetches += o.bulk_fetches;
     }
 }
 
@@ -433,7 +437,7 @@ impl World {
                     r.reconnect();
                 }
             }
-            88..92 => {
+            88..91 => {
                 let foreign: Vec<&(usize, String)> =
                     self.docs.iter().filter(|(u, _)| *u != user).collect();
                 if let (Kind::Raw(r), false) = (&self.devices[d].kind, foreign.is_empty()) {
@@ -442,10 +446,121 @@ impl World {
                     r.snoop(id);
                 }
             }
+            91..96 => {
+                let upload = self.rng.random_bool(0.5);
+                let foreign: Vec<String> = self
+                    .docs
+                    .iter()
+                    .filter(|(u, _)| *u != user)
+                    .map(|(_, id)| id.clone())
+                    .collect();
+                let snoop = (!foreign.is_empty() && self.rng.random_bool(0.25))
+                    .then(|| foreign[self.rng.random_range(0..foreign.len())].clone());
+                if let (Kind::Raw(_), true, Some(_)) = (
+                    &self.devices[d].kind,
+                    self.devices[d].is_online(),
+                    &self.relay,
+                ) {
+                    self.bulk(d, &doc, upload, snoop).await;
+                }
+            }
             _ => {
                 if self.restarts < 2 {
                     self.restart().await;
                 }
+            }
+        }
+    }
+
+    /// Bulk transfer beside live sync, by raw device `d` (online, relay up): an upload of its
+    /// copy of `doc` (the relay's answer acknowledges what it stored, which must hold every
+    /// change uploaded), or a fetch of the relay's copy merged into its own; with `snoop`, also
+    /// a bulk fetch of another user's document, which must answer nothing of it.
+    async fn bulk(&mut self, d: usize, doc: &str, upload: bool, snoop: Option<String>) {
+        use larder_core::bulk_wire::{self, Frame, Limits};
+        let Kind::Raw(r) = &self.devices[d].kind else {
+            return;
+        };
+        let name = self.devices[d].name.clone();
+        let token = self.users[self.devices[d].user].token.clone();
+        let base = self.relay.as_ref().expect("relay up").base();
+        let limits = Limits {
+            max_document_bytes: 64 << 20,
+            max_frames: 2,
+        };
+        let fetch_one = |id: String| {
+            let http = self.http.clone();
+            let (base, token) = (base.clone(), token.clone());
+            async move {
+                let res = http
+                    .post(format!("{base}/api/v1/docs/fetch"))
+                    .bearer_auth(token)
+                    .json(&serde_json::json!({ "docs": [id] }))
+                    .send()
+                    .await
+                    .expect("bulk fetch");
+                assert_eq!(res.status(), 200, "bulk fetch");
+                let mut frames = bulk_wire::decode_all(&res.bytes().await.unwrap(), limits)
+                    .expect("well-formed frames");
+                assert_eq!(frames.len(), 1);
+                frames.remove(0)
+            }
+        };
+        if let Some(foreign) = snoop {
+            self.log(format!("{name} bulk-fetches another user's {foreign}"));
+            assert_eq!(
+                fetch_one(foreign.clone()).await,
+                Frame::Unavailable { id: foreign },
+                "a bulk fetch answered another user's document"
+            );
+        }
+        let Some(mine) = r.document(doc) else {
+            return;
+        };
+        if upload {
+            self.log(format!("{name} uploads its {doc} in bulk"));
+            self.stats.bulk_uploads += 1;
+            let mut body = Vec::new();
+            bulk_wire::encode_document(&mut body, doc, &mine.save());
+            let res = self
+                .http
+                .post(format!("{base}/api/v1/docs/upload"))
+                .bearer_auth(&token)
+                .header("content-type", bulk_wire::MEDIA_TYPE)
+                .body(body)
+                .send()
+                .await
+                .expect("bulk upload");
+            assert_eq!(res.status(), 200, "bulk upload");
+            let answer: serde_json::Value = res.json().await.unwrap();
+            let heads: Vec<automerge::ChangeHash> =
+                serde_json::from_value::<Vec<String>>(answer["stored"][0]["heads"].clone())
+                    .expect("stored with heads")
+                    .iter()
+                    .map(|h| h.parse().unwrap())
+                    .collect();
+            ack(&self.acked, doc, heads, "a bulk upload's answer");
+            let Frame::Document { bytes, .. } = fetch_one(doc.to_owned()).await else {
+                panic!("{doc} unavailable right after its upload");
+            };
+            let served = Automerge::load(&bytes).expect("served bytes load");
+            for change in mine.get_changes(&[]) {
+                assert!(
+                    served.get_change_by_hash(&change.hash()).is_some(),
+                    "an uploaded change of {doc} is not on the relay"
+                );
+            }
+        } else {
+            self.log(format!("{name} fetches {doc} in bulk and merges it"));
+            self.stats.bulk_fetches += 1;
+            match fetch_one(doc.to_owned()).await {
+                Frame::Document { bytes, .. } => {
+                    r.edit(doc, |held| {
+                        held.load_incremental(&bytes).expect("served bytes load");
+                    });
+                }
+                // Not on the relay yet (only ever edited offline): nothing to merge.
+                Frame::Unavailable { .. } => {}
             }
         }
     }

@@ -28,6 +28,7 @@ export async function startRelay(data, bind = "127.0.0.1:0", web = DIST) {
   return {
     url: `http://${addr}`,
     data,
+    pid: child.pid,
     log: () => log,
     stop: () =>
       new Promise((ok) => {

@@ -3,6 +3,7 @@
 //! kept on this device (`blobs`). Opening checks that the file is Larder's, migrates it, and never
 //! loads a document.
 
+mod adopt;
 mod blobs;
 mod erase;
 pub mod error;
@@ -18,6 +19,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, ffi};
 
+pub use adopt::AdoptedRecipe;
 pub use blobs::QueuedUpload;
 pub use error::StoreError;
 pub use kv::{KvEntry, NewRecipeDocument};

@@ -58,6 +58,13 @@ impl Store {
         Ok(())
     }
 
+    /// For each of `ids`, whether the relay ever said it holds some version of it.
+    pub fn relay_knows(&self, ids: &[String]) -> Result<Vec<bool>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT 1 FROM relay_heads WHERE doc_id = ?1")?;
+        ids.iter().map(|id| Ok(stmt.exists([id])?)).collect()
+    }
+
     /// How many documents hold changes the relay does not have: marked, and the heads their
     /// view was built from are not the heads the relay last confirmed (or it never did).
     pub fn waiting_doc_count(&self) -> Result<usize, StoreError> {
@@ -74,7 +81,11 @@ impl Store {
     }
 }
 
-fn record_relay_heads(tx: &Transaction<'_>, doc_id: &str, heads: &str) -> rusqlite::Result<()> {
+pub(crate) fn record_relay_heads(
+    tx: &Transaction<'_>,
+    doc_id: &str,
+    heads: &str,
+) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT INTO relay_heads (doc_id, heads) VALUES (?1, ?2)
          ON CONFLICT (doc_id) DO UPDATE SET heads = excluded.heads",

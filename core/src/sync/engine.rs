@@ -17,13 +17,16 @@ use tokio::sync::watch;
 
 use super::blobs::{UploadRound, upload_queued};
 use super::dialer::RelayDialer;
-use super::relay::{FeedEntry, RelayClient, RelayError};
+use super::relay::{FeedEntry, RelayClient, RelayError, UploadAnswer};
 use super::session::{CURSOR_META, Session, peer_id_for, session};
 use crate::api::{Larder, LarderError};
 use crate::blob_transfer::next_upload_due;
 use crate::clock::{Clock, SystemClock};
 use crate::docstore::{SamodStore, heads_string};
 use crate::store::{ConfirmedDoc, StoreError};
+use crate::sync_plan::{
+    Held, SyncProgress, UploadBatch, UploadBatcher, plan_catch_up, plan_upload,
+};
 
 /// How long one document may take to reach or come from the relay before the pass gives up on
 /// it (it stays pending and is retried on the next pass).
@@ -51,14 +54,20 @@ pub struct SyncStatus {
     /// Attached files not uploaded to the relay yet.
     pub pending_uploads: usize,
     pub last_error: Option<String>,
+    /// While a catch-up or a bulk upload runs: documents done of those it moves.
+    pub progress: Option<SyncProgress>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncReport {
     /// Documents brought in from the relay.
     pub pulled: usize,
+    /// Of those, documents fetched in bulk batches.
+    pub pulled_in_bulk: usize,
     /// Documents the relay confirmed having.
     pub pushed: usize,
+    /// Of those, documents uploaded in bulk batches.
+    pub pushed_in_bulk: usize,
     /// Documents still pending after the pass.
     pub pending: usize,
     /// Attached files uploaded in the pass.
@@ -100,6 +109,11 @@ pub struct SyncEngine {
     client: RelayClient,
     peer_id: String,
     status: watch::Sender<SyncStatus>,
+    /// Documents one side lacks go over HTTP in batches (see `sync_plan`); off: everything
+    /// over the websocket, document by document.
+    bulk: bool,
+    /// The transfer under way, for the status.
+    progress: std::sync::Mutex<Option<SyncProgress>>,
 }
 
 impl SyncEngine {
@@ -115,6 +129,7 @@ impl SyncEngine {
             pending,
             pending_uploads,
             last_error: None,
+            progress: None,
         });
         Ok(SyncEngine {
             larder,
@@ -122,7 +137,15 @@ impl SyncEngine {
             client,
             peer_id,
             status,
+            bulk: true,
+            progress: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Turns bulk transfer on (the default) or off (every document over the websocket).
+    pub fn with_bulk(mut self, bulk: bool) -> Self {
+        self.bulk = bulk;
+        self
     }
 
     /// Status updates (offline / connecting / syncing / up to date / signed out).
@@ -133,12 +156,29 @@ impl SyncEngine {
     fn set_state(&self, state: SyncState, error: Option<String>) {
         let pending = self.larder.store().waiting_doc_count().unwrap_or(0);
         let pending_uploads = self.larder.store().queued_upload_count().unwrap_or(0);
+        let progress = *self.progress.lock().unwrap_or_else(|p| p.into_inner());
         self.status.send_replace(SyncStatus {
             state,
             pending,
             pending_uploads,
             last_error: error,
+            progress,
         });
+    }
+
+    /// Starts (`Some(total)`), advances or ends (`None`) the progress the status shows.
+    fn set_progress(&self, progress: Option<SyncProgress>) {
+        *self.progress.lock().unwrap_or_else(|p| p.into_inner()) = progress;
+        self.set_state(SyncState::Syncing, None);
+    }
+
+    fn advance(&self, by: usize) {
+        let mut guard = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = guard.as_mut() {
+            p.done = (p.done + by).min(p.total);
+        }
+        drop(guard);
+        self.set_state(SyncState::Syncing, None);
     }
 
     fn dial(&self, backoff: BackoffConfig) -> Result<DialerHandle<RelayError>, SyncError> {
@@ -283,6 +323,8 @@ impl SyncEngine {
                     event = local.next() => {
                         if event.is_none() { break; }
                         self.set_state(SyncState::Syncing, None);
+                        // A big import arrives as a burst of events: in bulk, then the rest.
+                        self.push_in_bulk().await?;
                         self.push_pending(conn).await?;
                         if let Err(err) = self.upload_due().await {
                             dialer.close();
@@ -329,8 +371,9 @@ impl SyncEngine {
     async fn pass(&self, conn: ConnectionId) -> Result<SyncReport, SyncError> {
         self.set_state(SyncState::Syncing, None);
         self.adopt_grocery_list(conn).await?;
-        let pulled = self.catch_up(conn).await?;
-        let pushed = self.push_pending(conn).await?;
+        let (pulled, pulled_in_bulk) = self.catch_up(conn).await?;
+        let pushed_in_bulk = self.push_in_bulk().await?;
+        let pushed = pushed_in_bulk + self.push_pending(conn).await?;
         let pending = self.larder.store().waiting_doc_count()?;
         // A failed upload stays queued (with its reason) and does not fail the pass: the
         // documents are in sync, and the file is retried later.
@@ -345,7 +388,9 @@ impl SyncEngine {
         let queued = self.larder.store().queued_uploads()?;
         Ok(SyncReport {
             pulled,
+            pulled_in_bulk,
             pushed,
+            pushed_in_bulk,
             pending,
             uploaded: round.uploaded,
             pending_uploads: queued.len(),
@@ -433,27 +478,207 @@ impl SyncEngine {
             .meta_set(CURSOR_META, &cursor.to_string())?)
     }
 
-    /// Brings in every document the feed lists after the stored cursor. One request when
-    /// nothing changed.
-    async fn catch_up(&self, conn: ConnectionId) -> Result<usize, SyncError> {
-        let mut pulled = 0;
+    /// Brings in every document the feed lists after the stored cursor: the whole backlog is
+    /// read first (entries are small), then documents this device lacks come in bulk batches
+    /// and the rest over the websocket. One request when nothing changed. Answers how many
+    /// documents came in, and how many of them in bulk.
+    async fn catch_up(&self, conn: ConnectionId) -> Result<(usize, usize), SyncError> {
+        let start = self.cursor()?;
+        let mut cursor = start;
+        let mut entries: Vec<FeedEntry> = Vec::new();
         loop {
-            let cursor = self.cursor()?;
             let page = self.client.changes(&self.session.token, cursor).await?;
-            self.note_relay_heads(&page.changes);
-            let results: Vec<bool> = stream::iter(page.changes.iter())
-                .map(|entry| self.pull(conn, entry))
-                .buffer_unordered(PARALLEL_DOCS)
-                .collect()
-                .await;
-            pulled += results.into_iter().filter(|changed| *changed).count();
-            if page.cursor > cursor {
-                self.save_cursor(page.cursor)?;
-            }
+            cursor = cursor.max(page.cursor);
+            entries.extend(page.changes);
             if !page.more {
-                return Ok(pulled);
+                break;
             }
         }
+        if entries.is_empty() {
+            return Ok((0, 0));
+        }
+        self.note_relay_heads(&entries);
+        let wanted: Vec<(String, String)> = entries
+            .iter()
+            .map(|e| (e.doc_id.clone(), sorted_heads(e)))
+            .collect();
+        let held = self.held(&wanted)?;
+        let plan = plan_catch_up(&wanted, &held, self.bulk);
+        let total = plan.total();
+        if total > 0 {
+            self.set_progress(Some(SyncProgress { done: 0, total }));
+        }
+        let mut live = plan.live;
+        let mut in_bulk = 0;
+        // The next batch is fetched while this one is merged.
+        let mut batches = stream::iter(plan.bulk)
+            .map(|batch| async move {
+                let fetched = self
+                    .client
+                    .fetch_documents(&self.session.token, &batch)
+                    .await;
+                (batch, fetched)
+            })
+            .buffered(2);
+        while let Some((batch, fetched)) = batches.next().await {
+            let docs: Vec<(String, Vec<u8>)> = match fetched {
+                Ok(frames) => frames
+                    .into_iter()
+                    .filter_map(|frame| match frame {
+                        crate::bulk_wire::Frame::Document { id, bytes } => Some((id, bytes)),
+                        crate::bulk_wire::Frame::Unavailable { .. } => None,
+                    })
+                    .collect(),
+                Err(RelayError::Unauthorized) => return Err(SyncError::Unauthorized),
+                Err(err) => {
+                    // The websocket can still bring them, one by one.
+                    tracing::warn!(%err, "a bulk fetch failed; syncing its documents one by one");
+                    live.extend(batch);
+                    continue;
+                }
+            };
+            let adoption = self.larder.adopt_documents(docs).await?;
+            in_bulk += adoption.adopted.len();
+            self.advance(adoption.adopted.len());
+            let adopted: std::collections::HashSet<&String> = adoption.adopted.iter().collect();
+            live.extend(batch.iter().filter(|id| !adopted.contains(id)).cloned());
+        }
+        let by_id: std::collections::HashMap<&str, &FeedEntry> =
+            entries.iter().map(|e| (e.doc_id.as_str(), e)).collect();
+        let results: Vec<bool> = stream::iter(live.iter().filter_map(|id| by_id.get(id.as_str())))
+            .map(|entry| async move {
+                let changed = self.pull(conn, entry).await;
+                self.advance(1);
+                changed
+            })
+            .buffer_unordered(PARALLEL_DOCS)
+            .collect()
+            .await;
+        let pulled = in_bulk + results.into_iter().filter(|changed| *changed).count();
+        if cursor > start {
+            self.save_cursor(cursor)?;
+        }
+        if total > 0 {
+            self.set_progress(None);
+        }
+        Ok((pulled, in_bulk))
+    }
+
+    /// What this device holds of each `(id, relay heads)`.
+    fn held(&self, wanted: &[(String, String)]) -> Result<Vec<Held>, SyncError> {
+        let ids: Vec<&str> = wanted.iter().map(|(id, _)| id.as_str()).collect();
+        let store = self.larder.store();
+        let absent = store.absent_documents(&ids)?;
+        ids.iter()
+            .zip(absent)
+            .map(|(id, absent)| {
+                Ok(if absent {
+                    Held::Nothing
+                } else {
+                    Held::Heads(store.view_heads(id)?)
+                })
+            })
+            .collect()
+    }
+
+    /// Uploads in bulk batches the documents waiting for the relay that it never confirmed
+    /// having (a big import, a profile used offline); the relay answers once they are durable,
+    /// and their marks are cleared. Answers how many were stored.
+    async fn push_in_bulk(&self) -> Result<usize, SyncError> {
+        let store = self.larder.store();
+        let marks = store.unsynced_docs()?;
+        let ids: Vec<String> = marks.into_iter().map(|(id, _)| id).collect();
+        let knows = store.relay_knows(&ids)?;
+        let (bulk, _) = plan_upload(&ids, &knows, self.bulk);
+        if bulk.is_empty() {
+            return Ok(0);
+        }
+        self.set_progress(Some(SyncProgress {
+            done: 0,
+            total: bulk.len(),
+        }));
+        let mut stored = 0;
+        let mut batcher = UploadBatcher::default();
+        let mut marks = std::collections::HashMap::new();
+        let mut outcome = Ok(());
+        for id in &bulk {
+            let Some((body, mark)) = store.document_body(id)? else {
+                continue;
+            };
+            if let Some(mark) = mark {
+                marks.insert(id.clone(), mark);
+            }
+            if let Some(batch) = batcher.add(id, &body) {
+                match self.upload_batch(batch, &marks).await {
+                    Ok(n) => stored += n,
+                    Err(err) => {
+                        outcome = Err(err);
+                        break;
+                    }
+                }
+            }
+        }
+        if outcome.is_ok()
+            && let Some(batch) = batcher.finish()
+        {
+            match self.upload_batch(batch, &marks).await {
+                Ok(n) => stored += n,
+                Err(err) => outcome = Err(err),
+            }
+        }
+        self.set_progress(None);
+        match outcome {
+            Ok(()) => Ok(stored),
+            Err(SyncError::Unauthorized) => Err(SyncError::Unauthorized),
+            // What was not stored stays marked and goes over the websocket.
+            Err(err) => {
+                tracing::warn!(%err, "a bulk upload failed; its documents sync one by one");
+                Ok(stored)
+            }
+        }
+    }
+
+    /// Sends one upload batch and records what the relay stored.
+    async fn upload_batch(
+        &self,
+        batch: UploadBatch,
+        marks: &std::collections::HashMap<String, i64>,
+    ) -> Result<usize, SyncError> {
+        let count = batch.ids.len();
+        let answer: UploadAnswer = self
+            .client
+            .upload_documents(&self.session.token, batch.body)
+            .await?;
+        for refused in &answer.unavailable {
+            tracing::warn!(
+                doc = refused,
+                "the relay refused a document as not this user's"
+            );
+        }
+        for invalid in &answer.invalid {
+            tracing::warn!(
+                doc = invalid.doc_id,
+                reason = invalid.reason,
+                "the relay could not read a document"
+            );
+        }
+        let confirmed: Vec<ConfirmedDoc> = answer
+            .stored
+            .iter()
+            .filter_map(|doc| {
+                let seq = *marks.get(&doc.doc_id)?;
+                let mut heads = doc.heads.clone();
+                heads.sort();
+                Some(ConfirmedDoc {
+                    doc_id: doc.doc_id.clone(),
+                    seq,
+                    heads: heads.join(","),
+                })
+            })
+            .collect();
+        self.larder.store().confirm_synced(&confirmed)?;
+        self.advance(count);
+        Ok(answer.stored.len())
     }
 
     /// Records the heads feed entries say the relay holds (one write for all of them), so

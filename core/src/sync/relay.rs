@@ -7,6 +7,7 @@ use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::bulk_wire;
 use crate::store::StoreError;
 
 #[derive(Debug, Error)]
@@ -165,6 +166,59 @@ impl RelayClient {
         Ok(json::<Ticket>(response).await?.ticket)
     }
 
+    /// Many documents' saved bytes at once (`POST /api/v1/docs/fetch`), read frame by frame
+    /// as they arrive.
+    pub async fn fetch_documents(
+        &self,
+        token: &str,
+        ids: &[String],
+    ) -> Result<Vec<bulk_wire::Frame>, RelayError> {
+        let mut response = check(
+            send(
+                self.http
+                    .post(self.url("api/v1/docs/fetch")?)
+                    .bearer_auth(token)
+                    .json(&serde_json::json!({ "docs": ids })),
+                BULK_TIMEOUT,
+            )
+            .await?,
+        )
+        .await?;
+        let mut reader = bulk_wire::FrameReader::new(bulk_wire::Limits {
+            max_document_bytes: MAX_BULK_DOCUMENT_BYTES,
+            max_frames: ids.len(),
+        });
+        let mut frames = Vec::with_capacity(ids.len());
+        let protocol = |e: bulk_wire::FrameError| RelayError::Protocol(e.to_string());
+        while let Some(piece) = response.chunk().await.map_err(unreachable)? {
+            reader.push(&piece);
+            while let Some(frame) = reader.next_frame().map_err(protocol)? {
+                frames.push(frame);
+            }
+        }
+        reader.finish().map_err(protocol)?;
+        Ok(frames)
+    }
+
+    /// Sends many documents at once (`POST /api/v1/docs/upload`, a body of
+    /// [`bulk_wire`] frames); answers once the relay has them durably.
+    pub async fn upload_documents(
+        &self,
+        token: &str,
+        body: Vec<u8>,
+    ) -> Result<UploadAnswer, RelayError> {
+        let response = send(
+            self.http
+                .post(self.url("api/v1/docs/upload")?)
+                .bearer_auth(token)
+                .header(reqwest::header::CONTENT_TYPE, bulk_wire::MEDIA_TYPE)
+                .body(body),
+            BULK_TIMEOUT,
+        )
+        .await?;
+        json(response).await
+    }
+
     /// Asks the relay to fetch a recipe page by its address (`POST /api/v1/import/url`). A
     /// refusal (private address, no recipe on the page, too many imports, …) is
     /// [`RelayError::Refused`].
@@ -254,6 +308,10 @@ impl RelayClient {
 
 /// How long one blob upload or download may take (a 50 MiB file on a slow link).
 const BLOB_TIMEOUT: Duration = Duration::from_secs(600);
+/// A bulk batch is at most a few MiB each way.
+const BULK_TIMEOUT: Duration = Duration::from_secs(120);
+/// The largest document a bulk answer may carry (the relay's own cap is lower).
+const MAX_BULK_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 
 impl RelayClient {
     /// Uploads an attachment's bytes under their SHA-256 (the relay verifies the hash).
@@ -304,6 +362,31 @@ impl RelayClient {
             media_type,
         }))
     }
+}
+
+/// The relay's answer to a bulk upload (`POST /api/v1/docs/upload`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UploadAnswer {
+    /// Durable and in the change feed, with the relay's heads (sorted hex) now.
+    pub stored: Vec<StoredDocument>,
+    /// Not this user's: nothing written.
+    #[serde(default)]
+    pub unavailable: Vec<String>,
+    /// Not automerge documents: nothing written.
+    #[serde(default)]
+    pub invalid: Vec<InvalidDocument>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredDocument {
+    pub doc_id: String,
+    pub heads: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct InvalidDocument {
+    pub doc_id: String,
+    pub reason: String,
 }
 
 /// A blob as the relay serves it.

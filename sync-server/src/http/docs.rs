@@ -29,7 +29,7 @@ use crate::http::state::AppState;
 use crate::sync::ImportOutcome;
 
 /// The media type of a body of frames.
-pub const DOCS_MEDIA_TYPE: &str = "application/vnd.larder.docs";
+pub const DOCS_MEDIA_TYPE: &str = bulk_wire::MEDIA_TYPE;
 /// Largest upload body.
 pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 /// Frames queued between the store reader and the response.

@@ -215,9 +215,19 @@ struct Shard {
     touched: Vec<DocId>,
     /// Edits and creations to answer once their documents are settled.
     answers: Vec<(DocId, oneshot::Sender<Result<u64, SyncError>>)>,
-    /// Imports to answer once settled; `true`: the document was loaded only for the import and
-    /// leaves memory after it unless a connection started syncing it meanwhile.
-    imports: Vec<(DocId, bool, oneshot::Sender<Imported>)>,
+    /// Imports to answer once settled.
+    imports: Vec<PendingImport>,
+}
+
+/// A [`Command::Import`] waiting for its document's settle.
+struct PendingImport {
+    id: DocId,
+    /// The id was nobody's: claimed for this user once the document's chunks are written, so
+    /// a crash never leaves it claimed without its content.
+    claim_for: Option<UserId>,
+    /// Loaded only for the import: leaves memory after it unless a connection syncs it.
+    transient: bool,
+    done: oneshot::Sender<Imported>,
 }
 
 impl Shard {
@@ -501,28 +511,24 @@ impl Shard {
                                 return;
                             }
                         };
-                        match store.claim_doc(&id.to_string(), &user) {
-                            Ok(owner) if owner == user => {}
-                            Ok(_) => {
-                                let _ = done.send(Imported::Unavailable);
-                                return;
-                            }
-                            Err(e) => {
-                                tracing::error!(error = %e, doc = %id, "claiming an imported document failed");
-                                let _ = done.send(Imported::Failed);
-                                return;
-                            }
-                        }
+                        // In memory it is this user's from now on (another user's message
+                        // for it is refused as for any document of someone else's); in the
+                        // store once its chunks are.
                         self.docs.insert(
                             id,
                             Slot {
-                                doc: Document::new(id, user, am),
+                                doc: Document::new(id, user.clone(), am),
                                 last_used: Instant::now(),
                                 touched: false,
                             },
                         );
                         self.touch(id);
-                        self.imports.push((id, true, done));
+                        self.imports.push(PendingImport {
+                            id,
+                            claim_for: Some(user),
+                            transient: true,
+                            done,
+                        });
                         return;
                     }
                     Ok(Some(_)) => {
@@ -557,7 +563,12 @@ impl Shard {
             return;
         }
         self.touch(id);
-        self.imports.push((id, !loaded_before, done));
+        self.imports.push(PendingImport {
+            id,
+            claim_for: None,
+            transient: !loaded_before,
+            done,
+        });
     }
 
     /// Decides whether `out`'s user may sync `id`, which is not loaded; loads it if so.
@@ -589,6 +600,14 @@ impl Shard {
     fn settle(&mut self, store: &dyn RelayStore) {
         let commit = Arc::clone(&self.ctx.commit);
         let now = Instant::now();
+        let claiming: std::collections::HashSet<DocId> = self
+            .imports
+            .iter()
+            .filter(|i| i.claim_for.is_some())
+            .map(|i| i.id)
+            .collect();
+        // Saves of documents still to be claimed reach the feed once they are.
+        let mut held_saves: HashMap<DocId, Saved> = HashMap::new();
         for id in std::mem::take(&mut self.touched) {
             let Some(slot) = self.docs.get_mut(&id) else {
                 continue;
@@ -597,8 +616,12 @@ impl Shard {
             match slot.doc.settle(store, || commit.wrote()) {
                 Ok((saved, deletions)) => {
                     if let Some(saved) = saved {
-                        // The feed worker is gone only while stopping; the mark covers it.
-                        let _ = self.ctx.saved.send(saved);
+                        if claiming.contains(&id) {
+                            held_saves.insert(id, saved);
+                        } else {
+                            // The feed worker is gone only while stopping; the mark covers it.
+                            let _ = self.ctx.saved.send(saved);
+                        }
                     }
                     delete_later(&self.ctx, deletions);
                     if !slot.doc.has_peers() {
@@ -619,18 +642,46 @@ impl Shard {
             let _ = done.send(answer);
         }
         let mut transient = Vec::new();
-        for (id, loaded_for_it, done) in std::mem::take(&mut self.imports) {
-            let answer = match self.docs.get(&id) {
-                Some(slot) => Imported::Stored {
+        for import in std::mem::take(&mut self.imports) {
+            let id = import.id;
+            let answer = match (self.docs.get(&id), import.claim_for) {
+                (None, _) => Imported::Failed,
+                (Some(slot), None) => Imported::Stored {
                     ticket: slot.doc.written(),
                     heads: super::document::sorted_hex(&slot.doc.heads()),
                 },
-                None => Imported::Failed,
+                (Some(slot), Some(user)) => {
+                    let heads = super::document::sorted_hex(&slot.doc.heads());
+                    match store.claim_doc(&id.to_string(), &user) {
+                        Ok(owner) if owner == user => {
+                            // A ticket taken after the claim covers chunks and claim alike.
+                            let ticket = commit.wrote();
+                            if let Some(mut saved) = held_saves.remove(&id) {
+                                saved.ticket = ticket;
+                                let _ = self.ctx.saved.send(saved);
+                            }
+                            Imported::Stored { ticket, heads }
+                        }
+                        outcome => {
+                            // Every claim of this id goes through this shard except the relay's
+                            // own documents (fresh random ids): lost only to a 128-bit
+                            // collision, or the store failed.
+                            if let Err(e) = &outcome {
+                                tracing::error!(error = %e, doc = %id, "claiming an imported document failed");
+                            }
+                            self.docs.remove(&id);
+                            match outcome {
+                                Ok(_) => Imported::Unavailable,
+                                Err(_) => Imported::Failed,
+                            }
+                        }
+                    }
+                }
             };
-            if loaded_for_it {
+            if import.transient {
                 transient.push(id);
             }
-            let _ = done.send(answer);
+            let _ = import.done.send(answer);
         }
         // A bulk upload of thousands of documents must not keep them all in memory.
         for id in transient {

@@ -50,7 +50,7 @@ pub fn config(data: &Path) -> Config {
 /// Opens the store, waiting (bounded) while a relay this process just stopped on the same
 /// directory still holds sled's file lock (sled's background threads let go a moment after the
 /// last handle is dropped).
-fn open_store(db: &std::path::Path) -> SledStore {
+pub fn open_store(db: &std::path::Path) -> SledStore {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         match SledStore::open(db) {

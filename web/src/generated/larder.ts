@@ -19,13 +19,19 @@ export type SyncStatusView = { state: SyncStateView,
 /**
  * Documents with local changes the relay has not confirmed yet.
  */
-pending: number, last_error: string | null, };
+pending: number, last_error: string | null, 
+/**
+ * While many documents move (a new device catching up, a big upload): how far it got.
+ */
+progress?: SyncProgress | null, };
 
 export type SessionView = { server: string, user_id: string, user_name: string, };
 
 export type LastSignIn = { server: string, user_name: string, };
 
 export type SyncStateView = "signed_out" | "offline" | "connecting" | "syncing" | "up_to_date";
+
+export type SyncProgress = { done: number, total: number, };
 
 export type Recipe = { id: string, title: string, description: string, servings: number | null, yield_text: string, prep_minutes: number | null, cook_minutes: number | null, total_minutes: number | null, tags: Array<string>, source_url: string, ingredients: Array<IngredientRow>, steps: Array<string>, notes: string, attachments: Array<Attachment>, 
 /**

@@ -12,6 +12,10 @@ export function describe(status: SyncStatusView): string {
     case "up_to_date":
       return status.pending > 0 ? waiting : "Up to date";
     case "syncing":
+      if (status.progress) {
+        const { done, total } = status.progress;
+        return `Syncing · ${done.toLocaleString()} of ${total.toLocaleString()}`;
+      }
       return status.pending > 0 ? `Syncing · ${waiting}` : "Syncing…";
     case "connecting":
       return status.pending > 0 ? `Connecting · ${waiting}` : "Connecting…";
