@@ -7,6 +7,7 @@
 //! - `rpc`: that API as serde-tagged requests and replies, for the shells' transports
 //! - `ingredient`, `servings`, `grocery`, `schema_org`: parsing, scaling, grocery rules,
 //!   import/export
+//! - `history`: a recipe's versions derived from its Automerge history, and one version's state
 //! - `import`: other apps' exports and recipe files, read by content, with the grouped report
 //! - `page_import`: a web page's recipes as the relay fetches them for import by address
 
@@ -16,6 +17,7 @@ pub mod blob_transfer;
 pub mod clock;
 pub mod docstore;
 pub mod grocery;
+pub mod history;
 pub mod ids;
 pub mod import;
 pub mod ingredient;

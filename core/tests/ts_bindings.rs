@@ -4,8 +4,10 @@
 //! `LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings`.
 #![cfg(feature = "ts")]
 
+use larder_core::api::RestoredVersion;
 use larder_core::archive::ExportSummary;
 use larder_core::grocery::{GroceryUndo, MergedAddition};
+use larder_core::history::{RecipeVersionSummary, RowRef, TextEdit, VersionChanges, VersionDevice};
 use larder_core::model::{
     Attachment, GroceryItem, IngredientInput, IngredientRow, Recipe, RecipeDraft,
 };
@@ -15,7 +17,7 @@ use larder_core::rpc::{
     SyncStatusView,
 };
 use larder_core::servings::IngredientLine;
-use larder_core::store::LastSignIn;
+use larder_core::store::{DeletedRecipe, LastSignIn};
 use larder_core::{
     ChangeEvent, GroceryAdded, ImportReport, RecipeSummary, SkippedRecipe, TagCount, WarningGroup,
 };
@@ -64,6 +66,13 @@ fn generated() -> String {
         decl::<GroceryUndo>(&cfg),
         decl::<MergedAddition>(&cfg),
         decl::<ChangeEvent>(&cfg),
+        decl::<RecipeVersionSummary>(&cfg),
+        decl::<VersionDevice>(&cfg),
+        decl::<VersionChanges>(&cfg),
+        decl::<RowRef>(&cfg),
+        decl::<TextEdit>(&cfg),
+        decl::<RestoredVersion>(&cfg),
+        decl::<DeletedRecipe>(&cfg),
     ] {
         out.push_str(&part);
         out.push('\n');

@@ -4,6 +4,8 @@
 //! loads a document.
 
 mod blobs;
+mod deleted;
+mod device;
 mod erase;
 pub mod error;
 mod kv;
@@ -19,6 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, ffi};
 
 pub use blobs::QueuedUpload;
+pub use deleted::DeletedRecipe;
 pub use error::StoreError;
 pub use kv::{KvEntry, NewRecipeDocument};
 pub use last_sign_in::LastSignIn;
