@@ -62,7 +62,7 @@ pub enum Request {
     RecipeHistory {
         id: String,
     },
-    /// A recipe as it was at one of its versions (read-only).
+    /// A recipe as it was at one of its versions (read-only), with its ingredient lines.
     RecipeVersion {
         id: String,
         /// A version from `recipe_history` (its heads).
@@ -193,6 +193,7 @@ pub enum Response {
     Ingredients(Vec<IngredientInput>),
     Summaries(Vec<RecipeSummary>),
     History(Vec<RecipeVersionSummary>),
+    Version(Box<VersionView>),
     Restored(Box<RestoredVersion>),
     Deleted(Vec<DeletedRecipe>),
     Tags(Vec<TagCount>),
@@ -206,6 +207,14 @@ pub enum Response {
     SyncStatus(SyncStatusView),
     Session(Option<SessionView>),
     LastSignIn(Option<LastSignIn>),
+}
+
+/// A recipe as it was at one of its versions, with its ingredient lines formatted for reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VersionView {
+    pub recipe: Recipe,
+    pub ingredient_lines: Vec<IngredientLine>,
 }
 
 /// An export of every recipe: the zip's suggested file name, its bytes, and what it holds.
@@ -414,7 +423,12 @@ pub async fn dispatch<S: DocumentStore>(
         }
         Request::RecipeHistory { id } => Response::History(larder.recipe_history(&id).await?),
         Request::RecipeVersion { id, version } => {
-            Response::Recipe(Box::new(larder.recipe_version(&id, &version).await?))
+            let recipe = larder.recipe_version(&id, &version).await?;
+            let ingredient_lines = crate::servings::ingredient_lines(&recipe, None);
+            Response::Version(Box::new(VersionView {
+                recipe,
+                ingredient_lines,
+            }))
         }
         Request::RestoreVersion { id, version } => {
             Response::Restored(Box::new(larder.restore_version(&id, &version).await?))

@@ -179,6 +179,19 @@ fn a_version_reads_back_as_it_was_and_bad_versions_are_refused() {
     })
     .expect_err("malformed");
     assert_eq!(malformed.code, RpcErrorCode::Invalid);
+    let Ok(Response::Version(view)) = call(Request::RecipeVersion {
+        id: r.id.clone(),
+        version: list[1].version.clone(),
+    }) else {
+        panic!("a version reply");
+    };
+    assert_eq!(view.recipe, first);
+    let lines: Vec<&str> = view
+        .ingredient_lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect();
+    assert_eq!(lines, ["2 onions", "1 l stock"]);
     let Ok(Response::History(over_rpc)) = call(Request::RecipeHistory { id: r.id.clone() }) else {
         panic!("a history reply");
     };

@@ -14,7 +14,7 @@ use larder_core::model::{
 use larder_core::page_import::{PageImage, PageImport, PageRecipe};
 use larder_core::rpc::{
     ExportedArchive, Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView,
-    SyncStatusView,
+    SyncStatusView, VersionView,
 };
 use larder_core::servings::IngredientLine;
 use larder_core::store::{DeletedRecipe, LastSignIn};
@@ -72,6 +72,7 @@ fn generated() -> String {
         decl::<RowRef>(&cfg),
         decl::<TextEdit>(&cfg),
         decl::<RestoredVersion>(&cfg),
+        decl::<VersionView>(&cfg),
         decl::<DeletedRecipe>(&cfg),
     ] {
         out.push_str(&part);

@@ -3,7 +3,8 @@
 //!
 //! A *version* is a run of changes by one actor, each building directly on the one before
 //! (its only dependency), less than [`GROUP_WINDOW_MS`] apart, none carrying a message (a
-//! restore marks its change with one, so it is always a version of its own). Each
+//! restore marks its change with one, so it is always a version of its own); the change that
+//! made the recipe is a version of its own too, so it can always be gone back to. Each
 //! `update_recipe` is one change already; the grouping folds a burst of saves, or an attach
 //! right after an edit, into one row. A version is identified by its heads: the hash of its last
 //! change, as a [`heads_string`](crate::docstore::heads_string) (the format view rows record).

@@ -97,6 +97,7 @@ pub(super) fn walk(doc: &Automerge) -> Vec<Group> {
                 && change.deps() == [g.last]
                 && message.is_none()
                 && acc.restored_from.is_none()
+                && !acc.created
                 && change.timestamp().saturating_sub(g.time) <= GROUP_WINDOW_MS
                 && change.timestamp() >= g.time
         });

@@ -11,7 +11,7 @@ version: string, } | { "op": "restore_version", id: string, version: string, } |
  */
 server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" };
 
-export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null };
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null };
 
 export type Reply = { "ok": Response } | { "err": RpcError };
 
@@ -222,6 +222,8 @@ export type RowRef = { id: string, name: string, };
 export type TextEdit = { inserted: number, deleted: number, };
 
 export type RestoredVersion = { recipe: Recipe, previous: string, restored: string, };
+
+export type VersionView = { recipe: Recipe, ingredient_lines: Array<IngredientLine>, };
 
 export type DeletedRecipe = { summary: RecipeSummary, 
 /**
