@@ -395,12 +395,14 @@ test("history: versions with device and summary, one read-only, restore it; the 
   assert.match(await versions.nth(0).textContent(), /This device.*[Ss]teps edited/);
   assert.match(await versions.nth(1).textContent(), /This device.*Created/);
   await assertAccessible(a.page, "recipe history");
+  await screenshot(a.page, "desktop-history");
 
   // The first version, read-only, then restored.
   await versions.nth(1).getByRole("link").click();
   await a.page.getByText("An earlier version, read-only").waitFor();
   assert.deepEqual(await a.page.locator(".steps li").allTextContents(), ["Roast the tomatoes"]);
   await assertAccessible(a.page, "a version, read-only");
+  await screenshot(a.page, "desktop-version");
   await a.page.getByRole("button", { name: "Restore this version" }).click();
   await a.page.getByRole("heading", { level: 1, name: "Tomato soup" }).waitFor();
   await a.page.getByText("Restored an earlier version of “Tomato soup”.").waitFor();
@@ -444,6 +446,7 @@ test("recently deleted: More lists deleted recipes, newest first, and Restore br
   assert.match(await rows.nth(0).textContent(), /Bean stew.*Deleted/);
   assert.match(await rows.nth(1).textContent(), /Pea soup/);
   await assertAccessible(page, "recently deleted");
+  await screenshot(page, "desktop-recently-deleted");
 
   await page.getByRole("button", { name: "Restore “Pea soup”" }).click();
   await page.getByRole("heading", { level: 1, name: "Pea soup" }).waitFor();
