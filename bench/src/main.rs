@@ -2,13 +2,15 @@
 //! collections, times search for each query shape against a naive comparator, the bulk import
 //! rate through the real API against one-recipe-per-call creates (with a breakdown of what
 //! building an Automerge document costs), and how long a fresh process takes to open a profile
-//! and return its first result. It prints a table and one machine-readable `BENCH` line.
+//! and return its first result, and a recipe's history after 1,000 edits (the version list and
+//! one version's view). It prints a table and one machine-readable `BENCH` line.
 //!
 //! Usage: `cargo run --release -p larder-bench [-- --recipes 10000,100000 --queries 300]`;
 //! `--quick` is the CI smoke run. The hidden `open-first-result` subcommand is the child process
 //! the fresh-open figure is measured on.
 
 mod corpus;
+mod history;
 mod import;
 mod paprika;
 mod queries;
@@ -35,6 +37,9 @@ const OPEN_GOAL_MS: f64 = 100.0;
 const IMPORT_GOAL_PER_S: f64 = 1_000.0;
 /// A Paprika export without photos, through `import_file`.
 const PAPRIKA_GOAL_PER_S: f64 = 1_000.0;
+/// A recipe's version list, and one version's view, after `--history-edits` edits.
+const HISTORY_LIST_GOAL_MS: f64 = 50.0;
+const HISTORY_VIEW_GOAL_MS: f64 = 20.0;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -66,6 +71,12 @@ struct Cli {
     /// Bytes of each recipe's photo in the Paprika export with photos.
     #[arg(long, default_value_t = 60_000)]
     photo_bytes: usize,
+    /// Edits of the recipe whose history is measured.
+    #[arg(long, default_value_t = 1_000)]
+    history_edits: usize,
+    /// Timed history list calls (and version views).
+    #[arg(long, default_value_t = 30)]
+    history_reps: usize,
     /// Fresh processes started per open measurement.
     #[arg(long, default_value_t = 10)]
     opens: usize,
@@ -75,6 +86,9 @@ struct Cli {
     /// CI smoke run: 2,000 recipes, few queries, a small import.
     #[arg(long)]
     quick: bool,
+    /// Only the history section (its goals still count).
+    #[arg(long)]
+    only_history: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -105,6 +119,7 @@ fn main() -> Result<()> {
         cli.opens = 5;
         cli.paprika = 300;
         cli.photo_bytes = 20_000;
+        cli.history_reps = 10;
     }
     run(&cli)
 }
@@ -174,14 +189,17 @@ fn run(cli: &Cli) -> Result<()> {
     r.key("build", profile);
 
     let corpus = Corpus::new();
-    let largest = cli
-        .recipes
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(cli.import * 2)
-        .max(cli.paprika);
+    let largest = if cli.only_history {
+        1
+    } else {
+        cli.recipes
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(cli.import * 2)
+            .max(cli.paprika)
+    };
     let started = Instant::now();
     let drafts = corpus.drafts(cli.seed, largest);
     let used: BTreeSet<String> = drafts
@@ -202,12 +220,15 @@ fn run(cli: &Cli) -> Result<()> {
     r.key("vocabulary_words", used.len());
 
     let work = tempfile::tempdir().context("temp dir")?;
-    for &size in cli.recipes.iter().filter(|&&n| n > 0) {
-        query_section(&mut r, cli, &drafts[..size], work.path(), size)?;
+    if !cli.only_history {
+        for &size in cli.recipes.iter().filter(|&&n| n > 0) {
+            query_section(&mut r, cli, &drafts[..size], work.path(), size)?;
+        }
+        let (profile_dir, left_dirty) = import_section(&mut r, cli, &drafts, work.path())?;
+        open_section(&mut r, cli, &profile_dir, left_dirty)?;
+        paprika_section(&mut r, cli, &drafts, work.path())?;
     }
-    let (profile_dir, left_dirty) = import_section(&mut r, cli, &drafts, work.path())?;
-    open_section(&mut r, cli, &profile_dir, left_dirty)?;
-    paprika_section(&mut r, cli, &drafts, work.path())?;
+    history_section(&mut r, cli, &drafts[0], work.path())?;
 
     let mut line = String::from("BENCH");
     for (k, v) in &r.machine {
@@ -477,6 +498,85 @@ fn paprika_section(
         "{} of {n} photos attached",
         photos.attached
     );
+    Ok(())
+}
+
+fn history_section(
+    r: &mut Report,
+    cli: &Cli,
+    base: &larder_core::model::RecipeDraft,
+    work: &Path,
+) -> Result<()> {
+    let n = cli.history_edits;
+    r.line("");
+    r.line(format!(
+        "== history of a recipe edited {n} times == (profile::open on a temp dir; update_recipe \
+         with the clock 5 minutes on per edit, so each edit is a version; {} timed calls each)",
+        cli.history_reps
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let sample = if cli.quick { 20 } else { 50 };
+    let run = runtime.block_on(history::run(work, base, n, cli.history_reps, sample))?;
+    drop(runtime);
+    for dir in ["history", "history-burst"] {
+        std::fs::remove_dir_all(work.join(dir)).ok();
+    }
+    let naive_list = run.naive_list_per_version * run.versions as u32;
+    r.line(format!(
+        "{} edits in {:.2} s ({:.2} ms each); {} changes, {} versions; the same edits 10 s apart \
+         group into {} version(s)",
+        run.edits,
+        run.edit_time.as_secs_f64(),
+        ms(run.edit_time) / run.edits.max(1) as f64,
+        run.changes,
+        run.versions,
+        run.burst_versions
+    ));
+    r.line(format!(
+        "version list (recipe_history):  median {:>7.2} ms, max {:>7.2} ms | comparator, fork + \
+         hydrate per version and its parent: {:.2} ms per version ({sample} sampled) → {:.0} ms \
+         for all {} ({:.0}× the median)",
+        ms(run.list.median),
+        ms(run.list.max),
+        ms(run.naive_list_per_version),
+        ms(naive_list),
+        run.versions,
+        ms(naive_list) / ms(run.list.median).max(1e-6)
+    ));
+    r.line(format!(
+        "    of which automerge's get_changes {:.2} ms and decoding their ops {:.2} ms (once each)",
+        ms(run.get_changes),
+        ms(run.decode)
+    ));
+    r.line(format!(
+        "one version (recipe_version):   median {:>7.2} ms, max {:>7.2} ms | comparator, fork_at + \
+         hydrate: median {:.2} ms, max {:.2} ms",
+        ms(run.view.median),
+        ms(run.view.max),
+        ms(run.naive_view.median),
+        ms(run.naive_view.max)
+    ));
+    r.key("history_list_ms", format!("{:.2}", ms(run.list.max)));
+    r.key("history_view_ms", format!("{:.2}", ms(run.view.max)));
+    r.key("history_naive_list_ms", format!("{:.0}", ms(naive_list)));
+    r.key(
+        "history_naive_view_ms",
+        format!("{:.2}", ms(run.naive_view.median)),
+    );
+    if ms(run.list.max) > HISTORY_LIST_GOAL_MS {
+        r.misses.push(format!(
+            "history list {:.1} ms after {n} edits",
+            ms(run.list.max)
+        ));
+    }
+    if ms(run.view.max) > HISTORY_VIEW_GOAL_MS {
+        r.misses.push(format!(
+            "version view {:.1} ms after {n} edits",
+            ms(run.view.max)
+        ));
+    }
     Ok(())
 }
 

@@ -7,7 +7,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use automerge::{Automerge, ReadDoc, transaction::Transactable};
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, Automerge, ReadDoc};
 use autosurgeon::{Text, hydrate, reconcile};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use thiserror::Error;
 use crate::clock::Clock;
 use crate::docstore::{DocStoreError, DocumentStore, heads_string};
 use crate::grocery;
+use crate::history::DeviceActor;
 use crate::ingredient;
 use crate::model::{
     Attachment, AttachmentDoc, GROCERY_KIND, GroceryDoc, GroceryItem, IngredientInput,
@@ -31,10 +33,12 @@ mod attachments;
 mod bulk;
 mod file_import;
 mod grocery_list;
+mod history;
 mod page_import;
 
 pub use adopt::Adoption;
 pub use grocery_list::GroceryAdded;
+pub use history::{RECENTLY_DELETED_LIMIT, RestoredVersion};
 
 /// Largest file kept as an attachment.
 pub const MAX_ATTACHMENT_BYTES: usize = 50 * 1024 * 1024;
@@ -68,6 +72,8 @@ pub enum LarderError {
     Export(String),
     #[error("{0}")]
     BadAddress(#[from] crate::page_import::AddressError),
+    #[error("{0}")]
+    Version(#[from] crate::history::VersionError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -95,6 +101,10 @@ pub struct Larder<S: DocumentStore> {
     docs: S,
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
+    /// This device's mark on the changes it makes (see `history`), and the actor this session
+    /// makes recipe changes as.
+    device: DeviceActor,
+    actor: ActorId,
     subscribers: Mutex<Vec<UnboundedSender<ChangeEvent>>>,
     /// Held from reading a document to writing its view row, so a refresh driven by sync can
     /// never overwrite a newer view row with an older state.
@@ -104,10 +114,14 @@ pub struct Larder<S: DocumentStore> {
 impl<S: DocumentStore> Larder<S> {
     /// Opens the engine and repairs the view of any document left out of step by a crash.
     pub async fn open(docs: S, store: Arc<Store>, clock: Arc<dyn Clock>) -> Result<Self> {
+        let device = DeviceActor::for_device(&store.device_id()?);
+        let actor = device.new_actor();
         let larder = Larder {
             docs,
             store,
             clock,
+            device,
+            actor,
             subscribers: Mutex::new(Vec::new()),
             view_writes: futures_util::lock::Mutex::new(()),
         };
@@ -160,8 +174,8 @@ impl<S: DocumentStore> Larder<S> {
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc = new_recipe_doc(&draft, None, now);
-        let mut am = Automerge::new();
-        am.transact(|tx| reconcile(tx, &doc))
+        let mut am = Automerge::new().with_actor(self.actor.clone());
+        am.transact_with(|_| commit_at(now), |tx| reconcile(tx, &doc))
             .map_err(|f| bad_doc("new recipe", f.error))?;
         let heads = heads_string(&am);
         let id = self.docs.create(am).await?;
@@ -173,34 +187,60 @@ impl<S: DocumentStore> Larder<S> {
 
     pub async fn update_recipe(&self, id: &str, draft: &RecipeDraft) -> Result<Recipe> {
         let draft = validate_draft(draft)?;
+        let recipe = self.write_draft(id, draft, DraftWrite::default()).await?.0;
+        self.emit(ChangeEvent::RecipeChanged { id: id.to_string() });
+        Ok(recipe)
+    }
+
+    /// Writes a validated draft onto live recipe `id` as one change (text fields spliced, so
+    /// concurrent typing elsewhere survives), rewrites its view row, and returns the recipe and
+    /// the heads from before and after the change. Emits nothing.
+    async fn write_draft(
+        &self,
+        id: &str,
+        draft: RecipeDraft,
+        how: DraftWrite,
+    ) -> Result<(Recipe, String, String)> {
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = id.to_string();
+        let actor = self.actor.clone();
         let outcome = self
             .docs
-            .with_doc(id, move |am| -> Result<(RecipeDoc, String)> {
+            .with_doc(id, move |am| -> Result<(RecipeDoc, String, String)> {
+                let before = heads_string(am);
                 let current = read_recipe_doc(am, &doc_id)?;
                 if current.deleted {
                     return Err(LarderError::RecipeNotFound(doc_id));
                 }
                 let steps = join_steps(&draft.steps);
                 let notes = draft.notes.clone();
-                let next = apply_draft(current, &draft, now);
-                am.transact(|tx| {
-                    reconcile_recipe(tx, &next).map_err(|e| e.to_string())?;
-                    set_text(tx, "steps", &steps)?;
-                    set_text(tx, "notes", &notes)
-                })
+                let mut next = apply_draft_keeping(current, &draft, now, &how.known_row_ids);
+                if let Some(attachments) = how.attachments {
+                    next.attachments = attachments(&next.attachments);
+                }
+                am.set_actor(actor);
+                let mut options = commit_at(now);
+                if let Some(message) = how.message {
+                    options.set_message(message);
+                }
+                am.transact_with(
+                    |_| options,
+                    |tx| {
+                        reconcile_recipe(tx, &next).map_err(|e| e.to_string())?;
+                        set_text(tx, "steps", &steps)?;
+                        set_text(tx, "notes", &notes)
+                    },
+                )
                 .map_err(|f| bad_doc(&doc_id, f.error))?;
                 let stored = read_recipe_doc(am, &doc_id)?;
-                Ok((stored, heads_string(am)))
+                Ok((stored, heads_string(am), before))
             })
             .await?
             .ok_or_else(|| LarderError::RecipeNotFound(id.to_string()))??;
         let recipe = outcome.0.to_recipe(id);
         self.store.write_recipe_view(&recipe, &outcome.1)?;
-        self.emit(ChangeEvent::RecipeChanged { id: id.to_string() });
-        Ok(recipe)
+        Ok((recipe, outcome.2, outcome.1))
     }
 
     /// Deletes a recipe by setting its tombstone, so the delete syncs like any edit.
@@ -244,13 +284,15 @@ impl<S: DocumentStore> Larder<S> {
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = id.to_string();
+        let actor = self.actor.clone();
         let (doc, heads) = self
             .docs
             .with_doc(id, move |am| -> Result<(RecipeDoc, String)> {
                 let mut current = read_recipe_doc(am, &doc_id)?;
                 if edit(&mut current)? {
                     current.updated_at = now;
-                    am.transact(|tx| reconcile_recipe(tx, &current))
+                    am.set_actor(actor);
+                    am.transact_with(|_| commit_at(now), |tx| reconcile_recipe(tx, &current))
                         .map_err(|f| bad_doc(&doc_id, f.error))?;
                 }
                 Ok((current, heads_string(am)))
@@ -490,7 +532,18 @@ fn new_recipe_doc(draft: &RecipeDraft, import_key: Option<String>, now: i64) -> 
 
 /// Copies a validated draft's scalar fields and rows onto a document (text fields are set by the
 /// caller: through `Text::with_value` on create, `set_text` on update).
-fn apply_draft(mut doc: RecipeDoc, draft: &RecipeDraft, now: i64) -> RecipeDoc {
+fn apply_draft(doc: RecipeDoc, draft: &RecipeDraft, now: i64) -> RecipeDoc {
+    apply_draft_keeping(doc, draft, now, &[])
+}
+
+/// [`apply_draft`], where a row may also keep an id from `known_row_ids` (rows of an earlier
+/// version being restored) besides the ids the document has now.
+fn apply_draft_keeping(
+    mut doc: RecipeDoc,
+    draft: &RecipeDraft,
+    now: i64,
+    known_row_ids: &[String],
+) -> RecipeDoc {
     doc.title = draft.title.clone();
     doc.description = draft.description.clone();
     doc.servings = draft.servings;
@@ -500,7 +553,8 @@ fn apply_draft(mut doc: RecipeDoc, draft: &RecipeDraft, now: i64) -> RecipeDoc {
     doc.total_minutes = draft.total_minutes;
     doc.tags = draft.tags.clone();
     doc.source_url = draft.source_url.clone();
-    let existing: Vec<String> = doc.ingredients.iter().map(|r| r.id.clone()).collect();
+    let mut existing: Vec<String> = doc.ingredients.iter().map(|r| r.id.clone()).collect();
+    existing.extend(known_row_ids.iter().cloned());
     let mut used = std::collections::HashSet::new();
     doc.ingredients = draft
         .ingredients
@@ -522,6 +576,25 @@ fn apply_draft(mut doc: RecipeDoc, draft: &RecipeDraft, now: i64) -> RecipeDoc {
         .collect();
     doc.updated_at = now;
     doc
+}
+
+/// How a change made at `now` (ms) is committed: with that time, so a recipe's history can say
+/// when (see `history`).
+fn commit_at(now: i64) -> CommitOptions {
+    CommitOptions::default().with_time(now)
+}
+
+/// Attachments to write: from those the recipe has now.
+type AttachmentsFrom = Box<dyn FnOnce(&[AttachmentDoc]) -> Vec<AttachmentDoc> + Send>;
+
+/// What [`Larder::write_draft`] does besides writing the draft.
+#[derive(Default)]
+struct DraftWrite {
+    /// Row ids the draft may keep besides the document's current ones.
+    known_row_ids: Vec<String>,
+    /// The change's message.
+    message: Option<String>,
+    attachments: Option<AttachmentsFrom>,
 }
 
 /// An ingredient row from a free-text line.

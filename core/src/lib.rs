@@ -7,6 +7,7 @@
 //! - `rpc`: that API as serde-tagged requests and replies, for the shells' transports
 //! - `ingredient`, `servings`, `grocery`, `schema_org`: parsing, scaling, grocery rules,
 //!   import/export
+//! - `history`: a recipe's versions derived from its Automerge history, and one version's state
 //! - `import`: other apps' exports and recipe files, read by content, with the grouped report
 //! - `bulk_wire`: the frames of bulk document transfer with the relay
 //! - `sync_plan`: what the sync client transfers and how (bulk or live), without the network
@@ -19,6 +20,7 @@ pub mod bulk_wire;
 pub mod clock;
 pub mod docstore;
 pub mod grocery;
+pub mod history;
 pub mod ids;
 pub mod import;
 pub mod ingredient;

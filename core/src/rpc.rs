@@ -13,13 +13,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{GroceryAdded, ImportReport, Larder, LarderError};
+use crate::api::{GroceryAdded, ImportReport, Larder, LarderError, RestoredVersion};
 use crate::docstore::DocumentStore;
 use crate::grocery::GroceryUndo;
+use crate::history::RecipeVersionSummary;
 use crate::model::{Attachment, GroceryItem, IngredientInput, Recipe, RecipeDraft};
 use crate::page_import::PageImport;
 use crate::servings::IngredientLine;
-use crate::store::{LastSignIn, RecipeSummary, StoreError, TagCount};
+use crate::store::{DeletedRecipe, LastSignIn, RecipeSummary, StoreError, TagCount};
 
 /// Default and largest page of search results.
 pub const DEFAULT_SEARCH_LIMIT: u32 = 50;
@@ -57,6 +58,32 @@ pub enum Request {
     RestoreRecipe {
         id: String,
     },
+    /// A recipe's versions, newest first: when, which device, what changed.
+    RecipeHistory {
+        id: String,
+    },
+    /// A recipe as it was at one of its versions (read-only), with its ingredient lines.
+    RecipeVersion {
+        id: String,
+        /// A version from `recipe_history` (its heads).
+        version: String,
+    },
+    /// Makes a recipe read as it did at `version` again, as a new edit (undone by restoring
+    /// the reply's `previous`).
+    RestoreVersion {
+        id: String,
+        version: String,
+    },
+    /// Takes back a `restore_version` (its reply's `previous` and `restored`): what the restore
+    /// set and nobody changed since goes back.
+    UndoRestore {
+        id: String,
+        previous: String,
+        restored: String,
+    },
+    /// Deleted recipes, most recently deleted first (each can be brought back with
+    /// `restore_recipe`).
+    RecentlyDeleted,
     /// A recipe's ingredient rows scaled to `servings` (the recipe's own when absent), with
     /// each line formatted for reading.
     IngredientLines {
@@ -165,6 +192,10 @@ pub enum Response {
     IngredientLines(Vec<IngredientLine>),
     Ingredients(Vec<IngredientInput>),
     Summaries(Vec<RecipeSummary>),
+    History(Vec<RecipeVersionSummary>),
+    Version(Box<VersionView>),
+    Restored(Box<RestoredVersion>),
+    Deleted(Vec<DeletedRecipe>),
     Tags(Vec<TagCount>),
     Attachment(Attachment),
     Bytes { bytes_base64: String },
@@ -176,6 +207,14 @@ pub enum Response {
     SyncStatus(SyncStatusView),
     Session(Option<SessionView>),
     LastSignIn(Option<LastSignIn>),
+}
+
+/// A recipe as it was at one of its versions, with its ingredient lines formatted for reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VersionView {
+    pub recipe: Recipe,
+    pub ingredient_lines: Vec<IngredientLine>,
 }
 
 /// An export of every recipe: the zip's suggested file name, its bytes, and what it holds.
@@ -293,6 +332,12 @@ impl From<LarderError> for RpcError {
             | LarderError::ItemNotFound(_)
             | LarderError::AttachmentNotFound { .. }
             | LarderError::BlobMissing(_) => RpcErrorCode::NotFound,
+            LarderError::Version(crate::history::VersionError::Malformed(_)) => {
+                RpcErrorCode::Invalid
+            }
+            LarderError::Version(crate::history::VersionError::Unknown(_)) => {
+                RpcErrorCode::NotFound
+            }
             LarderError::AttachmentTooLarge { .. } => RpcErrorCode::TooLarge,
             LarderError::Import(_) | LarderError::ImportFile(_) => RpcErrorCode::Import,
             LarderError::Store(StoreError::Sqlite(_) | StoreError::Io(_)) => RpcErrorCode::Storage,
@@ -380,6 +425,26 @@ pub async fn dispatch<S: DocumentStore>(
         Request::RestoreRecipe { id } => {
             Response::Recipe(Box::new(larder.restore_recipe(&id).await?))
         }
+        Request::RecipeHistory { id } => Response::History(larder.recipe_history(&id).await?),
+        Request::RecipeVersion { id, version } => {
+            let recipe = larder.recipe_version(&id, &version).await?;
+            let ingredient_lines = crate::servings::ingredient_lines(&recipe, None);
+            Response::Version(Box::new(VersionView {
+                recipe,
+                ingredient_lines,
+            }))
+        }
+        Request::RestoreVersion { id, version } => {
+            Response::Restored(Box::new(larder.restore_version(&id, &version).await?))
+        }
+        Request::UndoRestore {
+            id,
+            previous,
+            restored,
+        } => Response::Recipe(Box::new(
+            larder.undo_restore(&id, &previous, &restored).await?,
+        )),
+        Request::RecentlyDeleted => Response::Deleted(larder.recently_deleted()?),
         Request::IngredientLines {
             recipe_id,
             servings,

@@ -4,18 +4,20 @@
 //! `LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings`.
 #![cfg(feature = "ts")]
 
+use larder_core::api::RestoredVersion;
 use larder_core::archive::ExportSummary;
 use larder_core::grocery::{GroceryUndo, MergedAddition};
+use larder_core::history::{RecipeVersionSummary, RowRef, TextEdit, VersionChanges, VersionDevice};
 use larder_core::model::{
     Attachment, GroceryItem, IngredientInput, IngredientRow, Recipe, RecipeDraft,
 };
 use larder_core::page_import::{PageImage, PageImport, PageRecipe};
 use larder_core::rpc::{
     ExportedArchive, Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView,
-    SyncStatusView,
+    SyncStatusView, VersionView,
 };
 use larder_core::servings::IngredientLine;
-use larder_core::store::LastSignIn;
+use larder_core::store::{DeletedRecipe, LastSignIn};
 use larder_core::sync_plan::SyncProgress;
 use larder_core::{
     ChangeEvent, GroceryAdded, ImportReport, RecipeSummary, SkippedRecipe, TagCount, WarningGroup,
@@ -66,6 +68,14 @@ fn generated() -> String {
         decl::<GroceryUndo>(&cfg),
         decl::<MergedAddition>(&cfg),
         decl::<ChangeEvent>(&cfg),
+        decl::<RecipeVersionSummary>(&cfg),
+        decl::<VersionDevice>(&cfg),
+        decl::<VersionChanges>(&cfg),
+        decl::<RowRef>(&cfg),
+        decl::<TextEdit>(&cfg),
+        decl::<RestoredVersion>(&cfg),
+        decl::<VersionView>(&cfg),
+        decl::<DeletedRecipe>(&cfg),
     ] {
         out.push_str(&part);
         out.push('\n');

@@ -225,6 +225,39 @@ fn signed_out_app_works_locally_and_shell_ops_answer() {
     app.close();
 }
 
+/// History, a version, restore and recently deleted are engine requests the shell passes on.
+#[test]
+fn history_restore_and_recently_deleted_pass_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path());
+    let created = app.ok(json!({"op": "create_recipe", "draft": {"title": "Dal"}}));
+    let id = created["value"]["id"].as_str().unwrap().to_string();
+    app.ok(json!({"op": "update_recipe", "id": id, "draft": {"title": "Tadka dal"}}));
+
+    let history = app.ok(json!({"op": "recipe_history", "id": id}));
+    assert_eq!(history["type"], "history", "{history}");
+    let versions = history["value"].as_array().expect("versions");
+    assert_eq!(versions.len(), 2, "{history}");
+    assert_eq!(versions[0]["summary"], "Title changed");
+    assert_eq!(versions[0]["device"]["label"], "This device");
+    let first = versions[1]["version"].as_str().unwrap();
+    let old = app.ok(json!({"op": "recipe_version", "id": id, "version": first}));
+    assert_eq!(old["value"]["recipe"]["title"], "Dal", "{old}");
+
+    let restored = app.ok(json!({"op": "restore_version", "id": id, "version": first}));
+    assert_eq!(restored["type"], "restored", "{restored}");
+    assert_eq!(restored["value"]["recipe"]["title"], "Dal");
+    let undone = app.ok(json!({"op": "undo_restore", "id": id,
+        "previous": restored["value"]["previous"], "restored": restored["value"]["restored"]}));
+    assert_eq!(undone["value"]["title"], "Tadka dal", "{undone}");
+
+    app.ok(json!({"op": "delete_recipe", "id": id}));
+    let deleted = app.ok(json!({"op": "recently_deleted"}));
+    assert_eq!(deleted["type"], "deleted", "{deleted}");
+    assert_eq!(deleted["value"][0]["summary"]["title"], "Tadka dal");
+    app.close();
+}
+
 #[test]
 fn wrong_password_and_bad_server_are_typed_errors() {
     let relay = Relay::start("ada");

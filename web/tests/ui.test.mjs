@@ -28,7 +28,7 @@ import {
 
 const PASSWORD = "open sesame pantry";
 /** One user per test, so tests never see each other's recipes. */
-const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy", "hal", "jo", "kim", "lee"];
+const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy", "hal", "jo", "kim", "lee", "mo", "ned"];
 const data = mkdtempSync(join(tmpdir(), "larder-ui-relay-"));
 let relay;
 let browser;
@@ -367,6 +367,95 @@ test("delete asks first and can be undone; sign out removes the data views and t
   // A reload stays signed out.
   await page.reload();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
+  assertNoConsoleErrors([laptop]);
+});
+
+test("history: versions with device and summary, one read-only, restore it; the other device shows the restored text; undo", async () => {
+  const a = await device();
+  const b = await device();
+  await signIn(a.page, "mo", PASSWORD);
+  await signIn(b.page, "mo", PASSWORD);
+  await createThroughClient(a.page, blank("Tomato soup", [[4, "", "tomatoes"]], { steps: ["Roast the tomatoes"] }));
+  await openRecipe(a.page, "tomatoes", "Tomato soup");
+
+  // An edit on this device: new steps.
+  await a.page.getByRole("link", { name: "Edit" }).click();
+  await a.page.getByLabel("Steps (one per line)").fill("Boil the tomatoes\nBlend");
+  await a.page.getByRole("button", { name: "Save" }).click();
+  await a.page.locator(".steps li", { hasText: "Blend" }).waitFor();
+  // The other device has the edit.
+  await openRecipe(b.page, "tomatoes", "Tomato soup");
+  await b.page.locator(".steps li", { hasText: "Boil the tomatoes" }).waitFor({ timeout: 30_000 });
+
+  // History on the device that made both: two versions, newest first, with what changed.
+  await a.page.getByRole("link", { name: "History" }).click();
+  await a.page.getByRole("heading", { level: 1, name: "History of “Tomato soup”" }).waitFor();
+  const versions = a.page.getByRole("list", { name: "Versions" }).getByRole("listitem");
+  await until("two versions", async () => (await versions.count()) === 2);
+  assert.match(await versions.nth(0).textContent(), /This device.*[Ss]teps edited/);
+  assert.match(await versions.nth(1).textContent(), /This device.*Created/);
+  await assertAccessible(a.page, "recipe history");
+  await screenshot(a.page, "desktop-history");
+
+  // The first version, read-only, then restored.
+  await versions.nth(1).getByRole("link").click();
+  await a.page.getByText("An earlier version, read-only").waitFor();
+  assert.deepEqual(await a.page.locator(".steps li").allTextContents(), ["Roast the tomatoes"]);
+  await assertAccessible(a.page, "a version, read-only");
+  await screenshot(a.page, "desktop-version");
+  await a.page.getByRole("button", { name: "Restore this version" }).click();
+  await a.page.getByRole("heading", { level: 1, name: "Tomato soup" }).waitFor();
+  await a.page.getByText("Restored an earlier version of “Tomato soup”.").waitFor();
+  assert.deepEqual(await a.page.locator(".steps li").allTextContents(), ["Roast the tomatoes"]);
+
+  // The restore is an edit like any other: the other device shows the restored text by itself,
+  // and its history names this device's restore as another device's.
+  await until(
+    "the restored steps on the other device",
+    async () => JSON.stringify(await b.page.locator(".steps li").allTextContents()) === JSON.stringify(["Roast the tomatoes"]),
+    40_000,
+    async () => JSON.stringify(await b.page.locator(".steps li").allTextContents()),
+  );
+  await b.page.getByRole("link", { name: "History" }).click();
+  const theirs = b.page.getByRole("list", { name: "Versions" }).getByRole("listitem");
+  await until("three versions on the other device", async () => (await theirs.count()) === 3);
+  assert.match(await theirs.nth(0).textContent(), /Another device \([0-9a-f]{6}\).*Restored an earlier version/);
+
+  // Undo on the first device takes the restore back; the other device follows.
+  await a.page.getByRole("button", { name: "Undo" }).click();
+  await a.page.locator(".steps li", { hasText: "Blend" }).waitFor();
+  await b.page.getByRole("link", { name: "← Back to the recipe" }).click();
+  await b.page.locator(".steps li", { hasText: "Blend" }).waitFor({ timeout: 40_000 });
+  assertNoConsoleErrors([a, b]);
+});
+
+test("recently deleted: More lists deleted recipes, newest first, and Restore brings one back", async () => {
+  const laptop = await device();
+  const { page } = laptop;
+  await signIn(page, "ned", PASSWORD);
+  const first = await createThroughClient(page, blank("Pea soup", [[300, "g", "peas"]]));
+  const second = await createThroughClient(page, blank("Bean stew", [[400, "g", "beans"]]));
+  await page.evaluate((id) => window.larder.client.deleteRecipe(id), first.id);
+  await page.evaluate((id) => window.larder.client.deleteRecipe(id), second.id);
+
+  await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
+  await page.getByRole("link", { name: "Recently deleted recipes" }).click();
+  await page.getByRole("heading", { level: 1, name: "Recently deleted" }).waitFor();
+  const rows = page.getByRole("list", { name: "Deleted recipes" }).getByRole("listitem");
+  await until("two deleted recipes", async () => (await rows.count()) === 2);
+  assert.match(await rows.nth(0).textContent(), /Bean stew.*Deleted/);
+  assert.match(await rows.nth(1).textContent(), /Pea soup/);
+  await assertAccessible(page, "recently deleted");
+  await screenshot(page, "desktop-recently-deleted");
+
+  await page.getByRole("button", { name: "Restore “Pea soup”" }).click();
+  await page.getByRole("heading", { level: 1, name: "Pea soup" }).waitFor();
+  assert.equal(new URL(page.url()).hash, `#/recipe/${first.id}`);
+  await findRecipe(page, "peas", "Pea soup");
+  await page.getByRole("navigation").getByRole("link", { name: "More" }).click();
+  await page.getByRole("link", { name: "Recently deleted recipes" }).click();
+  await until("one deleted recipe left", async () => (await rows.count()) === 1);
+  assert.match(await rows.nth(0).textContent(), /Bean stew/);
   assertNoConsoleErrors([laptop]);
 });
 

@@ -5,7 +5,7 @@
 use automerge::Automerge;
 use autosurgeon::reconcile;
 
-use super::{ChangeEvent, Larder, Result, bad_doc, new_recipe_doc, validate_draft};
+use super::{ChangeEvent, Larder, Result, bad_doc, commit_at, new_recipe_doc, validate_draft};
 
 /// A recipe to create in bulk: a validated draft and, for an import, where it came from.
 pub(crate) struct NewRecipe {
@@ -50,10 +50,11 @@ impl<S: DocumentStore> Larder<S> {
         let now = self.clock.now_ms();
         // ~0.3 ms of CPU for a typical recipe: automerge makes every character of the steps and
         // notes an operation, then encodes and hashes the change.
+        let actor = &self.actor;
         let build = |new: &NewRecipe| -> Result<(RecipeDoc, String, Automerge)> {
             let doc = new_recipe_doc(&new.draft, new.import_key.clone(), now);
-            let mut am = Automerge::new();
-            am.transact(|tx| reconcile(tx, &doc))
+            let mut am = Automerge::new().with_actor(actor.clone());
+            am.transact_with(|_| commit_at(now), |tx| reconcile(tx, &doc))
                 .map_err(|f| bad_doc("new recipe", f.error))?;
             let heads = heads_string(&am);
             Ok((doc, heads, am))
@@ -181,10 +182,11 @@ impl<S: DocumentStore> Larder<S> {
         type Built = (Recipe, String, crate::docstore::DocumentChunk);
 
         let now = self.clock.now_ms();
+        let actor = &self.actor;
         let build = |new: &NewRecipe| -> Result<Built> {
             let doc = new_recipe_doc(&new.draft, new.import_key.clone(), now);
-            let mut am = Automerge::new();
-            am.transact(|tx| reconcile(tx, &doc))
+            let mut am = Automerge::new().with_actor(actor.clone());
+            am.transact_with(|_| commit_at(now), |tx| reconcile(tx, &doc))
                 .map_err(|f| bad_doc("new recipe", f.error))?;
             let heads = heads_string(&am);
             let chunk = form(&am)?;

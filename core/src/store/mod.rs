@@ -5,6 +5,8 @@
 
 mod adopt;
 mod blobs;
+mod deleted;
+mod device;
 mod erase;
 pub mod error;
 mod kv;
@@ -21,6 +23,7 @@ use rusqlite::{Connection, OptionalExtension, ffi};
 
 pub use adopt::AdoptedRecipe;
 pub use blobs::QueuedUpload;
+pub use deleted::DeletedRecipe;
 pub use error::StoreError;
 pub use kv::{KvEntry, NewRecipeDocument};
 pub use last_sign_in::LastSignIn;

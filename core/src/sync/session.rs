@@ -8,7 +8,6 @@ use super::relay::{RelayClient, RelayError};
 use crate::store::{LastSignIn, Store, StoreError};
 
 const SESSION_META: &str = "sync_session";
-const DEVICE_META: &str = "device_id";
 pub(crate) const CURSOR_META: &str = "sync_cursor";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,12 +43,7 @@ pub(crate) fn forget_session(store: &Store) -> Result<(), StoreError> {
 
 /// This device's random id, minted once per profile.
 pub fn device_id(store: &Store) -> Result<String, StoreError> {
-    if let Some(id) = store.meta_get(DEVICE_META)? {
-        return Ok(id);
-    }
-    let id = crate::ids::new_id();
-    store.meta_set(DEVICE_META, &id)?;
-    Ok(id)
+    store.device_id()
 }
 
 /// The samod peer id this profile uses while signed in as `user_id`.

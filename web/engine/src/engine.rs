@@ -25,7 +25,6 @@ use wasm_bindgen::prelude::*;
 
 use crate::bridge::{BridgeStore, RepoHost};
 
-const DEVICE_META: &str = "device_id";
 /// The signed-in session, as JSON (the same key and shape as the native `sync::session`).
 const SESSION_META: &str = "sync_session";
 const CURSOR_META: &str = "sync_cursor";
@@ -174,18 +173,7 @@ impl Engine {
     /// `{user id}.{device id}`.
     #[wasm_bindgen(js_name = deviceId)]
     pub fn device_id(&self) -> Result<String, JsError> {
-        if let Some(id) = self
-            .store
-            .meta_get(DEVICE_META)
-            .map_err(|e| error("device id", e))?
-        {
-            return Ok(id);
-        }
-        let id = larder_core::ids::new_id();
-        self.store
-            .meta_set(DEVICE_META, &id)
-            .map_err(|e| error("device id", e))?;
-        Ok(id)
+        self.store.device_id().map_err(|e| error("device id", e))
     }
 
     /// The heads (sorted hex, ',' joined) the view of `doc_id` was built from, if it has one:

@@ -4,6 +4,7 @@
 import type {
   Attachment,
   ChangeEvent,
+  DeletedRecipe,
   ExportSummary,
   GroceryAdded,
   GroceryItem,
@@ -15,12 +16,15 @@ import type {
   Recipe,
   RecipeDraft,
   RecipeSummary,
+  RecipeVersionSummary,
   Request,
   Response,
+  RestoredVersion,
   RpcErrorCode,
   SessionView,
   SyncStatusView,
   TagCount,
+  VersionView,
 } from "../generated/larder";
 import type { Transport } from "./transport";
 
@@ -80,6 +84,26 @@ export class LarderClient {
   /** Brings a deleted recipe back: the undo of deleteRecipe. */
   restoreRecipe(id: string): Promise<Recipe> {
     return this.ask({ op: "restore_recipe", id }, "recipe");
+  }
+  /** A recipe's versions, newest first (when, which device, what changed). */
+  recipeHistory(id: string): Promise<RecipeVersionSummary[]> {
+    return this.ask({ op: "recipe_history", id }, "history");
+  }
+  /** A recipe as it was at one of its versions (read-only), with its ingredient lines. */
+  recipeVersion(id: string, version: string): Promise<VersionView> {
+    return this.ask({ op: "recipe_version", id, version }, "version");
+  }
+  /** Makes the recipe read as it did at `version`, as a new edit; undone by undoRestore. */
+  restoreVersion(id: string, version: string): Promise<RestoredVersion> {
+    return this.ask({ op: "restore_version", id, version }, "restored");
+  }
+  /** Takes a restoreVersion back (its reply's `previous` and `restored`). */
+  undoRestore(id: string, previous: string, restored: string): Promise<Recipe> {
+    return this.ask({ op: "undo_restore", id, previous, restored }, "recipe");
+  }
+  /** Deleted recipes, most recently deleted first. */
+  recentlyDeleted(): Promise<DeletedRecipe[]> {
+    return this.ask({ op: "recently_deleted" }, "deleted");
   }
   /** The recipe's ingredients scaled to `servings` (its own when omitted), each with its
    *  formatted line. */

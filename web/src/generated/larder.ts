@@ -1,13 +1,17 @@
 // Generated from larder-core's Rust types by core/tests/ts_bindings.rs; do not edit.
 // Regenerate: LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings
 
-export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, } | { "op": "get_recipe", id: string, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "restore_recipe", id: string, } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
+export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, } | { "op": "get_recipe", id: string, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "restore_recipe", id: string, } | { "op": "recipe_history", id: string, } | { "op": "recipe_version", id: string, 
+/**
+ * A version from `recipe_history` (its heads).
+ */
+version: string, } | { "op": "restore_version", id: string, version: string, } | { "op": "undo_restore", id: string, previous: string, restored: string, } | { "op": "recently_deleted" } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
 server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" };
 
-export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null };
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null };
 
 export type Reply = { "ok": Response } | { "err": RpcError };
 
@@ -162,4 +166,74 @@ quantity: number | null,
 source_added: string | null, };
 
 export type ChangeEvent = { "kind": "recipe_changed", id: string, } | { "kind": "recipe_deleted", id: string, } | { "kind": "grocery_changed" };
+
+export type RecipeVersionSummary = { 
+/**
+ * The version's heads: what `recipe_version` and `restore_version` take.
+ */
+version: string, 
+/**
+ * When its last change was made (ms since the Unix epoch); absent for changes that carry no
+ * time.
+ */
+at?: number | null, device: VersionDevice, 
+/**
+ * How many Automerge changes it groups.
+ */
+change_count: number, changes: VersionChanges, 
+/**
+ * One line for people, e.g. "Title changed; 2 ingredients added (flour, eggs)".
+ */
+summary: string, };
+
+export type VersionDevice = { this_device: boolean, 
+/**
+ * A short tag of the device's actor (6 hex digits), the same for all its changes.
+ */
+tag: string, 
+/**
+ * "This device" or "Another device (1a2b3c)".
+ */
+label: string, };
+
+export type VersionChanges = { 
+/**
+ * The version that made the recipe.
+ */
+created: boolean, 
+/**
+ * Scalar fields whose value changed, by document name (`title`, `servings`, `tags`, …), in
+ * the recipe's field order.
+ */
+fields: Array<string>, ingredients_added: Array<RowRef>, ingredients_removed: Array<RowRef>, 
+/**
+ * Rows kept whose quantity, unit, name or note (or place) changed.
+ */
+ingredients_changed: Array<RowRef>, steps?: TextEdit | null, notes?: TextEdit | null, 
+/**
+ * File names.
+ */
+attachments_added: Array<string>, attachments_removed: Array<string>, deleted: boolean, 
+/**
+ * Brought back after a delete.
+ */
+undeleted: boolean, 
+/**
+ * When this version is a restore: the version it restored.
+ */
+restored_from?: string | null, };
+
+export type RowRef = { id: string, name: string, };
+
+export type TextEdit = { inserted: number, deleted: number, };
+
+export type RestoredVersion = { recipe: Recipe, previous: string, restored: string, };
+
+export type VersionView = { recipe: Recipe, ingredient_lines: Array<IngredientLine>, };
+
+export type DeletedRecipe = { summary: RecipeSummary, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+deleted_at: number, };
 

@@ -5,9 +5,11 @@ import type { LarderClient, SessionView } from "../client";
 import { AppContext, type AppContextValue, type Shell, errorMessage } from "./context";
 import { Editor } from "./Editor";
 import { Grocery } from "./Grocery";
+import { History, VersionView } from "./History";
 import { useHashRoute } from "./hooks";
 import { Import } from "./Import";
 import { More } from "./More";
+import { RecentlyDeleted } from "./RecentlyDeleted";
 import { RecipeView } from "./RecipeView";
 import { Search } from "./Search";
 import { SignIn } from "./SignIn";
@@ -157,7 +159,7 @@ function Frame({
   onSignedOut: (lost: boolean) => void;
 }) {
   const parts = route.split("/").filter(Boolean);
-  const [section, id] = [parts[0] ?? "", parts[1]];
+  const [section, id, version] = [parts[0] ?? "", parts[1], parts[2]];
 
   let screen;
   let split = false;
@@ -165,6 +167,19 @@ function Frame({
     case "recipe":
       split = true;
       screen = id ? <RecipeView key={id} id={id} /> : null;
+      break;
+    case "history":
+      split = true;
+      screen = id ? (
+        version ? (
+          <VersionView key={`${id}-${version}`} id={id} version={decodeURIComponent(version)} />
+        ) : (
+          <History key={id} id={id} />
+        )
+      ) : null;
+      break;
+    case "deleted":
+      screen = <RecentlyDeleted />;
       break;
     case "new":
       screen = <Editor key="new" />;
@@ -186,7 +201,7 @@ function Frame({
       screen = null;
   }
 
-  const current = (name: string) => (section === name || (name === "" && section === "recipe") ? "page" : undefined);
+  const current = (name: string) => (section === name || (name === "" && (section === "recipe" || section === "history")) ? "page" : undefined);
   return (
     <>
       <header className="topbar">
@@ -209,7 +224,7 @@ function Frame({
           <span aria-hidden="true" className="icon">+</span>
           New recipe
         </a>
-        <a href="#/more" aria-current={current("more") ?? current("import")}>
+        <a href="#/more" aria-current={current("more") ?? current("import") ?? current("deleted")}>
           <span aria-hidden="true" className="icon">⋯</span>
           More
         </a>
@@ -217,7 +232,7 @@ function Frame({
       {split ? (
         <main className={`split ${screen ? "has-detail" : ""}`}>
           <section className="list-pane" aria-label="Recipes">
-            <Search selected={section === "recipe" ? id : undefined} />
+            <Search selected={section === "recipe" || section === "history" ? id : undefined} />
           </section>
           <section className="detail-pane" aria-label="Recipe">
             {screen ?? <p className="empty">Choose a recipe, or add a new one.</p>}

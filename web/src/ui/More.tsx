@@ -1,5 +1,5 @@
 // "More": the account (who, which relay), whether the browser keeps this device's data, import,
-// export, and sign out — optionally removing this device's data.
+// recently deleted recipes, export, and sign out — optionally removing this device's data.
 import { type FormEvent, useState, useRef } from "react";
 import type { SessionView } from "../client";
 import { errorMessage, useApp } from "./context";
@@ -79,6 +79,12 @@ export function More({
         <h2 id="import-h">Import</h2>
         <p>
           <a href="#/import">Import recipes from a web page or a file</a>
+        </p>
+      </section>
+      <section className="card" aria-labelledby="deleted-h">
+        <h2 id="deleted-h">Recently deleted</h2>
+        <p>
+          <a href="#/deleted">Recently deleted recipes</a>
         </p>
       </section>
       <ExportAll />

@@ -1,11 +1,12 @@
 // One recipe: times, tags, ingredients with a servings control, steps, notes, attachments, and
-// Edit / Delete (confirmed, then undoable) / Add to grocery list (undoable).
+// Edit / History / Delete (confirmed, then undoable) / Add to grocery list (undoable).
 import { useEffect, useState, useRef } from "react";
 import type { Attachment, GroceryUndo, Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
 import { formatMinutes, formatSize } from "./format";
 import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
 import { setUndo } from "./undo";
+import { UndoBar } from "./UndoBar";
 
 export function RecipeView({ id }: { id: string }) {
   const { client, changes } = useApp();
@@ -85,7 +86,7 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
     setError(null);
     try {
       await client.deleteRecipe(recipe.id);
-      setUndo({ id: recipe.id, title: recipe.title });
+      setUndo({ kind: "delete", id: recipe.id, title: recipe.title });
       navigate("/");
     } catch (e) {
       setError(errorMessage(e));
@@ -129,10 +130,14 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
         <button type="button" onClick={addToGrocery}>
           Add to grocery list
         </button>
+        <a className="button" href={`#/history/${recipe.id}`}>
+          History
+        </a>
         <button type="button" className="danger" onClick={() => setConfirming(true)} disabled={busy}>
           Delete
         </button>
       </div>
+      <UndoBar kind="restore" id={recipe.id} />
       {confirming && (
         <div role="alertdialog" aria-labelledby="confirm-delete" className="confirm">
           <p id="confirm-delete">Delete “{recipe.title}”?</p>

@@ -32,7 +32,7 @@ export function Search({ selected }: { selected?: string }) {
         </a>
       </div>
       {!query.trim() && <TagChips onPick={setQuery} />}
-      <UndoBar />
+      <UndoBar kind="delete" />
       {results.state === "failed" && (
         <p role="alert" className="error">
           {results.error}

@@ -1,15 +1,18 @@
-// The last deleted recipe, for the "Undo" the search screen offers after a delete.
-export type Deleted = { id: string; title: string };
+// The last undoable step the undo bar offers: a deleted recipe ("Undo" brings it back) or a
+// restored version ("Undo" takes the restore back; core decides what that means).
+export type Deleted = { kind: "delete"; id: string; title: string };
+export type Restored = { kind: "restore"; id: string; title: string; previous: string; restored: string };
+export type Undoable = Deleted | Restored;
 
-let last: Deleted | null = null;
+let last: Undoable | null = null;
 const listeners = new Set<() => void>();
 
-export function setUndo(deleted: Deleted | null): void {
-  last = deleted;
+export function setUndo(step: Undoable | null): void {
+  last = step;
   for (const l of listeners) l();
 }
 
-export function lastDeleted(): Deleted | null {
+export function lastUndoable(): Undoable | null {
   return last;
 }
 
