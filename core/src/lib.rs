@@ -9,11 +9,13 @@
 //!   import/export
 //! - `import`: other apps' exports and recipe files, read by content, with the grouped report
 //! - `page_import`: a web page's recipes as the relay fetches them for import by address
+//! - `cook`: cook mode's view of a recipe (scaled ingredients, steps with their timers)
 
 pub mod api;
 pub mod archive;
 pub mod blob_transfer;
 pub mod clock;
+pub mod cook;
 pub mod docstore;
 pub mod grocery;
 pub mod ids;

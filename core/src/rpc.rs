@@ -14,6 +14,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{GroceryAdded, ImportReport, Larder, LarderError};
+use crate::cook::CookView;
 use crate::docstore::DocumentStore;
 use crate::grocery::GroceryUndo;
 use crate::model::{Attachment, GroceryItem, IngredientInput, Recipe, RecipeDraft};
@@ -61,6 +62,14 @@ pub enum Request {
     /// each line formatted for reading.
     IngredientLines {
         recipe_id: String,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        servings: Option<f64>,
+    },
+    /// A recipe for cook mode: ingredients scaled to `servings` (the recipe's own when absent),
+    /// steps cut into text and timer phrases.
+    CookView {
+        id: String,
         #[serde(default)]
         #[cfg_attr(feature = "ts", ts(optional = nullable))]
         servings: Option<f64>,
@@ -163,6 +172,7 @@ pub enum Response {
     Done,
     Recipe(Box<Recipe>),
     IngredientLines(Vec<IngredientLine>),
+    CookView(CookView),
     Ingredients(Vec<IngredientInput>),
     Summaries(Vec<RecipeSummary>),
     Tags(Vec<TagCount>),
@@ -380,6 +390,7 @@ pub async fn dispatch<S: DocumentStore>(
             recipe_id,
             servings,
         } => Response::IngredientLines(larder.ingredient_lines(&recipe_id, servings)?),
+        Request::CookView { id, servings } => Response::CookView(larder.cook_view(&id, servings)?),
         Request::ParseIngredients { text } => Response::Ingredients(parse_ingredients(&text)?),
         Request::ListTags => Response::Tags(larder.list_tags()?),
         Request::AttachFile {

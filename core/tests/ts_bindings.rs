@@ -5,6 +5,7 @@
 #![cfg(feature = "ts")]
 
 use larder_core::archive::ExportSummary;
+use larder_core::cook::{CookStep, CookView, StepPart, StepTimer};
 use larder_core::grocery::{GroceryUndo, MergedAddition};
 use larder_core::model::{
     Attachment, GroceryItem, IngredientInput, IngredientRow, Recipe, RecipeDraft,
@@ -48,6 +49,10 @@ fn generated() -> String {
         decl::<IngredientRow>(&cfg),
         decl::<IngredientInput>(&cfg),
         decl::<IngredientLine>(&cfg),
+        decl::<CookView>(&cfg),
+        decl::<CookStep>(&cfg),
+        decl::<StepPart>(&cfg),
+        decl::<StepTimer>(&cfg),
         decl::<Attachment>(&cfg),
         decl::<RecipeSummary>(&cfg),
         decl::<TagCount>(&cfg),
