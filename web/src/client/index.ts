@@ -4,6 +4,7 @@
 import type {
   Attachment,
   ChangeEvent,
+  CookView,
   ExportSummary,
   GroceryAdded,
   GroceryItem,
@@ -85,6 +86,11 @@ export class LarderClient {
    *  formatted line. */
   ingredientLines(recipeId: string, servings?: number): Promise<IngredientLine[]> {
     return this.ask({ op: "ingredient_lines", recipe_id: recipeId, servings }, "ingredient_lines");
+  }
+  /** The recipe for cook mode: ingredients scaled to `servings` (its own when omitted), each
+   *  step cut by the engine into text and timer phrases with their seconds. */
+  cookView(id: string, servings?: number): Promise<CookView> {
+    return this.ask({ op: "cook_view", id, servings }, "cook_view");
   }
   /** Pasted text → ingredient rows (one per non-blank line), parsed by the engine. */
   parseIngredients(text: string): Promise<IngredientInput[]> {
