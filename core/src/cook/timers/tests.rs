@@ -38,6 +38,7 @@ const TABLE: &[Row] = &[
     ("Give it a 20-minute rest", &[("20-minute", 1200, None)]),
     ("Stir for a minute", &[("a minute", 60, None)]),
     ("Chill half an hour", &[("half an hour", 1800, None)]),
+    ("Chill an hour, covered", &[("an hour", 3600, None)]),
     (
         "Leave an hour and a half",
         &[("an hour and a half", 5400, None)],
