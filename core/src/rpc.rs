@@ -6,8 +6,9 @@
 //!
 //! Bytes (attachments, imported files) travel as standard base64 strings, since the wire is JSON.
 //! Requests about the session and sync ([`Request::SyncStatus`], [`Request::SignIn`],
-//! [`Request::SignOut`], [`Request::Session`]) and [`Request::ImportUrl`] belong to the shell, which owns the network:
-//! `dispatch` answers them with [`RpcErrorCode::Unsupported`].
+//! [`Request::SignOut`], [`Request::Session`]) and [`Request::ImportUrl`] belong to the shell, which owns the network,
+//! and so does [`Request::KeepScreenOn`] (the device): `dispatch` answers them with
+//! [`RpcErrorCode::Unsupported`].
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -162,6 +163,12 @@ pub enum Request {
     /// The relay and user name this device last signed in with, kept after signing out (for
     /// the sign-in form).
     LastSignIn,
+    /// Keeps the screen on (`on`) or lets it sleep again, for cook mode where the UI's web view
+    /// has no Screen Wake Lock API (shell: the Linux desktop app asks the desktop's screen
+    /// saver; elsewhere `Unsupported`).
+    KeepScreenOn {
+        on: bool,
+    },
 }
 
 /// What a request answers.
@@ -459,6 +466,12 @@ pub async fn dispatch<S: DocumentStore>(
             return Err(RpcError::new(
                 RpcErrorCode::Unsupported,
                 "sessions and sync are answered by the app shell, not the engine",
+            ));
+        }
+        Request::KeepScreenOn { .. } => {
+            return Err(RpcError::new(
+                RpcErrorCode::Unsupported,
+                "keeping the screen on is the app shell's to do, where it can",
             ));
         }
     })

@@ -28,7 +28,7 @@ import {
 
 const PASSWORD = "open sesame pantry";
 /** One user per test, so tests never see each other's recipes. */
-const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy", "hal", "jo", "kim", "lee", "mo"];
+const USERS = ["ana", "ben", "cy", "dee", "eve", "fay", "gus", "ivy", "hal", "jo", "kim", "lee", "mo", "ned"];
 const data = mkdtempSync(join(tmpdir(), "larder-ui-relay-"));
 let relay;
 let browser;
@@ -809,6 +809,30 @@ test("cook mode on a phone (390×844): the screen kept on, steps by keys and swi
   await until("every wake lock released", () => page.evaluate(() => window.__wake.locks.every((l) => l.released)));
   assert.deepEqual(await page.evaluate(() => window.__wake.calls), ["screen", "screen"]);
   assertNoConsoleErrors([phone]);
+});
+
+test("cook mode where the web view has no Screen Wake Lock API asks the shell, and says the screen may sleep when it cannot", async () => {
+  const laptop = await device();
+  const { page, context } = laptop;
+  // As in WebKitGTK: no navigator.wakeLock. The browser's engine answers keep_screen_on with
+  // "unsupported" (only the desktop shell can hold the screen saver off).
+  await context.addInitScript(() => {
+    delete Navigator.prototype.wakeLock;
+  });
+  await page.reload();
+  await page.evaluate(() => window.larder.ready);
+  assert.equal(await page.evaluate(() => "wakeLock" in navigator), false);
+  await signIn(page, "ned", PASSWORD);
+  await createThroughClient(page, blank("Toast", [[2, "", "slices of bread"]], { steps: ["Toast 3 minutes."] }));
+  await openRecipe(page, "bread", "Toast");
+  await page.getByRole("link", { name: "Cook", exact: true }).click();
+  await page.getByRole("status").filter({ hasText: "Screen may sleep: this app cannot keep it on here" }).waitFor();
+  await page.getByRole("button", { name: "Start a timer for 3 minutes" }).waitFor();
+  await assertAccessible(page, "desktop cook mode");
+  await screenshot(page, "desktop-cook");
+  await page.getByRole("button", { name: "Leave cook mode" }).click();
+  await page.getByRole("link", { name: "Cook", exact: true }).waitFor();
+  assertNoConsoleErrors([laptop]);
 });
 
 test("a newly deployed version is offered with a Reload prompt, and Reload switches to it", async () => {

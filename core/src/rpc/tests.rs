@@ -67,6 +67,10 @@ fn errors_are_typed_and_readable() {
         call(&larder, r#"{"op":"sync_status"}"#)["err"]["code"],
         "unsupported"
     );
+    assert_eq!(
+        call(&larder, r#"{"op":"keep_screen_on","on":true}"#)["err"]["code"],
+        "unsupported"
+    );
 }
 
 #[test]

@@ -92,6 +92,11 @@ export class LarderClient {
   cookView(id: string, servings?: number): Promise<CookView> {
     return this.ask({ op: "cook_view", id, servings }, "cook_view");
   }
+  /** Keeps the screen on (or lets it sleep again) where the app shell can; the browser's
+   *  engine answers `unsupported`, as do shells that cannot. */
+  async keepScreenOn(on: boolean): Promise<void> {
+    await this.ask({ op: "keep_screen_on", on }, "done");
+  }
   /** Pasted text → ingredient rows (one per non-blank line), parsed by the engine. */
   parseIngredients(text: string): Promise<IngredientInput[]> {
     return this.ask({ op: "parse_ingredients", text }, "ingredients");

@@ -61,7 +61,8 @@ function CookBody({
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useFocusOnMount(heading);
-  const wake = useWakeLock();
+  const { client } = useApp();
+  const wake = useWakeLock(client);
   const { timers, now, start, remove } = useTimers();
   const [index, setIndex] = useState(0);
   const [doneSteps, setDoneSteps] = useState<ReadonlySet<number>>(new Set());
