@@ -325,6 +325,13 @@ impl<S: DocumentStore> Larder<S> {
         ))
     }
 
+    /// The recipe as cook mode shows it: ingredients scaled to `servings` (its own when
+    /// `None`), steps with their timers.
+    pub fn cook_view(&self, id: &str, servings: Option<f64>) -> Result<crate::cook::CookView> {
+        crate::servings::check_servings(servings)?;
+        Ok(crate::cook::cook_view(&self.get_recipe(id)?, servings))
+    }
+
     pub fn search(&self, query: &str, limit: u32, offset: u32) -> Result<Vec<RecipeSummary>> {
         Ok(self.store.search(query, limit, offset)?)
     }

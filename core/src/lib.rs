@@ -12,12 +12,14 @@
 //! - `bulk_wire`: the frames of bulk document transfer with the relay
 //! - `sync_plan`: what the sync client transfers and how (bulk or live), without the network
 //! - `page_import`: a web page's recipes as the relay fetches them for import by address
+//! - `cook`: cook mode's view of a recipe (scaled ingredients, steps with their timers)
 
 pub mod api;
 pub mod archive;
 pub mod blob_transfer;
 pub mod bulk_wire;
 pub mod clock;
+pub mod cook;
 pub mod docstore;
 pub mod grocery;
 pub mod history;

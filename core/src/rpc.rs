@@ -6,14 +6,16 @@
 //!
 //! Bytes (attachments, imported files) travel as standard base64 strings, since the wire is JSON.
 //! Requests about the session and sync ([`Request::SyncStatus`], [`Request::SignIn`],
-//! [`Request::SignOut`], [`Request::Session`]) and [`Request::ImportUrl`] belong to the shell, which owns the network:
-//! `dispatch` answers them with [`RpcErrorCode::Unsupported`].
+//! [`Request::SignOut`], [`Request::Session`]) and [`Request::ImportUrl`] belong to the shell, which owns the network,
+//! and so does [`Request::KeepScreenOn`] (the device): `dispatch` answers them with
+//! [`RpcErrorCode::Unsupported`].
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{GroceryAdded, ImportReport, Larder, LarderError, RestoredVersion};
+use crate::cook::CookView;
 use crate::docstore::DocumentStore;
 use crate::grocery::GroceryUndo;
 use crate::history::RecipeVersionSummary;
@@ -88,6 +90,14 @@ pub enum Request {
     /// each line formatted for reading.
     IngredientLines {
         recipe_id: String,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        servings: Option<f64>,
+    },
+    /// A recipe for cook mode: ingredients scaled to `servings` (the recipe's own when absent),
+    /// steps cut into text and timer phrases.
+    CookView {
+        id: String,
         #[serde(default)]
         #[cfg_attr(feature = "ts", ts(optional = nullable))]
         servings: Option<f64>,
@@ -180,6 +190,12 @@ pub enum Request {
     /// The relay and user name this device last signed in with, kept after signing out (for
     /// the sign-in form).
     LastSignIn,
+    /// Keeps the screen on (`on`) or lets it sleep again, for cook mode where the UI's web view
+    /// has no Screen Wake Lock API (shell: the Linux desktop app asks the desktop's screen
+    /// saver; elsewhere `Unsupported`).
+    KeepScreenOn {
+        on: bool,
+    },
 }
 
 /// What a request answers.
@@ -190,6 +206,7 @@ pub enum Response {
     Done,
     Recipe(Box<Recipe>),
     IngredientLines(Vec<IngredientLine>),
+    CookView(CookView),
     Ingredients(Vec<IngredientInput>),
     Summaries(Vec<RecipeSummary>),
     History(Vec<RecipeVersionSummary>),
@@ -449,6 +466,7 @@ pub async fn dispatch<S: DocumentStore>(
             recipe_id,
             servings,
         } => Response::IngredientLines(larder.ingredient_lines(&recipe_id, servings)?),
+        Request::CookView { id, servings } => Response::CookView(larder.cook_view(&id, servings)?),
         Request::ParseIngredients { text } => Response::Ingredients(parse_ingredients(&text)?),
         Request::ListTags => Response::Tags(larder.list_tags()?),
         Request::AttachFile {
@@ -517,6 +535,12 @@ pub async fn dispatch<S: DocumentStore>(
             return Err(RpcError::new(
                 RpcErrorCode::Unsupported,
                 "sessions and sync are answered by the app shell, not the engine",
+            ));
+        }
+        Request::KeepScreenOn { .. } => {
+            return Err(RpcError::new(
+                RpcErrorCode::Unsupported,
+                "keeping the screen on is the app shell's to do, where it can",
             ));
         }
     })

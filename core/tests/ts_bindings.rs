@@ -6,6 +6,7 @@
 
 use larder_core::api::RestoredVersion;
 use larder_core::archive::ExportSummary;
+use larder_core::cook::{CookStep, CookView, StepPart, StepTimer};
 use larder_core::grocery::{GroceryUndo, MergedAddition};
 use larder_core::history::{RecipeVersionSummary, RowRef, TextEdit, VersionChanges, VersionDevice};
 use larder_core::model::{
@@ -52,6 +53,10 @@ fn generated() -> String {
         decl::<IngredientRow>(&cfg),
         decl::<IngredientInput>(&cfg),
         decl::<IngredientLine>(&cfg),
+        decl::<CookView>(&cfg),
+        decl::<CookStep>(&cfg),
+        decl::<StepPart>(&cfg),
+        decl::<StepTimer>(&cfg),
         decl::<Attachment>(&cfg),
         decl::<RecipeSummary>(&cfg),
         decl::<TagCount>(&cfg),

@@ -9,9 +9,11 @@
 //! - `shell`: the open profile, its background tasks, and the session operations
 //! - `errors`: relay and engine failures as `RpcError`s a person can read
 //! - `events`: event names and the emitter the tasks use
+//! - `keep_awake`: the screen kept on for cook mode (the Linux desktop's screen saver inhibited)
 
 mod errors;
 mod events;
+mod keep_awake;
 mod profile;
 mod shell;
 

@@ -3,7 +3,8 @@
 //! changes a document (sync), one forwards change events to the UI, and, while signed in, the
 //! sync engine (started on open with a saved session and after sign-in, stopped on sign-out).
 //! It answers the requests that belong to a shell (sign-in/out, session, sync status, an
-//! attachment that is only on the relay) and hands every other one to `rpc::dispatch`.
+//! attachment that is only on the relay, keeping the screen on) and hands every other one to
+//! `rpc::dispatch`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use tokio::task::JoinHandle;
 
 use crate::errors;
 use crate::events::{CHANGE_EVENT, Emit, SYNC_STATUS_EVENT};
+use crate::keep_awake::KeepAwake;
 
 /// How long closing waits for the sync engine to hang up before abandoning it.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,6 +46,8 @@ struct Inner {
     emit: Emit,
     /// `None` once the app has closed the profile.
     open: RwLock<Option<Open>>,
+    /// Cook mode's hold on the screen saver.
+    keep_awake: KeepAwake,
 }
 
 struct Open {
@@ -69,6 +73,7 @@ impl Shell {
                 dir,
                 emit,
                 open: RwLock::new(Some(open)),
+                keep_awake: KeepAwake::default(),
             }),
         })
     }
@@ -141,6 +146,12 @@ impl Inner {
             Request::Session => self.session().await,
             Request::SyncStatus => self.sync_status().await,
             Request::AttachmentBytes { sha256 } => self.attachment_bytes(sha256).await,
+            Request::KeepScreenOn { on } => {
+                // A D-Bus round trip: off the async threads (`handle` already runs on a
+                // blocking-pool thread, see `off_runtime`).
+                self.keep_awake.set(on)?;
+                Ok(Response::Done)
+            }
             Request::ImportUrl { url } => {
                 let open = self.open.read().await;
                 let open = open.as_ref().ok_or_else(errors::closing)?;

@@ -1,7 +1,7 @@
 // The React UI in real Chromium against a real relay: every screen driven the way a person
 // would (labels, roles, accessible names), two devices of one user syncing through the relay,
 // offline edits merging, the grocery list shared, delete + undo, sign out revoking the session,
-// the app opening offline, the phone layout, axe-core on every main screen, screenshots.
+// the app opening offline, the phone layout, cook mode, axe-core on every main screen, screenshots.
 import assert from "node:assert/strict";
 import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -748,6 +748,180 @@ test("the main flow on a phone (390×844): bottom navigation, paste box, camera 
   await page.getByRole("button", { name: "Sign out" }).waitFor();
   await screenshot(page, "phone-more");
   assertNoConsoleErrors([phone]);
+});
+
+/** Stands in for the browser's Screen Wake Lock (headless Chromium may refuse a real one): every
+ *  request is recorded with its type, and every lock handed out can be released (by the app, or
+ *  by the test playing the browser hiding the page). */
+const WAKE_LOCK_SPY = () => {
+  const wake = { calls: [], locks: [] };
+  window.__wake = wake;
+  const request = async (type) => {
+    wake.calls.push(type);
+    const lock = new EventTarget();
+    Object.assign(lock, {
+      type,
+      released: false,
+      release: async () => {
+        if (lock.released) return;
+        lock.released = true;
+        lock.dispatchEvent(new Event("release"));
+      },
+    });
+    wake.locks.push(lock);
+    return lock;
+  };
+  Object.defineProperty(navigator, "wakeLock", { configurable: true, value: { request } });
+};
+
+/** A real touch swipe (CDP touch events, so Chromium makes the pointer events) across `box`, at
+ *  height `y`, `dx` pixels sideways. */
+async function swipe(page, box, y, dx) {
+  const cdp = await page.context().newCDPSession(page);
+  const x0 = box.x + box.width / 2 - dx / 2;
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x: x0, y }] });
+  for (let i = 1; i <= 6; i++) {
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [{ x: x0 + (dx * i) / 6, y }] });
+  }
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  await cdp.detach();
+}
+
+test("cook mode on a phone (390×844): the screen kept on, steps by keys and swipes, check-off, scaled servings, timers", async () => {
+  const phone = await device({ phone: true });
+  const { page, context } = phone;
+  await context.addInitScript(WAKE_LOCK_SPY);
+  await page.reload();
+  await page.evaluate(() => window.larder.ready);
+  await signIn(page, "mo", PASSWORD);
+  await createThroughClient(
+    page,
+    blank("Weeknight pasta", [[200, "g", "spaghetti"], [2, "tbsp", "olive oil"]], {
+      servings: 2,
+      steps: [
+        "Bring a large pot of salted water to the boil.",
+        "Cook the spaghetti 10 to 12 minutes, until al dente.",
+        "Warm the oil for 2 seconds, then toss it through.",
+        "Serve at once.",
+      ],
+    }),
+  );
+  await openRecipe(page, "spaghetti", "Weeknight pasta");
+  await page.getByRole("link", { name: "Cook", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "Weeknight pasta" }).waitFor();
+  const counter = page.locator("#step-counter");
+  const stepIs = (n) => until(`step ${n} of 4`, async () => (await counter.textContent()) === `Step ${n} of 4`, 10_000, () => counter.textContent());
+  await stepIs(1);
+
+  // The screen is kept on: the wake lock asked for, for the screen.
+  await until("the wake lock requested", () => page.evaluate(() => window.__wake.calls.length === 1));
+  assert.deepEqual(await page.evaluate(() => window.__wake.calls), ["screen"]);
+  await page.getByRole("status").filter({ hasText: "Screen kept on while cooking" }).waitFor();
+  // Full screen, large type: no app navigation, the step in big letters.
+  assert.equal(await page.getByRole("navigation", { name: "Main" }).count(), 0);
+  const size = await page.locator(".step-text").evaluate((p) => parseFloat(getComputedStyle(p).fontSize));
+  assert.ok(size >= 24, `step text ${size}px`);
+  await assertAccessible(page, "cook mode");
+  await screenshot(page, "phone-cook");
+
+  // Keyboard: ArrowRight / ArrowLeft, never past either end.
+  await page.keyboard.press("ArrowRight");
+  await stepIs(2);
+  await page.keyboard.press("ArrowLeft");
+  await stepIs(1);
+  await page.keyboard.press("ArrowLeft");
+  await stepIs(1);
+  assert.equal(await page.getByRole("button", { name: "← Previous step" }).isDisabled(), true);
+
+  // Swipes: left for the next step, right for the one before.
+  const card = await page.locator(".cook-step").boundingBox();
+  const y = (await counter.boundingBox()).y + 10;
+  await swipe(page, card, y, -220);
+  await stepIs(2);
+  await swipe(page, card, y, -220);
+  await stepIs(3);
+  await swipe(page, card, y, 220);
+  await stepIs(2);
+  // A short movement is no swipe.
+  await swipe(page, card, y, -20);
+  await stepIs(2);
+
+  // A timer from the step's text (parsed by core: a range counts down its upper end).
+  assert.match(await page.locator(".step-text").textContent(), /^Cook the spaghetti ▶ 10 to 12 minutes, until al dente\.$/);
+  await page.getByRole("button", { name: "Start a timer for 10 to 12 minutes" }).click();
+  const pastaTimer = page.getByRole("timer", { name: "10 to 12 minutes timer" });
+  const first = await pastaTimer.textContent();
+  assert.match(first, /^(12:00|11:5\d)$/);
+  await page.getByText("check at 02:00 left").waitFor();
+  await until("the countdown to run", async () => (await pastaTimer.textContent()) < first, 10_000, () => pastaTimer.textContent());
+  await assertAccessible(page, "cook mode with a timer");
+  await page.getByRole("button", { name: "Cancel the 10 to 12 minutes timer" }).click();
+  await pastaTimer.waitFor({ state: "detached" });
+
+  // Steps checked off, each its own.
+  await page.getByLabel("Step done").check();
+  await page.getByRole("button", { name: "Next step →" }).click();
+  await stepIs(3);
+  assert.equal(await page.getByLabel("Step done").isChecked(), false);
+  // A short timer runs out: an alert.
+  await page.getByRole("button", { name: "Start a timer for 2 seconds" }).click();
+  assert.match(await page.getByRole("timer", { name: "2 seconds timer" }).textContent(), /^00:0[12]$/);
+  const upAlert = page.getByRole("alert").filter({ hasText: "Time is up: 2 seconds" });
+  await upAlert.waitFor({ timeout: 15_000 });
+  await page.getByRole("button", { name: "Dismiss" }).click();
+  await upAlert.waitFor({ state: "detached" });
+  await page.keyboard.press("ArrowLeft");
+  await stepIs(2);
+  assert.equal(await page.getByLabel("Step done").isChecked(), true);
+
+  // Ingredients: checked off, and scaled by core to the servings chosen (the checks stay).
+  await page.getByRole("checkbox", { name: "200 g spaghetti" }).check();
+  await page.getByRole("button", { name: "More servings" }).click();
+  await page.getByRole("button", { name: "More servings" }).click();
+  assert.equal(await page.getByRole("spinbutton", { name: "Servings" }).inputValue(), "4");
+  await page.getByRole("checkbox", { name: "400 g spaghetti" }).waitFor();
+  assert.equal(await page.getByRole("checkbox", { name: "400 g spaghetti" }).isChecked(), true);
+  assert.equal(await page.getByRole("checkbox", { name: "4 tbsp olive oil" }).isChecked(), false);
+  await screenshot(page, "phone-cook-scaled");
+
+  // The browser drops the lock when the page is hidden; visible again, cook mode asks again.
+  await page.evaluate(() => {
+    void window.__wake.locks[0].release();
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  await until("the wake lock asked for again", () => page.evaluate(() => window.__wake.calls.length === 2));
+  await page.getByRole("status").filter({ hasText: "Screen kept on while cooking" }).waitFor();
+
+  // Escape leaves for the recipe, and the lock is released.
+  await page.keyboard.press("Escape");
+  await page.getByRole("link", { name: "Cook", exact: true }).waitFor();
+  await until("every wake lock released", () => page.evaluate(() => window.__wake.locks.every((l) => l.released)));
+  assert.deepEqual(await page.evaluate(() => window.__wake.calls), ["screen", "screen"]);
+  assertNoConsoleErrors([phone]);
+});
+
+test("cook mode where the web view has no Screen Wake Lock API asks the shell, and says the screen may sleep when it cannot", async () => {
+  const laptop = await device();
+  const { page, context } = laptop;
+  // As in WebKitGTK: no navigator.wakeLock. The browser's engine answers keep_screen_on with
+  // "unsupported" (only the desktop shell can hold the screen saver off).
+  await context.addInitScript(() => {
+    delete Navigator.prototype.wakeLock;
+  });
+  await page.reload();
+  await page.evaluate(() => window.larder.ready);
+  assert.equal(await page.evaluate(() => "wakeLock" in navigator), false);
+  await signIn(page, "ned", PASSWORD);
+  await createThroughClient(page, blank("Toast", [[2, "", "slices of bread"]], { steps: ["Toast 3 minutes."] }));
+  await openRecipe(page, "bread", "Toast");
+  await page.getByRole("link", { name: "Cook", exact: true }).click();
+  await page.getByRole("status").filter({ hasText: "Screen may sleep: this app cannot keep it on here" }).waitFor();
+  await page.getByRole("button", { name: "Start a timer for 3 minutes" }).waitFor();
+  await assertAccessible(page, "desktop cook mode");
+  await screenshot(page, "desktop-cook");
+  await page.getByRole("button", { name: "Leave cook mode" }).click();
+  await page.getByRole("link", { name: "Cook", exact: true }).waitFor();
+  assertNoConsoleErrors([laptop]);
 });
 
 test("a newly deployed version is offered with a Reload prompt, and Reload switches to it", async () => {

@@ -1,6 +1,8 @@
 //! Durations as other apps write them: free text ("15 mins", "1 hr 10 min", "1½ hours",
-//! "1:30", a bare "45") or ISO-8601 (`PT1H10M`), into whole minutes.
+//! "1:30", a bare "45") or ISO-8601 (`PT1H10M`), into whole minutes. Unit words are cook
+//! mode's (`cook::timers::duration_unit`, five languages) plus `d`/`day(s)` and `m`.
 
+use crate::cook::timers::duration_unit;
 use crate::schema_org::parse_iso8601_minutes;
 
 /// Whole minutes (seconds rounded up), or `None` when the text is not a duration.
@@ -48,11 +50,9 @@ pub fn parse_minutes(text: &str) -> Option<u32> {
             }
             let factor = match word.as_str() {
                 "d" | "day" | "days" => 24.0 * 60.0,
-                "h" | "hr" | "hrs" | "hour" | "hours" | "std" | "stunde" | "stunden" => 60.0,
-                "m" | "min" | "mins" | "minute" | "minutes" | "minuten" => 1.0,
-                "s" | "sec" | "secs" | "second" | "seconds" => 1.0 / 60.0,
+                "m" => 1.0,
                 "and" | "und" | "et" | "about" | "approx" | "ca" => continue,
-                _ => return None,
+                unit => duration_unit(unit)?.seconds() / 60.0,
             };
             let n = number.take()?;
             total += n * factor;
@@ -99,6 +99,8 @@ mod tests {
         assert_eq!(parse_minutes("1:30"), Some(90));
         assert_eq!(parse_minutes("PT1H10M"), Some(70));
         assert_eq!(parse_minutes("30 sec"), Some(1));
+        assert_eq!(parse_minutes("2 heures 10 minutes"), Some(130));
+        assert_eq!(parse_minutes("1 ora"), Some(60));
         assert_eq!(parse_minutes("overnight"), None);
         assert_eq!(parse_minutes(""), None);
     }

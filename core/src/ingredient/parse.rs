@@ -48,8 +48,8 @@ const ARTICLES: &[&str] = &[
     "a", "an", "one", "ein", "eine", "einen", "un", "une", "una", "uno",
 ];
 
-/// Words between the two numbers of a range (besides dashes).
-const RANGE_WORDS: &[&str] = &["to", "or", "bis", "à", "a", "o"];
+/// Words between the two numbers of a range (besides dashes); also between two cooking times.
+pub(crate) const RANGE_WORDS: &[&str] = &["to", "or", "bis", "à", "a", "o"];
 
 /// Connectors dropped between a unit and the name (`"cup of sugar"`).
 const CONNECTORS: &[&str] = &["of", "de", "di", "von"];
@@ -127,8 +127,9 @@ fn starts_with_exponent(s: &str) -> bool {
 
 /// Parses a non-negative number at the very start of `s`:
 /// `2`, `2.5`, `2,5`, `1/2`, `½`, `1½`, `1 ½`, `2 1/2`, `1⁄2`.
-/// Returns `None` for anything else, including non-finite results.
-fn parse_number(s: &str) -> Option<(f64, &str)> {
+/// Returns `None` for anything else, including non-finite results. Also reads the numbers of
+/// cooking times in steps (`crate::cook::timers`).
+pub(crate) fn parse_number(s: &str) -> Option<(f64, &str)> {
     let (value, rest) = parse_number_inner(s)?;
     (value.is_finite() && value >= 0.0).then_some((value, rest))
 }
@@ -173,8 +174,8 @@ fn parse_number_inner(s: &str) -> Option<(f64, &str)> {
     Some((whole, rest))
 }
 
-/// Parses `quantity [sep quantity_max]` at the start of `s`.
-fn parse_range(s: &str) -> Option<(f64, Option<f64>, &str)> {
+/// Parses `quantity [sep quantity_max]` at the start of `s` (also ranges of cooking times).
+pub(crate) fn parse_range(s: &str) -> Option<(f64, Option<f64>, &str)> {
     let (min, rest) = parse_number(s)?;
     let after_min = rest.trim_start();
     let mut candidates: Vec<&str> = Vec::new();

@@ -67,6 +67,10 @@ fn errors_are_typed_and_readable() {
         call(&larder, r#"{"op":"sync_status"}"#)["err"]["code"],
         "unsupported"
     );
+    assert_eq!(
+        call(&larder, r#"{"op":"keep_screen_on","on":true}"#)["err"]["code"],
+        "unsupported"
+    );
 }
 
 #[test]
@@ -172,6 +176,43 @@ fn ingredient_lines_scale_to_servings() {
         &format!(r#"{{"op":"ingredient_lines","recipe_id":"{id}","servings":0}}"#),
     );
     assert_eq!(bad["err"]["code"], "invalid", "{bad}");
+}
+
+#[test]
+fn the_cook_view_scales_and_carries_step_timers() {
+    let larder = larder();
+    let created = call(
+        &larder,
+        r#"{"op":"create_recipe","draft":{"title":"Pasta","servings":2,"ingredients":[{"quantity":200,"unit":"g","name":"pasta"}],"steps":["Boil 10 to 12 minutes","Drain"]}}"#,
+    );
+    let id = created["ok"]["value"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let view = call(
+        &larder,
+        &format!(r#"{{"op":"cook_view","id":"{id}","servings":4}}"#),
+    );
+    assert_eq!(view["ok"]["type"], "cook_view", "{view}");
+    let view = &view["ok"]["value"];
+    assert_eq!(view["title"], "Pasta");
+    assert_eq!(view["servings"], 2);
+    assert_eq!(view["ingredients"][0]["text"], "400 g pasta");
+    let timer = &view["steps"][0]["parts"][1];
+    assert_eq!(timer["text"], "10 to 12 minutes", "{view}");
+    assert_eq!(timer["timer"]["seconds"], 720);
+    assert_eq!(timer["timer"]["min_seconds"], 600);
+    assert_eq!(
+        view["steps"][1]["parts"][0]["timer"],
+        serde_json::Value::Null
+    );
+    let bad = call(
+        &larder,
+        &format!(r#"{{"op":"cook_view","id":"{id}","servings":-1}}"#),
+    );
+    assert_eq!(bad["err"]["code"], "invalid", "{bad}");
+    let missing = call(&larder, r#"{"op":"cook_view","id":"nope"}"#);
+    assert_eq!(missing["err"]["code"], "not_found", "{missing}");
 }
 
 #[test]

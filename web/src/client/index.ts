@@ -4,6 +4,7 @@
 import type {
   Attachment,
   ChangeEvent,
+  CookView,
   DeletedRecipe,
   ExportSummary,
   GroceryAdded,
@@ -109,6 +110,16 @@ export class LarderClient {
    *  formatted line. */
   ingredientLines(recipeId: string, servings?: number): Promise<IngredientLine[]> {
     return this.ask({ op: "ingredient_lines", recipe_id: recipeId, servings }, "ingredient_lines");
+  }
+  /** The recipe for cook mode: ingredients scaled to `servings` (its own when omitted), each
+   *  step cut by the engine into text and timer phrases with their seconds. */
+  cookView(id: string, servings?: number): Promise<CookView> {
+    return this.ask({ op: "cook_view", id, servings }, "cook_view");
+  }
+  /** Keeps the screen on (or lets it sleep again) where the app shell can; the browser's
+   *  engine answers `unsupported`, as do shells that cannot. */
+  async keepScreenOn(on: boolean): Promise<void> {
+    await this.ask({ op: "keep_screen_on", on }, "done");
   }
   /** Pasted text → ingredient rows (one per non-blank line), parsed by the engine. */
   parseIngredients(text: string): Promise<IngredientInput[]> {

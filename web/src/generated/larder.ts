@@ -5,13 +5,13 @@ export type Request = { "op": "search", query: string, limit?: number | null, of
 /**
  * A version from `recipe_history` (its heads).
  */
-version: string, } | { "op": "restore_version", id: string, version: string, } | { "op": "undo_restore", id: string, previous: string, restored: string, } | { "op": "recently_deleted" } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
+version: string, } | { "op": "restore_version", id: string, version: string, } | { "op": "undo_restore", id: string, previous: string, restored: string, } | { "op": "recently_deleted" } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "cook_view", id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
-server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" };
+server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" } | { "op": "keep_screen_on", on: boolean, };
 
-export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null };
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "cook_view", "value": CookView } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null };
 
 export type Reply = { "ok": Response } | { "err": RpcError };
 
@@ -63,6 +63,38 @@ id: string, quantity: number | null, quantity_max: number | null, unit: string, 
  * The whole line, e.g. "2 1/2 cups flour, sifted".
  */
 text: string, };
+
+export type CookView = { recipe_id: string, title: string, 
+/**
+ * The recipe's own servings (`None`: it states none, and quantities are not scaled).
+ */
+servings: number | null, 
+/**
+ * The ingredient rows scaled to the servings asked for.
+ */
+ingredients: Array<IngredientLine>, steps: Array<CookStep>, };
+
+export type CookStep = { text: string, 
+/**
+ * Joined, the parts' texts are `text`.
+ */
+parts: Array<StepPart>, };
+
+export type StepPart = { text: string, 
+/**
+ * Present when `text` is a cooking time ("25 minutes").
+ */
+timer: StepTimer | null, };
+
+export type StepTimer = { 
+/**
+ * What to count down: the time, or the upper end of a range ("10 to 15 minutes": 900).
+ */
+seconds: number, 
+/**
+ * The lower end of a range (600 there): when to start checking.
+ */
+min_seconds: number | null, };
 
 export type Attachment = { sha256: string, file_name: string, media_type: string, size: number, };
 

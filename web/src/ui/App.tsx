@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { LarderClient, SessionView } from "../client";
 import { AppContext, type AppContextValue, type Shell, errorMessage } from "./context";
+import { CookMode } from "./CookMode";
 import { Editor } from "./Editor";
 import { Grocery } from "./Grocery";
 import { History, VersionView } from "./History";
@@ -160,6 +161,11 @@ function Frame({
 }) {
   const parts = route.split("/").filter(Boolean);
   const [section, id, version] = [parts[0] ?? "", parts[1], parts[2]];
+  // Cook mode takes the whole screen: no header, no navigation.
+  if (section === "cook" && id) {
+    const servings = Number(parts[2]);
+    return <CookMode key={id} id={id} servings={servings > 0 ? servings : undefined} />;
+  }
 
   let screen;
   let split = false;

@@ -1,10 +1,12 @@
 // One recipe: times, tags, ingredients with a servings control, steps, notes, attachments, and
-// Edit / History / Delete (confirmed, then undoable) / Add to grocery list (undoable).
+// Cook (cook mode, at the servings shown) / Edit / History / Delete (confirmed, then undoable) /
+// Add to grocery list (undoable).
 import { useEffect, useState, useRef } from "react";
 import type { Attachment, GroceryUndo, Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
 import { formatMinutes, formatSize } from "./format";
 import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
+import { ServingsStepper } from "./Servings";
 import { setUndo } from "./undo";
 import { UndoBar } from "./UndoBar";
 
@@ -124,6 +126,12 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
         </ul>
       )}
       <div className="actions">
+        <a
+          className="button primary"
+          href={`#/cook/${recipe.id}${recipe.servings !== null && servings !== recipe.servings ? `/${servings}` : ""}`}
+        >
+          Cook
+        </a>
         <a className="button" href={`#/edit/${recipe.id}`}>
           Edit
         </a>
@@ -170,29 +178,7 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
       <section aria-labelledby="ingredients-h">
         <div className="section-head">
           <h2 id="ingredients-h">Ingredients</h2>
-          {recipe.servings !== null && (
-            <div className="servings">
-              <button type="button" aria-label="Fewer servings" onClick={() => setServings((s) => Math.max(1, s - 1))}>
-                −
-              </button>
-              <label>
-                Servings
-                <input
-                  type="number"
-                  min={1}
-                  max={1000}
-                  value={servings}
-                  onChange={(e) => {
-                    const n = Number(e.target.value);
-                    if (n > 0) setServings(n);
-                  }}
-                />
-              </label>
-              <button type="button" aria-label="More servings" onClick={() => setServings((s) => s + 1)}>
-                +
-              </button>
-            </div>
-          )}
+          {recipe.servings !== null && <ServingsStepper servings={servings} onChange={setServings} />}
         </div>
         {lines.state === "failed" && (
           <p role="alert" className="error">
