@@ -19,6 +19,14 @@ pub struct AdoptedRecipe<'a> {
     pub view: RecipeViewRow<'a>,
 }
 
+/// A document's stored chunks as one body, with its upload mark (see
+/// [`Store::document_body`]).
+pub struct DocumentBody {
+    pub bytes: Vec<u8>,
+    /// The document's "not yet on the relay" mark, if it has one.
+    pub mark: Option<i64>,
+}
+
 /// The `[p/, p0)` key range of document `id`'s chunks ('0' follows '/').
 fn range(id: &str) -> (String, String) {
     (format!("{id}/"), format!("{id}0"))
@@ -77,7 +85,7 @@ impl Store {
     /// Document `id`'s stored chunks joined into one body (snapshots first; loadable with
     /// `Automerge::load`), with its upload mark as read in the same transaction (`None`: no
     /// mark), for a bulk upload. `None` if no chunk is stored.
-    pub fn document_body(&self, id: &str) -> Result<Option<(Vec<u8>, Option<i64>)>, StoreError> {
+    pub fn document_body(&self, id: &str) -> Result<Option<DocumentBody>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mark: Option<i64> = tx
@@ -93,11 +101,12 @@ impl Store {
         if chunks.is_empty() {
             return Ok(None);
         }
-        chunks.sort_by_key(|(key, _)| !key.split('/').nth(1).is_some_and(|k| k == "snapshot"));
+        // Snapshots first (false sorts before true).
+        chunks.sort_by_key(|(key, _)| key.split('/').nth(1) != Some("snapshot"));
         let mut body = Vec::with_capacity(chunks.iter().map(|(_, v)| v.len()).sum());
         for (_, bytes) in chunks {
             body.extend_from_slice(&bytes);
         }
-        Ok(Some((body, mark)))
+        Ok(Some(DocumentBody { bytes: body, mark }))
     }
 }

@@ -21,7 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, ffi};
 
-pub use adopt::AdoptedRecipe;
+pub use adopt::{AdoptedRecipe, DocumentBody};
 pub use blobs::QueuedUpload;
 pub use deleted::DeletedRecipe;
 pub use error::StoreError;

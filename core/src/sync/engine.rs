@@ -602,13 +602,13 @@ impl SyncEngine {
         let mut marks = std::collections::HashMap::new();
         let mut outcome = Ok(());
         for id in &bulk {
-            let Some((body, mark)) = store.document_body(id)? else {
+            let Some(body) = store.document_body(id)? else {
                 continue;
             };
-            if let Some(mark) = mark {
+            if let Some(mark) = body.mark {
                 marks.insert(id.clone(), mark);
             }
-            if let Some(batch) = batcher.add(id, &body) {
+            if let Some(batch) = batcher.add(id, &body.bytes) {
                 match self.upload_batch(batch, &marks).await {
                     Ok(n) => stored += n,
                     Err(err) => {
