@@ -154,4 +154,8 @@ async fn a_bulk_upload_cut_by_sigkill_leaves_whole_documents_and_is_finished_by_
         relay.kill();
     }
     println!("{cut_mid_batch} of {ROUNDS} uploads were cut off before their answer");
+    assert!(
+        cut_mid_batch > 0,
+        "every upload finished before the SIGKILL: the test killed nothing mid-batch"
+    );
 }

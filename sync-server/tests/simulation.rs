@@ -3,7 +3,10 @@
 //! repos (tests/common/switched.rs) and raw protocol peers (tests/common/raw_device.rs); one to
 //! three shared documents per user; then a random run of edits (online or offline), devices
 //! going offline and online, raw peers dropping their connection, waits for the relay to take
-//! a device's changes, raw peers asking for another user's document, and relay restarts.
+//! a device's changes, raw peers asking for another user's document, raw peers uploading or
+//! fetching a document in bulk beside live sync (`/api/v1/docs/*`, whose answers count as
+//! acknowledgements; a bulk fetch of another user's document must answer nothing), and relay
+//! restarts.
 //!
 //! What every seed must end with:
 //! - identical heads, per document, on every device of its owner and in the relay's change

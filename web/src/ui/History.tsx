@@ -6,6 +6,7 @@ import type { RecipeVersionSummary } from "../client";
 import { errorMessage, useApp } from "./context";
 import { formatMinutes } from "./format";
 import { useFocusOnMount, useLoad } from "./hooks";
+import { StepsNotesFiles } from "./RecipeSections";
 import { setUndo } from "./undo";
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -158,32 +159,7 @@ export function VersionView({ id, version }: { id: string; version: string }) {
           </ul>
         )}
       </section>
-      {recipe.steps.length > 0 && (
-        <section aria-labelledby="v-steps-h">
-          <h2 id="v-steps-h">Steps</h2>
-          <ol className="steps">
-            {recipe.steps.map((step, i) => (
-              <li key={i}>{step}</li>
-            ))}
-          </ol>
-        </section>
-      )}
-      {recipe.notes && (
-        <section aria-labelledby="v-notes-h">
-          <h2 id="v-notes-h">Notes</h2>
-          <p className="notes">{recipe.notes}</p>
-        </section>
-      )}
-      {recipe.attachments.length > 0 && (
-        <section aria-labelledby="v-files-h">
-          <h2 id="v-files-h">Files</h2>
-          <ul className="attachments">
-            {recipe.attachments.map((a) => (
-              <li key={a.sha256}>{a.file_name}</li>
-            ))}
-          </ul>
-        </section>
-      )}
+      <StepsNotesFiles recipe={recipe} idPrefix="v-" file={(a) => <li key={a.sha256}>{a.file_name}</li>} />
     </article>
   );
 }

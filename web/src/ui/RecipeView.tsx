@@ -6,6 +6,7 @@ import type { Attachment, GroceryUndo, Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
 import { formatMinutes, formatSize } from "./format";
 import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
+import { StepsNotesFiles } from "./RecipeSections";
 import { ServingsStepper } from "./Servings";
 import { setUndo } from "./undo";
 import { UndoBar } from "./UndoBar";
@@ -195,32 +196,7 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
           </ul>
         )}
       </section>
-      {recipe.steps.length > 0 && (
-        <section aria-labelledby="steps-h">
-          <h2 id="steps-h">Steps</h2>
-          <ol className="steps">
-            {recipe.steps.map((step, i) => (
-              <li key={i}>{step}</li>
-            ))}
-          </ol>
-        </section>
-      )}
-      {recipe.notes && (
-        <section aria-labelledby="notes-h">
-          <h2 id="notes-h">Notes</h2>
-          <p className="notes">{recipe.notes}</p>
-        </section>
-      )}
-      {recipe.attachments.length > 0 && (
-        <section aria-labelledby="files-h">
-          <h2 id="files-h">Files</h2>
-          <ul className="attachments">
-            {recipe.attachments.map((a) => (
-              <AttachmentItem key={a.sha256} attachment={a} />
-            ))}
-          </ul>
-        </section>
-      )}
+      <StepsNotesFiles recipe={recipe} idPrefix="" file={(a) => <AttachmentItem key={a.sha256} attachment={a} />} />
       {recipe.source_url && (
         <p className="source">
           Source: <a href={recipe.source_url} target="_blank" rel="noreferrer">{recipe.source_url}</a>
