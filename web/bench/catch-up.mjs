@@ -49,9 +49,14 @@ try {
   await larder(dir("first"), ["login", "--server", relay.url, "--user", "bench"], { LARDER_PASSWORD: PASSWORD });
   writeFileSync(dir("recipes.json"), JSON.stringify({ "@context": "https://schema.org", "@graph": recipes(count) }));
   await larder(dir("first"), ["import", dir("recipes.json")]);
+  /** The relay's peak RSS so far, in MiB. */
+  const relayPeak = () =>
+    Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${relay.pid}/status`, "utf8"))?.[1]) / 1024;
+  const peaks = [];
   let t0 = performance.now();
   await larder(dir("first"), ["sync", "--once"]);
   const upload = seconds(t0);
+  peaks.push(["the upload", relayPeak()]);
 
   // A new native device: signing in, then one `sync --once` until it is in sync. Every device
   // is timed from its sign-in (one password check on the relay each).
@@ -65,7 +70,9 @@ try {
     return took;
   };
   const native = await nativeDevice("native", []);
+  peaks.push(["the bulk catch-up", relayPeak()]);
   const nativeLive = await nativeDevice("native-live", ["--no-bulk"]);
+  peaks.push(["the websocket catch-up", relayPeak()]);
 
   const row = (name, s) =>
     `${name.padEnd(52)}${`${s.toFixed(2)} s`.padStart(10)}${`${((s * 1000) / count).toFixed(2)} ms`.padStart(12)}`;
@@ -88,7 +95,15 @@ try {
       async () => {
         const { state } = await page.evaluate(() => window.larder.client.syncStatus());
         if (state !== "up_to_date") return null;
-        return page.evaluate((n) => window.larder.client.search("", n).then((r) => r.length), count + 10);
+        // Pages of 500, the most one search answers.
+        return page.evaluate(async () => {
+          let total = 0;
+          for (;;) {
+            const hits = await window.larder.client.search("", 500, total);
+            total += hits.length;
+            if (hits.length < 500) return total;
+          }
+        });
       },
       30 * 60_000,
     );
@@ -102,8 +117,8 @@ try {
     console.log(row(`new browser: ${version}, persistent profile`, browser));
     console.log(`browser / native: ${(browser / native).toFixed(2)}x`);
   }
-  const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${relay.pid}/status`, "utf8"))?.[1];
-  console.log(`relay peak RSS: ${(Number(peak) / 1024).toFixed(0)} MiB`);
+  peaks.push(["the end", relayPeak()]);
+  console.log(`relay peak RSS after ${peaks.map(([when, mib]) => `${when}: ${mib.toFixed(0)} MiB`).join(", ")}`);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
 } finally {
   await context?.close();
