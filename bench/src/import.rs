@@ -10,52 +10,11 @@ use anyhow::{Context, Result};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{Automerge, ReadDoc};
 use autosurgeon::{Text, reconcile};
-use larder_core::model::{
-    IngredientRowDoc, RECIPE_KIND, RecipeDoc, RecipeDraft, join_steps, validate_draft,
-};
+use larder_core::model::{RecipeDoc, RecipeDraft, new_recipe_doc, validate_draft};
 use larder_core::profile;
 
 /// Drafts per `create_recipes` call, as an import of a large file would hand them over.
 pub const BATCH: usize = 500;
-
-/// The document `create_recipe` builds for a draft (mirrors core's private `new_recipe_doc`).
-pub fn recipe_doc(
-    draft: &RecipeDraft,
-    now: i64,
-    row_ids: &mut impl FnMut() -> String,
-) -> RecipeDoc {
-    RecipeDoc {
-        kind: RECIPE_KIND.to_string(),
-        title: draft.title.clone(),
-        description: draft.description.clone(),
-        servings: draft.servings,
-        yield_text: draft.yield_text.clone(),
-        prep_minutes: draft.prep_minutes,
-        cook_minutes: draft.cook_minutes,
-        total_minutes: draft.total_minutes,
-        tags: draft.tags.clone(),
-        source_url: draft.source_url.clone(),
-        ingredients: draft
-            .ingredients
-            .iter()
-            .map(|row| IngredientRowDoc {
-                id: row_ids(),
-                quantity: row.quantity,
-                quantity_max: row.quantity_max,
-                unit: row.unit.clone(),
-                name: row.name.clone(),
-                note: row.note.clone(),
-            })
-            .collect(),
-        steps: Text::with_value(join_steps(&draft.steps)),
-        notes: Text::with_value(&draft.notes),
-        attachments: Vec::new(),
-        created_at: now,
-        updated_at: now,
-        deleted: false,
-        import_key: None,
-    }
-}
 
 /// Mean cost per document of each stage of building it, in microseconds.
 #[derive(Debug, Clone)]
@@ -92,14 +51,9 @@ pub fn automerge_breakdown(drafts: &[RecipeDraft]) -> Result<Breakdown> {
         .iter()
         .map(validate_draft)
         .collect::<Result<_, _>>()?;
-    let mut counter = 0u64;
-    let mut row_ids = || {
-        counter += 1;
-        format!("{counter:032x}")
-    };
     let docs: Vec<RecipeDoc> = valid
         .iter()
-        .map(|d| recipe_doc(d, 1_700_000_000_000, &mut row_ids))
+        .map(|d| new_recipe_doc(d, None, 1_700_000_000_000))
         .collect();
     let n = docs.len();
 

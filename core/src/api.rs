@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, ReadDoc};
-use autosurgeon::{Text, hydrate, reconcile};
+use autosurgeon::{hydrate, reconcile};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -20,10 +20,10 @@ use crate::grocery;
 use crate::history::DeviceActor;
 use crate::ingredient;
 use crate::model::{
-    Attachment, AttachmentDoc, GROCERY_KIND, GroceryDoc, GroceryItem, IngredientInput,
-    IngredientRowDoc, RECIPE_KIND, Recipe, RecipeDoc, RecipeDraft, ValidationError, join_steps,
-    validate_draft,
+    Attachment, AttachmentDoc, GROCERY_KIND, GroceryDoc, GroceryItem, IngredientInput, RECIPE_KIND,
+    Recipe, RecipeDoc, RecipeDraft, ValidationError, join_steps, validate_draft,
 };
+pub(crate) use crate::model::{apply_draft_keeping, new_recipe_doc};
 use crate::schema_org::{self, ImportError};
 use crate::store::{RecipeSummary, Store, StoreError, TagCount};
 
@@ -511,78 +511,6 @@ fn set_text(
             tx.update_text(&obj, value).map_err(|e| e.to_string())
         }
     }
-}
-
-fn new_recipe_doc(draft: &RecipeDraft, import_key: Option<String>, now: i64) -> RecipeDoc {
-    let doc = RecipeDoc {
-        kind: RECIPE_KIND.to_string(),
-        title: String::new(),
-        description: String::new(),
-        servings: None,
-        yield_text: String::new(),
-        prep_minutes: None,
-        cook_minutes: None,
-        total_minutes: None,
-        tags: Vec::new(),
-        source_url: String::new(),
-        ingredients: Vec::new(),
-        steps: Text::with_value(join_steps(&draft.steps)),
-        notes: Text::with_value(&draft.notes),
-        attachments: Vec::new(),
-        created_at: now,
-        updated_at: now,
-        deleted: false,
-        import_key,
-    };
-    apply_draft(doc, draft, now)
-}
-
-/// Copies a validated draft's scalar fields and rows onto a document (text fields are set by the
-/// caller: through `Text::with_value` on create, `set_text` on update).
-fn apply_draft(doc: RecipeDoc, draft: &RecipeDraft, now: i64) -> RecipeDoc {
-    apply_draft_keeping(doc, draft, now, &[])
-}
-
-/// [`apply_draft`], where a row may also keep an id from `known_row_ids` (rows of an earlier
-/// version being restored) besides the ids the document has now.
-fn apply_draft_keeping(
-    mut doc: RecipeDoc,
-    draft: &RecipeDraft,
-    now: i64,
-    known_row_ids: &[String],
-) -> RecipeDoc {
-    doc.title = draft.title.clone();
-    doc.description = draft.description.clone();
-    doc.servings = draft.servings;
-    doc.yield_text = draft.yield_text.clone();
-    doc.prep_minutes = draft.prep_minutes;
-    doc.cook_minutes = draft.cook_minutes;
-    doc.total_minutes = draft.total_minutes;
-    doc.tags = draft.tags.clone();
-    doc.source_url = draft.source_url.clone();
-    let mut existing: Vec<String> = doc.ingredients.iter().map(|r| r.id.clone()).collect();
-    existing.extend(known_row_ids.iter().cloned());
-    let mut used = std::collections::HashSet::new();
-    doc.ingredients = draft
-        .ingredients
-        .iter()
-        .map(|row| {
-            let id = match &row.id {
-                Some(id) if existing.contains(id) && used.insert(id.clone()) => id.clone(),
-                _ => crate::ids::new_id(),
-            };
-            IngredientRowDoc {
-                id,
-                quantity: row.quantity,
-                quantity_max: row.quantity_max,
-                unit: row.unit.clone(),
-                name: row.name.clone(),
-                note: row.note.clone(),
-            }
-        })
-        .collect();
-    doc.updated_at = now;
-    doc
 }
 
 /// How a change made at `now` (ms) is committed: with that time, so a recipe's history can say

@@ -46,6 +46,13 @@ pub enum Request {
     GetRecipe {
         id: String,
     },
+    /// The draft an editor starts from: recipe `id`'s own (saved unchanged, it changes
+    /// nothing), or a blank one without an id.
+    RecipeDraft {
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        id: Option<String>,
+    },
     CreateRecipe {
         draft: RecipeDraft,
     },
@@ -205,6 +212,7 @@ pub enum Request {
 pub enum Response {
     Done,
     Recipe(Box<Recipe>),
+    Draft(Box<RecipeDraft>),
     IngredientLines(Vec<IngredientLine>),
     CookView(CookView),
     Ingredients(Vec<IngredientInput>),
@@ -429,6 +437,10 @@ pub async fn dispatch<S: DocumentStore>(
             Response::Summaries(larder.search(&query, limit, offset.unwrap_or(0))?)
         }
         Request::GetRecipe { id } => Response::Recipe(Box::new(larder.get_recipe(&id)?)),
+        Request::RecipeDraft { id } => Response::Draft(Box::new(match id {
+            Some(id) => larder.get_recipe(&id)?.to_draft(),
+            None => RecipeDraft::default(),
+        })),
         Request::CreateRecipe { draft } => {
             Response::Recipe(Box::new(larder.create_recipe(&draft).await?))
         }

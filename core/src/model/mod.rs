@@ -1,7 +1,9 @@
-//! The data model: recipe and grocery-list documents, their UI views and validation.
+//! The data model: recipe and grocery-list documents, their UI views, validation, and how a
+//! draft shapes a recipe document (`shaping`).
 
 pub mod grocery;
 pub mod recipe;
+pub mod shaping;
 pub mod validate;
 
 pub use grocery::{GROCERY_KIND, GroceryDoc, GroceryItem, GroceryItemDoc};
@@ -9,4 +11,5 @@ pub use recipe::{
     Attachment, AttachmentDoc, IngredientInput, IngredientRow, IngredientRowDoc, RECIPE_KIND,
     Recipe, RecipeDoc, RecipeDraft, join_steps, split_steps,
 };
+pub use shaping::{apply_draft, apply_draft_keeping, new_recipe_doc};
 pub use validate::{ValidationError, validate_draft};

@@ -46,6 +46,43 @@ fn create_then_search_by_ingredient_over_json() {
 }
 
 #[test]
+fn an_editor_starts_from_core_s_draft_and_saving_it_unchanged_changes_nothing() {
+    let larder = larder();
+    let blank = call(&larder, r#"{"op":"recipe_draft"}"#);
+    assert_eq!(blank["ok"]["type"], "draft", "{blank}");
+    assert_eq!(
+        serde_json::from_value::<RecipeDraft>(blank["ok"]["value"].clone()).unwrap(),
+        RecipeDraft::default()
+    );
+    let created = call(
+        &larder,
+        r#"{"op":"create_recipe","draft":{"title":"Soup","servings":4,"tags":["winter"],"steps":["Chop","Simmer"],"ingredients":[{"quantity":2,"unit":"","name":"leeks"}]}}"#,
+    );
+    let recipe = created["ok"]["value"].clone();
+    let id = recipe["id"].as_str().unwrap();
+    let draft = call(&larder, &format!(r#"{{"op":"recipe_draft","id":"{id}"}}"#));
+    let value = &draft["ok"]["value"];
+    assert_eq!(value["title"], "Soup");
+    assert_eq!(value["steps"], serde_json::json!(["Chop", "Simmer"]));
+    assert_eq!(
+        value["ingredients"][0]["id"],
+        recipe["ingredients"][0]["id"]
+    );
+    let saved = call(
+        &larder,
+        &serde_json::json!({ "op": "update_recipe", "id": id, "draft": value }).to_string(),
+    );
+    let mut before = recipe.clone();
+    let mut after = saved["ok"]["value"].clone();
+    for r in [&mut before, &mut after] {
+        r.as_object_mut().unwrap().remove("updated_at");
+    }
+    assert_eq!(after, before, "saving the draft unchanged changes nothing");
+    let missing = call(&larder, r#"{"op":"recipe_draft","id":"nope"}"#);
+    assert_eq!(missing["err"]["code"], "not_found", "{missing}");
+}
+
+#[test]
 fn errors_are_typed_and_readable() {
     let larder = larder();
     let invalid = call(&larder, r#"{"op":"create_recipe","draft":{"title":"  "}}"#);

@@ -73,6 +73,11 @@ export class LarderClient {
   getRecipe(id: string): Promise<Recipe> {
     return this.ask({ op: "get_recipe", id }, "recipe");
   }
+  /** The draft an editor starts from: the recipe's own (saved unchanged, it changes nothing),
+   *  or a blank one for a new recipe. */
+  recipeDraft(id: string | null): Promise<RecipeDraft> {
+    return this.ask({ op: "recipe_draft", id }, "draft");
+  }
   createRecipe(draft: RecipeDraft): Promise<Recipe> {
     return this.ask({ op: "create_recipe", draft }, "recipe");
   }

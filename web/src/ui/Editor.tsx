@@ -5,7 +5,6 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import type { Attachment, IngredientInput, Recipe, RecipeDraft } from "../client";
 import { errorMessage, useApp } from "./context";
 import { useFocusOnMount } from "./hooks";
-import { draftOf, emptyDraft } from "./draft";
 import { formatSize } from "./format";
 
 type Row = IngredientInput & { key: number };
@@ -26,7 +25,8 @@ export function Editor({ id }: { id?: string }) {
   const { client, navigate } = useApp();
   const [loadError, setLoadError] = useState<string | null>(null);
   const [loaded, setLoaded] = useState<Recipe | null>(null);
-  const [draft, setDraft] = useState<RecipeDraft>(emptyDraft);
+  // The draft comes from core (a recipe's own, or a blank one).
+  const [draft, setDraft] = useState<RecipeDraft | null>(null);
   const [tags, setTags] = useState("");
   const [steps, setSteps] = useState("");
   const [rows, setRows] = useState<Row[]>(() => [row(), row(), row()]);
@@ -38,7 +38,7 @@ export function Editor({ id }: { id?: string }) {
   const [announce, setAnnounce] = useState("");
   const fileInput = useRef<HTMLInputElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
-  useFocusOnMount(heading, !id || loaded !== null);
+  useFocusOnMount(heading, draft !== null && (!id || loaded !== null));
   const pick = (list: FileList | null) => {
     // Copied now: the input is cleared right after, which empties its FileList.
     const picked = Array.from(list ?? []);
@@ -46,15 +46,15 @@ export function Editor({ id }: { id?: string }) {
   };
 
   useEffect(() => {
-    if (!id) return;
-    client.getRecipe(id).then(
-      (recipe) => {
-        const d = draftOf(recipe);
+    const recipe = id ? client.getRecipe(id) : Promise.resolve(null);
+    Promise.all([client.recipeDraft(id ?? null), recipe]).then(
+      ([d, recipe]) => {
         setLoaded(recipe);
         setDraft(d);
         setTags(d.tags.join(", "));
         setSteps(d.steps.join("\n"));
-        setRows(d.ingredients.length ? d.ingredients.map((i) => row(i)) : [row()]);
+        // A new recipe keeps its three empty rows to type into.
+        if (id) setRows(d.ingredients.length ? d.ingredients.map((i) => row(i)) : [row()]);
       },
       (e: unknown) => setLoadError(errorMessage(e)),
     );
@@ -67,9 +67,9 @@ export function Editor({ id }: { id?: string }) {
       </p>
     );
   }
-  if (id && !loaded) return <p className="empty">Loading…</p>;
+  if (!draft || (id && !loaded)) return <p className="empty">Loading…</p>;
 
-  const set = <K extends keyof RecipeDraft>(key: K, value: RecipeDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  const set = <K extends keyof RecipeDraft>(key: K, value: RecipeDraft[K]) => setDraft((d) => (d ? { ...d, [key]: value } : d));
   const num = (text: string): number | null => (text.trim() === "" ? null : Number(text));
   const label = (r: Row, i: number) => r.name.trim() || `row ${i + 1}`;
 
