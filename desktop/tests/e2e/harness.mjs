@@ -159,12 +159,34 @@ export function appPids() {
   return pids;
 }
 
+/** The names on the session bus that the app's single-instance plugin holds
+ *  (`org.larder.desktop.SingleInstance…`). */
+export function singleInstanceNames() {
+  const out = spawnSync("dbus-send", [
+    "--session",
+    "--dest=org.freedesktop.DBus",
+    "--type=method_call",
+    "--print-reply",
+    "/org/freedesktop/DBus",
+    "org.freedesktop.DBus.ListNames",
+  ]);
+  if (out.status !== 0) throw new Error(`dbus-send ListNames failed: ${out.stderr}`);
+  return [...out.stdout.toString().matchAll(/string "([^"]+)"/g)]
+    .map((m) => m[1])
+    .filter((name) => name.startsWith("org.larder.desktop.SingleInstance"));
+}
+
 /** Closes the app's window as a person would (the app then exits, closing its profile) and
- *  waits until the process is gone (single instance: a new launch would otherwise hand over
- *  to it). */
+ *  waits until the process is gone and its single-instance name is free on the bus (a new
+ *  launch would otherwise hand over to it). Both are needed: once the main thread has exited,
+ *  /proc no longer names the app's binary while threads still finishing (closing the profile)
+ *  keep its D-Bus connection, and with it the name, until they end. */
 export async function quitApp(session) {
   await session.close().catch(() => {});
   await until("the app to exit", () => appPids().length === 0, 20_000, async () => `pids ${appPids()}`);
+  await until("the app's single-instance name to be free", () => singleInstanceNames().length === 0, 20_000, async () =>
+    `still held: ${singleInstanceNames()}`,
+  );
   await session.quit().catch(() => {});
 }
 
