@@ -9,6 +9,7 @@
 //! sync protocol sends only the changes missing.
 
 use crate::bulk_wire::MAX_BATCH_DOCS;
+use crate::store::{Store, StoreError};
 
 /// Documents per bulk request.
 pub const BULK_BATCH_DOCS: usize = 250;
@@ -68,6 +69,45 @@ pub fn plan_catch_up(entries: &[(String, String)], held: &[Held], bulk: bool) ->
         plan.live.extend(absent);
     }
     plan
+}
+
+/// What `store` holds of each `(id, relay heads)` the feed names.
+pub fn held(store: &Store, wanted: &[(String, String)]) -> Result<Vec<Held>, StoreError> {
+    let ids: Vec<&str> = wanted.iter().map(|(id, _)| id.as_str()).collect();
+    let absent = store.absent_documents(&ids)?;
+    ids.iter()
+        .zip(absent)
+        .map(|(id, absent)| {
+            Ok(if absent {
+                Held::Nothing
+            } else {
+                Held::Heads(store.view_heads(id)?)
+            })
+        })
+        .collect()
+}
+
+/// [`plan_catch_up`] for a profile: what it holds is read from `store`.
+pub fn plan_feed(
+    store: &Store,
+    entries: &[(String, String)],
+    bulk: bool,
+) -> Result<CatchUpPlan, StoreError> {
+    Ok(plan_catch_up(entries, &held(store, entries)?, bulk))
+}
+
+/// The documents waiting for the relay in `store`, split as [`plan_upload`] does.
+pub fn plan_store_upload(
+    store: &Store,
+    bulk: bool,
+) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    let ids: Vec<String> = store
+        .unsynced_docs()?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let knows = store.relay_knows(&ids)?;
+    Ok(plan_upload(&ids, &knows, bulk))
 }
 
 /// Splits documents waiting for the relay: `relay_knows` says, for each, whether the relay has

@@ -40,7 +40,7 @@ impl Relay {
             ..Config::default()
         };
         change(&mut config);
-        let dir = DataDir::open(&config.data_dir, true).expect("data dir");
+        let dir = open_data_dir(&config.data_dir).await;
         let store: Arc<dyn RelayStore> = Arc::new(SledStore::open(&dir.db_path()).expect("store"));
         let state = AppState::with_clock(config, store, Arc::new(SystemClock)).expect("state");
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -85,6 +85,23 @@ impl Relay {
         let Relay { state, dir, .. } = self;
         drop(state);
         drop(dir);
+    }
+}
+
+/// Opens a relay's data directory, waiting (bounded) while a relay this test just stopped on it
+/// still holds its lock (its last tasks let go a moment after `stop` returns).
+async fn open_data_dir(path: &Path) -> DataDir {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match DataDir::open(path, true) {
+            Ok(dir) => return dir,
+            Err(larder_sync_server::data_dir::DataDirError::Locked(_))
+                if std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("data dir: {e}"),
+        }
     }
 }
 

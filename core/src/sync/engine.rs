@@ -24,9 +24,7 @@ use crate::blob_transfer::next_upload_due;
 use crate::clock::{Clock, SystemClock};
 use crate::docstore::{SamodStore, heads_string};
 use crate::store::{ConfirmedDoc, StoreError};
-use crate::sync_plan::{
-    Held, SyncProgress, UploadBatch, UploadBatcher, plan_catch_up, plan_upload,
-};
+use crate::sync_plan::{SyncProgress, UploadBatch, UploadBatcher, plan_feed, plan_store_upload};
 
 /// How long one document may take to reach or come from the relay before the pass gives up on
 /// it (it stays pending and is retried on the next pass).
@@ -502,8 +500,7 @@ impl SyncEngine {
             .iter()
             .map(|e| (e.doc_id.clone(), sorted_heads(e)))
             .collect();
-        let held = self.held(&wanted)?;
-        let plan = plan_catch_up(&wanted, &held, self.bulk);
+        let plan = plan_feed(self.larder.store(), &wanted, self.bulk)?;
         let total = plan.total();
         if total > 0 {
             self.set_progress(Some(SyncProgress { done: 0, total }));
@@ -564,32 +561,12 @@ impl SyncEngine {
         Ok((pulled, in_bulk))
     }
 
-    /// What this device holds of each `(id, relay heads)`.
-    fn held(&self, wanted: &[(String, String)]) -> Result<Vec<Held>, SyncError> {
-        let ids: Vec<&str> = wanted.iter().map(|(id, _)| id.as_str()).collect();
-        let store = self.larder.store();
-        let absent = store.absent_documents(&ids)?;
-        ids.iter()
-            .zip(absent)
-            .map(|(id, absent)| {
-                Ok(if absent {
-                    Held::Nothing
-                } else {
-                    Held::Heads(store.view_heads(id)?)
-                })
-            })
-            .collect()
-    }
-
     /// Uploads in bulk batches the documents waiting for the relay that it never confirmed
     /// having (a big import, a profile used offline); the relay answers once they are durable,
     /// and their marks are cleared. Answers how many were stored.
     async fn push_in_bulk(&self) -> Result<usize, SyncError> {
         let store = self.larder.store();
-        let marks = store.unsynced_docs()?;
-        let ids: Vec<String> = marks.into_iter().map(|(id, _)| id).collect();
-        let knows = store.relay_knows(&ids)?;
-        let (bulk, _) = plan_upload(&ids, &knows, self.bulk);
+        let (bulk, _) = plan_store_upload(store, self.bulk)?;
         if bulk.is_empty() {
             return Ok(0);
         }
