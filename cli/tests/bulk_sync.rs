@@ -111,3 +111,79 @@ async fn a_big_import_goes_up_in_bulk_and_a_new_device_catches_up_with_the_same_
     assert_eq!(shown["servings"], 3);
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_catch_up_shows_its_progress_and_search_answers_meanwhile() {
+    use larder_core::sync::{SyncEngine, SyncState};
+
+    const MANY: usize = 600;
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(relay_dir.path(), 0).await;
+    relay.add_user("bea", PASSWORD);
+    let (first, new) = (
+        tempfile::tempdir().expect("first"),
+        tempfile::tempdir().expect("new"),
+    );
+    let graph: Vec<serde_json::Value> = (0..MANY)
+        .map(|i| serde_json::json!({ "@type": "Recipe", "name": format!("Stew {i:03}") }))
+        .collect();
+    let file = first.path().join("stews.json");
+    std::fs::write(&file, serde_json::json!({ "@graph": graph }).to_string()).expect("write");
+    ok(first.path(), &["import", file.to_str().expect("path")]).await;
+    login(first.path(), &relay, "bea", PASSWORD).await;
+    ok(first.path(), &["sync", "--once"]).await;
+
+    login(new.path(), &relay, "bea", PASSWORD).await;
+    let larder = std::sync::Arc::new(larder_core::profile::open(new.path()).await.expect("open"));
+    let engine = SyncEngine::new(larder.clone()).expect("engine");
+    let mut status = engine.status();
+    // Every status the catch-up shows, with how many recipes search found at that moment.
+    let watcher = tokio::spawn({
+        let larder = larder.clone();
+        async move {
+            let mut seen = Vec::new();
+            while status.changed().await.is_ok() {
+                let s = status.borrow_and_update().clone();
+                let found = larder.search("", 500, 0).expect("search").len();
+                let done = s.state == SyncState::UpToDate;
+                seen.push((s.progress, found));
+                if done {
+                    break;
+                }
+            }
+            seen
+        }
+    });
+    let report = engine.sync_once().await.expect("sync");
+    assert_eq!(report.pulled_in_bulk, MANY);
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(30), watcher)
+        .await
+        .expect("the status reached up to date")
+        .expect("watcher");
+    let progress: Vec<(usize, usize, usize)> = seen
+        .iter()
+        .filter_map(|(p, found)| p.map(|p| (p.done, p.total, *found)))
+        .collect();
+    println!("progress seen (done, total, found by search): {progress:?}");
+    assert!(!progress.is_empty(), "no progress shown: {seen:?}");
+    for (i, (done, total, found)) in progress.iter().enumerate() {
+        assert_eq!(*total, MANY, "{progress:?}");
+        assert!(done <= total);
+        // Search answers from what is already there while the rest comes in.
+        assert!(*found >= (*done).min(500), "{progress:?}");
+        if i > 0 {
+            assert!(
+                *done >= progress[i - 1].0,
+                "progress goes forward: {progress:?}"
+            );
+        }
+    }
+    assert_eq!(
+        seen.last().map(|(p, _)| *p),
+        Some(None),
+        "no progress once up to date"
+    );
+    assert_eq!(larder.search("Stew", 500, 0).expect("search").len(), 500);
+    drop(engine);
+    relay.stop().await;
+}
