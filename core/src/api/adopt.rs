@@ -1,7 +1,7 @@
 //! Bulk catch-up on the device: documents the relay sent whole (`bulk_wire` frames) become this
 //! profile's, many per transaction, without a trip through the document store each — for stores
-//! that keep documents as `kv` chunks and load them from there on demand (see
-//! [`DocumentStore::chunk_form`]), where a chunk written here is found like any other. Only
+//! that load documents from `kv` chunks on demand (see
+//! [`DocumentStore::loads_stored_chunks`]), where a chunk written here is found like any other. Only
 //! recipes this profile holds nothing of are adopted; everything else (a grocery list, a
 //! document already here, bytes that do not load) is handed back for live sync to merge.
 
@@ -61,7 +61,7 @@ impl<S: DocumentStore> Larder<S> {
     /// Adopts `(id, saved bytes)` documents from the relay (see the module docs), in one
     /// transaction; the documents are decoded on every core first.
     pub async fn adopt_documents(&self, docs: Vec<(String, Vec<u8>)>) -> Result<Adoption> {
-        if self.docs.chunk_form().is_none() {
+        if !self.docs.loads_stored_chunks() {
             return Ok(Adoption {
                 adopted: Vec::new(),
                 left: docs.into_iter().map(|(id, _)| id).collect(),

@@ -57,6 +57,13 @@ pub trait DocumentStore {
     fn chunk_form(&self) -> Option<ChunkForm> {
         None
     }
+
+    /// Whether a document this store holds nothing of may be written straight into the
+    /// profile's `kv` table as a chunk (a bulk catch-up, see `Larder::adopt_documents`) and be
+    /// found there like any other: true for stores that load documents from `kv` on demand.
+    fn loads_stored_chunks(&self) -> bool {
+        self.chunk_form().is_some()
+    }
 }
 
 /// A document's heads as sorted hex hashes joined by ',': what a view row records.

@@ -153,4 +153,10 @@ impl DocumentStore for BridgeStore {
         }
         Ok(Some(result))
     }
+
+    /// A document not held is loaded from its chunks ([`BridgeStore::load`]), and the JS repo
+    /// reads the same table through its storage adapter.
+    fn loads_stored_chunks(&self) -> bool {
+        true
+    }
 }

@@ -7,6 +7,8 @@
 //! - `start(host)`: opens core's `Larder` on the document bridge (repairing stale view rows);
 //! - `call(requestJson)`: one request of the API (core's `rpc::dispatch_json`);
 //! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised;
+//! - `planCatchUp(entries)` / `adoptFrames(bytes)`: bulk catch-up (core's `sync_plan`, and the
+//!   documents of a `POST /api/v1/docs/fetch` answer adopted many per transaction);
 //! - `useGroceryList(id)`: adopts the signed-in user's grocery list;
 //! - `subscribe(listener)`: change events for the UI;
 //! - `sessionLoad`/`sessionSave`/`sessionForget`: the signed-in session, kept in the database;
@@ -134,6 +136,71 @@ impl Engine {
                 .await
                 .map_err(|e| JsValue::from_str(&e.to_string()))?;
             Ok(JsValue::from_bool(rewritten))
+        }))
+    }
+
+    /// How to bring in the feed entries `entries_json` (`[{doc_id, heads}]`, heads as the relay
+    /// sent them) in the browser: core's `sync_plan::plan_feed` against this profile. Answers
+    /// JSON `{bulk: [[id]], live: [id], current}`.
+    #[wasm_bindgen(js_name = planCatchUp)]
+    pub fn plan_catch_up(&self, entries_json: String) -> Result<String, JsError> {
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            doc_id: String,
+            heads: Vec<String>,
+        }
+        let entries: Vec<Entry> =
+            serde_json::from_str(&entries_json).map_err(|e| error("reading feed entries", e))?;
+        let wanted: Vec<(String, String)> = entries
+            .into_iter()
+            .map(|mut e| {
+                e.heads.sort();
+                (e.doc_id, e.heads.join(","))
+            })
+            .collect();
+        let plan = larder_core::sync_plan::plan_feed(&self.store, &wanted, true)
+            .map_err(|e| error("planning the catch-up", e))?;
+        Ok(serde_json::json!({
+            "bulk": plan.bulk,
+            "live": plan.live,
+            "current": plan.current,
+        })
+        .to_string())
+    }
+
+    /// Adopts the documents of a bulk fetch's answer (`bulk_wire` frames). Resolves with the ids
+    /// of those not adopted (unavailable, already here, not recipes), for live sync to pull.
+    #[wasm_bindgen(js_name = adoptFrames)]
+    pub fn adopt_frames(&self, body: Vec<u8>) -> Result<js_sys::Promise, JsError> {
+        use larder_core::bulk_wire::{Frame, Limits, MAX_BATCH_DOCS, decode_all};
+        let larder = self.larder()?;
+        let frames = decode_all(
+            &body,
+            Limits {
+                max_document_bytes: 64 * 1024 * 1024,
+                max_frames: MAX_BATCH_DOCS,
+            },
+        )
+        .map_err(|e| error("reading the relay's documents", e))?;
+        let mut left = Vec::new();
+        let mut docs = Vec::new();
+        for frame in frames {
+            match frame {
+                Frame::Document { id, bytes } => docs.push((id, bytes)),
+                Frame::Unavailable { id } => left.push(id),
+            }
+        }
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let adoption = larder
+                .adopt_documents(docs)
+                .await
+                .map_err(|e| JsValue::from_str(&format!("adopting documents: {e}")))?;
+            left.extend(adoption.left);
+            let out = js_sys::Array::new();
+            for id in left {
+                out.push(&JsValue::from_str(&id));
+            }
+            Ok(out.into())
         }))
     }
 

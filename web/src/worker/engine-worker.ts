@@ -89,13 +89,14 @@ async function answer(request: Request): Promise<Reply> {
     }
     case "sync_status": {
       // Signed out, nothing is confirmed by a relay.
-      const { state, pending } = link
+      const { state, pending, progress } = link
         ? link.status()
-        : { state: "signed_out" as const, pending: engine.documentIds().length };
+        : { state: "signed_out" as const, pending: engine.documentIds().length, progress: null };
       const status: SyncStatusView = {
         state,
         pending,
         last_error: link?.lastError ?? host.lastError,
+        progress,
       };
       return { ok: { type: "sync_status", value: status } };
     }

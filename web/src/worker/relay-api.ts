@@ -53,3 +53,26 @@ export function normaliseServer(server: string): string {
   }
   return url.toString().replace(/\/+$/, "");
 }
+
+/** Many documents' saved bytes at once (`POST /api/v1/docs/fetch`): the answer's frames, whole
+ *  (a batch is a few MiB at most), for the engine to adopt. */
+export async function fetchDocuments(address: RelayAddress, ids: string[]): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(new URL("api/v1/docs/fetch", `${address.server}/`), {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${address.token}` },
+      body: JSON.stringify({ docs: ids }),
+    });
+  } catch (e) {
+    throw new RelayRefused({ code: "unreachable", message: `cannot reach ${address.server}: ${String(e)}` });
+  }
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { message?: string };
+    throw new RelayRefused({
+      code: response.status === 401 ? "unauthorized" : "unreachable",
+      message: body.message ?? `the relay answered ${response.status} to a bulk fetch`,
+    });
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}

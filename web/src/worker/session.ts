@@ -6,14 +6,17 @@
 //   bound to the peer id `{user id}.{device id}`, for every connection), the user's grocery
 //   list adopted, the relay's live change feed (live-feed.ts) followed for documents changed
 //   elsewhere, each pulled into the engine unless its view already has the relay's heads, and
-//   attachments uploaded as they are added (transfers.ts). The feed reconnects with backoff and
+//   attachments uploaded as they are added (transfers.ts). The feed's backlog is planned by core
+//   (`engine.planCatchUp`, core's sync_plan): documents this device holds nothing of come in
+//   bulk batches (`POST /api/v1/docs/fetch`, adopted by the engine many per transaction, the
+//   next batch fetched while one is adopted), the rest is pulled one by one. The feed reconnects with backoff and
 //   at once when the browser comes back online. A rejected session (401) signs the device out;
 //   local data and edits stay.
 import type { PeerId } from "@automerge/automerge-repo/slim";
 import type { Engine } from "../engine-pkg/larder_web_engine.js";
 import type { SessionView } from "../generated/larder";
 import { type FeedEntry, followLiveFeed } from "./live-feed";
-import { RelayRefused, normaliseServer, relayCall } from "./relay-api";
+import { RelayRefused, fetchDocuments, normaliseServer, relayCall } from "./relay-api";
 import type { RepoHost } from "./repo-host";
 import { TicketedWebSocketAdapter } from "./ticketed-adapter";
 import { download, uploadDue } from "./transfers";
@@ -70,9 +73,15 @@ export class SyncLink {
   private groceryAdopted = false;
   private stopped = false;
   private connected = false;
-  /** The live feed has delivered its backlog since it was (re)opened: every document changed
-   *  elsewhere is known. */
+  /** The live feed has delivered its backlog since it was (re)opened and the backlog's bulk
+   *  batches are in: every document changed elsewhere is known. */
   private caughtUp = false;
+  /** The feed's `caught-up` event has come: entries are pulled as they arrive. Before it, they
+   *  are kept in `backlog` for core to plan all at once. */
+  private feedCaughtUp = false;
+  private backlog: FeedEntry[] = [];
+  /** While bulk batches come in: documents adopted of those the plan sends in bulk. */
+  private progress: { done: number; total: number } | null = null;
   private readonly abort = new AbortController();
   /** Ends the wait before the next attempt early (the browser came back online). */
   private wake: () => void = () => undefined;
@@ -110,18 +119,23 @@ export class SyncLink {
   /** Where sync stands and how many documents differ from the relay: offline until the feed
    *  is followed, then syncing until every document here matches the relay and every attachment
    *  is uploaded. One pass over the documents serves both figures. */
-  status(): { state: "offline" | "connecting" | "syncing" | "up_to_date"; pending: number } {
+  status(): {
+    state: "offline" | "connecting" | "syncing" | "up_to_date";
+    pending: number;
+    progress: { done: number; total: number } | null;
+  } {
     const pending = this.pending();
+    const progress = this.progress;
     // The browser knows first (and Chromium may leave open sockets up while offline).
-    if (!self.navigator.onLine) return { state: "offline", pending };
-    if (!this.connected) return { state: this.lastError ? "offline" : "connecting", pending };
+    if (!self.navigator.onLine) return { state: "offline", pending, progress };
+    if (!this.connected) return { state: this.lastError ? "offline" : "connecting", pending, progress };
     const settled =
       this.caughtUp &&
       this.unpulled.size === 0 &&
       this.pulling.size === 0 &&
       pending === 0 &&
       this.engine.queuedUploads() === 0;
-    return { state: settled ? "up_to_date" : "syncing", pending };
+    return { state: settled ? "up_to_date" : "syncing", pending, progress };
   }
 
   /** Connects (without waiting for the network: offline, it keeps trying). */
@@ -251,7 +265,54 @@ export class SyncLink {
   private apply(entry: FeedEntry): void {
     this.relayHeads.set(entry.doc_id, [...entry.heads].sort().join(","));
     this.cursor = Math.max(this.cursor, entry.seq);
-    this.schedulePull(entry.doc_id);
+    if (this.feedCaughtUp) this.schedulePull(entry.doc_id);
+    else this.backlog.push(entry);
+  }
+
+  /** The feed's backlog, planned by core: bulk batches adopted by the engine (the next one
+   *  fetched while one is adopted), everything else pulled one by one. A failed batch falls back
+   *  to pulling its documents. */
+  private async takeBacklog(): Promise<void> {
+    const entries = this.backlog;
+    this.backlog = [];
+    try {
+      const plan = JSON.parse(
+        this.engine.planCatchUp(JSON.stringify(entries.map((e) => ({ doc_id: e.doc_id, heads: e.heads })))),
+      ) as { bulk: string[][]; live: string[] };
+      for (const id of plan.live) this.schedulePull(id);
+      const total = plan.bulk.reduce((n, batch) => n + batch.length, 0);
+      if (total > 0) this.progress = { done: 0, total };
+      const address = { server: this.session.server, token: this.session.token };
+      const fetchBatch = (ids: string[]) =>
+        fetchDocuments(address, ids).then(
+          (body) => ({ body }),
+          (error: unknown) => ({ error }),
+        );
+      let next = plan.bulk.length > 0 ? fetchBatch(plan.bulk[0]) : undefined;
+      for (let i = 0; i < plan.bulk.length && next && !this.stopped; i++) {
+        const batch = plan.bulk[i];
+        const fetched = await next;
+        next = i + 1 < plan.bulk.length ? fetchBatch(plan.bulk[i + 1]) : undefined;
+        if ("error" in fetched) {
+          if (fetched.error instanceof RelayRefused && fetched.error.error.code === "unauthorized") {
+            this.failed(fetched.error);
+            return;
+          }
+          for (const id of batch) this.schedulePull(id);
+        } else {
+          const left = (await this.engine.adoptFrames(fetched.body)) as string[];
+          for (const id of left) this.schedulePull(id);
+        }
+        this.progress = { done: (this.progress?.done ?? 0) + batch.length, total };
+      }
+    } catch (e) {
+      // The plan or an adoption failed: pull everything the backlog named, one by one.
+      this.lastError = e instanceof Error ? e.message : String(e);
+      for (const entry of entries) this.schedulePull(entry.doc_id);
+    } finally {
+      this.progress = null;
+      this.caughtUp = true;
+    }
   }
 
   private async pullIfBehind(id: string): Promise<void> {
@@ -285,12 +346,15 @@ export class SyncLink {
             // Connected as soon as the relay accepts the stream, even when nothing changed.
             this.connected = true;
             this.caughtUp = false;
+            this.feedCaughtUp = false;
+            this.backlog = [];
             this.lastError = null;
             failures = 0;
           },
           (entry) => this.apply(entry),
           () => {
-            this.caughtUp = true;
+            this.feedCaughtUp = true;
+            void this.takeBacklog();
           },
           AbortSignal.any([this.abort.signal, this.stream.signal]),
         );
