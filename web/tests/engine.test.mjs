@@ -400,7 +400,7 @@ test("a browser and a native CLI profile of one user converge through the relay"
   );
 });
 
-test("a new browser catching up says syncing until every recipe is there", async () => {
+test("a new browser catching up (in bulk) says syncing until every recipe is there; an adopted recipe then syncs both ways", async () => {
   // Carol's recipes, made on her laptop (the CLI) and on the relay.
   const count = 40;
   const cli = tempDir("larder-cli-");
@@ -435,6 +435,33 @@ test("a new browser catching up says syncing until every recipe is there", async
     60_000,
   );
   assert.equal(seen.titles.length, count, `up to date with ${seen.titles.length} of ${count}`);
+
+  // They came in bulk (40 of them): an adopted recipe edits and syncs like any other, both ways.
+  const [first] = await page.evaluate(() => window.larder.client.search("Catch-up broth 7", 1));
+  await page.evaluate(
+    (id) =>
+      window.larder.client
+        .recipeDraft(id)
+        .then((draft) => window.larder.client.updateRecipe(id, { ...draft, title: "Broth edited in the browser" })),
+    first.id,
+  );
+  await until(
+    "the browser's edit to reach the CLI",
+    async () => {
+      await larder(cli, ["sync", "--once"]);
+      return JSON.parse(await larder(cli, ["show", first.id, "--json"])).title === "Broth edited in the browser" || null;
+    },
+    30_000,
+  );
+  await larder(cli, ["edit", first.id, "--servings", "5"]);
+  await larder(cli, ["sync", "--once"]);
+  await until(
+    "the CLI's edit to reach the browser",
+    async () => (await page.evaluate((id) => window.larder.client.getRecipe(id), first.id)).servings === 5 || null,
+    30_000,
+  );
+  const merged = await page.evaluate((id) => window.larder.client.getRecipe(id), first.id);
+  assert.equal(merged.title, "Broth edited in the browser");
   await context.close();
 });
 
