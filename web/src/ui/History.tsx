@@ -4,9 +4,8 @@
 import { useRef, useState } from "react";
 import type { RecipeVersionSummary } from "../client";
 import { errorMessage, useApp } from "./context";
-import { formatMinutes } from "./format";
 import { useFocusOnMount, useLoad } from "./hooks";
-import { StepsNotesFiles } from "./RecipeSections";
+import { StepsNotesFiles, TagList, timesOf } from "./RecipeSections";
 import { setUndo } from "./undo";
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -104,11 +103,7 @@ export function VersionView({ id, version }: { id: string; version: string }) {
   }
   if (!view.value) return <p className="empty">Loading…</p>;
   const { recipe, ingredient_lines: lines } = view.value;
-  const times = [
-    recipe.prep_minutes !== null && `Prep ${formatMinutes(recipe.prep_minutes)}`,
-    recipe.cook_minutes !== null && `Cook ${formatMinutes(recipe.cook_minutes)}`,
-    recipe.total_minutes !== null && `Total ${formatMinutes(recipe.total_minutes)}`,
-  ].filter(Boolean);
+  const times = timesOf(recipe);
 
   return (
     <article className="recipe version-view">
@@ -128,15 +123,7 @@ export function VersionView({ id, version }: { id: string; version: string }) {
           {[...times, recipe.servings !== null ? `Serves ${recipe.servings}` : null].filter(Boolean).join(" · ")}
         </p>
       )}
-      {recipe.tags.length > 0 && (
-        <ul className="tags" aria-label="Tags">
-          {recipe.tags.map((t) => (
-            <li className="tag" key={t}>
-              {t}
-            </li>
-          ))}
-        </ul>
-      )}
+      <TagList tags={recipe.tags} />
       <div className="actions">
         <button type="button" className="primary" onClick={restore} disabled={busy || isCurrent}>
           Restore this version

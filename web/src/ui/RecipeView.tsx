@@ -4,9 +4,9 @@
 import { useEffect, useState, useRef } from "react";
 import type { Attachment, GroceryUndo, Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
-import { formatMinutes, formatSize } from "./format";
+import { formatSize } from "./format";
 import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
-import { StepsNotesFiles } from "./RecipeSections";
+import { StepsNotesFiles, TagList, timesOf } from "./RecipeSections";
 import { ServingsStepper } from "./Servings";
 import { setUndo } from "./undo";
 import { UndoBar } from "./UndoBar";
@@ -98,11 +98,7 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
     }
   };
 
-  const times = [
-    recipe.prep_minutes !== null && `Prep ${formatMinutes(recipe.prep_minutes)}`,
-    recipe.cook_minutes !== null && `Cook ${formatMinutes(recipe.cook_minutes)}`,
-    recipe.total_minutes !== null && `Total ${formatMinutes(recipe.total_minutes)}`,
-  ].filter(Boolean);
+  const times = timesOf(recipe);
 
   return (
     <article className="recipe">
@@ -117,15 +113,7 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
           {recipe.yield_text && `${times.length ? " · " : ""}Makes ${recipe.yield_text}`}
         </p>
       )}
-      {recipe.tags.length > 0 && (
-        <ul className="tags" aria-label="Tags">
-          {recipe.tags.map((t) => (
-            <li className="tag" key={t}>
-              {t}
-            </li>
-          ))}
-        </ul>
-      )}
+      <TagList tags={recipe.tags} />
       <div className="actions">
         <a
           className="button primary"
