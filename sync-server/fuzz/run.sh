@@ -74,8 +74,10 @@ TOKEN=$(curl -sf -X POST -H 'content-type: application/json' \
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 
 status=0
-# schemathesis keeps a cache in the working directory: keep it in the throwaway one.
+# schemathesis keeps a cache in the working directory: keep it in the throwaway one. The
+# hooks (fuzz/hooks.py) draw the bulk upload's bodies.
 cd "$WORK"
+PYTHONPATH="$ROOT/sync-server/fuzz${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=hooks \
 "$VENV/bin/st" run "$BASE/api/v1/openapi.json" \
     --url "$BASE" \
     --checks not_a_server_error \
