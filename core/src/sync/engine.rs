@@ -4,7 +4,10 @@
 //! relay has not confirmed. `run` keeps going: it follows the live feed, pushes local edits as
 //! they happen, reconnects with backoff and reports status; a rejected session moves to
 //! "signed out" and keeps every local edit for the next sign-in. Files attached on this device
-//! are uploaded after the documents (see `sync::blobs`), and retried with backoff.
+//! are uploaded after the documents (see `sync::blobs`), and retried with backoff. Documents
+//! one side lacks entirely move in bulk batches beside live sync (`bulk`).
+
+mod bulk;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,14 +20,14 @@ use tokio::sync::watch;
 
 use super::blobs::{UploadRound, upload_queued};
 use super::dialer::RelayDialer;
-use super::relay::{FeedEntry, RelayClient, RelayError, UploadAnswer};
+use super::relay::{FeedEntry, RelayClient, RelayError};
 use super::session::{CURSOR_META, Session, peer_id_for, session};
 use crate::api::{Larder, LarderError};
 use crate::blob_transfer::next_upload_due;
 use crate::clock::{Clock, SystemClock};
 use crate::docstore::{SamodStore, heads_string};
 use crate::store::{ConfirmedDoc, StoreError};
-use crate::sync_plan::{SyncProgress, UploadBatch, UploadBatcher, plan_feed, plan_store_upload};
+use crate::sync_plan::{SyncProgress, plan_feed};
 
 /// How long one document may take to reach or come from the relay before the pass gives up on
 /// it (it stays pending and is retried on the next pass).
@@ -162,21 +165,6 @@ impl SyncEngine {
             last_error: error,
             progress,
         });
-    }
-
-    /// Starts (`Some(total)`), advances or ends (`None`) the progress the status shows.
-    fn set_progress(&self, progress: Option<SyncProgress>) {
-        *self.progress.lock().unwrap_or_else(|p| p.into_inner()) = progress;
-        self.set_state(SyncState::Syncing, None);
-    }
-
-    fn advance(&self, by: usize) {
-        let mut guard = self.progress.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(p) = guard.as_mut() {
-            p.done = (p.done + by).min(p.total);
-        }
-        drop(guard);
-        self.set_state(SyncState::Syncing, None);
     }
 
     fn dial(&self, backoff: BackoffConfig) -> Result<DialerHandle<RelayError>, SyncError> {
@@ -506,40 +494,8 @@ impl SyncEngine {
             self.set_progress(Some(SyncProgress { done: 0, total }));
         }
         let mut live = plan.live;
-        let mut in_bulk = 0;
-        // The next batch is fetched while this one is merged.
-        let mut batches = stream::iter(plan.bulk)
-            .map(|batch| async move {
-                let fetched = self
-                    .client
-                    .fetch_documents(&self.session.token, &batch)
-                    .await;
-                (batch, fetched)
-            })
-            .buffered(2);
-        while let Some((batch, fetched)) = batches.next().await {
-            let docs: Vec<(String, Vec<u8>)> = match fetched {
-                Ok(frames) => frames
-                    .into_iter()
-                    .filter_map(|frame| match frame {
-                        crate::bulk_wire::Frame::Document { id, bytes } => Some((id, bytes)),
-                        crate::bulk_wire::Frame::Unavailable { .. } => None,
-                    })
-                    .collect(),
-                Err(RelayError::Unauthorized) => return Err(SyncError::Unauthorized),
-                Err(err) => {
-                    // The websocket can still bring them, one by one.
-                    tracing::warn!(%err, "a bulk fetch failed; syncing its documents one by one");
-                    live.extend(batch);
-                    continue;
-                }
-            };
-            let adoption = self.larder.adopt_documents(docs).await?;
-            in_bulk += adoption.adopted.len();
-            self.advance(adoption.adopted.len());
-            let adopted: std::collections::HashSet<&String> = adoption.adopted.iter().collect();
-            live.extend(batch.iter().filter(|id| !adopted.contains(id)).cloned());
-        }
+        let (in_bulk, left) = self.fetch_in_bulk(plan.bulk).await?;
+        live.extend(left);
         let by_id: std::collections::HashMap<&str, &FeedEntry> =
             entries.iter().map(|e| (e.doc_id.as_str(), e)).collect();
         let results: Vec<bool> = stream::iter(live.iter().filter_map(|id| by_id.get(id.as_str())))
@@ -559,103 +515,6 @@ impl SyncEngine {
             self.set_progress(None);
         }
         Ok((pulled, in_bulk))
-    }
-
-    /// Uploads in bulk batches the documents waiting for the relay that it never confirmed
-    /// having (a big import, a profile used offline); the relay answers once they are durable,
-    /// and their marks are cleared. Answers how many were stored.
-    async fn push_in_bulk(&self) -> Result<usize, SyncError> {
-        let store = self.larder.store();
-        let (bulk, _) = plan_store_upload(store, self.bulk)?;
-        if bulk.is_empty() {
-            return Ok(0);
-        }
-        self.set_progress(Some(SyncProgress {
-            done: 0,
-            total: bulk.len(),
-        }));
-        let mut stored = 0;
-        let mut batcher = UploadBatcher::default();
-        let mut marks = std::collections::HashMap::new();
-        let mut outcome = Ok(());
-        for id in &bulk {
-            let Some(body) = store.document_body(id)? else {
-                continue;
-            };
-            if let Some(mark) = body.mark {
-                marks.insert(id.clone(), mark);
-            }
-            if let Some(batch) = batcher.add(id, &body.bytes) {
-                match self.upload_batch(batch, &marks).await {
-                    Ok(n) => stored += n,
-                    Err(err) => {
-                        outcome = Err(err);
-                        break;
-                    }
-                }
-            }
-        }
-        if outcome.is_ok()
-            && let Some(batch) = batcher.finish()
-        {
-            match self.upload_batch(batch, &marks).await {
-                Ok(n) => stored += n,
-                Err(err) => outcome = Err(err),
-            }
-        }
-        self.set_progress(None);
-        match outcome {
-            Ok(()) => Ok(stored),
-            Err(SyncError::Unauthorized) => Err(SyncError::Unauthorized),
-            // What was not stored stays marked and goes over the websocket.
-            Err(err) => {
-                tracing::warn!(%err, "a bulk upload failed; its documents sync one by one");
-                Ok(stored)
-            }
-        }
-    }
-
-    /// Sends one upload batch and records what the relay stored.
-    async fn upload_batch(
-        &self,
-        batch: UploadBatch,
-        marks: &std::collections::HashMap<String, i64>,
-    ) -> Result<usize, SyncError> {
-        let count = batch.ids.len();
-        let answer: UploadAnswer = self
-            .client
-            .upload_documents(&self.session.token, batch.body)
-            .await?;
-        for refused in &answer.unavailable {
-            tracing::warn!(
-                doc = refused,
-                "the relay refused a document as not this user's"
-            );
-        }
-        for invalid in &answer.invalid {
-            tracing::warn!(
-                doc = invalid.doc_id,
-                reason = invalid.reason,
-                "the relay could not read a document"
-            );
-        }
-        let confirmed: Vec<ConfirmedDoc> = answer
-            .stored
-            .iter()
-            .filter_map(|doc| {
-                let seq = *marks.get(&doc.doc_id)?;
-                let mut heads = doc.heads.clone();
-                heads.sort();
-                Some(ConfirmedDoc {
-                    doc_id: doc.doc_id.clone(),
-                    seq,
-                    heads: heads.join(","),
-                })
-            })
-            .collect();
-        self.larder.store().confirm_synced(&confirmed)?;
-        self.advance(count);
-        Ok(answer.stored.len())
     }
 
     /// Records the heads feed entries say the relay holds (one write for all of them), so

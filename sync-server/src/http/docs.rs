@@ -83,16 +83,15 @@ pub async fn fetch_documents(
     // The store is read on a blocking thread, a frame at a time: the answer is never held
     // whole, and a reader that stops reading stops the reads.
     tokio::task::spawn_blocking(move || {
-        for id in request.docs {
+        // An id no frame can carry is not a document id: nothing to answer for it.
+        for id in request.docs.into_iter().filter(|id| bulk_wire_id_ok(id)) {
             let mut frame = Vec::new();
             match hub.saved_document(&user, &id) {
-                Ok(Some(chunks)) if bulk_wire_id_ok(&id) => {
+                Ok(Some(chunks)) => {
                     let parts: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
                     bulk_wire::encode_document_parts(&mut frame, &id, &parts);
                 }
-                Ok(_) if bulk_wire_id_ok(&id) => bulk_wire::encode_unavailable(&mut frame, &id),
-                // An id no frame can carry is not a document id: nothing to answer for it.
-                Ok(_) => continue,
+                Ok(None) => bulk_wire::encode_unavailable(&mut frame, &id),
                 Err(e) => {
                     tracing::error!(error = %e, "reading a document for a bulk fetch failed");
                     let _ = tx.blocking_send(Err(std::io::Error::other("storage error")));
