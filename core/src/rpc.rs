@@ -7,7 +7,7 @@
 //! Bytes (attachments, imported files) travel as standard base64 strings, since the wire is JSON.
 //! Requests about the session and sync ([`Request::SyncStatus`], [`Request::SignIn`],
 //! [`Request::SignOut`], [`Request::Session`]) and [`Request::ImportUrl`] belong to the shell, which owns the network,
-//! and so does [`Request::KeepScreenOn`] (the device): `dispatch` answers them with
+//! and [`Request::PlanCalendar`], and so does [`Request::KeepScreenOn`] (the device): `dispatch` answers them with
 //! [`RpcErrorCode::Unsupported`].
 
 use base64::Engine as _;
@@ -203,6 +203,36 @@ pub enum Request {
     KeepScreenOn {
         on: bool,
     },
+    /// The meal plan's calendar feed (an iCalendar address calendar apps subscribe to): its
+    /// state, a new address (replacing any earlier one), or revoking it (shell: the relay
+    /// keeps the feed's token).
+    PlanCalendar {
+        action: CalendarAction,
+    },
+}
+
+/// What [`Request::PlanCalendar`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarAction {
+    /// Whether a feed address exists (the address itself is shown only when made).
+    Status,
+    /// Makes a new address; an earlier one stops working.
+    Create,
+    /// The address stops working.
+    Revoke,
+}
+
+/// The calendar feed as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CalendarLink {
+    pub active: bool,
+    /// The full address, only in the answer to [`CalendarAction::Create`].
+    pub url: Option<String>,
+    /// When the active address was made (ms since the epoch).
+    pub created_at: Option<i64>,
 }
 
 /// What a request answers.
@@ -232,6 +262,7 @@ pub enum Response {
     SyncStatus(SyncStatusView),
     Session(Option<SessionView>),
     LastSignIn(Option<LastSignIn>),
+    CalendarLink(CalendarLink),
 }
 
 /// A recipe as it was at one of its versions, with its ingredient lines formatted for reading.
@@ -547,6 +578,12 @@ pub async fn dispatch<S: DocumentStore>(
             return Err(RpcError::new(
                 RpcErrorCode::Unsupported,
                 "sessions and sync are answered by the app shell, not the engine",
+            ));
+        }
+        Request::PlanCalendar { .. } => {
+            return Err(RpcError::new(
+                RpcErrorCode::Unsupported,
+                "the calendar feed lives on the relay: the app shell asks it",
             ));
         }
         Request::KeepScreenOn { .. } => {

@@ -14,8 +14,8 @@ use larder_core::model::{
 };
 use larder_core::page_import::{PageImage, PageImport, PageRecipe};
 use larder_core::rpc::{
-    ExportedArchive, Reply, Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView,
-    SyncStatusView, VersionView,
+    CalendarAction, CalendarLink, ExportedArchive, Reply, Request, Response, RpcError,
+    RpcErrorCode, SessionView, SyncStateView, SyncStatusView, VersionView,
 };
 use larder_core::servings::IngredientLine;
 use larder_core::store::{DeletedRecipe, LastSignIn};
@@ -45,6 +45,8 @@ fn generated() -> String {
         decl::<RpcErrorCode>(&cfg),
         decl::<SyncStatusView>(&cfg),
         decl::<SessionView>(&cfg),
+        decl::<CalendarAction>(&cfg),
+        decl::<CalendarLink>(&cfg),
         decl::<LastSignIn>(&cfg),
         decl::<SyncStateView>(&cfg),
         decl::<SyncProgress>(&cfg),

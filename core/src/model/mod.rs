@@ -1,12 +1,14 @@
-//! The data model: recipe and grocery-list documents, their UI views, validation, and how a
+//! The data model: recipe, grocery-list and meal-plan documents, their UI views, validation, and how a
 //! draft shapes a recipe document (`shaping`).
 
 pub mod grocery;
+pub mod plan;
 pub mod recipe;
 pub mod shaping;
 pub mod validate;
 
 pub use grocery::{GROCERY_KIND, GroceryDoc, GroceryItem, GroceryItemDoc};
+pub use plan::{DEFAULT_SLOTS, PLAN_KIND, PlanDoc, PlanEntry, PlanEntryDoc, PlanSlotDoc};
 pub use recipe::{
     Attachment, AttachmentDoc, IngredientInput, IngredientRow, IngredientRowDoc, RECIPE_KIND,
     Recipe, RecipeDoc, RecipeDraft, join_steps, split_steps,

@@ -9,9 +9,9 @@ version: string, } | { "op": "restore_version", id: string, version: string, } |
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
-server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" } | { "op": "keep_screen_on", on: boolean, };
+server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" } | { "op": "keep_screen_on", on: boolean, } | { "op": "plan_calendar", action: CalendarAction, };
 
-export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "draft", "value": RecipeDraft } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "cook_view", "value": CookView } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null };
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "draft", "value": RecipeDraft } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "cook_view", "value": CookView } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null } | { "type": "calendar_link", "value": CalendarLink };
 
 export type Reply = { "ok": Response } | { "err": RpcError };
 
@@ -30,6 +30,18 @@ pending: number, last_error: string | null,
 progress?: SyncProgress | null, };
 
 export type SessionView = { server: string, user_id: string, user_name: string, };
+
+export type CalendarAction = "status" | "create" | "revoke";
+
+export type CalendarLink = { active: boolean, 
+/**
+ * The full address, only in the answer to [`CalendarAction::Create`].
+ */
+url: string | null, 
+/**
+ * When the active address was made (ms since the epoch).
+ */
+created_at: number | null, };
 
 export type LastSignIn = { server: string, user_name: string, };
 
