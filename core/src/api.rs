@@ -34,11 +34,13 @@ mod bulk;
 mod file_import;
 mod grocery_list;
 mod history;
+mod meal_plan;
 mod page_import;
 
 pub use adopt::Adoption;
 pub use grocery_list::GroceryAdded;
 pub use history::{RECENTLY_DELETED_LIMIT, RestoredVersion};
+pub use meal_plan::{PlanAddition, PlanDay, PlanEntryView, PlanView};
 
 /// Largest file kept as an attachment.
 pub const MAX_ATTACHMENT_BYTES: usize = 50 * 1024 * 1024;
@@ -73,6 +75,8 @@ pub enum LarderError {
     #[error("{0}")]
     BadAddress(#[from] crate::page_import::AddressError),
     #[error("{0}")]
+    Plan(#[from] crate::plan::PlanError),
+    #[error("{0}")]
     Version(#[from] crate::history::VersionError),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -90,6 +94,7 @@ pub enum ChangeEvent {
     RecipeChanged { id: String },
     RecipeDeleted { id: String },
     GroceryChanged,
+    PlanChanged,
 }
 
 /// The outcome of an import (of a file or a fetched page): what it was read as, the recipes
@@ -403,6 +408,14 @@ impl<S: DocumentStore> Larder<S> {
                 self.store.write_grocery_view(id, &heads, &doc.to_items())?;
                 self.emit(ChangeEvent::GroceryChanged);
             }
+            AnyDoc::Plan(doc, heads) => {
+                if self.store.plan_heads(id)?.as_deref() == Some(heads.as_str()) {
+                    return Ok(false);
+                }
+                self.store
+                    .write_plan_view(id, &heads, &doc.slots, &doc.to_entries())?;
+                self.emit(ChangeEvent::PlanChanged);
+            }
             AnyDoc::Other | AnyDoc::Unchanged => return Ok(false),
         }
         Ok(true)
@@ -412,6 +425,7 @@ impl<S: DocumentStore> Larder<S> {
 enum AnyDoc {
     Recipe(Box<RecipeDoc>, String),
     Grocery(GroceryDoc, String),
+    Plan(Box<crate::model::PlanDoc>, String),
     /// Its heads are the ones the view was built from.
     Unchanged,
     Other,
@@ -427,6 +441,9 @@ fn read_any(am: &Automerge, id: &str, known_heads: Option<&str>) -> Result<AnyDo
     Ok(match doc_kind(am).as_deref() {
         Some(RECIPE_KIND) => AnyDoc::Recipe(Box::new(read_recipe_doc(am, id)?), heads),
         Some(GROCERY_KIND) => AnyDoc::Grocery(read_grocery_doc(am, id)?, heads),
+        Some(crate::model::PLAN_KIND) => {
+            AnyDoc::Plan(Box::new(meal_plan::read_plan_doc(am, id)?), heads)
+        }
         _ => AnyDoc::Other,
     })
 }

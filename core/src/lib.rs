@@ -28,6 +28,7 @@ pub mod import;
 pub mod ingredient;
 pub mod model;
 pub mod page_import;
+pub mod plan;
 #[cfg(feature = "native")]
 pub mod profile;
 pub mod rpc;

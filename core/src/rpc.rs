@@ -14,13 +14,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{GroceryAdded, ImportReport, Larder, LarderError, RestoredVersion};
+use crate::api::{
+    GroceryAdded, ImportReport, Larder, LarderError, PlanAddition, PlanView, RestoredVersion,
+};
 use crate::cook::CookView;
 use crate::docstore::DocumentStore;
 use crate::grocery::GroceryUndo;
 use crate::history::RecipeVersionSummary;
 use crate::model::{Attachment, GroceryItem, IngredientInput, Recipe, RecipeDraft};
 use crate::page_import::PageImport;
+use crate::plan::{PlanError, PlanGroceryPreview, PlanSlotInput};
 use crate::servings::IngredientLine;
 use crate::store::{DeletedRecipe, LastSignIn, RecipeSummary, StoreError, TagCount};
 
@@ -203,6 +206,42 @@ pub enum Request {
     KeepScreenOn {
         on: bool,
     },
+    /// The week (Monday to Sunday) of the meal plan holding `date` (`YYYY-MM-DD`).
+    PlanWeek {
+        date: String,
+    },
+    /// Plans a recipe or a free-text meal on a day's slot; answers the entry's id.
+    PlanAdd {
+        addition: PlanAddition,
+    },
+    PlanMove {
+        entry_id: String,
+        date: String,
+        slot: String,
+    },
+    PlanSetServings {
+        entry_id: String,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        servings: Option<f64>,
+    },
+    PlanRemove {
+        entry_id: String,
+    },
+    /// Renames, reorders, adds or removes the plan's slots.
+    PlanSetSlots {
+        slots: Vec<PlanSlotInput>,
+    },
+    /// What sending the recipes planned `from..=to` to the grocery list would add.
+    PlanGroceryPreview {
+        from: String,
+        to: String,
+    },
+    /// Adds those ingredients (undo with [`Request::UndoGroceryAddition`]).
+    PlanToGrocery {
+        from: String,
+        to: String,
+    },
     /// The meal plan's calendar feed (an iCalendar address calendar apps subscribe to): its
     /// state, a new address (replacing any earlier one), or revoking it (shell: the relay
     /// keeps the feed's token).
@@ -263,6 +302,9 @@ pub enum Response {
     Session(Option<SessionView>),
     LastSignIn(Option<LastSignIn>),
     CalendarLink(CalendarLink),
+    Plan(PlanView),
+    PlanEntry { id: String },
+    PlanGroceryPreview(PlanGroceryPreview),
 }
 
 /// A recipe as it was at one of its versions, with its ingredient lines formatted for reading.
@@ -381,9 +423,11 @@ impl From<Result<Response, RpcError>> for Reply {
 impl From<LarderError> for RpcError {
     fn from(err: LarderError) -> Self {
         let code = match &err {
-            LarderError::Invalid(_) | LarderError::BadFileName(_) | LarderError::BadAddress(_) => {
-                RpcErrorCode::Invalid
-            }
+            LarderError::Plan(PlanError::NoSuchEntry(_)) => RpcErrorCode::NotFound,
+            LarderError::Invalid(_)
+            | LarderError::Plan(_)
+            | LarderError::BadFileName(_)
+            | LarderError::BadAddress(_) => RpcErrorCode::Invalid,
             LarderError::RecipeNotFound(_)
             | LarderError::ItemNotFound(_)
             | LarderError::AttachmentNotFound { .. }
@@ -567,6 +611,36 @@ pub async fn dispatch<S: DocumentStore>(
             Response::Grocery(larder.remove_grocery_item(&item_id).await?)
         }
         Request::ClearCheckedGrocery => Response::Grocery(larder.clear_checked_grocery().await?),
+        Request::PlanWeek { date } => Response::Plan(larder.plan_week(&date).await?),
+        Request::PlanAdd { addition } => Response::PlanEntry {
+            id: larder.plan_add(addition).await?,
+        },
+        Request::PlanMove {
+            entry_id,
+            date,
+            slot,
+        } => {
+            larder.plan_move(&entry_id, &date, &slot).await?;
+            Response::Done
+        }
+        Request::PlanSetServings { entry_id, servings } => {
+            larder.plan_set_servings(&entry_id, servings).await?;
+            Response::Done
+        }
+        Request::PlanRemove { entry_id } => {
+            larder.plan_remove(&entry_id).await?;
+            Response::Done
+        }
+        Request::PlanSetSlots { slots } => {
+            larder.plan_set_slots(slots).await?;
+            Response::Done
+        }
+        Request::PlanGroceryPreview { from, to } => {
+            Response::PlanGroceryPreview(larder.plan_grocery_preview(&from, &to).await?)
+        }
+        Request::PlanToGrocery { from, to } => {
+            Response::GroceryAdded(larder.plan_to_grocery(&from, &to).await?)
+        }
         Request::LastSignIn => {
             Response::LastSignIn(larder.store().last_sign_in().map_err(LarderError::from)?)
         }

@@ -4,15 +4,16 @@
 //! `LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings`.
 #![cfg(feature = "ts")]
 
-use larder_core::api::RestoredVersion;
+use larder_core::api::{PlanAddition, PlanDay, PlanEntryView, PlanView, RestoredVersion};
 use larder_core::archive::ExportSummary;
 use larder_core::cook::{CookStep, CookView, StepPart, StepTimer};
 use larder_core::grocery::{GroceryUndo, MergedAddition};
 use larder_core::history::{RecipeVersionSummary, RowRef, TextEdit, VersionChanges, VersionDevice};
 use larder_core::model::{
-    Attachment, GroceryItem, IngredientInput, IngredientRow, Recipe, RecipeDraft,
+    Attachment, GroceryItem, IngredientInput, IngredientRow, PlanSlotDoc, Recipe, RecipeDraft,
 };
 use larder_core::page_import::{PageImage, PageImport, PageRecipe};
+use larder_core::plan::{PlanGroceryPreview, PlanSkip, PlanSlotInput};
 use larder_core::rpc::{
     CalendarAction, CalendarLink, ExportedArchive, Reply, Request, Response, RpcError,
     RpcErrorCode, SessionView, SyncStateView, SyncStatusView, VersionView,
@@ -71,6 +72,14 @@ fn generated() -> String {
         decl::<PageRecipe>(&cfg),
         decl::<PageImage>(&cfg),
         decl::<GroceryItem>(&cfg),
+        decl::<PlanView>(&cfg),
+        decl::<PlanDay>(&cfg),
+        decl::<PlanEntryView>(&cfg),
+        decl::<PlanAddition>(&cfg),
+        decl::<PlanSlotDoc>(&cfg),
+        decl::<PlanSlotInput>(&cfg),
+        decl::<PlanGroceryPreview>(&cfg),
+        decl::<PlanSkip>(&cfg),
         decl::<GroceryAdded>(&cfg),
         decl::<GroceryUndo>(&cfg),
         decl::<MergedAddition>(&cfg),

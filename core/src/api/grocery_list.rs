@@ -171,7 +171,7 @@ impl<S: DocumentStore> Larder<S> {
 
     /// Changes the list in one transaction; the list as stored after it, and what `change`
     /// returned.
-    async fn change_grocery_with<F, T>(&self, change: F) -> Result<(Vec<GroceryItem>, T)>
+    pub(super) async fn change_grocery_with<F, T>(&self, change: F) -> Result<(Vec<GroceryItem>, T)>
     where
         F: FnOnce(&mut GroceryDoc, i64) -> Result<T> + Send + 'static,
         T: Send + 'static,

@@ -12,6 +12,8 @@ const TABLES: &[&str] = &[
     "recipes",
     "grocery_items",
     "grocery_lists",
+    "plan_entries",
+    "meal_plans",
     "blobs",
     "kv",
     "dirty_docs",

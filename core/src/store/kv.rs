@@ -29,7 +29,8 @@ fn view_covers_change(tx: &rusqlite::Transaction<'_>, key: &[String]) -> rusqlit
     let heads: Option<String> = tx
         .query_row(
             "SELECT heads FROM recipes WHERE id = ?1
-             UNION ALL SELECT heads FROM grocery_lists WHERE doc_id = ?1",
+             UNION ALL SELECT heads FROM grocery_lists WHERE doc_id = ?1
+             UNION ALL SELECT heads FROM meal_plans WHERE doc_id = ?1",
             [doc_id],
             |r| r.get(0),
         )

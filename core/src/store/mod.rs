@@ -12,6 +12,7 @@ pub mod error;
 mod kv;
 mod last_sign_in;
 mod marks;
+mod plan_view;
 mod relay_marks;
 pub mod schema;
 pub mod search;

@@ -73,7 +73,8 @@ impl Store {
              LEFT JOIN relay_heads r ON r.doc_id = u.doc_id
              LEFT JOIN recipes ON recipes.id = u.doc_id
              LEFT JOIN grocery_lists g ON g.doc_id = u.doc_id
-             WHERE r.heads IS NULL OR COALESCE(recipes.heads, g.heads) IS NOT r.heads",
+             LEFT JOIN meal_plans p ON p.doc_id = u.doc_id
+             WHERE r.heads IS NULL OR COALESCE(recipes.heads, g.heads, p.heads) IS NOT r.heads",
             [],
             |r| r.get(0),
         )?;

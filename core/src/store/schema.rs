@@ -148,6 +148,27 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE json_extract(body, '$.import_key') IS NOT NULL;
     CREATE INDEX recipes_by_import_key ON recipes (import_key) WHERE import_key IS NOT NULL;
     "#,
+    // v6: the meal plan's view: the plan document's heads and slots, and its entries by date.
+    r#"
+    CREATE TABLE meal_plans (
+        doc_id        TEXT PRIMARY KEY,
+        heads         TEXT NOT NULL,
+        slots         TEXT NOT NULL    -- JSON array of {id, name}
+    ) WITHOUT ROWID;
+
+    CREATE TABLE plan_entries (
+        plan_id       TEXT NOT NULL,
+        id            TEXT NOT NULL,
+        date          TEXT NOT NULL,   -- YYYY-MM-DD
+        slot          TEXT NOT NULL,
+        recipe_id     TEXT,
+        title         TEXT NOT NULL,
+        servings      REAL,
+        added_at      INTEGER NOT NULL,
+        PRIMARY KEY (plan_id, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX plan_entries_by_date ON plan_entries (plan_id, date);
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

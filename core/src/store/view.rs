@@ -169,11 +169,14 @@ impl Store {
         Ok(())
     }
 
-    /// The heads the view of a document (recipe or grocery list) was built from.
+    /// The heads the view of a document (recipe, grocery list or meal plan) was built from.
     pub fn view_heads(&self, doc_id: &str) -> Result<Option<String>, StoreError> {
-        match self.recipe_heads(doc_id)? {
+        if let Some(heads) = self.recipe_heads(doc_id)? {
+            return Ok(Some(heads));
+        }
+        match self.grocery_heads(doc_id)? {
             Some(heads) => Ok(Some(heads)),
-            None => self.grocery_heads(doc_id),
+            None => self.plan_heads(doc_id),
         }
     }
 
@@ -188,10 +191,11 @@ impl Store {
                      THEN substr(key, 1, instr(key, '/') - 1) ELSE key END AS doc
                  FROM kv
              )
-             SELECT docs.doc, COALESCE(recipes.heads, grocery_lists.heads)
+             SELECT docs.doc, COALESCE(recipes.heads, grocery_lists.heads, meal_plans.heads)
              FROM docs
              LEFT JOIN recipes ON recipes.id = docs.doc
              LEFT JOIN grocery_lists ON grocery_lists.doc_id = docs.doc
+             LEFT JOIN meal_plans ON meal_plans.doc_id = docs.doc
              ORDER BY docs.doc",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -229,6 +229,7 @@ mod tests {
             user_id: "u".repeat(32),
             user_name: "u".into(),
             grocery_list_id: None,
+            meal_plan_id: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //! one side lacks entirely move in bulk batches beside live sync (`bulk`).
 
 mod bulk;
+mod profile_docs;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -353,10 +354,10 @@ impl SyncEngine {
         result
     }
 
-    /// Everything one connection needs: grocery list, catch-up, push.
+    /// Everything one connection needs: grocery list and meal plan, catch-up, push.
     async fn pass(&self, conn: ConnectionId) -> Result<SyncReport, SyncError> {
         self.set_state(SyncState::Syncing, None);
-        self.adopt_grocery_list(conn).await?;
+        self.adopt_profile_documents(conn).await?;
         let (pulled, pulled_in_bulk) = self.catch_up(conn).await?;
         let pushed_in_bulk = self.push_in_bulk().await?;
         let pushed = pushed_in_bulk + self.push_pending(conn).await?;
@@ -433,19 +434,6 @@ impl SyncEngine {
             }
             None => std::future::pending::<()>().await,
         }
-    }
-
-    /// Switches to the user's grocery list on the relay, merging this device's items into it.
-    async fn adopt_grocery_list(&self, conn: ConnectionId) -> Result<(), SyncError> {
-        let Some(list) = &self.session.grocery_list_id else {
-            return Ok(());
-        };
-        if self.larder.current_grocery_list_id()?.as_deref() == Some(list.as_str()) {
-            return Ok(());
-        }
-        self.fetch(conn, list).await?;
-        self.larder.use_grocery_list(list).await?;
-        Ok(())
     }
 
     fn cursor(&self) -> Result<u64, SyncError> {

@@ -48,6 +48,9 @@ pub struct Me {
     pub id: String,
     pub name: String,
     pub grocery_list_id: Option<String>,
+    /// Absent from relays older than the meal plan.
+    #[serde(default)]
+    pub meal_plan_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,6 +18,9 @@ pub struct Session {
     pub user_id: String,
     pub user_name: String,
     pub grocery_list_id: Option<String>,
+    /// Sessions stored before meal plans have none (the engine asks the relay).
+    #[serde(default)]
+    pub meal_plan_id: Option<String>,
 }
 
 /// The stored session, if signed in.
@@ -68,6 +71,7 @@ pub async fn login(
         user_id: me.id,
         user_name: me.name,
         grocery_list_id: me.grocery_list_id,
+        meal_plan_id: me.meal_plan_id,
     };
     let previous = self::session(store)?;
     if previous

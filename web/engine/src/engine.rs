@@ -9,7 +9,8 @@
 //! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised;
 //! - `planCatchUp(entries)` / `adoptFrames(bytes)`: bulk catch-up (core's `sync_plan`, and the
 //!   documents of a `POST /api/v1/docs/fetch` answer adopted many per transaction);
-//! - `useGroceryList(id)`: adopts the signed-in user's grocery list;
+//! - `useGroceryList(id)` / `useMealPlan(id)`: adopt the signed-in user's grocery list and
+//!   meal plan;
 //! - `subscribe(listener)`: change events for the UI;
 //! - `sessionLoad`/`sessionSave`/`sessionForget`: the signed-in session, kept in the database;
 //! - `eraseAll()`: sign-out's "remove this device's data";
@@ -232,6 +233,20 @@ impl Engine {
                 .use_grocery_list(&list_id)
                 .await
                 .map_err(|e| JsValue::from_str(&format!("adopting the grocery list: {e}")))?;
+            Ok(JsValue::UNDEFINED)
+        }))
+    }
+
+    /// Uses the signed-in user's meal plan (the relay's document, already pulled into the repo)
+    /// from now on, merging in the meals planned here until now.
+    #[wasm_bindgen(js_name = useMealPlan)]
+    pub fn use_meal_plan(&self, plan_id: String) -> Result<js_sys::Promise, JsError> {
+        let larder = self.larder()?;
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            larder
+                .use_meal_plan(&plan_id)
+                .await
+                .map_err(|e| JsValue::from_str(&format!("adopting the meal plan: {e}")))?;
             Ok(JsValue::UNDEFINED)
         }))
     }

@@ -9,9 +9,9 @@ version: string, } | { "op": "restore_version", id: string, version: string, } |
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
-server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" } | { "op": "keep_screen_on", on: boolean, } | { "op": "plan_calendar", action: CalendarAction, };
+server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" } | { "op": "keep_screen_on", on: boolean, } | { "op": "plan_week", date: string, } | { "op": "plan_add", addition: PlanAddition, } | { "op": "plan_move", entry_id: string, date: string, slot: string, } | { "op": "plan_set_servings", entry_id: string, servings?: number | null, } | { "op": "plan_remove", entry_id: string, } | { "op": "plan_set_slots", slots: Array<PlanSlotInput>, } | { "op": "plan_grocery_preview", from: string, to: string, } | { "op": "plan_to_grocery", from: string, to: string, } | { "op": "plan_calendar", action: CalendarAction, };
 
-export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "draft", "value": RecipeDraft } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "cook_view", "value": CookView } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null } | { "type": "calendar_link", "value": CalendarLink };
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "draft", "value": RecipeDraft } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "cook_view", "value": CookView } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null } | { "type": "calendar_link", "value": CalendarLink } | { "type": "plan", "value": PlanView } | { "type": "plan_entry", "value": { id: string, } } | { "type": "plan_grocery_preview", "value": PlanGroceryPreview };
 
 export type Reply = { "ok": Response } | { "err": RpcError };
 
@@ -191,6 +191,60 @@ export type GroceryItem = { id: string, name: string, quantity: number | null, u
  */
 text: string, checked: boolean, source_recipe_ids: Array<string>, added_at: number, };
 
+export type PlanView = { from: string, to: string, slots: Array<PlanSlotDoc>, days: Array<PlanDay>, };
+
+export type PlanDay = { date: string, 
+/**
+ * In slot order, then as added.
+ */
+entries: Array<PlanEntryView>, };
+
+export type PlanEntryView = { id: string, date: string, slot: string, recipe_id: string | null, 
+/**
+ * The recipe's current title when it is here, else the title it was planned with (or
+ * the free text).
+ */
+title: string, 
+/**
+ * Servings planned; `None` cooks the recipe's own.
+ */
+servings: number | null, 
+/**
+ * The recipe's own servings, when known.
+ */
+recipe_servings: number | null, 
+/**
+ * A planned recipe that is not on this device (deleted, or not synced yet).
+ */
+missing: boolean, };
+
+export type PlanAddition = { date: string, slot: string, recipe_id?: string | null, text?: string | null, servings?: number | null, };
+
+export type PlanSlotDoc = { 
+/**
+ * Stable: entries name their slot by it.
+ */
+id: string, name: string, };
+
+export type PlanSlotInput = { id?: string | null, name: string, };
+
+export type PlanGroceryPreview = { from: string, to: string, 
+/**
+ * The lines as they will be added, already merged with each other (not yet with the
+ * list: an unchecked item of the same name takes the quantity).
+ */
+lines: Array<GroceryItem>, 
+/**
+ * How many planned recipes the lines come from.
+ */
+recipes: number, 
+/**
+ * Planned recipes that add nothing, with why ("not on this device", "no ingredients").
+ */
+skipped: Array<PlanSkip>, };
+
+export type PlanSkip = { title: string, reason: string, };
+
 export type GroceryAdded = { items: Array<GroceryItem>, undo: GroceryUndo, };
 
 export type GroceryUndo = { merged: Array<MergedAddition>, };
@@ -209,7 +263,7 @@ quantity: number | null,
  */
 source_added: string | null, };
 
-export type ChangeEvent = { "kind": "recipe_changed", id: string, } | { "kind": "recipe_deleted", id: string, } | { "kind": "grocery_changed" };
+export type ChangeEvent = { "kind": "recipe_changed", id: string, } | { "kind": "recipe_deleted", id: string, } | { "kind": "grocery_changed" } | { "kind": "plan_changed" };
 
 export type RecipeVersionSummary = { 
 /**

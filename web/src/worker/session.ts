@@ -70,7 +70,7 @@ export class SyncLink {
   private unpulled = new Set<string>();
   /** Each document's heads on the relay (sorted, ',' joined), from the change feed. */
   private relayHeads = new Map<string, string>();
-  private groceryAdopted = false;
+  private profileDocsAdopted = false;
   private stopped = false;
   private connected = false;
   /** The live feed has delivered its backlog since it was (re)opened and the backlog's bulk
@@ -248,15 +248,19 @@ export class SyncLink {
     this.lastError = e instanceof Error ? e.message : String(e);
   }
 
-  private async adoptGroceryList(): Promise<void> {
-    if (this.groceryAdopted) return;
-    // The user's grocery list is the relay's document: every device adopts it.
-    const me = await this.api<{ grocery_list_id: string | null }>("api/v1/me");
+  private async adoptProfileDocuments(): Promise<void> {
+    if (this.profileDocsAdopted) return;
+    // The user's grocery list and meal plan are the relay's documents: every device adopts them.
+    const me = await this.api<{ grocery_list_id: string | null; meal_plan_id?: string | null }>("api/v1/me");
     if (me.grocery_list_id) {
       await this.host.pull(me.grocery_list_id);
       await this.engine.useGroceryList(me.grocery_list_id);
     }
-    this.groceryAdopted = true;
+    if (me.meal_plan_id) {
+      await this.host.pull(me.meal_plan_id);
+      await this.engine.useMealPlan(me.meal_plan_id);
+    }
+    this.profileDocsAdopted = true;
   }
 
   /** One feed entry: the relay's heads noted, the document pulled unless already there. The
@@ -335,7 +339,7 @@ export class SyncLink {
     let failures = 0;
     while (!this.stopped) {
       try {
-        await this.adoptGroceryList();
+        await this.adoptProfileDocuments();
         if (!self.navigator.onLine) throw new Error("the browser is offline");
         this.stream = new AbortController();
         await followLiveFeed(
