@@ -16,6 +16,9 @@ const MEAL_PLAN_META: &str = "meal_plan_id";
 pub struct PlanView {
     pub from: String,
     pub to: String,
+    /// The Mondays of the weeks before and after, for paging.
+    pub previous: String,
+    pub next: String,
     pub slots: Vec<PlanSlotDoc>,
     pub days: Vec<PlanDay>,
 }
@@ -136,6 +139,8 @@ impl<S: DocumentStore> Larder<S> {
         let plan_id = self.meal_plan_id().await?;
         let from = plan::format_date(days[0]);
         let to = plan::format_date(days[6]);
+        let previous = plan::format_date(days[0] - chrono::Days::new(7));
+        let next = plan::format_date(days[0] + chrono::Days::new(7));
         let entries = self.store.plan_entries(&plan_id, &from, &to)?;
         let slots = self.store.plan_slots(&plan_id)?;
         let rank = |slot: &str| {
@@ -163,6 +168,8 @@ impl<S: DocumentStore> Larder<S> {
         Ok(PlanView {
             from,
             to,
+            previous,
+            next,
             slots,
             days,
         })

@@ -3,6 +3,8 @@
 // throw a LarderError carrying the engine's typed code and readable message. No domain logic.
 import type {
   Attachment,
+  CalendarAction,
+  CalendarLink,
   ChangeEvent,
   CookView,
   DeletedRecipe,
@@ -14,6 +16,10 @@ import type {
   IngredientInput,
   IngredientLine,
   LastSignIn,
+  PlanAddition,
+  PlanGroceryPreview,
+  PlanSlotInput,
+  PlanView,
   Recipe,
   RecipeDraft,
   RecipeSummary,
@@ -199,6 +205,38 @@ export class LarderClient {
   }
   clearCheckedGrocery(): Promise<GroceryItem[]> {
     return this.ask({ op: "clear_checked_grocery" }, "grocery");
+  }
+  /** The week (Monday to Sunday) of the meal plan holding `date` (YYYY-MM-DD). */
+  planWeek(date: string): Promise<PlanView> {
+    return this.ask({ op: "plan_week", date }, "plan");
+  }
+  /** Plans a recipe (servings, or its own) or a few words on a day's slot; the entry's id. */
+  async planAdd(addition: PlanAddition): Promise<string> {
+    return (await this.ask({ op: "plan_add", addition }, "plan_entry")).id;
+  }
+  async planMove(entryId: string, date: string, slot: string): Promise<void> {
+    await this.ask({ op: "plan_move", entry_id: entryId, date, slot }, "done");
+  }
+  async planSetServings(entryId: string, servings: number | null): Promise<void> {
+    await this.ask({ op: "plan_set_servings", entry_id: entryId, servings }, "done");
+  }
+  async planRemove(entryId: string): Promise<void> {
+    await this.ask({ op: "plan_remove", entry_id: entryId }, "done");
+  }
+  async planSetSlots(slots: PlanSlotInput[]): Promise<void> {
+    await this.ask({ op: "plan_set_slots", slots }, "done");
+  }
+  /** What sending the recipes planned `from..to` to the grocery list would add. */
+  planGroceryPreview(from: string, to: string): Promise<PlanGroceryPreview> {
+    return this.ask({ op: "plan_grocery_preview", from, to }, "plan_grocery_preview");
+  }
+  /** Adds them; undo with `undoGroceryAddition`. */
+  planToGrocery(from: string, to: string): Promise<GroceryAdded> {
+    return this.ask({ op: "plan_to_grocery", from, to }, "grocery_added");
+  }
+  /** The plan's calendar feed: its state, a new address (the old one stops), or revoking it. */
+  planCalendar(action: CalendarAction): Promise<CalendarLink> {
+    return this.ask({ op: "plan_calendar", action }, "calendar_link");
   }
   syncStatus(): Promise<SyncStatusView> {
     return this.ask({ op: "sync_status" }, "sync_status");

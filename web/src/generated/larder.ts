@@ -191,7 +191,11 @@ export type GroceryItem = { id: string, name: string, quantity: number | null, u
  */
 text: string, checked: boolean, source_recipe_ids: Array<string>, added_at: number, };
 
-export type PlanView = { from: string, to: string, slots: Array<PlanSlotDoc>, days: Array<PlanDay>, };
+export type PlanView = { from: string, to: string, 
+/**
+ * The Mondays of the weeks before and after, for paging.
+ */
+previous: string, next: string, slots: Array<PlanSlotDoc>, days: Array<PlanDay>, };
 
 export type PlanDay = { date: string, 
 /**

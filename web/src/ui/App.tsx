@@ -10,6 +10,7 @@ import { History, VersionView } from "./History";
 import { useHashRoute } from "./hooks";
 import { Import } from "./Import";
 import { More } from "./More";
+import { Plan } from "./Plan";
 import { RecentlyDeleted } from "./RecentlyDeleted";
 import { RecipeView } from "./RecipeView";
 import { Search } from "./Search";
@@ -169,6 +170,7 @@ function Frame({
 
   let screen;
   let split = false;
+  let wide = false;
   switch (section) {
     case "recipe":
       split = true;
@@ -195,6 +197,10 @@ function Frame({
       break;
     case "grocery":
       screen = <Grocery />;
+      break;
+    case "plan":
+      wide = true;
+      screen = <Plan key={id ?? "this-week"} date={id} />;
       break;
     case "import":
       screen = <Import />;
@@ -226,6 +232,10 @@ function Frame({
           <span aria-hidden="true" className="icon">☑</span>
           Grocery list
         </a>
+        <a href="#/plan" aria-current={current("plan")}>
+          <span aria-hidden="true" className="icon">▦</span>
+          Plan
+        </a>
         <a href="#/new" aria-current={current("new")}>
           <span aria-hidden="true" className="icon">+</span>
           New recipe
@@ -245,7 +255,7 @@ function Frame({
           </section>
         </main>
       ) : (
-        <main className="single">{screen}</main>
+        <main className={wide ? "single wide" : "single"}>{screen}</main>
       )}
     </>
   );

@@ -1,5 +1,5 @@
 // One recipe: times, tags, ingredients with a servings control, steps, notes, attachments, and
-// Cook (cook mode, at the servings shown) / Edit / History / Delete (confirmed, then undoable) /
+// Cook (cook mode, at the servings shown) / Edit / Plan this (a day and slot) / History / Delete (confirmed, then undoable) /
 // Add to grocery list (undoable).
 import { useEffect, useState, useRef } from "react";
 import type { Attachment, GroceryUndo, Recipe } from "../client";
@@ -7,6 +7,7 @@ import { errorMessage, useApp } from "./context";
 import { formatSize } from "./format";
 import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
 import { StepsNotesFiles, TagList, timesOf } from "./RecipeSections";
+import { PlanThis } from "./plan-parts";
 import { ServingsStepper } from "./Servings";
 import { setUndo } from "./undo";
 import { UndoBar } from "./UndoBar";
@@ -52,6 +53,7 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
     [client, recipe, servings, changes],
   );
   const [confirming, setConfirming] = useState(false);
+  const [planning, setPlanning] = useState(false);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -127,6 +129,9 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
         <button type="button" onClick={addToGrocery}>
           Add to grocery list
         </button>
+        <button type="button" aria-expanded={planning} onClick={() => setPlanning(!planning)}>
+          Plan this
+        </button>
         <a className="button" href={`#/history/${recipe.id}`}>
           History
         </a>
@@ -134,6 +139,9 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
           Delete
         </button>
       </div>
+      {planning && (
+        <PlanThis recipeId={recipe.id} title={recipe.title} servings={recipe.servings === null || servings === recipe.servings ? null : servings} onClose={() => setPlanning(false)} />
+      )}
       <UndoBar kind="restore" id={recipe.id} />
       {confirming && (
         <div role="alertdialog" aria-labelledby="confirm-delete" className="confirm">
