@@ -4,19 +4,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
-use indicatif::{ProgressBar, ProgressStyle};
 use larder_core::api::ingredient_input;
 use larder_core::docstore::SamodStore;
 use larder_core::model::RecipeDraft;
 use larder_core::{Larder, profile};
 
 use crate::attachment_commands;
+use crate::import_commands;
 use crate::output::{self, outln};
 use crate::sync_commands;
 use crate::{AttachmentCommand, Cli, Command, GroceryCommand};
-
-/// Files at or above this count get a progress bar.
-const PROGRESS_THRESHOLD: usize = 5;
 
 fn data_dir(cli_value: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(dir) = cli_value {
@@ -57,8 +54,10 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
         Command::Logout { .. } => sync_commands::logout(larder).await,
         Command::Status { json } => sync_commands::status(larder, json),
         Command::Sync { once, no_bulk } => sync_commands::sync(larder, once, !no_bulk).await,
-        Command::Import { files } => import(larder, &files).await,
-        Command::ImportUrl { url, link_only } => import_url(larder, &url, link_only).await,
+        Command::Import { files } => import_commands::import(larder, &files).await,
+        Command::ImportUrl { url, link_only } => {
+            import_commands::import_url(larder, &url, link_only).await
+        }
         Command::Search {
             query,
             json,
@@ -158,92 +157,6 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
             } => attachment_commands::get(larder, &recipe_id, &name, &output).await,
         },
     }
-}
-
-async fn import(larder: &Larder<SamodStore>, files: &[PathBuf]) -> Result<()> {
-    let bar = if files.len() >= PROGRESS_THRESHOLD {
-        let bar = ProgressBar::new(files.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} ({per_sec}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let mut failures = 0usize;
-    for file in files {
-        bar.set_message(file.display().to_string());
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let result = match std::fs::read(file) {
-            Ok(bytes) => larder
-                .import_file(&name, &bytes)
-                .await
-                .map_err(anyhow::Error::from),
-            Err(err) => Err(anyhow::Error::from(err)),
-        };
-        match result {
-            Ok(report) => {
-                let lines =
-                    crate::import_report::report_lines(&file.display().to_string(), &report);
-                bar.suspend(|| {
-                    for line in &lines {
-                        eprintln!("{line}");
-                    }
-                });
-                bar.suspend(|| -> Result<()> {
-                    for id in &report.ids {
-                        outln!("{id}")?;
-                    }
-                    Ok(())
-                })?;
-            }
-            Err(err) => {
-                failures += 1;
-                bar.suspend(|| eprintln!("error: {}: {err:#}", file.display()));
-            }
-        }
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    if failures > 0 {
-        return Err(anyhow!(
-            "{failures} of {} files could not be imported",
-            files.len()
-        ));
-    }
-    Ok(())
-}
-
-async fn import_url(larder: &Larder<SamodStore>, url: &str, link_only: bool) -> Result<()> {
-    if link_only {
-        let recipe = larder.save_link(url).await?;
-        eprintln!(
-            "Kept the address as \"{}\"; import it from its address when online.",
-            recipe.title
-        );
-        outln!("{}", recipe.id)?;
-        return Ok(());
-    }
-    let report = match larder_core::sync::import_url(larder, url).await {
-        Ok(report) => report,
-        Err(err) if err.is_offline() => {
-            return Err(anyhow!(
-                "{err}\nimporting from an address needs the relay; to keep the address as a recipe for now, run: larder import-url --link-only {url}"
-            ));
-        }
-        Err(err) => return Err(err.into()),
-    };
-    for line in crate::import_report::report_lines(url, &report) {
-        eprintln!("{line}");
-    }
-    for id in &report.ids {
-        outln!("{id}")?;
-    }
-    Ok(())
 }
 
 /// Writes the export beside its final name and renames it into place once complete, so a

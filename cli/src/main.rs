@@ -4,6 +4,7 @@
 
 mod attachment_commands;
 mod commands;
+mod import_commands;
 mod import_report;
 mod output;
 mod sync_commands;
@@ -29,9 +30,12 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Import schema.org recipes from .json or .html files; prints the new ids.
+    /// Import recipes from files or folders (the format is read from the content): schema.org
+    /// JSON-LD or HTML pages (RecipeSage exports too), Paprika, Mealie and Tandoor exports, a
+    /// Nextcloud Cookbook zip or folder, plain text or Markdown, a Larder export. Prints the new
+    /// ids; re-importing the same export makes nothing twice.
     Import {
-        #[arg(required = true, value_name = "FILE")]
+        #[arg(required = true, value_name = "FILE_OR_FOLDER")]
         files: Vec<PathBuf>,
     },
     /// Import the recipe on a web page by its address, fetched by the relay you are signed in

@@ -314,3 +314,35 @@ fn export_all_writes_one_zip_that_import_reads_back_with_attachments() {
     let out = larder(a.path(), &["export"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn a_nextcloud_cookbook_folder_imports_as_one_file_would() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("profile");
+    let cookbook = dir.path().join("Cookbook");
+    for (i, name) in ["Lemon curd", "Plum jam"].iter().enumerate() {
+        let folder = cookbook.join(name);
+        std::fs::create_dir_all(&folder).expect("folder");
+        let recipe = serde_json::json!({
+            "@context": "http://schema.org", "@type": "Recipe", "id": (i + 1).to_string(),
+            "name": name, "recipeIngredient": ["500 g fruit", "250 g sugar"],
+            "recipeInstructions": ["Cook.", "Jar."],
+        });
+        std::fs::write(folder.join("recipe.json"), recipe.to_string()).expect("json");
+        std::fs::write(folder.join("full.jpg"), b"\xFF\xD8\xFF\xE0\0\x10JFIF\0pixels").expect("jpg");
+    }
+    let folder = cookbook.to_str().expect("path");
+    let out = larder(&data, &["import", folder]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert_eq!(stderr.trim(), format!("{folder}: Nextcloud Cookbook export, 2 imported"));
+    for id in stdout.lines() {
+        let recipe = json(&data, &["show", id, "--json"]);
+        assert_eq!(recipe["attachments"].as_array().map(Vec::len), Some(1), "{recipe}");
+    }
+    let out = larder(&data, &["import", folder]);
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(stderr.contains("0 imported, 2 already there"), "{stderr}");
+}

@@ -36,11 +36,13 @@ mod grocery_list;
 mod history;
 mod meal_plan;
 mod page_import;
+mod progress;
 
 pub use adopt::Adoption;
 pub use grocery_list::GroceryAdded;
 pub use history::{RECENTLY_DELETED_LIMIT, RestoredVersion};
 pub use meal_plan::{PlanAddition, PlanDay, PlanEntryView, PlanView};
+pub use progress::ImportStage;
 
 /// Largest file kept as an attachment.
 pub const MAX_ATTACHMENT_BYTES: usize = 50 * 1024 * 1024;
@@ -91,10 +93,21 @@ pub type Result<T, E = LarderError> = std::result::Result<T, E>;
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeEvent {
-    RecipeChanged { id: String },
-    RecipeDeleted { id: String },
+    RecipeChanged {
+        id: String,
+    },
+    RecipeDeleted {
+        id: String,
+    },
     GroceryChanged,
     PlanChanged,
+    /// A long import got this far (nothing changed yet that a view shows differently until it
+    /// ends: views refresh on the recipe events).
+    ImportProgress {
+        stage: ImportStage,
+        done: u32,
+        total: u32,
+    },
 }
 
 /// The outcome of an import (of a file or a fetched page): what it was read as, the recipes

@@ -138,6 +138,11 @@ pub enum Request {
         file_name: String,
         bytes_base64: String,
     },
+    /// Imports a folder of files (a Nextcloud Cookbook folder picked whole), each by its path
+    /// inside the folder.
+    ImportFolder {
+        files: Vec<FolderFileInput>,
+    },
     /// Fetches a recipe page by its address through the relay and imports it. Answered by the
     /// shell (it owns the network), which asks the relay and then dispatches [`Request::ImportPage`].
     ImportUrl {
@@ -248,6 +253,15 @@ pub enum Request {
     PlanCalendar {
         action: CalendarAction,
     },
+}
+
+/// One file of [`Request::ImportFolder`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FolderFileInput {
+    /// `/`-separated, inside the folder (e.g. `Soup/recipe.json`).
+    pub path: String,
+    pub bytes_base64: String,
 }
 
 /// What [`Request::PlanCalendar`] does.
@@ -581,6 +595,22 @@ pub async fn dispatch<S: DocumentStore>(
         } => {
             let bytes = decode_base64("bytes_base64", &bytes_base64)?;
             Response::Import(larder.import_file(&file_name, &bytes).await?)
+        }
+        Request::ImportFolder { files } => {
+            let files = files
+                .into_iter()
+                .map(|f| {
+                    Ok(crate::import::FolderFile {
+                        bytes: decode_base64("bytes_base64", &f.bytes_base64)?,
+                        path: f.path,
+                    })
+                })
+                .collect::<Result<Vec<_>, RpcError>>()?;
+            Response::Import(
+                larder
+                    .import_from(crate::import::ImportSource::Files(&files))
+                    .await?,
+            )
         }
         Request::ImportPage { page } => Response::Import(larder.import_page(&page).await?),
         Request::SaveLink { url } => Response::Recipe(Box::new(larder.save_link(&url).await?)),

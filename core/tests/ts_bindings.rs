@@ -4,7 +4,9 @@
 //! `LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings`.
 #![cfg(feature = "ts")]
 
-use larder_core::api::{PlanAddition, PlanDay, PlanEntryView, PlanView, RestoredVersion};
+use larder_core::api::{
+    ImportStage, PlanAddition, PlanDay, PlanEntryView, PlanView, RestoredVersion,
+};
 use larder_core::archive::ExportSummary;
 use larder_core::cook::{CookStep, CookView, StepPart, StepTimer};
 use larder_core::grocery::{GroceryUndo, MergedAddition};
@@ -15,8 +17,8 @@ use larder_core::model::{
 use larder_core::page_import::{PageImage, PageImport, PageRecipe};
 use larder_core::plan::{PlanGroceryPreview, PlanSkip, PlanSlotInput};
 use larder_core::rpc::{
-    CalendarAction, CalendarLink, ExportedArchive, Reply, Request, Response, RpcError,
-    RpcErrorCode, SessionView, SyncStateView, SyncStatusView, VersionView,
+    CalendarAction, CalendarLink, ExportedArchive, FolderFileInput, Reply, Request, Response,
+    RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView, VersionView,
 };
 use larder_core::servings::IngredientLine;
 use larder_core::store::{DeletedRecipe, LastSignIn};
@@ -84,6 +86,8 @@ fn generated() -> String {
         decl::<GroceryUndo>(&cfg),
         decl::<MergedAddition>(&cfg),
         decl::<ChangeEvent>(&cfg),
+        decl::<ImportStage>(&cfg),
+        decl::<FolderFileInput>(&cfg),
         decl::<RecipeVersionSummary>(&cfg),
         decl::<VersionDevice>(&cfg),
         decl::<VersionChanges>(&cfg),

@@ -8,11 +8,13 @@ use std::collections::HashSet;
 use std::io::{Seek, Write};
 
 use super::bulk::NewRecipe;
+use super::progress::{ImportProgressEvents, ImportStage};
 use super::{Larder, LarderError, Result};
 use crate::archive::read::ArchiveReader;
 use crate::archive::write::{ArchiveWriter, ExportError};
 use crate::archive::{ExportSummary, LARDER_RECIPE_KEY};
 use crate::docstore::DocumentStore;
+use crate::import::ImportSource;
 use crate::import::{ImportReport, Limits, SkippedRecipe, WarningGroups, WarningKind};
 use crate::model::validate_draft;
 
@@ -63,8 +65,8 @@ impl<S: DocumentStore> Larder<S> {
 
     /// Imports a Larder export: the recipes not already here, each with its attachments
     /// (checked against their SHA-256). A damaged export creates nothing.
-    pub async fn import_archive(&self, bytes: &[u8]) -> Result<ImportReport> {
-        let mut reader = ArchiveReader::open(bytes, Limits::DEFAULT)?;
+    pub async fn import_archive(&self, source: ImportSource<'_>) -> Result<ImportReport> {
+        let mut reader = ArchiveReader::open(source, Limits::DEFAULT)?;
         let (recipes, skipped) = reader.recipes()?;
         let mut report = ImportReport {
             format: "Larder export".to_owned(),
@@ -105,10 +107,18 @@ impl<S: DocumentStore> Larder<S> {
                 }),
             }
         }
+        let mut progress = ImportProgressEvents::new(self, ImportStage::Recipes, new.len());
         let made = self.create_new_recipes(&new).await?;
+        progress.advance(new.len());
         drop(new);
+        let mut progress = ImportProgressEvents::new(
+            self,
+            ImportStage::Photos,
+            attachments.iter().map(Vec::len).sum(),
+        );
         for (recipe, listed) in made.iter().zip(attachments) {
             for archived in listed {
+                progress.advance(1);
                 let restored = match reader.attachment_bytes(&archived) {
                     Ok(bytes) => self
                         .attach_file(

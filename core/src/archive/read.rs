@@ -5,20 +5,21 @@
 
 use super::{FORMAT, LARDER_RECIPE_KEY, MANIFEST, Manifest, VERSION};
 use crate::blob_transfer::sha256_hex;
-use crate::import::zip_archive::{Entry, Limits, SafeZip, looks_like_zip};
+use crate::import::ImportSource;
+use crate::import::safe_archive::{Entry, Limits, SafeArchive, looks_like_zip};
 use crate::import::{ImportFileError, SkippedRecipe};
 use crate::model::{Attachment, RecipeDraft};
 
 /// Whether `bytes` are a Larder export (a zip holding the manifest).
-pub fn is_larder_export(bytes: &[u8]) -> bool {
-    looks_like_zip(bytes)
-        && SafeZip::open(bytes, Limits::DEFAULT)
+pub fn is_larder_export(source: ImportSource<'_>) -> bool {
+    !matches!(source, ImportSource::Bytes(bytes) if !looks_like_zip(bytes))
+        && SafeArchive::open(source, Limits::DEFAULT)
             .is_ok_and(|zip| zip.entries().iter().any(|e| e.name == MANIFEST))
 }
 
 /// An export read into recipes; attachments are read when they are attached.
 pub struct ArchiveReader<'a> {
-    zip: SafeZip<'a>,
+    zip: SafeArchive<'a>,
     pub manifest: Manifest,
 }
 
@@ -40,8 +41,8 @@ pub struct ArchivedAttachment {
 
 impl<'a> ArchiveReader<'a> {
     /// Opens the export and checks its manifest.
-    pub fn open(bytes: &'a [u8], limits: Limits) -> Result<Self, ImportFileError> {
-        let mut zip = SafeZip::open(bytes, limits)?;
+    pub fn open(source: ImportSource<'a>, limits: Limits) -> Result<Self, ImportFileError> {
+        let mut zip = SafeArchive::open(source, limits)?;
         let entry = find(&zip, MANIFEST).ok_or_else(|| {
             ImportFileError::UnknownFormat("a zip without a Larder manifest".into())
         })?;
@@ -119,7 +120,7 @@ impl<'a> ArchiveReader<'a> {
     }
 }
 
-fn find(zip: &SafeZip<'_>, name: &str) -> Option<Entry> {
+fn find(zip: &SafeArchive<'_>, name: &str) -> Option<Entry> {
     zip.entries().iter().find(|e| e.name == name).cloned()
 }
 

@@ -5,7 +5,7 @@
 //! names are never trusted: a Paprika export renamed `recipes.json` is still read as one.
 
 use super::ImportFileError;
-use super::zip_archive::{Limits, SafeZip, looks_like_zip};
+use super::safe_archive::{Limits, SafeArchive, looks_like_zip};
 
 /// What a file was read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub(crate) fn is_archiver_noise(name: &str) -> bool {
 /// ```
 pub fn detect(bytes: &[u8], limits: Limits) -> Result<Format, ImportFileError> {
     if looks_like_zip(bytes) {
-        return detect_archive(bytes, limits);
+        return detect_archive(super::ImportSource::Bytes(bytes), limits);
     }
     if bytes.starts_with(GZIP_MAGIC) {
         return Ok(Format::PaprikaRecipe);
@@ -96,8 +96,11 @@ fn looks_like_html(text: &str) -> bool {
 
 /// Which export an archive is, from its entries' names and the content of the first one that
 /// tells.
-fn detect_archive(bytes: &[u8], limits: Limits) -> Result<Format, ImportFileError> {
-    let mut zip = SafeZip::open(bytes, limits)?;
+pub(crate) fn detect_archive(
+    source: super::ImportSource<'_>,
+    limits: Limits,
+) -> Result<Format, ImportFileError> {
+    let mut zip = SafeArchive::open(source, limits)?;
     let entries: Vec<_> = zip
         .entries()
         .iter()
@@ -127,6 +130,7 @@ fn detect_archive(bytes: &[u8], limits: Limits) -> Result<Format, ImportFileErro
         }
     }
     Err(ImportFileError::UnknownFormat(
-        "a zip archive, but not a Paprika, Mealie, Tandoor or Nextcloud Cookbook export".into(),
+        "an archive (or folder), but not a Paprika, Mealie, Tandoor or Nextcloud Cookbook export"
+            .into(),
     ))
 }

@@ -9,8 +9,8 @@
 use serde_json::Value;
 
 use super::detect::Format;
+use super::safe_archive::{Entry, Limits, SafeArchive};
 use super::times::read_minutes;
-use super::zip_archive::{Entry, Limits, SafeZip};
 use super::{
     ImportFileError, ParsedImport, ParsedRecipe, PhotoRef, SkippedRecipe, clean_tags,
     essentials_warnings, ingredient_rows, open_export, parse_json, str_field,
@@ -25,8 +25,11 @@ pub fn is_mealie_recipe(value: &Value) -> bool {
         && (value.get("recipeIngredient").is_some() || value.get("recipe_ingredient").is_some())
 }
 
-pub fn read(bytes: &[u8], limits: Limits) -> Result<ParsedImport, ImportFileError> {
-    let (mut zip, entries, warnings) = open_export(bytes, limits)?;
+pub fn read(
+    source: super::ImportSource<'_>,
+    limits: Limits,
+) -> Result<ParsedImport, ImportFileError> {
+    let (mut zip, entries, warnings) = open_export(source, limits)?;
     let mut recipes = Vec::new();
     let mut skipped = Vec::new();
     for entry in entries.iter().filter(|e| e.extension() == "json") {
@@ -66,7 +69,7 @@ pub fn read(bytes: &[u8], limits: Limits) -> Result<ParsedImport, ImportFileErro
 fn photo_for(
     recipe: &Entry,
     entries: &[Entry],
-    zip: &mut SafeZip<'_>,
+    zip: &mut SafeArchive<'_>,
 ) -> Result<Option<PhotoRef>, ImportFileError> {
     let folder = recipe.folder();
     if folder.is_empty() {

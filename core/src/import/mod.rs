@@ -10,8 +10,9 @@
 //! each photo's bytes only then ([`PhotoReader`]).
 //!
 //! - [`detect`]: which format the bytes are.
-//! - [`zip_archive`]: zip reading with caps (entries, bytes per entry and in all), unsafe
+//! - [`safe_archive`]: zip (and folder) reading with caps (entries, bytes per entry and in all), unsafe
 //!   entry names set aside.
+//! - [`source`]: bytes at hand, a file or folder on disk, a folder's files.
 //! - `paprika`, `mealie`, `tandoor`, `nextcloud`, `json_ld`, `text`: one reader per format.
 //! - `times`: free-text durations ("1 hr 10 min").
 //! - [`report`]: the grouped report.
@@ -22,10 +23,11 @@ mod mealie;
 mod nextcloud;
 mod paprika;
 pub mod report;
+pub mod safe_archive;
+pub mod source;
 mod tandoor;
 mod text;
 mod times;
-pub mod zip_archive;
 
 use crate::api::ingredient_input;
 use crate::model::{IngredientInput, RecipeDraft};
@@ -33,8 +35,9 @@ use crate::schema_org::ImportError;
 
 pub use detect::Format;
 pub use report::{ImportReport, SkippedRecipe, WarningGroup, WarningGroups, WarningKind};
-pub use zip_archive::Limits;
-use zip_archive::{Entry, SafeZip};
+pub use safe_archive::Limits;
+use safe_archive::{Entry, SafeArchive};
+pub use source::{FolderFile, ImportSource};
 
 /// Why a file could not be imported at all (nothing was created).
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +56,8 @@ pub enum ImportFileError {
     TooLarge { max: u64 },
     #[error("the gzip data is damaged: {0}")]
     DamagedGzip(String),
+    #[error("the file cannot be read: {0}")]
+    Unreadable(String),
     #[error("{format} holds no recipe")]
     NoRecipes { format: &'static str },
 }
@@ -152,26 +157,49 @@ pub fn read(bytes: &[u8]) -> Result<ParsedImport, ImportFileError> {
 
 /// [`read`] under other caps (tighter ones for a small device, or a test).
 pub fn read_with_limits(bytes: &[u8], limits: Limits) -> Result<ParsedImport, ImportFileError> {
-    match detect::detect(bytes, limits)? {
-        Format::Paprika => paprika::read_archive(bytes, limits),
-        Format::PaprikaRecipe => paprika::read_single(bytes, limits),
-        Format::Mealie => mealie::read(bytes, limits),
-        Format::Tandoor => tandoor::read(bytes, limits),
-        Format::Nextcloud => nextcloud::read(bytes, limits),
-        Format::JsonLd => json_ld::read(bytes, Format::JsonLd),
-        Format::Html => json_ld::read(bytes, Format::Html),
-        Format::Text => text::read(bytes, Format::Text),
-        Format::Markdown => text::read(bytes, Format::Markdown),
+    read_source(ImportSource::Bytes(bytes), limits)
+}
+
+/// [`read`] from any [`ImportSource`]: an archive (zip or folder) is read entry by entry, any
+/// other file whole (up to the per-entry cap).
+pub fn read_source(
+    source: ImportSource<'_>,
+    limits: Limits,
+) -> Result<ParsedImport, ImportFileError> {
+    let bytes = match source.content(limits.entry_bytes)? {
+        source::Content::Archive => {
+            return match detect::detect_archive(source, limits)? {
+                Format::Paprika => paprika::read_archive(source, limits),
+                Format::Mealie => mealie::read(source, limits),
+                Format::Tandoor => tandoor::read(source, limits),
+                Format::Nextcloud => nextcloud::read(source, limits),
+                other => Err(ImportFileError::UnknownFormat(format!(
+                    "an archive read as {}",
+                    other.label()
+                ))),
+            };
+        }
+        source::Content::Bytes(bytes) => bytes,
+    };
+    match detect::detect(&bytes, limits)? {
+        Format::PaprikaRecipe => paprika::read_single(&bytes, limits),
+        Format::JsonLd => json_ld::read(&bytes, Format::JsonLd),
+        Format::Html => json_ld::read(&bytes, Format::Html),
+        Format::Text => text::read(&bytes, Format::Text),
+        Format::Markdown => text::read(&bytes, Format::Markdown),
+        other @ (Format::Paprika | Format::Mealie | Format::Tandoor | Format::Nextcloud) => Err(
+            ImportFileError::UnknownFormat(format!("{} outside an archive", other.label())),
+        ),
     }
 }
 
 /// An export archive opened for reading: the zip, its entries that belong to the export
 /// (archiver noise such as `__MACOSX/` left out), and a warning per unsafe entry name set aside.
 pub(crate) fn open_export(
-    bytes: &[u8],
+    source: ImportSource<'_>,
     limits: Limits,
-) -> Result<(SafeZip<'_>, Vec<Entry>, WarningGroups), ImportFileError> {
-    let zip = SafeZip::open(bytes, limits)?;
+) -> Result<(SafeArchive<'_>, Vec<Entry>, WarningGroups), ImportFileError> {
+    let zip = SafeArchive::open(source, limits)?;
     let mut warnings = WarningGroups::default();
     for name in zip.unsafe_names() {
         warnings.add(WarningKind::UnsafeEntryName, name);
@@ -187,17 +215,17 @@ pub(crate) fn open_export(
 
 /// Reads photos of one file when they are attached, keeping the archive open between them.
 pub struct PhotoReader<'a> {
-    bytes: &'a [u8],
-    zip: Option<SafeZip<'a>>,
+    source: ImportSource<'a>,
+    zip: Option<SafeArchive<'a>>,
     /// The nested archive read last, by its entry index (Tandoor's recipes come one per
     /// archive, so consecutive photos never share one).
-    nested: Option<(usize, SafeZip<'static>)>,
+    nested: Option<(usize, SafeArchive<'static>)>,
 }
 
 impl<'a> PhotoReader<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
+    pub fn new(source: ImportSource<'a>) -> Self {
         PhotoReader {
-            bytes,
+            source,
             zip: None,
             nested: None,
         }
@@ -229,9 +257,9 @@ impl<'a> PhotoReader<'a> {
         }
     }
 
-    fn zip(&mut self) -> Result<&mut SafeZip<'a>, ImportFileError> {
+    fn zip(&mut self) -> Result<&mut SafeArchive<'a>, ImportFileError> {
         if self.zip.is_none() {
-            self.zip = Some(SafeZip::open(self.bytes, Limits::DEFAULT)?);
+            self.zip = Some(SafeArchive::open(self.source, Limits::DEFAULT)?);
         }
         self.zip
             .as_mut()

@@ -6,12 +6,15 @@ use serde_json::Value;
 use super::detect::Format;
 use super::json_ld::{app_id, to_recipe};
 use super::open_export;
-use super::zip_archive::Limits;
+use super::safe_archive::Limits;
 use super::{ImportFileError, ParsedImport, PhotoRef, SkippedRecipe};
 use crate::schema_org;
 
-pub fn read(bytes: &[u8], limits: Limits) -> Result<ParsedImport, ImportFileError> {
-    let (mut zip, entries, mut warnings) = open_export(bytes, limits)?;
+pub fn read(
+    source: super::ImportSource<'_>,
+    limits: Limits,
+) -> Result<ParsedImport, ImportFileError> {
+    let (mut zip, entries, mut warnings) = open_export(source, limits)?;
     let mut recipes = Vec::new();
     let mut skipped = Vec::new();
     for entry in entries.iter().filter(|e| e.file_name() == "recipe.json") {

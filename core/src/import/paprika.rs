@@ -12,8 +12,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 
 use super::detect::Format;
+use super::safe_archive::Limits;
 use super::times::read_minutes;
-use super::zip_archive::Limits;
 use super::{
     ImportFileError, ParsedImport, ParsedRecipe, PhotoRef, SkippedRecipe, WarningGroups,
     clean_tags, essentials_warnings, ingredient_rows, non_empty_lines, open_export,
@@ -50,8 +50,11 @@ struct PaprikaPhoto {
     photo_data: Option<String>,
 }
 
-pub fn read_archive(bytes: &[u8], limits: Limits) -> Result<ParsedImport, ImportFileError> {
-    let (mut zip, entries, warnings) = open_export(bytes, limits)?;
+pub fn read_archive(
+    source: super::ImportSource<'_>,
+    limits: Limits,
+) -> Result<ParsedImport, ImportFileError> {
+    let (mut zip, entries, warnings) = open_export(source, limits)?;
     let mut recipes = Vec::with_capacity(entries.len());
     let mut skipped = Vec::new();
     for entry in entries {

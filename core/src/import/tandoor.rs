@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use super::detect::Format;
-use super::zip_archive::{Limits, looks_like_zip};
+use super::safe_archive::{Limits, looks_like_zip};
 use super::{
     ImportFileError, ParsedImport, ParsedRecipe, PhotoRef, SkippedRecipe, WarningKind, clean_tags,
     essentials_warnings, open_export, parse_json, str_field, structured_ingredient,
@@ -16,8 +16,11 @@ use super::{
 };
 use crate::model::RecipeDraft;
 
-pub fn read(bytes: &[u8], limits: Limits) -> Result<ParsedImport, ImportFileError> {
-    let (mut zip, entries, mut warnings) = open_export(bytes, limits)?;
+pub fn read(
+    source: super::ImportSource<'_>,
+    limits: Limits,
+) -> Result<ParsedImport, ImportFileError> {
+    let (mut zip, entries, mut warnings) = open_export(source, limits)?;
     let mut recipes = Vec::new();
     let mut skipped = Vec::new();
     for outer in entries {

@@ -308,7 +308,11 @@ impl SyncEngine {
                         Some(Err(_)) | None => break,
                     },
                     event = local.next() => {
-                        if event.is_none() { break; }
+                        let Some(event) = event else { break };
+                        // Progress says nothing new about the documents.
+                        if matches!(event, crate::api::ChangeEvent::ImportProgress { .. }) {
+                            continue;
+                        }
                         self.set_state(SyncState::Syncing, None);
                         // A big import arrives as a burst of events: in bulk, then the rest.
                         self.push_in_bulk().await?;

@@ -167,6 +167,15 @@ export class LarderClient {
       "import",
     );
   }
+  /** Imports a folder (a Nextcloud Cookbook folder picked whole): each file by its path in it. */
+  async importFolder(files: File[]): Promise<ImportReport> {
+    const entries = [];
+    for (const file of files) {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      entries.push({ path: file.webkitRelativePath || file.name, bytes_base64: toBase64(bytes) });
+    }
+    return this.ask({ op: "import_folder", files: entries }, "import");
+  }
   /** Imports the recipe page at `url`, fetched by the relay (offline: code `unreachable`). */
   importUrl(url: string): Promise<ImportReport> {
     return this.ask({ op: "import_url", url }, "import");

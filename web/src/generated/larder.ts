@@ -5,7 +5,7 @@ export type Request = { "op": "search", query: string, limit?: number | null, of
 /**
  * A version from `recipe_history` (its heads).
  */
-version: string, } | { "op": "restore_version", id: string, version: string, } | { "op": "undo_restore", id: string, previous: string, restored: string, } | { "op": "recently_deleted" } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "cook_view", id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
+version: string, } | { "op": "restore_version", id: string, version: string, } | { "op": "undo_restore", id: string, previous: string, restored: string, } | { "op": "recently_deleted" } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "cook_view", id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_folder", files: Array<FolderFileInput>, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
@@ -267,7 +267,15 @@ quantity: number | null,
  */
 source_added: string | null, };
 
-export type ChangeEvent = { "kind": "recipe_changed", id: string, } | { "kind": "recipe_deleted", id: string, } | { "kind": "grocery_changed" } | { "kind": "plan_changed" };
+export type ChangeEvent = { "kind": "recipe_changed", id: string, } | { "kind": "recipe_deleted", id: string, } | { "kind": "grocery_changed" } | { "kind": "plan_changed" } | { "kind": "import_progress", stage: ImportStage, done: number, total: number, };
+
+export type ImportStage = "recipes" | "photos";
+
+export type FolderFileInput = { 
+/**
+ * `/`-separated, inside the folder (e.g. `Soup/recipe.json`).
+ */
+path: string, bytes_base64: string, };
 
 export type RecipeVersionSummary = { 
 /**

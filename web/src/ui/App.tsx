@@ -60,7 +60,9 @@ export function App({ client, shell }: { client: LarderClient; shell: Shell }) {
     };
   }, [client, shell]);
 
-  useEffect(() => client.onChange(() => setChanges((n) => n + 1)), [client]);
+  // Every change refreshes the screens, except an import's progress (the import screen
+  // listens to that itself; the recipes' own events follow).
+  useEffect(() => client.onChange((event) => event.kind !== "import_progress" && setChanges((n) => n + 1)), [client]);
 
   // Signed in: ask the browser to keep this device's data (the shell knows how, if it must).
   const [dataKept, setDataKept] = useState<boolean | null>(null);

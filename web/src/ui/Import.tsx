@@ -2,8 +2,8 @@
 // file: another app's export (Paprika, Mealie, Tandoor, Nextcloud Cookbook, RecipeSage), a
 // Larder export, a saved web page or JSON-LD, or a text/Markdown recipe. Core reads the format
 // from the content; the report (ImportReportView) shows what came in.
-import { useState, useRef } from "react";
-import type { ImportReport } from "../client";
+import { useEffect, useState, useRef } from "react";
+import type { ImportReport, ImportStage } from "../client";
 import { errorMessage, useApp } from "./context";
 import { useFocusOnMount } from "./hooks";
 import { ImportAddress } from "./ImportAddress";
@@ -36,22 +36,33 @@ export function Import() {
   const [busy, setBusy] = useState(false);
   const [report, setReport] = useState<{ file: string; report: ImportReport; titles: Map<string, string> } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** How far a long import got, as core reports it. */
+  const [progress, setProgress] = useState<{ stage: ImportStage; done: number; total: number } | null>(null);
+  useEffect(
+    () =>
+      client.onChange((event) => {
+        if (event.kind === "import_progress") setProgress({ stage: event.stage, done: event.done, total: event.total });
+      }),
+    [client],
+  );
 
-  const run = async (file: File) => {
+  const run = async (name: string, importing: () => Promise<ImportReport>) => {
     setBusy(true);
     setError(null);
     setReport(null);
+    setProgress(null);
     try {
-      const result = await client.importFile(file);
+      const result = await importing();
       const titles = new Map<string, string>();
       for (const id of result.ids.slice(0, LINKED_RECIPES)) {
         titles.set(id, (await client.getRecipe(id)).title);
       }
-      setReport({ file: file.name, report: result, titles });
+      setReport({ file: name, report: result, titles });
     } catch (e) {
       setError(errorMessage(e));
     } finally {
       setBusy(false);
+      setProgress(null);
     }
   };
 
@@ -62,7 +73,7 @@ export function Import() {
       <h2>From a file</h2>
       <p>
         Bring your recipes from another app: a Larder export, a Paprika export (.paprikarecipes), a Mealie, Tandoor or Nextcloud
-        Cookbook export (.zip) or a RecipeSage JSON-LD export. A recipe saved from the web (an HTML page or a JSON-LD
+        Cookbook export (.zip, or its folder) or a RecipeSage JSON-LD export. A recipe saved from the web (an HTML page or a JSON-LD
         file) or written as text or Markdown, with &ldquo;Ingredients&rdquo; and &ldquo;Steps&rdquo; headings, works
         too. Importing the same export again adds only the recipes that are new.
       </p>
@@ -74,12 +85,42 @@ export function Import() {
           disabled={busy}
           onChange={(e) => {
             const file = e.target.files?.[0];
-            if (file) void run(file);
+            if (file) void run(file.name, () => client.importFile(file));
             e.target.value = "";
           }}
         />
       </label>
-      {busy && <p role="status">Importing…</p>}
+      <label className="file-pick">
+        Or a folder (a Nextcloud Cookbook folder)
+        <input
+          type="file"
+          // A folder picker: every file under the chosen folder, with its path inside it.
+          {...{ webkitdirectory: "" }}
+          multiple
+          disabled={busy}
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            const folder = files[0]?.webkitRelativePath.split("/")[0] ?? "folder";
+            if (files.length > 0) void run(folder, () => client.importFolder(files));
+            e.target.value = "";
+          }}
+        />
+      </label>
+      {busy && (
+        <div role="status" className="import-progress">
+          {progress ? (
+            <>
+              <label>
+                {progress.stage === "recipes" ? "Making recipes" : "Attaching photos"}: {progress.done.toLocaleString()} of{" "}
+                {progress.total.toLocaleString()}
+                <progress max={progress.total} value={progress.done} />
+              </label>
+            </>
+          ) : (
+            <p>Importing…</p>
+          )}
+        </div>
+      )}
       {error && (
         <p role="alert" className="error">
           {error}

@@ -1,4 +1,5 @@
-//! Reading zip archives from untrusted exports without trusting them: how many entries, how
+//! Reading zip archives (and folders of files, the same way) from untrusted exports without
+//! trusting them: how many entries, how
 //! big each entry and all of them together really are (counted while decompressing, never
 //! taken from the headers), entry names that would climb out of the archive (`../x`, `/etc/x`,
 //! `C:\x`) set aside with a warning, and a damaged archive reported as one clear error.
@@ -6,11 +7,12 @@
 //! Nested archives (Tandoor's zip of zips) are read with the same caps, and share the outer
 //! archive's byte budget.
 
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::ImportFileError;
+use super::source::{FolderFile, ImportSource};
 
 /// Most entries an archive may list.
 pub const MAX_ENTRIES: usize = 100_000;
@@ -77,66 +79,106 @@ impl Entry {
     }
 }
 
-/// An archive opened for capped reading.
-pub struct SafeZip<'a> {
-    archive: zip::ZipArchive<Cursor<ZipBytes<'a>>>,
+/// An archive opened for capped reading: a zip (from bytes at hand or a file read as needed),
+/// or a folder of files (in memory, or on disk) read the same way.
+pub struct SafeArchive<'a> {
+    backend: Backend<'a>,
     entries: Vec<Entry>,
     unsafe_names: Vec<String>,
     budget: Arc<AtomicU64>,
     limits: Limits,
 }
 
-/// The archive's bytes: the file itself, or a nested archive read out of it.
-enum ZipBytes<'a> {
-    Borrowed(&'a [u8]),
-    Owned(Vec<u8>),
+enum Backend<'a> {
+    Zip(zip::ZipArchive<Box<dyn ReadSeek + 'a>>),
+    /// Files handed over with their paths (a folder picked in a browser).
+    Files(&'a [FolderFile]),
+    /// A folder on disk; entry `i` is `paths[i]`.
+    #[cfg(feature = "native")]
+    Folder(Vec<std::path::PathBuf>),
 }
 
-impl AsRef<[u8]> for ZipBytes<'_> {
-    fn as_ref(&self) -> &[u8] {
-        match self {
-            ZipBytes::Borrowed(bytes) => bytes,
-            ZipBytes::Owned(bytes) => bytes,
+/// A zip's bytes can come from anything that reads and seeks.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+impl<'a> SafeArchive<'a> {
+    /// Opens an archive: reads its central directory (or lists the folder) and checks the
+    /// entry count and names.
+    pub fn open(source: ImportSource<'a>, limits: Limits) -> Result<Self, ImportFileError> {
+        let budget = Arc::new(AtomicU64::new(limits.total_bytes));
+        match source {
+            ImportSource::Bytes(bytes) => {
+                Self::open_zip(Box::new(Cursor::new(bytes)), budget, limits)
+            }
+            ImportSource::Files(files) => {
+                let names = files.iter().map(|f| f.path.clone());
+                Self::with_names(Backend::Files(files), names, budget, limits)
+            }
+            #[cfg(feature = "native")]
+            ImportSource::Path(path) if path.is_dir() => {
+                let (paths, names) = super::source::list_folder(path, limits.entries)?;
+                Self::with_names(Backend::Folder(paths), names.into_iter(), budget, limits)
+            }
+            #[cfg(feature = "native")]
+            ImportSource::Path(path) => {
+                let file = std::fs::File::open(path).map_err(|err| {
+                    ImportFileError::Unreadable(format!("{}: {err}", path.display()))
+                })?;
+                Self::open_zip(Box::new(std::io::BufReader::new(file)), budget, limits)
+            }
         }
     }
-}
 
-impl<'a> SafeZip<'a> {
-    /// Opens an archive: reads its central directory and checks the entry count and names.
-    pub fn open(bytes: &'a [u8], limits: Limits) -> Result<Self, ImportFileError> {
-        let budget = Arc::new(AtomicU64::new(limits.total_bytes));
-        Self::open_with(ZipBytes::Borrowed(bytes), budget, limits)
-    }
-
-    fn open_with(
-        bytes: ZipBytes<'a>,
+    fn open_zip(
+        reader: Box<dyn ReadSeek + 'a>,
         budget: Arc<AtomicU64>,
         limits: Limits,
     ) -> Result<Self, ImportFileError> {
-        let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
+        let archive = zip::ZipArchive::new(reader).map_err(damaged)?;
         if archive.len() > limits.entries {
             return Err(ImportFileError::TooManyEntries {
                 count: archive.len(),
                 max: limits.entries,
             });
         }
-        let mut entries = Vec::with_capacity(archive.len());
-        let mut unsafe_names = Vec::new();
+        let mut names = Vec::with_capacity(archive.len());
         for index in 0..archive.len() {
-            let Some(name) = archive.name_for_index(index) else {
-                continue;
-            };
-            let name = name.map_err(damaged)?;
-            if name.ends_with('/') {
+            match archive.name_for_index(index) {
+                Some(name) => names.push(name.map_err(damaged)?.into_owned()),
+                None => names.push(String::new()),
+            }
+        }
+        Self::with_names(Backend::Zip(archive), names.into_iter(), budget, limits)
+    }
+
+    /// Entry `i` is the `i`-th name; folders (`…/`) and blanks are left out, unsafe names set
+    /// aside.
+    fn with_names(
+        backend: Backend<'a>,
+        names: impl Iterator<Item = String>,
+        budget: Arc<AtomicU64>,
+        limits: Limits,
+    ) -> Result<Self, ImportFileError> {
+        let mut entries = Vec::new();
+        let mut unsafe_names = Vec::new();
+        for (index, name) in names.enumerate() {
+            if index >= limits.entries {
+                return Err(ImportFileError::TooManyEntries {
+                    count: index + 1,
+                    max: limits.entries,
+                });
+            }
+            if name.is_empty() || name.ends_with('/') {
                 continue; // a folder
             }
             match safe_entry_name(&name) {
                 Some(clean) => entries.push(Entry { index, name: clean }),
-                None => unsafe_names.push(name.into_owned()),
+                None => unsafe_names.push(name),
             }
         }
-        Ok(SafeZip {
-            archive,
+        Ok(SafeArchive {
+            backend,
             entries,
             unsafe_names,
             budget,
@@ -158,8 +200,32 @@ impl<'a> SafeZip<'a> {
     /// counted as they come (the sizes the headers claim are not trusted). The checksum is
     /// verified at the end of the entry, so a damaged entry is an error.
     pub fn read(&mut self, entry: &Entry) -> Result<Vec<u8>, ImportFileError> {
-        let file = self.archive.by_index(entry.index).map_err(damaged)?;
-        read_capped(&self.budget, self.limits, file, &entry.name)
+        match &mut self.backend {
+            Backend::Zip(archive) => {
+                let file = archive.by_index(entry.index).map_err(damaged)?;
+                read_capped(&self.budget, self.limits, file, &entry.name)
+            }
+            Backend::Files(files) => {
+                let file = files
+                    .get(entry.index)
+                    .ok_or_else(|| ImportFileError::DamagedArchive(entry.name.clone()))?;
+                read_capped(
+                    &self.budget,
+                    self.limits,
+                    file.bytes.as_slice(),
+                    &entry.name,
+                )
+            }
+            #[cfg(feature = "native")]
+            Backend::Folder(paths) => {
+                let path = paths
+                    .get(entry.index)
+                    .ok_or_else(|| ImportFileError::DamagedArchive(entry.name.clone()))?;
+                let file = std::fs::File::open(path)
+                    .map_err(|err| ImportFileError::Unreadable(format!("{}: {err}", entry.name)))?;
+                read_capped(&self.budget, self.limits, file, &entry.name)
+            }
+        }
     }
 
     /// Reads a decompressing reader to its end within the per-entry cap, and charges what it
@@ -169,23 +235,23 @@ impl<'a> SafeZip<'a> {
     }
 
     /// An entry that is itself an archive, opened with the same caps and this file's budget.
-    pub fn open_nested(&mut self, entry: &Entry) -> Result<SafeZip<'static>, ImportFileError> {
+    pub fn open_nested(&mut self, entry: &Entry) -> Result<SafeArchive<'static>, ImportFileError> {
         let bytes = self.read(entry)?;
         self.nested(bytes)
     }
 
-    /// An archive read out of this one (with [`SafeZip::read`]), with the same caps and this
+    /// An archive read out of this one (with [`SafeArchive::read`]), with the same caps and this
     /// file's budget.
-    pub fn nested(&self, bytes: Vec<u8>) -> Result<SafeZip<'static>, ImportFileError> {
-        SafeZip::open_with(
-            ZipBytes::Owned(bytes),
+    pub fn nested(&self, bytes: Vec<u8>) -> Result<SafeArchive<'static>, ImportFileError> {
+        SafeArchive::open_zip(
+            Box::new(Cursor::new(bytes)),
             Arc::clone(&self.budget),
             self.limits,
         )
     }
 }
 
-/// [`SafeZip::read_capped`] on its parts.
+/// [`SafeArchive::read_capped`] on its parts.
 fn read_capped(
     budget: &AtomicU64,
     limits: Limits,
