@@ -7,6 +7,8 @@
 //! and a version view by `fork_at` + hydrate.
 
 use std::path::Path;
+
+use crate::stats::ms;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -168,4 +170,83 @@ pub async fn run(
         get_changes,
         decode,
     })
+}
+
+pub(crate) fn section(
+    r: &mut crate::Report,
+    cli: &crate::Cli,
+    base: &larder_core::model::RecipeDraft,
+    work: &Path,
+) -> Result<()> {
+    let n = cli.history_edits;
+    r.line("");
+    r.line(format!(
+        "== history of a recipe edited {n} times == (profile::open on a temp dir; update_recipe \
+         with the clock 5 minutes on per edit, so each edit is a version; {} timed calls each)",
+        cli.history_reps
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let sample = if cli.quick { 20 } else { 50 };
+    let run = runtime.block_on(run(work, base, n, cli.history_reps, sample))?;
+    drop(runtime);
+    for dir in ["history", "history-burst"] {
+        std::fs::remove_dir_all(work.join(dir)).ok();
+    }
+    let naive_list = run.naive_list_per_version * run.versions as u32;
+    r.line(format!(
+        "{} edits in {:.2} s ({:.2} ms each); {} changes, {} versions; the same edits 10 s apart \
+         group into {} version(s)",
+        run.edits,
+        run.edit_time.as_secs_f64(),
+        ms(run.edit_time) / run.edits.max(1) as f64,
+        run.changes,
+        run.versions,
+        run.burst_versions
+    ));
+    r.line(format!(
+        "version list (recipe_history):  median {:>7.2} ms, max {:>7.2} ms | comparator, fork + \
+         hydrate per version and its parent: {:.2} ms per version ({sample} sampled) → {:.0} ms \
+         for all {} ({:.0}× the median)",
+        ms(run.list.median),
+        ms(run.list.max),
+        ms(run.naive_list_per_version),
+        ms(naive_list),
+        run.versions,
+        ms(naive_list) / ms(run.list.median).max(1e-6)
+    ));
+    r.line(format!(
+        "    of which automerge's get_changes {:.2} ms and decoding their ops {:.2} ms (once each)",
+        ms(run.get_changes),
+        ms(run.decode)
+    ));
+    r.line(format!(
+        "one version (recipe_version):   median {:>7.2} ms, max {:>7.2} ms | comparator, fork_at + \
+         hydrate: median {:.2} ms, max {:.2} ms",
+        ms(run.view.median),
+        ms(run.view.max),
+        ms(run.naive_view.median),
+        ms(run.naive_view.max)
+    ));
+    r.key("history_list_ms", format!("{:.2}", ms(run.list.max)));
+    r.key("history_view_ms", format!("{:.2}", ms(run.view.max)));
+    r.key("history_naive_list_ms", format!("{:.0}", ms(naive_list)));
+    r.key(
+        "history_naive_view_ms",
+        format!("{:.2}", ms(run.naive_view.median)),
+    );
+    if ms(run.list.max) > crate::HISTORY_LIST_GOAL_MS {
+        r.misses.push(format!(
+            "history list {:.1} ms after {n} edits",
+            ms(run.list.max)
+        ));
+    }
+    if ms(run.view.max) > crate::HISTORY_VIEW_GOAL_MS {
+        r.misses.push(format!(
+            "version view {:.1} ms after {n} edits",
+            ms(run.view.max)
+        ));
+    }
+    Ok(())
 }

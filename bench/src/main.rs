@@ -89,6 +89,9 @@ struct Cli {
     /// Only the history section (its goals still count).
     #[arg(long)]
     only_history: bool,
+    /// Only the Paprika import section (its goals still count).
+    #[arg(long, conflicts_with = "only_history")]
+    only_paprika: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -191,6 +194,8 @@ fn run(cli: &Cli) -> Result<()> {
     let corpus = Corpus::new();
     let largest = if cli.only_history {
         1
+    } else if cli.only_paprika {
+        cli.paprika
     } else {
         cli.recipes
             .iter()
@@ -220,15 +225,19 @@ fn run(cli: &Cli) -> Result<()> {
     r.key("vocabulary_words", used.len());
 
     let work = tempfile::tempdir().context("temp dir")?;
-    if !cli.only_history {
-        for &size in cli.recipes.iter().filter(|&&n| n > 0) {
-            query_section(&mut r, cli, &drafts[..size], work.path(), size)?;
+    if cli.only_paprika {
+        paprika::section(&mut r, cli, &drafts, work.path())?;
+    } else {
+        if !cli.only_history {
+            for &size in cli.recipes.iter().filter(|&&n| n > 0) {
+                query_section(&mut r, cli, &drafts[..size], work.path(), size)?;
+            }
+            let (profile_dir, left_dirty) = import_section(&mut r, cli, &drafts, work.path())?;
+            open_section(&mut r, cli, &profile_dir, left_dirty)?;
+            paprika::section(&mut r, cli, &drafts, work.path())?;
         }
-        let (profile_dir, left_dirty) = import_section(&mut r, cli, &drafts, work.path())?;
-        open_section(&mut r, cli, &profile_dir, left_dirty)?;
-        paprika_section(&mut r, cli, &drafts, work.path())?;
+        history::section(&mut r, cli, &drafts[0], work.path())?;
     }
-    history_section(&mut r, cli, &drafts[0], work.path())?;
 
     let mut line = String::from("BENCH");
     for (k, v) in &r.machine {
@@ -413,171 +422,6 @@ fn import_section(
         r.misses.push(format!("import {:.0}/s", first.rate()));
     }
     Ok((dir, left_dirty))
-}
-
-fn paprika_section(
-    r: &mut Report,
-    cli: &Cli,
-    drafts: &[larder_core::model::RecipeDraft],
-    work: &Path,
-) -> Result<()> {
-    let n = cli.paprika.min(drafts.len());
-    let drafts = &drafts[..n];
-    r.line("");
-    r.line(format!(
-        "== Paprika export, {n} recipes, through Larder::import_file == (a seeded .paprikarecipes: \
-         zip of gzip'd JSON; detection, reading, dedupe, bulk create, photos attached one by one; \
-         a fresh profile on disk each)"
-    ));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let plain = paprika::export(drafts, None, cli.seed)?;
-    let run = runtime.block_on(paprika::import(&work.join("paprika"), &plain, n))?;
-    drop(plain);
-    let direct = runtime.block_on(import::import_batched(
-        &work.join("paprika-direct"),
-        &[drafts],
-    ))?;
-    let with_photos = paprika::export(drafts, Some(cli.photo_bytes), cli.seed)?;
-    let photos = runtime.block_on(paprika::import(
-        &work.join("paprika-photos"),
-        &with_photos,
-        n,
-    ))?;
-    drop(with_photos);
-    drop(runtime);
-    for dir in ["paprika", "paprika-direct", "paprika-photos"] {
-        std::fs::remove_dir_all(work.join(dir)).ok();
-    }
-    let mb = |bytes: u64| bytes as f64 / 1e6;
-    r.line(format!(
-        "without photos ({:.1} MB file):  {:>7.0} recipes/s; comparator, create_recipes of the same \
-         drafts: {:>7.0} recipes/s (reading the format costs {:.0}% on top)",
-        mb(run.file_bytes as u64),
-        run.rate(),
-        direct[0].rate(),
-        100.0 * (direct[0].rate() / run.rate() - 1.0)
-    ));
-    r.line(format!(
-        "re-import of the same file:          {:>7.0} recipes/s, {} found already there, none made",
-        run.reimport_rate(),
-        run.already_present
-    ));
-    r.line(format!(
-        "with a {:.0} kB photo each ({:.0} MB file): {:>7.0} recipes/s, {:.1} MB/s, {} photos \
-         attached; peak memory above the start: {}",
-        cli.photo_bytes as f64 / 1e3,
-        mb(photos.file_bytes as u64),
-        photos.rate(),
-        mb(photos.file_bytes as u64) / photos.import.as_secs_f64(),
-        photos.attached,
-        photos
-            .peak_rss_growth
-            .map_or("not measured".into(), |b| format!(
-                "{:.0} MB ({:.1}× the file; photos read one at a time)",
-                mb(b),
-                b as f64 / photos.file_bytes as f64
-            ))
-    ));
-    r.key("paprika_per_s", format!("{:.0}", run.rate()));
-    r.key("paprika_direct_per_s", format!("{:.0}", direct[0].rate()));
-    r.key(
-        "paprika_reimport_per_s",
-        format!("{:.0}", run.reimport_rate()),
-    );
-    r.key("paprika_photos_per_s", format!("{:.0}", photos.rate()));
-    if let Some(b) = photos.peak_rss_growth {
-        r.key("paprika_photos_peak_mb", format!("{:.0}", mb(b)));
-    }
-    if run.rate() < PAPRIKA_GOAL_PER_S {
-        r.misses.push(format!("Paprika import {:.0}/s", run.rate()));
-    }
-    anyhow::ensure!(
-        photos.attached == n,
-        "{} of {n} photos attached",
-        photos.attached
-    );
-    Ok(())
-}
-
-fn history_section(
-    r: &mut Report,
-    cli: &Cli,
-    base: &larder_core::model::RecipeDraft,
-    work: &Path,
-) -> Result<()> {
-    let n = cli.history_edits;
-    r.line("");
-    r.line(format!(
-        "== history of a recipe edited {n} times == (profile::open on a temp dir; update_recipe \
-         with the clock 5 minutes on per edit, so each edit is a version; {} timed calls each)",
-        cli.history_reps
-    ));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let sample = if cli.quick { 20 } else { 50 };
-    let run = runtime.block_on(history::run(work, base, n, cli.history_reps, sample))?;
-    drop(runtime);
-    for dir in ["history", "history-burst"] {
-        std::fs::remove_dir_all(work.join(dir)).ok();
-    }
-    let naive_list = run.naive_list_per_version * run.versions as u32;
-    r.line(format!(
-        "{} edits in {:.2} s ({:.2} ms each); {} changes, {} versions; the same edits 10 s apart \
-         group into {} version(s)",
-        run.edits,
-        run.edit_time.as_secs_f64(),
-        ms(run.edit_time) / run.edits.max(1) as f64,
-        run.changes,
-        run.versions,
-        run.burst_versions
-    ));
-    r.line(format!(
-        "version list (recipe_history):  median {:>7.2} ms, max {:>7.2} ms | comparator, fork + \
-         hydrate per version and its parent: {:.2} ms per version ({sample} sampled) → {:.0} ms \
-         for all {} ({:.0}× the median)",
-        ms(run.list.median),
-        ms(run.list.max),
-        ms(run.naive_list_per_version),
-        ms(naive_list),
-        run.versions,
-        ms(naive_list) / ms(run.list.median).max(1e-6)
-    ));
-    r.line(format!(
-        "    of which automerge's get_changes {:.2} ms and decoding their ops {:.2} ms (once each)",
-        ms(run.get_changes),
-        ms(run.decode)
-    ));
-    r.line(format!(
-        "one version (recipe_version):   median {:>7.2} ms, max {:>7.2} ms | comparator, fork_at + \
-         hydrate: median {:.2} ms, max {:.2} ms",
-        ms(run.view.median),
-        ms(run.view.max),
-        ms(run.naive_view.median),
-        ms(run.naive_view.max)
-    ));
-    r.key("history_list_ms", format!("{:.2}", ms(run.list.max)));
-    r.key("history_view_ms", format!("{:.2}", ms(run.view.max)));
-    r.key("history_naive_list_ms", format!("{:.0}", ms(naive_list)));
-    r.key(
-        "history_naive_view_ms",
-        format!("{:.2}", ms(run.naive_view.median)),
-    );
-    if ms(run.list.max) > HISTORY_LIST_GOAL_MS {
-        r.misses.push(format!(
-            "history list {:.1} ms after {n} edits",
-            ms(run.list.max)
-        ));
-    }
-    if ms(run.view.max) > HISTORY_VIEW_GOAL_MS {
-        r.misses.push(format!(
-            "version view {:.1} ms after {n} edits",
-            ms(run.view.max)
-        ));
-    }
-    Ok(())
 }
 
 /// One fresh process: spawn → first result line, as the parent sees it, and the child's line.

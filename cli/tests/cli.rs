@@ -329,18 +329,33 @@ fn a_nextcloud_cookbook_folder_imports_as_one_file_would() {
             "recipeInstructions": ["Cook.", "Jar."],
         });
         std::fs::write(folder.join("recipe.json"), recipe.to_string()).expect("json");
-        std::fs::write(folder.join("full.jpg"), b"\xFF\xD8\xFF\xE0\0\x10JFIF\0pixels").expect("jpg");
+        std::fs::write(
+            folder.join("full.jpg"),
+            b"\xFF\xD8\xFF\xE0\0\x10JFIF\0pixels",
+        )
+        .expect("jpg");
     }
     let folder = cookbook.to_str().expect("path");
     let out = larder(&data, &["import", folder]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     let stderr = String::from_utf8(out.stderr).expect("utf-8");
-    assert_eq!(stderr.trim(), format!("{folder}: Nextcloud Cookbook export, 2 imported"));
+    assert_eq!(
+        stderr.trim(),
+        format!("{folder}: Nextcloud Cookbook export, 2 imported")
+    );
     for id in stdout.lines() {
         let recipe = json(&data, &["show", id, "--json"]);
-        assert_eq!(recipe["attachments"].as_array().map(Vec::len), Some(1), "{recipe}");
+        assert_eq!(
+            recipe["attachments"].as_array().map(Vec::len),
+            Some(1),
+            "{recipe}"
+        );
     }
     let out = larder(&data, &["import", folder]);
     let stderr = String::from_utf8(out.stderr).expect("utf-8");
