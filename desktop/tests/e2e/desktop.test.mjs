@@ -1,7 +1,9 @@
 // End to end, the real desktop app: the debug `larder-desktop` binary under WebDriver, a real
 // relay and the `larder` CLI on 127.0.0.1. Sign in, create a recipe with ingredients and an
 // image attached through the editor's file field, find it by an ingredient, see it on a CLI
-// profile of the same user, put its ingredients on the grocery list the CLI shares; a second
+// profile of the same user, put its ingredients on the grocery list the CLI shares; plan a meal;
+// export every recipe (the zip downloaded to the Downloads folder); import a recipe page by its
+// address (fetched by the relay from a loopback page server); a second
 // launch hands over to the running app (single instance); the window size is restored; quit,
 // restart with the relay stopped: the app opens straight to search with the recipe there; edit
 // offline, start the relay: the CLI profile gets the edit; a recipe added on the CLI shows up
@@ -9,7 +11,8 @@
 // Run by desktop/test.sh under xvfb-run and a D-Bus session (single instance uses D-Bus).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -49,14 +52,44 @@ let relayData;
 let driver;
 let env;
 let session;
+let downloads;
+let pages;
+
+/** A recipe page with JSON-LD and its image, on 127.0.0.1. */
+async function startPageServer() {
+  const png = makePng(4, 4);
+  const html = `<!doctype html><html><head><script type="application/ld+json">${JSON.stringify({
+    "@context": "https://schema.org",
+    "@type": "Recipe",
+    name: "Fetched dal",
+    image: "/dal.png",
+    recipeIngredient: ["200 g red lentils", "1 onion"],
+    recipeInstructions: ["Rinse", "Simmer 20 minutes"],
+  })}</script></head><body><h1>Dal</h1></body></html>`;
+  const server = createServer((req, res) => {
+    if (req.url === "/dal") res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
+    else if (req.url === "/dal.png") res.writeHead(200, { "content-type": "image/png" }).end(png);
+    else res.writeHead(404).end();
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
 
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), "larder-desktop-e2e-"));
   relayData = join(tmp, "relay");
   addUser(relayData, "mira", PASSWORD);
+  // The relay may fetch recipe pages from this test's loopback page server.
+  writeFileSync(join(relayData, "larder-server.toml"), '[import_url]\nallow_private_networks = ["127.0.0.1/32"]\n');
+  pages = await startPageServer();
   relayPort = await freePort();
   relay = await startRelay(relayData, relayPort);
   env = appEnv(join(tmp, "app"));
+  // Downloads (More → Export all recipes) land in the test's own Downloads folder.
+  env.HOME = join(tmp, "app", "home");
+  downloads = join(env.HOME, "Downloads");
+  mkdirSync(downloads, { recursive: true });
+  writeFileSync(join(env.XDG_CONFIG_HOME, "user-dirs.dirs"), `XDG_DOWNLOAD_DIR="${downloads}"\n`);
   driver = await startDriver(env);
 });
 
@@ -68,6 +101,7 @@ after(async () => {
   if (relay) writeFileSync(join(RESULTS, "relay.log"), relay.log());
   await driver?.stop();
   await relay?.stop();
+  pages?.close();
   if (tmp && !process.env.LARDER_KEEP_TMP) rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
 });
 
@@ -169,6 +203,60 @@ test("the desktop app: sign in, create, search, sync to the CLI, single instance
     const items = JSON.parse(await larder(cli, ["grocery", "list", "--json"]));
     return ["carrots", "rose harissa"].every((name) => items.some((i) => i.name === name));
   }, 60_000);
+  await (await byName(session, "Search", { scope: "nav" })).click();
+  await byLabel(session, "Search recipes");
+
+  step("meal plan");
+  // --- the week's plan: a meal in words on Monday's dinner ----------------------------------------
+  await (await byName(session, "Plan", { scope: "nav" })).click();
+  await heading(session, "Meal plan");
+  const addDinner = await until("Monday's dinner slot", async () => {
+    const buttons = await session.findElements(By.css("ol.week > li.day:first-child button[aria-label^='Add to Dinner']"));
+    return buttons[0];
+  });
+  await addDinner.click();
+  await fill(session, "Recipe or meal", "Leftovers");
+  await (await byName(session, "Add “Leftovers”")).click();
+  await until("the meal on Monday", async () =>
+    session.executeScript(() => document.querySelector("ol.week > li.day")?.innerText.includes("Leftovers")),
+  );
+
+  step("export all");
+  // --- More → Export all recipes: the zip is downloaded where downloads go ----------------------
+  await (await byName(session, "More", { scope: "nav" })).click();
+  await (await byName(session, "Export all recipes")).click();
+  await until("the export's confirmation", async () =>
+    /Saved larder-export-.*\.zip: 1 recipe\(s\) and 1 attachment\(s\)/.test(await session.executeScript(() => document.body.innerText)),
+  );
+  const zip = await until("the downloaded zip", () => {
+    const name = readdirSync(downloads).find((f) => /^larder-export-.*\.zip$/.test(f));
+    return name && join(downloads, name);
+  }, 30_000, () => JSON.stringify(readdirSync(downloads)));
+  const bytes = await until("the download to finish", () => {
+    const b = readFileSync(zip);
+    // The end-of-central-directory record closes a complete zip.
+    return b.length > 22 && b.includes(Buffer.from("PK\x05\x06", "latin1")) && b;
+  });
+  assert.ok(bytes.includes(Buffer.from("larder-export.json")), "Larder's manifest in the zip");
+  // A fresh CLI profile imports the download: the recipe with its image.
+  const fresh = join(tmp, "fresh");
+  const imported = (await larder(fresh, ["import", zip])).trim().split("\n");
+  assert.equal(imported.length, 1, `one recipe imported: ${imported}`);
+  const back = JSON.parse(await larder(fresh, ["show", imported[0], "--json"]));
+  assert.equal(back.title, TITLE);
+  assert.deepEqual(back.attachments.map((a) => a.file_name), ["carrots.png"]);
+
+  step("import by address");
+  // --- More → Import: the relay fetches the page, the recipe and its image land in the app ------
+  await (await byName(session, "More", { scope: "nav" })).click();
+  await (await byName(session, "Import recipes from a web page or a file")).click();
+  await fill(session, "Recipe page address", `${pages.url}/dal`);
+  await (await byName(session, "Import from address")).click();
+  await (await byName(session, "Fetched dal", { ms: 30_000 })).click();
+  await heading(session, "Fetched dal");
+  await until("the page's image attached", async () =>
+    session.executeScript(() => [...document.querySelectorAll("img")].some((i) => i.alt === "dal.png" && i.complete && i.naturalWidth > 0)),
+  );
   await (await byName(session, "Search", { scope: "nav" })).click();
   await byLabel(session, "Search recipes");
 
