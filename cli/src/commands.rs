@@ -139,6 +139,7 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
         }
         Command::Tags { json } => output::tags(&larder.list_tags()?, json),
         Command::Grocery { command } => grocery(larder, command).await,
+        Command::Plan { command } => crate::plan_commands::run(larder, command).await,
         Command::Attach {
             recipe_id,
             file,

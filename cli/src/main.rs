@@ -7,6 +7,7 @@ mod commands;
 mod import_commands;
 mod import_report;
 mod output;
+mod plan_commands;
 mod sync_commands;
 
 use std::path::PathBuf;
@@ -155,6 +156,11 @@ pub enum Command {
     Grocery {
         #[command(subcommand)]
         command: GroceryCommand,
+    },
+    /// The meal plan: a week, planning meals, the week's ingredients to the grocery list.
+    Plan {
+        #[command(subcommand)]
+        command: plan_commands::PlanCommand,
     },
     /// Attach a file to a recipe (kept on this device; the next sync uploads it).
     Attach {
