@@ -5,34 +5,18 @@
 //! only the first line before closing its end, so the CLI is certain to write into a closed
 //! pipe: the tests cannot pass by the output fitting into the pipe's buffer.
 
+mod larder_process;
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+use larder_process::ok;
 
 /// More than twice what can be written before the close: the pipe's 64 KiB plus the 8 KiB the
 /// test's reader takes in.
 const MIN_OUTPUT: usize = 160 * 1024;
-
-fn larder(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_larder"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("LARDER_DATA")
-        .output()
-        .expect("run larder")
-}
-
-fn ok(data: &Path, args: &[&str]) -> String {
-    let out = larder(data, args);
-    assert!(
-        out.status.success(),
-        "larder {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
 
 /// Runs `larder args`, reads one line of its output, closes the pipe and waits for it.
 fn read_one_line_then_close(data: &Path, args: &[&str]) {

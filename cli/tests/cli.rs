@@ -1,33 +1,12 @@
 //! The `larder` binary's contract, run as a real process against a temporary profile.
 
+mod larder_process;
+
 use std::path::Path;
-use std::process::{Command, Output};
+
+use larder_process::{json, larder, ok};
 
 use serde_json::Value;
-
-fn larder(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_larder"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("LARDER_DATA")
-        .output()
-        .expect("run larder")
-}
-
-fn ok(data: &Path, args: &[&str]) -> String {
-    let out = larder(data, args);
-    assert!(
-        out.status.success(),
-        "larder {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
-fn json(data: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(data, args)).expect("json output")
-}
 
 #[test]
 fn add_search_show_grocery_and_rm() {

@@ -2,30 +2,13 @@
 //! JSON, moving and re-serving a meal, the week's ingredients previewed (`--dry-run`) and sent
 //! to the grocery list, and clear errors for a slot or date that does not exist.
 
+mod larder_process;
+
 use std::path::Path;
-use std::process::{Command, Output};
+
+use larder_process::{larder, ok};
 
 use serde_json::Value;
-
-fn larder(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_larder"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("LARDER_DATA")
-        .output()
-        .expect("run larder")
-}
-
-fn ok(data: &Path, args: &[&str]) -> String {
-    let out = larder(data, args);
-    assert!(
-        out.status.success(),
-        "larder {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
 
 fn week(data: &Path, date: &str) -> Value {
     serde_json::from_str(&ok(data, &["plan", "week", date, "--json"])).expect("json")

@@ -4,48 +4,12 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use common::draft;
-use larder_core::clock::ManualClock;
-use larder_core::docstore::MemoryStore;
+use common::{Device, START, block_on, device, draft, sync};
 use larder_core::history::RecipeVersionSummary;
 use larder_core::model::{Recipe, RecipeDraft};
 use larder_core::rpc::{self, Request, Response, RpcErrorCode};
-use larder_core::{Larder, Store};
 
-const START: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    futures_util::FutureExt::now_or_never(f).expect("memory store futures complete at once")
-}
-
-struct Device {
-    larder: Larder<MemoryStore>,
-    docs: MemoryStore,
-    clock: ManualClock,
-}
-
-fn device() -> Device {
-    let docs = MemoryStore::new();
-    let clock = ManualClock::new(START);
-    let store = Arc::new(Store::open_in_memory().expect("store"));
-    let larder =
-        block_on(Larder::open(docs.clone(), store, Arc::new(clock.clone()))).expect("open");
-    Device {
-        larder,
-        docs,
-        clock,
-    }
-}
-
-/// Sends everything `from` has of `id` to `to` and refreshes `to`'s view.
-fn sync(from: &Device, to: &Device, id: &str) {
-    let bytes = from.docs.save(id).expect("document");
-    to.docs.merge_bytes(id, &bytes).expect("merge");
-    block_on(to.larder.rematerialize(id)).expect("refresh");
-}
 
 fn history(d: &Device, id: &str) -> Vec<RecipeVersionSummary> {
     block_on(d.larder.recipe_history(id)).expect("history")

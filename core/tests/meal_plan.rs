@@ -5,48 +5,11 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use common::draft;
+use common::{Device, block_on, device, draft, sync};
 use larder_core::api::{PlanAddition, PlanView};
-use larder_core::clock::ManualClock;
-use larder_core::docstore::MemoryStore;
 use larder_core::model::RecipeDraft;
 use larder_core::plan::PlanSlotInput;
 use larder_core::rpc::{self, Request, RpcErrorCode};
-use larder_core::{Larder, Store};
-
-const START: i64 = 1_700_000_000_000;
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    futures_util::FutureExt::now_or_never(f).expect("memory store futures complete at once")
-}
-
-struct Device {
-    larder: Larder<MemoryStore>,
-    docs: MemoryStore,
-    clock: ManualClock,
-}
-
-fn device() -> Device {
-    let docs = MemoryStore::new();
-    let clock = ManualClock::new(START);
-    let store = Arc::new(Store::open_in_memory().expect("store"));
-    let larder =
-        block_on(Larder::open(docs.clone(), store, Arc::new(clock.clone()))).expect("open");
-    Device {
-        larder,
-        docs,
-        clock,
-    }
-}
-
-/// Sends everything `from` has of `id` to `to` and refreshes `to`'s view.
-fn sync(from: &Device, to: &Device, id: &str) {
-    let bytes = from.docs.save(id).expect("document");
-    to.docs.merge_bytes(id, &bytes).expect("merge");
-    block_on(to.larder.rematerialize(id)).expect("refresh");
-}
 
 fn add(d: &Device, date: &str, slot: &str, recipe: Option<&str>, text: Option<&str>) -> String {
     d.clock.advance(1_000);
