@@ -5,31 +5,14 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { addUser, launchChromium, startRelay } from "./harness.mjs";
-import { assertAccessible, assertNoConsoleErrors, makePng, newDevice, signIn } from "./ui-helpers.mjs";
+import { after, test } from "node:test";
+import { assertAccessible, assertNoConsoleErrors, makePng, relayAndBrowser, signIn } from "./ui-helpers.mjs";
 
 const PASSWORD = "open sesame pantry";
 const USERS = ["uma"];
-const data = mkdtempSync(join(tmpdir(), "larder-import-relay-"));
+const suite = relayAndBrowser("import", USERS, PASSWORD);
 const folders = mkdtempSync(join(tmpdir(), "larder-cookbook-"));
-let relay;
-let browser;
-const devices = [];
-
-before(async () => {
-  for (const user of USERS) addUser(data, user, PASSWORD);
-  relay = await startRelay(data);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  for (const d of devices) await d.context.close().catch(() => undefined);
-  await browser?.close();
-  await relay?.stop();
-  rmSync(data, { recursive: true, force: true });
-  rmSync(folders, { recursive: true, force: true });
-});
+after(() => rmSync(folders, { recursive: true, force: true }));
 
 /** A Nextcloud Cookbook folder of `count` recipes, each with its photo. */
 function cookbook(count) {
@@ -54,8 +37,7 @@ function cookbook(count) {
 }
 
 test("a Nextcloud Cookbook folder imports from the folder picker with its photos and progress; again adds nothing", async () => {
-  const d = await newDevice(browser, relay.url);
-  devices.push(d);
+  const d = await suite.device();
   const { page } = d;
   await signIn(page, "uma", PASSWORD);
   await page.getByRole("navigation").getByRole("link", { name: "More" }).click();

@@ -3,17 +3,14 @@
 // plan and the list seen on a second browser, both browsers planning offline and merging, "Plan
 // this" from a recipe, the phone's day list, axe on the plan screen.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { addUser, launchChromium, startRelay } from "./harness.mjs";
+import { test } from "node:test";
 import {
   NETWORK_DOWN,
   assertAccessible,
   assertNoConsoleErrors,
   newDevice,
   openRecipe,
+  relayAndBrowser,
   screenshot,
   signIn,
   until,
@@ -22,29 +19,8 @@ import {
 
 const PASSWORD = "open sesame pantry";
 const USERS = ["pia", "quin", "ros"];
-const data = mkdtempSync(join(tmpdir(), "larder-plan-relay-"));
-let relay;
-let browser;
-const devices = [];
-
-before(async () => {
-  for (const user of USERS) addUser(data, user, PASSWORD);
-  relay = await startRelay(data);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  for (const d of devices) await d.context.close().catch(() => undefined);
-  await browser?.close();
-  await relay?.stop();
-  rmSync(data, { recursive: true, force: true });
-});
-
-async function device(options) {
-  const d = await newDevice(browser, relay.url, options);
-  devices.push(d);
-  return d;
-}
+const suite = relayAndBrowser("plan", USERS, PASSWORD);
+const device = suite.device;
 
 const blank = (title, servings, ingredients) => ({
   title, description: "", servings, yield_text: "", prep_minutes: null, cook_minutes: null,

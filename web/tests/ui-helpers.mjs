@@ -1,10 +1,12 @@
 // Helpers for the UI tests: devices (browser contexts) with console-error collection, signing
 // in through the form, an axe-core check, screenshots into web/test-results/, and a real PNG.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
-import { WEB, openApp, until } from "./harness.mjs";
+import { WEB, addUser, launchChromium, openApp, startRelay, until } from "./harness.mjs";
 
 export const RESULTS = join(WEB, "test-results");
 mkdirSync(RESULTS, { recursive: true });
@@ -23,6 +25,30 @@ export async function newDevice(browser, url, { phone = false } = {}) {
   const errors = [];
   const page = await openApp(context, url, errors);
   return { context, page, errors };
+}
+
+/** A test file's relay (its own data directory, `users` made with `password`) and Chromium,
+ *  started before its tests and stopped after them, and `device()` for a new device on it. */
+export function relayAndBrowser(name, users, password) {
+  const data = mkdtempSync(join(tmpdir(), `larder-${name}-relay-`));
+  const suite = { relay: null, browser: null, devices: [] };
+  before(async () => {
+    for (const user of users) addUser(data, user, password);
+    suite.relay = await startRelay(data);
+    suite.browser = await launchChromium();
+  });
+  after(async () => {
+    for (const d of suite.devices) await d.context.close().catch(() => undefined);
+    await suite.browser?.close();
+    await suite.relay?.stop();
+    rmSync(data, { recursive: true, force: true });
+  });
+  suite.device = async (options) => {
+    const d = await newDevice(suite.browser, suite.relay.url, options);
+    suite.devices.push(d);
+    return d;
+  };
+  return suite;
 }
 
 /** Fails on console errors and page errors, except those matching `allowed` (Chromium's own

@@ -5,10 +5,11 @@
 import { type FormEvent, useRef, useState } from "react";
 import type { GroceryUndo, PlanDay, PlanEntryView, PlanGroceryPreview, PlanSlotDoc, PlanView } from "../client";
 import { errorMessage, useApp } from "./context";
+import { GroceryAddedStatus } from "./GroceryAddedStatus";
 import { useFocusOnMount, useLoad } from "./hooks";
 import { PlanCalendar } from "./PlanCalendar";
 import { PlanSlots } from "./PlanSlots";
-import { AddMeal, dayLabel, todayIso } from "./plan-parts";
+import { AddMeal, DayAndSlot, dayLabel, todayIso } from "./plan-parts";
 
 export function Plan({ date }: { date?: string }) {
   const { client, changes, navigate } = useApp();
@@ -179,20 +180,7 @@ function ChangeMeal({ entry, slots, onDone }: { entry: PlanEntryView; slots: Pla
   };
   return (
     <form className="change-meal" onSubmit={save} aria-label={`Change ${entry.title}`}>
-      <label>
-        Day
-        <input type="date" value={date} required onChange={(e) => setDate(e.target.value)} />
-      </label>
-      <label>
-        Slot
-        <select value={slot} onChange={(e) => setSlot(e.target.value)}>
-          {slots.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <DayAndSlot date={date} slot={slot} slots={slots} onDate={setDate} onSlot={setSlot} />
       {entry.recipe_id && (
         <label>
           Servings
@@ -297,24 +285,7 @@ function SendToGrocery({ from, to, onClose }: { from: string; to: string; onClos
           Close
         </button>
       </div>
-      {message && (
-        <p role="status" className="ok">
-          {message} <a href="#/grocery">Open the grocery list</a>
-          {added && (
-            <>
-              {" "}
-              <button type="button" onClick={undo}>
-                Undo
-              </button>
-            </>
-          )}
-        </p>
-      )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <GroceryAddedStatus message={message} error={error} onUndo={added ? undo : undefined} />
     </section>
   );
 }

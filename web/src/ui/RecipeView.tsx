@@ -4,6 +4,7 @@
 import { useEffect, useState, useRef } from "react";
 import type { Attachment, GroceryUndo, Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
+import { GroceryAddedStatus } from "./GroceryAddedStatus";
 import { formatSize } from "./format";
 import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
 import { StepsNotesFiles, TagList, timesOf } from "./RecipeSections";
@@ -154,24 +155,7 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
           </button>
         </div>
       )}
-      {message && (
-        <p role="status" className="ok">
-          {message} <a href="#/grocery">Open the grocery list</a>
-          {added && (
-            <>
-              {" "}
-              <button type="button" onClick={undoAdd}>
-                Undo
-              </button>
-            </>
-          )}
-        </p>
-      )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <GroceryAddedStatus message={message} error={error} onUndo={added ? undoAdd : undefined} />
       <section aria-labelledby="ingredients-h">
         <div className="section-head">
           <h2 id="ingredients-h">Ingredients</h2>

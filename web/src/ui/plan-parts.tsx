@@ -2,7 +2,7 @@
 // and a day's label as the user's locale writes them, and the "add a meal" form (a recipe found
 // by search, or a few words).
 import { type FormEvent, useState } from "react";
-import type { RecipeSummary } from "../client";
+import type { PlanSlotDoc, RecipeSummary } from "../client";
 import { errorMessage, useApp } from "./context";
 import { useLoad } from "./hooks";
 
@@ -109,20 +109,7 @@ export function PlanThis({ recipeId, title, servings, onClose }: { recipeId: str
   };
   return (
     <form className="plan-this" onSubmit={submit} aria-label={`Plan ${title}`}>
-      <label>
-        Day
-        <input type="date" value={date} required onChange={(e) => setDate(e.target.value)} />
-      </label>
-      <label>
-        Slot
-        <select value={chosen} onChange={(e) => setSlot(e.target.value)}>
-          {slots.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <DayAndSlot date={date} slot={chosen} slots={slots} onDate={setDate} onSlot={setSlot} />
       <button type="submit" className="primary" disabled={!chosen}>
         Plan
       </button>
@@ -140,5 +127,39 @@ export function PlanThis({ recipeId, title, servings, onClose }: { recipeId: str
         </p>
       )}
     </form>
+  );
+}
+
+/** A day and one of the plan's slots, as a form's two fields. */
+export function DayAndSlot({
+  date,
+  slot,
+  slots,
+  onDate,
+  onSlot,
+}: {
+  date: string;
+  slot: string;
+  slots: PlanSlotDoc[];
+  onDate: (date: string) => void;
+  onSlot: (slot: string) => void;
+}) {
+  return (
+    <>
+      <label>
+        Day
+        <input type="date" value={date} required onChange={(e) => onDate(e.target.value)} />
+      </label>
+      <label>
+        Slot
+        <select value={slot} onChange={(e) => onSlot(e.target.value)}>
+          {slots.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name}
+            </option>
+          ))}
+        </select>
+      </label>
+    </>
   );
 }

@@ -1,0 +1,26 @@
+// What adding to the grocery list said ("Added … to the grocery list."), with a link to the
+// list and, until it is used, the Undo that takes the addition back; or the error.
+export function GroceryAddedStatus({ message, error, onUndo }: { message: string | null; error: string | null; onUndo?: () => void }) {
+  return (
+    <>
+      {message && (
+        <p role="status" className="ok">
+          {message} <a href="#/grocery">Open the grocery list</a>
+          {onUndo && (
+            <>
+              {" "}
+              <button type="button" onClick={onUndo}>
+                Undo
+              </button>
+            </>
+          )}
+        </p>
+      )}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
