@@ -10,6 +10,7 @@ fn user(name: &str) -> User {
         disabled: false,
         created_at: 1,
         grocery_list_id: None,
+        meal_plan_id: None,
     }
 }
 
