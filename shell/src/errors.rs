@@ -2,7 +2,7 @@
 //! relay) as the typed `RpcError` the UI receives: a code to react to and a readable sentence.
 
 use larder_core::rpc::{RpcError, RpcErrorCode};
-use larder_core::sync::{AttachmentError, ImportUrlError, RelayError};
+use larder_core::sync::{AttachmentError, ImportUrlError, PlanCalendarError, RelayError};
 use larder_core::{LarderError, StoreError};
 
 pub fn relay(err: RelayError) -> RpcError {
@@ -36,6 +36,23 @@ pub fn import_url(err: ImportUrlError) -> RpcError {
         ),
         ImportUrlError::Relay(err) => relay(err),
         ImportUrlError::Larder(err) => err.into(),
+    }
+}
+
+/// The plan's calendar feed could not be asked for: not signed in is `Unauthorized` (with a
+/// sentence saying to sign in), offline `Unreachable`, the rest as the relay said.
+pub fn plan_calendar(err: PlanCalendarError) -> RpcError {
+    match err {
+        PlanCalendarError::NotSignedIn => RpcError::new(
+            RpcErrorCode::Unauthorized,
+            PlanCalendarError::NotSignedIn.to_string(),
+        ),
+        PlanCalendarError::Relay(RelayError::Unreachable(why)) => RpcError::new(
+            RpcErrorCode::Unreachable,
+            format!("the calendar feed is kept by the relay, which cannot be reached now ({why})"),
+        ),
+        PlanCalendarError::Relay(err) => relay(err),
+        PlanCalendarError::Store(err) => store(err),
     }
 }
 

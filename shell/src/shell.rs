@@ -3,7 +3,8 @@
 //! changes a document (sync), one forwards change events to the UI, and, while signed in, the
 //! sync engine (started on open with a saved session and after sign-in, stopped on sign-out).
 //! It answers the requests that belong to a shell (sign-in/out, session, sync status, an
-//! attachment that is only on the relay, keeping the screen on) and hands every other one to
+//! attachment that is only on the relay, keeping the screen on, importing by address and the
+//! plan's calendar feed, both asked of the relay) and hands every other one to
 //! `rpc::dispatch`.
 
 use std::path::PathBuf;
@@ -159,6 +160,14 @@ impl Inner {
                     .await
                     .map_err(errors::import_url)?;
                 Ok(Response::Import(report))
+            }
+            Request::PlanCalendar { action } => {
+                let open = self.open.read().await;
+                let open = open.as_ref().ok_or_else(errors::closing)?;
+                let link = sync::plan_calendar(&open.larder, action)
+                    .await
+                    .map_err(errors::plan_calendar)?;
+                Ok(Response::CalendarLink(link))
             }
             other => {
                 let open = self.open.read().await;

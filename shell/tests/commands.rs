@@ -441,3 +441,84 @@ fn import_by_address_goes_through_the_relay_and_offline_is_unreachable() {
     assert_eq!(kept["value"]["title"], "Barley stew (example.org)");
     app.close();
 }
+
+/// `GET url` over a plain socket (HTTP/1.1, no session): the status code and the body.
+fn http_get(url: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http address");
+    let (host, path) = rest.split_at(rest.find('/').expect("a path"));
+    let mut socket = std::net::TcpStream::connect(host).expect("connect");
+    write!(
+        socket,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).expect("read");
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn the_plans_calendar_feed_is_asked_of_the_relay() {
+    let relay = Relay::start("jo");
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path());
+
+    let err = app
+        .rpc(json!({"op": "plan_calendar", "action": "status"}))
+        .unwrap_err();
+    assert_eq!(err["code"], "unauthorized", "{err}");
+    assert_eq!(
+        err["message"],
+        "sign in to a relay to subscribe to your plan in a calendar"
+    );
+
+    sign_in(&app, &relay, "jo");
+    assert_eq!(
+        app.ok(json!({"op": "plan_calendar", "action": "status"})),
+        json!({"type": "calendar_link", "value": {"active": false, "url": null, "created_at": null}})
+    );
+    let made = app.ok(json!({"op": "plan_calendar", "action": "create"}));
+    assert_eq!(made["type"], "calendar_link", "{made}");
+    assert_eq!(made["value"]["active"], true);
+    let url = made["value"]["url"].as_str().unwrap().to_owned();
+    assert!(
+        url.starts_with(&format!("{}/api/v1/plan/calendar/", relay.url)) && url.ends_with(".ics"),
+        "{url}"
+    );
+    let created_at = made["value"]["created_at"].as_i64().unwrap();
+    let (status, body) = http_get(&url);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("BEGIN:VCALENDAR"), "{body}");
+
+    // The address is shown once; the state says only that it works.
+    assert_eq!(
+        app.ok(json!({"op": "plan_calendar", "action": "status"}))["value"],
+        json!({"active": true, "url": null, "created_at": created_at})
+    );
+    assert_eq!(
+        app.ok(json!({"op": "plan_calendar", "action": "revoke"}))["value"],
+        json!({"active": false, "url": null, "created_at": null})
+    );
+    assert_eq!(http_get(&url).0, 404);
+    assert_eq!(
+        app.ok(json!({"op": "plan_calendar", "action": "status"}))["value"]["active"],
+        false
+    );
+
+    drop(relay.runtime);
+    let err = app
+        .rpc(json!({"op": "plan_calendar", "action": "status"}))
+        .unwrap_err();
+    assert_eq!(err["code"], "unreachable", "{err}");
+    app.close();
+}

@@ -125,6 +125,7 @@ pub fn execute(
                             "disabled": u.disabled,
                             "created_at": u.created_at,
                             "grocery_list_id": u.grocery_list_id,
+                            "meal_plan_id": u.meal_plan_id,
                         })
                     })
                     .collect();

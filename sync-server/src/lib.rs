@@ -14,8 +14,9 @@
 //! 3. **Domain**, knowing nothing of HTTP — [`blobs`] (files on disk, signed URLs),
 //!    [`accounts`] (passwords, sessions, login, administration, throttling, ending sessions),
 //!    [`hook`] (API tokens, added-item detection, webhook outbox), [`sync`] (the sync core,
-//!    tickets, the change feed), [`backup`] (backup files and restore), [`admin_commands`]
-//!    (the user and token commands as data).
+//!    tickets, the change feed), [`plan`] (the meal plan's calendar feed and its tokens),
+//!    [`backup`] (backup files and restore), [`admin_commands`] (the user and token commands
+//!    as data).
 //! 4. **HTTP** — [`http`]: [`AppState`], routes, extractors, and domain errors mapped to
 //!    responses.
 //! 5. **Server** — [`server`]: serving, TLS, graceful shutdown, the admin socket a running
@@ -34,6 +35,7 @@ pub mod admin_commands;
 pub mod backup;
 pub mod blobs;
 pub mod hook;
+pub mod plan;
 pub mod sync;
 
 pub mod http;

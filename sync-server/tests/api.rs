@@ -51,12 +51,23 @@ async fn login_me_logout() {
         .as_str()
         .expect("a grocery list id")
         .to_owned();
+    // So is the meal plan (tests/plan_calendar.rs).
+    let plan = me["meal_plan_id"]
+        .as_str()
+        .expect("a meal plan id")
+        .to_owned();
     assert_eq!(
         me,
-        serde_json::json!({"id": alice.id.as_str(), "name": "Alice", "grocery_list_id": grocery})
+        serde_json::json!({
+            "id": alice.id.as_str(),
+            "name": "Alice",
+            "grocery_list_id": grocery,
+            "meal_plan_id": plan,
+        })
     );
     let me: Value = server.me(&token).await.json().await.unwrap();
     assert_eq!(me["grocery_list_id"], grocery.as_str());
+    assert_eq!(me["meal_plan_id"], plan.as_str());
 
     // Logout revokes this token only.
     let other = server.token("alice", "correct horse").await;

@@ -161,8 +161,12 @@ async fn backup_and_restore_keep_users_sessions_documents_feed_and_blobs() {
         docs.push(doc);
     }
     let me: Value = server.me(&alice.token).await.json().await.unwrap();
-    let before = consistent_feed(&server, &alice.token, 4).await;
-    assert_eq!(before.len(), 4, "three recipes and the grocery list");
+    let before = consistent_feed(&server, &alice.token, 5).await;
+    assert_eq!(
+        before.len(),
+        5,
+        "three recipes, the grocery list and the meal plan"
+    );
     let blob = put_blob(&data, b"a photo of the stew");
     let empty_blob = put_blob(&data, b"");
     // Temp uploads are not blobs.
@@ -197,7 +201,7 @@ async fn backup_and_restore_keep_users_sessions_documents_feed_and_blobs() {
     let me_again: Value = server.me(&alice.token).await.json().await.unwrap();
     assert_eq!(me_again, me);
     assert_eq!(server.me(&bob.token).await.status(), 200);
-    let after = consistent_feed(&server, &alice.token, 4).await;
+    let after = consistent_feed(&server, &alice.token, 5).await;
     let strip = |f: &[(String, u64, Vec<String>)]| -> Vec<(String, Vec<String>)> {
         f.iter().map(|(d, _, h)| (d.clone(), h.clone())).collect()
     };

@@ -562,12 +562,16 @@ async fn grocery_list_is_created_once_and_syncs_to_the_users_devices() {
         server.me(&alice.token)
     );
     let mut ids = Vec::new();
+    let mut plans = Vec::new();
     for r in [r1, r2, r3] {
         assert_eq!(r.status(), 200);
         let me: Value = r.json().await.unwrap();
         ids.push(me["grocery_list_id"].as_str().unwrap().to_owned());
+        plans.push(me["meal_plan_id"].as_str().unwrap().to_owned());
     }
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    // So do they on the meal plan, made the same way.
+    assert!(plans.windows(2).all(|w| w[0] == w[1]), "{plans:?}");
     let list_id = ids.remove(0);
     let bobs: Value = server.me(&bob.token).await.json().await.unwrap();
     assert_ne!(bobs["grocery_list_id"].as_str().unwrap(), list_id);
@@ -617,8 +621,12 @@ async fn grocery_list_is_created_once_and_syncs_to_the_users_devices() {
     // Bob can't reach it.
     let x = device(&server, &bob).await;
     assert!(x.find(&list_id).await.is_none());
-    // And it is in alice's feed.
-    feed_with(&server, &alice, &[&list]).await;
+    // And it is in alice's feed, beside her meal plan.
+    let plan = a
+        .find(&plans[0])
+        .await
+        .expect("alice's device gets her plan");
+    feed_with(&server, &alice, &[&list, &plan]).await;
 
     for d in [a, b, x] {
         d.stop().await;
@@ -637,10 +645,10 @@ async fn a_restart_keeps_documents_ownership_and_the_feed() {
     set(&doc, "serves", "4");
     a.pushed(&doc).await;
     let me: Value = server.me(&alice.token).await.json().await.unwrap();
-    // The document and the grocery list.
-    let feed = eventually("both feed entries", || async {
+    // The document, the grocery list and the meal plan.
+    let feed = eventually("the three feed entries", || async {
         let feed = server.changes(&alice.token, 0).await;
-        (feed["changes"].as_array().unwrap().len() == 2).then_some(feed)
+        (feed["changes"].as_array().unwrap().len() == 3).then_some(feed)
     })
     .await;
     let clock = server.clock.clone();

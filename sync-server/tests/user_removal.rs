@@ -1,7 +1,7 @@
 //! `larder-server user remove` on a running relay, through its admin socket as operators run
 //! it: the user's sessions, sync connection, repo, documents (chunks, ownership, change feed),
-//! grocery list and the bytes of files only they held all go; another user's documents and a
-//! file both of them uploaded stay.
+//! grocery list, meal plan, calendar feed token and the bytes of files only they held all go;
+//! another user's documents and a file both of them uploaded stay.
 
 mod common;
 
@@ -28,12 +28,11 @@ fn blob_path(server: &TestServer, hash: &str) -> std::path::PathBuf {
         .path(&BlobHash::parse(hash).expect("a hash"))
 }
 
-async fn grocery_list_of(server: &TestServer, token: &str) -> String {
+/// The user's grocery list and meal plan (made by the relay on the first `/me`).
+async fn lists_of(server: &TestServer, token: &str) -> (String, String) {
     let me: Value = server.me(token).await.json().await.expect("json");
-    me["grocery_list_id"]
-        .as_str()
-        .expect("a grocery list")
-        .to_owned()
+    let id = |field: &str| me[field].as_str().expect(field).to_owned();
+    (id("grocery_list_id"), id("meal_plan_id"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,7 +51,16 @@ async fn removing_a_user_deletes_their_data_and_nobody_elses() {
     let recipe = create(&laptop, "alice's soup").await;
     laptop.pushed(&recipe).await;
     let recipe_id = recipe.document_id().to_string();
-    let list = grocery_list_of(&server, &alice.token).await;
+    let (list, plan) = lists_of(&server, &alice.token).await;
+    // And a calendar feed address for her plan.
+    let feed = server
+        .client
+        .post(server.url("/api/v1/plan/calendar"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), 201);
     let bobs_device = Device::connect(&server.base(), &bob.token, &bob.id).await;
     let bobs_recipe = create(&bobs_device, "bob's bread").await;
     bobs_device.pushed(&bobs_recipe).await;
@@ -81,12 +89,12 @@ async fn removing_a_user_deletes_their_data_and_nobody_elses() {
         .expect("remove through the admin socket");
     assert!(
         out.stdout
-            .contains("removed with 2 document(s) and 1 attached file(s)"),
+            .contains("removed with 3 document(s) and 1 attached file(s)"),
         "{out:?}"
     );
 
     // Her documents, their ownership and her feed are gone; so are her only file's bytes.
-    for doc in [&recipe_id, &list] {
+    for doc in [&recipe_id, &list, &plan] {
         assert!(
             store.chunks_under(doc).unwrap().is_empty(),
             "chunks of {doc}"
@@ -97,6 +105,7 @@ async fn removing_a_user_deletes_their_data_and_nobody_elses() {
     assert!(store.feed_since(&alice_id, 0, 100).unwrap().is_empty());
     assert!(!blob_path(&server, &own_hash).exists());
     assert!(store.user(&alice_id).unwrap().is_none());
+    assert_eq!(store.user_calendar_token(&alice_id).unwrap(), None);
     // Her session is dead, and nothing is made for her again by anyone holding her id.
     assert_eq!(server.me(&alice.token).await.status(), 401);
     assert!(

@@ -27,6 +27,7 @@ const errors = [];
 before(async () => {
   addUser(data, "alice", PASSWORD);
   addUser(data, "carol", PASSWORD);
+  addUser(data, "dana", PASSWORD);
   relay = await startRelay(data);
   browser = await launchChromium();
 });
@@ -494,6 +495,45 @@ test("a session the relay rejects signs the browser out and keeps its recipes", 
     errors.filter((e) => !/status of 401|WebSocket connection to .* failed/.test(e)),
     [],
   );
+});
+
+test("the plan's calendar feed is asked of the relay by the worker; signed out it says to sign in", async () => {
+  const context = await browser.newContext();
+  const page = await openApp(context, relay.url, errors);
+  // Straight through the transport: the typed client's method comes with the plan's UI.
+  const ask = (action) =>
+    page.evaluate((a) => window.larder.client.transport.call({ op: "plan_calendar", action: a }), action);
+  assert.deepEqual(await ask("status"), {
+    err: { code: "unauthorized", message: "sign in to a relay to subscribe to your plan in a calendar" },
+  });
+  await page.evaluate(
+    (password) => window.larder.client.signIn(location.origin, "dana", password),
+    PASSWORD,
+  );
+  assert.deepEqual(await ask("status"), {
+    ok: { type: "calendar_link", value: { active: false, url: null, created_at: null } },
+  });
+  const made = await ask("create");
+  assert.equal(made.ok?.type, "calendar_link", JSON.stringify(made));
+  const { url, created_at } = made.ok.value;
+  assert.ok(url.startsWith(`${relay.url}/api/v1/plan/calendar/`) && url.endsWith(".ics"), url);
+  // Calendar apps fetch it with no session.
+  const feed = await fetch(url);
+  assert.equal(feed.status, 200);
+  assert.match(feed.headers.get("content-type"), /^text\/calendar/);
+  assert.match(await feed.text(), /^BEGIN:VCALENDAR\r\n/);
+  assert.deepEqual(await ask("status"), {
+    ok: { type: "calendar_link", value: { active: true, url: null, created_at } },
+  });
+  assert.deepEqual(await ask("revoke"), {
+    ok: { type: "calendar_link", value: { active: false, url: null, created_at: null } },
+  });
+  assert.equal((await fetch(url)).status, 404);
+  // The relay logged both fetches, without the token: it is the feed's credential.
+  const token = url.slice(url.lastIndexOf("/") + 1, -".ics".length);
+  assert.match(relay.log(), /plan\/calendar\/\{token\}\.ics/);
+  assert.ok(!relay.log().includes(token), "the feed token is in the relay's log");
+  await context.close();
 });
 
 test("after a first visit the app opens with the network off and search works", async () => {

@@ -1,5 +1,5 @@
-//! HTTP calls to the relay: session, me, sync tickets, the change feed (plain and live) and
-//! attachment blobs (upload, download).
+//! HTTP calls to the relay: session, me, sync tickets, the change feed (plain and live),
+//! attachment blobs (upload, download) and the meal plan's calendar feed address.
 
 use std::time::Duration;
 
@@ -66,6 +66,21 @@ pub struct FeedPage {
     pub cursor: u64,
     #[serde(default)]
     pub more: bool,
+}
+
+/// The calendar feed's state on the relay (`GET /api/v1/plan/calendar`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CalendarFeedStatus {
+    pub active: bool,
+    pub created_at: Option<i64>,
+}
+
+/// A new calendar feed address (`POST /api/v1/plan/calendar`): its path on the relay, shown
+/// only this once.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NewCalendarFeed {
+    pub path: String,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -259,6 +274,51 @@ impl RelayClient {
             });
         }
         json(response).await
+    }
+
+    /// Whether the meal plan has a calendar feed address.
+    pub async fn calendar_feed_status(
+        &self,
+        token: &str,
+    ) -> Result<CalendarFeedStatus, RelayError> {
+        let response = send(
+            self.http
+                .get(self.url("api/v1/plan/calendar")?)
+                .bearer_auth(token),
+            Duration::from_secs(10),
+        )
+        .await?;
+        json(response).await
+    }
+
+    /// A new calendar feed address for the meal plan; the earlier one stops working.
+    pub async fn create_calendar_feed(&self, token: &str) -> Result<NewCalendarFeed, RelayError> {
+        let response = send(
+            self.http
+                .post(self.url("api/v1/plan/calendar")?)
+                .bearer_auth(token),
+            Duration::from_secs(10),
+        )
+        .await?;
+        json(response).await
+    }
+
+    /// Revokes the calendar feed address.
+    pub async fn revoke_calendar_feed(&self, token: &str) -> Result<(), RelayError> {
+        let response = send(
+            self.http
+                .delete(self.url("api/v1/plan/calendar")?)
+                .bearer_auth(token),
+            Duration::from_secs(10),
+        )
+        .await?;
+        check(response).await.map(|_| ())
+    }
+
+    /// The full address of a path the relay answered (such as a calendar feed's), under this
+    /// relay's base address (which may carry a path prefix).
+    pub fn address_of(&self, path: &str) -> Result<String, RelayError> {
+        Ok(self.url(path.trim_start_matches('/'))?.to_string())
     }
 
     /// One page of the change feed after `since`.

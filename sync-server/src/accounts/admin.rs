@@ -88,6 +88,7 @@ pub fn add_user(
         disabled: false,
         created_at: now,
         grocery_list_id: None,
+        meal_plan_id: None,
     };
     store.create_user(&user)?;
     Ok(user)
@@ -138,12 +139,13 @@ pub struct Removed {
     pub files: usize,
 }
 
-/// Removes a user and everything the relay keeps for them: sessions, grocery API tokens,
-/// documents (chunks, ownership, change feed), the grocery hook's record of their list, and
-/// the bytes of files nobody else holds. The user is disabled first (no sign-in, no sync from
-/// then on); `let_go` runs next, before anything of theirs is deleted: a running relay closes
-/// their connections and stops their repo there. The account itself goes last, so a removal
-/// cut short (a crash, a full disk) is finished by running it again.
+/// Removes a user and everything the relay keeps for them: sessions, grocery API tokens, the
+/// calendar feed's token, documents (chunks, ownership, change feed), the grocery hook's
+/// record of their list, and the bytes of files nobody else holds. The user is disabled first
+/// (no sign-in, no sync from then on); `let_go` runs next, before anything of theirs is
+/// deleted: a running relay closes their connections and stops their repo there. The account
+/// itself goes last, so a removal cut short (a crash, a full disk) is finished by running it
+/// again.
 pub fn remove_user(
     store: &dyn RelayStore,
     files: &BlobFiles,
@@ -168,6 +170,7 @@ pub fn remove_user(
     for token in store.list_api_tokens(&user.id)? {
         store.revoke_api_token(&user.id, &token.id)?;
     }
+    store.revoke_calendar_token(&user.id)?;
     sessions += store.remove_user(&user.id)?;
     Ok(Removed {
         user,

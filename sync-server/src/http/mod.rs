@@ -12,6 +12,7 @@ pub mod health;
 pub mod import;
 mod metrics;
 pub mod openapi;
+pub mod plan;
 pub mod session;
 pub mod state;
 pub mod sync;
@@ -29,7 +30,7 @@ use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -53,6 +54,7 @@ pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
         .merge(blobs::routes())
         .merge(docs::routes())
         .merge(grocery::routes())
+        .merge(plan::routes())
 }
 
 /// The OpenAPI document of every documented route.
@@ -113,7 +115,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         );
     if let Some(cors) = cors_layer(&state.config.allowed_origins) {
@@ -145,6 +147,23 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
             .allow_headers([AUTHORIZATION, CONTENT_TYPE])
             .expose_headers([axum::http::header::RETRY_AFTER])
             .max_age(Duration::from_secs(3600)),
+    )
+}
+
+/// The span every request is logged in: method, address and version, as tower-http's
+/// default one has them, but with a calendar feed's token left out of the address (it is the
+/// feed's credential; see [`plan::redacted_path`]).
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let uri = match plan::redacted_path(request.uri().path()) {
+        std::borrow::Cow::Borrowed(_) => request.uri().to_string(),
+        // A feed's query means nothing to it: left out too.
+        std::borrow::Cow::Owned(redacted) => redacted,
+    };
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        uri = %uri,
+        version = ?request.version(),
     )
 }
 

@@ -29,6 +29,7 @@ use crate::http::state::AppState;
         (name = "session", description = "Signing in and out"),
         (name = "sync", description = "Sync tickets and the change feed"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "plan", description = "The meal plan's calendar feed"),
     ),
 )]
 struct ApiDoc;

@@ -38,6 +38,8 @@ pub struct MeResponse {
     pub id: String,
     pub name: String,
     pub grocery_list_id: Option<String>,
+    /// The user's meal-plan document (created by the relay, like the grocery list).
+    pub meal_plan_id: Option<String>,
 }
 
 /// `POST /api/v1/session` {username, password} → 200 {token, user, expires_at}.
@@ -84,10 +86,11 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/v1/me` → {id, name, grocery_list_id}. The grocery list is created (owned by the
-/// user) the first time it is asked for; every device then uses that one.
+/// `GET /api/v1/me` → {id, name, grocery_list_id, meal_plan_id}. The grocery list and the meal
+/// plan are created (owned by the user) the first time they are asked for; every device then
+/// uses those.
 #[utoipa::path(get, path = "/me", tag = "session",
-    summary = "The signed-in user and their grocery-list document",
+    summary = "The signed-in user and their grocery-list and meal-plan documents",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user", body = MeResponse),
@@ -102,9 +105,14 @@ pub async fn me(
         Some(id) => id,
         None => state.sync()?.grocery_list_id(&auth.user.id).await?,
     };
+    let meal_plan_id = match auth.user.meal_plan_id {
+        Some(id) => id,
+        None => state.sync()?.meal_plan_id(&auth.user.id).await?,
+    };
     Ok(ApiJson(MeResponse {
         id: auth.user.id.to_string(),
         name: auth.user.name,
         grocery_list_id: Some(grocery_list_id),
+        meal_plan_id: Some(meal_plan_id),
     }))
 }

@@ -9,7 +9,9 @@
 //! [`RelayStore::flush_async`], which waits for the disk.
 
 pub mod blob_owners;
+pub mod calendar;
 pub mod hook;
+mod sled_calendar;
 mod sled_hook;
 pub(crate) mod sled_store;
 
@@ -23,6 +25,7 @@ use crate::clock::UnixMs;
 
 pub use crate::secret::TokenHash;
 pub use blob_owners::{BlobHash, BlobOwners, BlobRecord};
+pub use calendar::{CalendarStore, CalendarToken};
 pub use hook::{ApiToken, Delivery, HookItem, HookStore};
 pub use sled_store::SledStore;
 
@@ -79,6 +82,10 @@ pub struct User {
     /// The user's one grocery-list document, created by the relay.
     #[serde(default)]
     pub grocery_list_id: Option<String>,
+    /// The user's meal-plan document, created by the relay (records from before the meal plan
+    /// have none).
+    #[serde(default)]
+    pub meal_plan_id: Option<String>,
 }
 
 impl fmt::Debug for User {
@@ -90,6 +97,7 @@ impl fmt::Debug for User {
             .field("disabled", &self.disabled)
             .field("created_at", &self.created_at)
             .field("grocery_list_id", &self.grocery_list_id)
+            .field("meal_plan_id", &self.meal_plan_id)
             .finish()
     }
 }
@@ -160,7 +168,7 @@ pub enum StoreError {
 
 /// Everything the relay keeps on disk. Implementations must make each method atomic: a crash
 /// in the middle of one leaves either all of its writes or none of them.
-pub trait RelayStore: BlobOwners + HookStore + Send + Sync + 'static {
+pub trait RelayStore: BlobOwners + HookStore + CalendarStore + Send + Sync + 'static {
     // --- users ---
 
     /// Inserts a new user. Fails with [`StoreError::NameTaken`] when the name (compared
@@ -176,6 +184,7 @@ pub trait RelayStore: BlobOwners + HookStore + Send + Sync + 'static {
     /// how many were deleted.
     fn set_disabled(&self, id: &UserId, disabled: bool) -> Result<usize, StoreError>;
     fn set_grocery_list_id(&self, id: &UserId, doc_id: Option<&str>) -> Result<(), StoreError>;
+    fn set_meal_plan_id(&self, id: &UserId, doc_id: Option<&str>) -> Result<(), StoreError>;
     /// Removes the user, its name and all of its sessions; returns how many sessions went.
     fn remove_user(&self, id: &UserId) -> Result<usize, StoreError>;
 

@@ -251,6 +251,7 @@ mod tests {
             disabled: false,
             created_at: 0,
             grocery_list_id: None,
+            meal_plan_id: None,
         };
         store.create_user(&u).unwrap();
         u.id

@@ -11,6 +11,7 @@
 //! - `feed_docs`: document id → the key of its live `feed` entry
 //! - `feed_marks`: document id → mark (u64 big-endian) of a stored change not yet in the feed
 //! - the grocery hook's trees: see `sled_hook`
+//! - the calendar feed's trees: see `sled_calendar`
 //! - the default tree holds `schema_version`.
 //!
 //! Every update that touches more than one key runs in one sled transaction, so a crash never
@@ -58,6 +59,8 @@ pub struct SledStore {
     feed_marks: Tree,
     /// The grocery hook's trees (see `sled_hook`).
     pub(super) hook: super::sled_hook::HookTrees,
+    /// The calendar feed's trees (see `sled_calendar`).
+    pub(super) calendar: super::sled_calendar::CalendarTrees,
     /// Held shared by every write, exclusively by an export (see the module docs).
     gate: RwLock<()>,
 }
@@ -127,6 +130,7 @@ impl SledStore {
             feed_docs: db.open_tree("feed_docs")?,
             feed_marks: db.open_tree("feed_marks")?,
             hook: super::sled_hook::HookTrees::open(&db)?,
+            calendar: super::sled_calendar::CalendarTrees::open(&db)?,
             gate: RwLock::new(()),
             db,
         })
@@ -339,6 +343,10 @@ impl RelayStore for SledStore {
 
     fn set_grocery_list_id(&self, id: &UserId, doc_id: Option<&str>) -> Result<(), StoreError> {
         self.update_user(id, |u| u.grocery_list_id = doc_id.map(str::to_owned))
+    }
+
+    fn set_meal_plan_id(&self, id: &UserId, doc_id: Option<&str>) -> Result<(), StoreError> {
+        self.update_user(id, |u| u.meal_plan_id = doc_id.map(str::to_owned))
     }
 
     fn remove_user(&self, id: &UserId) -> Result<usize, StoreError> {

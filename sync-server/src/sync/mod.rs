@@ -3,7 +3,7 @@
 //!
 //! - [`SyncHub`]: starts and stops everything below, accepts websockets, and is how the rest
 //!   of the relay reaches documents ([`SyncHub::read_document`], [`SyncHub::edit_document`],
-//!   [`SyncHub::create_owned_document`], the users' grocery lists)
+//!   [`SyncHub::create_owned_document`], the users' grocery lists and meal plans)
 //! - [`wire`]: the protocol's CBOR messages, decoded strictly and within bounds
 //! - [`connection`]: one websocket: handshake, routing to shards, durable writes
 //! - [`shard`]: the fixed set of tasks that own the documents, by document id
@@ -137,6 +137,8 @@ pub struct SyncHub {
     halt: watch::Sender<bool>,
     /// Serialises grocery-list creation (rare: once per user).
     grocery: AsyncMutex<()>,
+    /// Serialises meal-plan creation (rare: once per user).
+    plan: AsyncMutex<()>,
     /// Users being removed: refused from now on (user ids are never reused).
     retired: Mutex<HashSet<UserId>>,
     /// Turns true once [`stop`](Self::stop) has finished.
@@ -222,6 +224,7 @@ impl SyncHub {
             closing,
             halt,
             grocery: AsyncMutex::new(()),
+            plan: AsyncMutex::new(()),
             retired: Mutex::new(HashSet::new()),
             stopped: watch::Sender::new(false),
             shard_tasks: Mutex::new(shard_tasks),
@@ -460,6 +463,33 @@ impl SyncHub {
         Ok(id)
     }
 
+    /// The id of `user`'s meal-plan document, creating it (owned by `user`, holding larder-core's
+    /// empty [`PlanDoc`](larder_core::model::PlanDoc)) the first time. Like the grocery list:
+    /// one at a time, and on disk before the id is answered, so every device adopts the same
+    /// one.
+    pub async fn meal_plan_id(&self, user: &UserId) -> Result<String, SyncError> {
+        let existing = |store: &dyn RelayStore| -> Result<Option<String>, SyncError> {
+            match store.user(user)? {
+                Some(u) => Ok(u.meal_plan_id),
+                None => Err(StoreError::NoSuchUser(user.to_string()).into()),
+            }
+        };
+        if let Some(id) = existing(self.slot.get()?.as_ref())? {
+            return Ok(id);
+        }
+        let _creating = self.plan.lock().await;
+        if let Some(id) = existing(self.slot.get()?.as_ref())? {
+            return Ok(id);
+        }
+        let id = self.create_owned_document(user, new_meal_plan()).await?;
+        let store = self.slot.get()?;
+        store.set_meal_plan_id(user, Some(&id))?;
+        // Devices will store this id; it must not change after a crash.
+        store.flush_async().await?;
+        tracing::info!(user = %user, doc = id, "meal plan created");
+        Ok(id)
+    }
+
     /// Lets go of a user who is being removed: refuses them from now on, closes their sync
     /// connections, drops their documents from memory and waits until everything written for
     /// them is durable, so nothing writes their documents back once they are deleted.
@@ -508,6 +538,15 @@ impl SyncHub {
     pub fn open_connections(&self) -> usize {
         self.registry.open_count()
     }
+}
+
+/// A new meal plan: larder-core's [`PlanDoc::new`](larder_core::model::PlanDoc::new) (its
+/// `kind` and default slots, no entries).
+pub fn new_meal_plan() -> Automerge {
+    let mut doc = Automerge::new();
+    doc.transact(|tx| autosurgeon::reconcile(tx, larder_core::model::PlanDoc::new()))
+        .expect("building an empty meal plan cannot fail");
+    doc
 }
 
 /// The relay's storage id: kept in the store under samod's key, made the first time.

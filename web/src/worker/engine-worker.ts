@@ -3,15 +3,15 @@
 // documents, and the link to the relay (changes, attachments). It answers the page's requests (see
 // src/client/worker-transport.ts) with larder-core's `rpc::dispatch`, except those that belong
 // to this shell: signing in and out, the session and the sync status, the bytes of an
-// attachment that is only on the relay so far, and importing a page by its address (the relay
-// fetches it; core makes the recipes).
+// attachment that is only on the relay so far, importing a page by its address (the relay
+// fetches it; core makes the recipes), and the meal plan's calendar feed (kept by the relay).
 import { initializeWasm } from "@automerge/automerge-repo/slim";
 // The JS automerge's wasm as a separate, cacheable asset (not inlined as base64).
 import automergeWasmUrl from "@automerge/automerge/automerge.wasm?url";
 import init, { Engine } from "../engine-pkg/larder_web_engine.js";
 import type { FromWorker, ToWorker } from "../client/worker-transport";
 import type { ChangeEvent, PageImport, Reply, Request, SyncStatusView } from "../generated/larder";
-import { relayCall } from "./relay-api";
+import { planCalendar, relayCall } from "./relay-api";
 import { RepoHost } from "./repo-host";
 import { RelayRefused, type StoredSession, SyncLink, revoke, sessionView, signIn } from "./session";
 
@@ -136,6 +136,28 @@ async function answer(request: Request): Promise<Reply> {
         throw e;
       }
       return call(engine, { op: "import_page", page });
+    }
+    case "plan_calendar": {
+      const session = storedSession();
+      if (!session) {
+        return {
+          err: { code: "unauthorized", message: "sign in to a relay to subscribe to your plan in a calendar" },
+        };
+      }
+      try {
+        const link = await planCalendar(session, request.action);
+        return { ok: { type: "calendar_link", value: link } };
+      } catch (e) {
+        if (e instanceof RelayRefused && e.error.code === "unreachable") {
+          return {
+            err: {
+              code: "unreachable",
+              message: "the calendar feed is kept by the relay, which cannot be reached now",
+            },
+          };
+        }
+        throw e;
+      }
     }
     default:
       return call(engine, request);

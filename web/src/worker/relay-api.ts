@@ -1,6 +1,6 @@
 // Calls to the relay's HTTP API from the worker: JSON requests with the session's bearer token,
 // and failures turned into typed errors (RelayRefused) carrying the relay's own message.
-import type { RpcError } from "../generated/larder";
+import type { CalendarAction, CalendarLink, RpcError } from "../generated/larder";
 
 /** Where the relay is and the session token to show it. */
 export type RelayAddress = { server: string; token: string };
@@ -37,7 +37,40 @@ export async function relayCall<T>(
       response.status === 401 ? "unauthorized" : response.status === 429 ? "rate_limited" : "invalid";
     throw new RelayRefused({ code, message });
   }
+  // 204 No Content (a DELETE) has no body to read.
+  if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
+}
+
+/** The meal plan's calendar feed, which the relay keeps (`/api/v1/plan/calendar`): its state, a
+ *  new address (the relay's base address joined with the path it answers, shown only now), or
+ *  revoking it. */
+export async function planCalendar(address: RelayAddress, action: CalendarAction): Promise<CalendarLink> {
+  const path = "api/v1/plan/calendar";
+  switch (action) {
+    case "status": {
+      const state = await relayCall<{ active: boolean; created_at: number | null }>(
+        address.server,
+        path,
+        { method: "GET" },
+        address.token,
+      );
+      return { active: state.active, url: null, created_at: state.created_at };
+    }
+    case "create": {
+      const made = await relayCall<{ path: string; created_at: number }>(
+        address.server,
+        path,
+        { method: "POST" },
+        address.token,
+      );
+      const url = new URL(made.path.replace(/^\/+/, ""), `${address.server}/`).toString();
+      return { active: true, url, created_at: made.created_at };
+    }
+    case "revoke":
+      await relayCall<undefined>(address.server, path, { method: "DELETE" }, address.token);
+      return { active: false, url: null, created_at: null };
+  }
 }
 
 /** The relay's base address without a trailing slash; only http(s). */

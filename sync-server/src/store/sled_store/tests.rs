@@ -10,6 +10,7 @@ fn user(name: &str) -> User {
         disabled: false,
         created_at: 1,
         grocery_list_id: None,
+        meal_plan_id: None,
     }
 }
 
@@ -91,6 +92,27 @@ fn sessions_touch_delete_and_purge() {
     assert!(!store.delete_session(&h2).unwrap());
     assert_eq!(store.revoke_user_sessions(&alice.id).unwrap(), 0);
     assert_eq!(store.user_sessions.len(), 0);
+}
+
+#[test]
+fn meal_plan_updates_and_records_from_before_the_meal_plan_load() {
+    let store = SledStore::temporary().unwrap();
+    let alice = user("alice");
+    store.create_user(&alice).unwrap();
+    store.set_meal_plan_id(&alice.id, Some("plan1")).unwrap();
+    let got = store.user(&alice.id).unwrap().unwrap();
+    assert_eq!(got.meal_plan_id.as_deref(), Some("plan1"));
+    assert!(matches!(
+        store.set_meal_plan_id(&UserId::random(), None),
+        Err(StoreError::NoSuchUser(_))
+    ));
+    // A record written before users had a meal plan (nor a grocery list).
+    let old = format!(
+        r#"{{"id":"{}","name":"bob","password_hash":"x","disabled":false,"created_at":1}}"#,
+        UserId::random()
+    );
+    let bob: User = serde_json::from_str(&old).unwrap();
+    assert_eq!((bob.grocery_list_id, bob.meal_plan_id), (None, None));
 }
 
 #[test]
