@@ -1,6 +1,7 @@
 //! End to end: `larder` CLI profiles (real processes) syncing through a real relay started in
 //! this test on 127.0.0.1:0. Two profiles of one user see each other's recipes, edits, deletes
-//! and grocery check-offs; offline edits merge; other users see nothing; a rejected session
+//! and grocery check-offs, and one meal plan (adopted by every device, meals planned offline on
+//! both merging); offline edits merge; other users see nothing; a rejected session
 //! signs the device out and keeps its edits; a profile's pre-sign-in data joins the account;
 //! a file attached offline is uploaded by the next sync and another device fetches it on demand.
 
@@ -55,6 +56,8 @@ async fn two_devices_of_one_user_share_recipes_edits_deletes_and_groceries() {
     .await;
     let early = early.trim().to_string();
     ok(a, &["grocery", "add", "olive oil"]).await;
+    // And a meal planned before signing in goes into the user's plan.
+    ok(a, &["plan", "add", "2026-12-07", "dinner", "Soup night"]).await;
     login(a, &relay, "alice", "correct horse battery").await;
     login(b, &relay, "alice", "correct horse battery").await;
     ok(a, &["sync", "--once"]).await;
@@ -62,6 +65,29 @@ async fn two_devices_of_one_user_share_recipes_edits_deletes_and_groceries() {
     assert_eq!(titles(b, "").await, vec!["Offline focaccia"]);
     let items = json(b, &["grocery", "list", "--json"]).await;
     assert_eq!(items[0]["name"], "olive oil");
+    let meals = |week: &serde_json::Value| -> Vec<String> {
+        week["days"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|d| d["entries"].as_array().cloned().unwrap_or_default())
+            .map(|e| format!("{} {} {}", e["date"], e["slot"], e["title"]).replace('"', ""))
+            .collect()
+    };
+    let week = json(b, &["plan", "week", "2026-12-07", "--json"]).await;
+    assert_eq!(meals(&week), ["2026-12-07 dinner Soup night"]);
+    // Both plan the same week offline; after syncing both have both meals.
+    ok(b, &["plan", "add", "2026-12-08", "lunch", "Salad"]).await;
+    ok(a, &["plan", "add", "2026-12-09", "dinner", "Curry"]).await;
+    ok(a, &["sync", "--once"]).await;
+    ok(b, &["sync", "--once"]).await;
+    ok(a, &["sync", "--once"]).await;
+    let (on_a, on_b) = (
+        json(a, &["plan", "week", "2026-12-07", "--json"]).await,
+        json(b, &["plan", "week", "2026-12-07", "--json"]).await,
+    );
+    assert_eq!(meals(&on_a), meals(&on_b));
+    assert_eq!(meals(&on_a).len(), 3, "{:?}", meals(&on_a));
 
     // Concurrent offline edits to different fields of one recipe merge.
     ok(a, &["edit", &early, "--title", "Rosemary focaccia"]).await;

@@ -1,7 +1,8 @@
 // The meal plan in real Chromium against a real relay: a week planned by search and by free
 // text, a meal moved and re-served, the week sent to the grocery list after its preview, the
 // plan and the list seen on a second browser, both browsers planning offline and merging, "Plan
-// this" from a recipe, the phone's day list, axe on the plan screen.
+// this" from a recipe, the plan's calendar address (the feed read, then stopped: 404), the
+// phone's day list, axe on the plan screen.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
@@ -21,6 +22,7 @@ const PASSWORD = "open sesame pantry";
 const USERS = ["pia", "quin", "ros"];
 const suite = relayAndBrowser("plan", USERS, PASSWORD);
 const device = suite.device;
+const relayUrl = () => suite.relay.url.replace(/\/$/, "");
 
 const blank = (title, servings, ingredients) => ({
   title, description: "", servings, yield_text: "", prep_minutes: null, cook_minutes: null,
@@ -117,6 +119,24 @@ test("plan a week by search and free text, move a meal, send the week to the gro
   // Removed there, gone here.
   await slot(b.page, 4, "Lunch").getByRole("button", { name: "Remove Leftovers" }).click();
   await until("leftovers removed on the first browser", async () => (await mealsIn(a.page, 4, "Lunch")).length === 0, 30_000);
+
+  // The plan in a calendar app: an address of its own, read by anyone who has it, until stopped.
+  await a.page.getByRole("button", { name: "Calendar" }).click();
+  await a.page.getByText("No calendar address yet.").waitFor();
+  await a.page.getByRole("button", { name: "Make a calendar address" }).click();
+  const address = await a.page.getByLabel("Calendar address (shown once: copy it now)").inputValue();
+  assert.match(address, new RegExp(`^${relayUrl()}/api/v1/plan/calendar/[^/]+\\.ics$`));
+  const feed = await fetch(address);
+  assert.equal(feed.status, 200);
+  assert.match(feed.headers.get("content-type"), /^text\/calendar/);
+  const ics = await feed.text();
+  assert.match(ics, /SUMMARY:Dinner: Pancakes/);
+  assert.match(ics, /SUMMARY:Lunch: Country bread/);
+  assert.doesNotMatch(ics, /Leftovers/);
+  await assertAccessible(a.page, "meal plan calendar address");
+  await a.page.getByRole("button", { name: "Stop the address" }).click();
+  await a.page.getByText("No calendar address yet.").waitFor();
+  assert.equal((await fetch(address)).status, 404, "a stopped address reads nothing");
   assertNoConsoleErrors([a, b]);
 });
 
@@ -150,6 +170,7 @@ test("two browsers plan the same week offline; back online both meals are on bot
 
   // From the recipe: Plan this → next Monday's lunch; the plan's next week shows it.
   const { next } = await weekDates(a.page);
+  await a.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Search" }).click();
   await openRecipe(a.page, "tomatoes", "Tomato soup");
   await a.page.getByRole("button", { name: "Plan this" }).click();
   const form = a.page.getByRole("form", { name: "Plan Tomato soup" });
