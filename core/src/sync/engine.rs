@@ -25,6 +25,7 @@ use super::relay::{FeedEntry, RelayClient, RelayError};
 use super::session::{CURSOR_META, Session, peer_id_for, session};
 use crate::api::{Larder, LarderError};
 use crate::blob_transfer::next_upload_due;
+use crate::bulk_upload::UploadPlan;
 use crate::clock::{Clock, SystemClock};
 use crate::docstore::{SamodStore, heads_string};
 use crate::store::{ConfirmedDoc, StoreError};
@@ -311,7 +312,6 @@ impl SyncEngine {
                         if event.is_none() { break; }
                         self.set_state(SyncState::Syncing, None);
                         // A big import arrives as a burst of events: in bulk, then the rest.
-                        self.push_in_bulk().await?;
                         self.push_pending(conn).await?;
                         if let Err(err) = self.upload_due().await {
                             dialer.close();
@@ -359,8 +359,7 @@ impl SyncEngine {
         self.set_state(SyncState::Syncing, None);
         self.adopt_profile_documents(conn).await?;
         let (pulled, pulled_in_bulk) = self.catch_up(conn).await?;
-        let pushed_in_bulk = self.push_in_bulk().await?;
-        let pushed = pushed_in_bulk + self.push_pending(conn).await?;
+        let (pushed, pushed_in_bulk) = self.push_pending(conn).await?;
         let pending = self.larder.store().waiting_doc_count()?;
         // A failed upload stays queued (with its reason) and does not fail the pass: the
         // documents are in sync, and the file is retried later.
@@ -548,22 +547,42 @@ impl SyncEngine {
     }
 
     /// Pushes every document with unconfirmed chunks and clears the marks the relay confirmed.
-    /// A document written again while it was being confirmed (samod may rewrite chunks as it
-    /// loads a document) is checked again, a few rounds at most.
-    async fn push_pending(&self, conn: ConnectionId) -> Result<usize, SyncError> {
+    /// One read of the marks decides what goes how: documents the relay never confirmed go in
+    /// bulk when there are enough of them (`bulk_upload`), the rest (and whatever the bulk
+    /// upload did not get stored) over the websocket. A document written again while it was
+    /// being confirmed (samod may rewrite chunks as it loads a document) is checked again, a
+    /// few rounds at most. Answers `(pushed, of them in bulk)`.
+    async fn push_pending(&self, conn: ConnectionId) -> Result<(usize, usize), SyncError> {
         const ROUNDS: usize = 3;
         let docs = self.larder.documents();
+        let store = self.larder.store();
+        let marks = store.unsynced_docs()?;
+        if marks.is_empty() {
+            return Ok((0, 0));
+        }
+        let plan = UploadPlan::from_marks(store, marks.clone(), self.bulk, |_| false)?;
+        let (in_bulk, mut live) = match plan.run {
+            Some(run) => self.push_in_bulk(run).await?,
+            None => (0, Vec::new()),
+        };
+        live.extend(plan.live);
+        let live: std::collections::HashSet<String> = live.into_iter().collect();
+        let mut first: Option<Vec<(String, i64)>> = Some(
+            marks
+                .into_iter()
+                .filter(|(id, _)| live.contains(id))
+                .collect(),
+        );
         let mut confirmed_ids = std::collections::HashSet::new();
-        for round in 0..ROUNDS {
-            let marks = self.larder.store().unsynced_docs()?;
-            let marks: Vec<(String, i64)> = if round == 0 {
-                marks
-            } else {
+        for _ in 0..ROUNDS {
+            let marks: Vec<(String, i64)> = match first.take() {
+                Some(marks) => marks,
                 // Later rounds only revisit documents confirmed before and marked again.
-                marks
+                None => store
+                    .unsynced_docs()?
                     .into_iter()
                     .filter(|(id, _)| confirmed_ids.contains(id))
-                    .collect()
+                    .collect(),
             };
             if marks.is_empty() {
                 break;
@@ -583,10 +602,10 @@ impl SyncEngine {
                 .collect()
                 .await;
             let confirmed: Vec<ConfirmedDoc> = confirmed.into_iter().flatten().collect();
-            self.larder.store().confirm_synced(&confirmed)?;
+            store.confirm_synced(&confirmed)?;
             confirmed_ids.extend(confirmed.into_iter().map(|doc| doc.doc_id));
         }
-        Ok(confirmed_ids.len())
+        Ok((in_bulk + confirmed_ids.len(), in_bulk))
     }
 }
 

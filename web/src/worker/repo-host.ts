@@ -22,13 +22,26 @@ export class RepoHost {
   private applyingLocal = false;
   /** Failures of the bridge, for the sync status. */
   lastError: string | null = null;
+  /** Documents the relay is not told of over the websocket: those a bulk upload is taking (and
+   *  documents made here since the upload was last planned, until it is planned again). */
+  private held = new Set<string>();
+  /** While a link runs, new documents are held until the upload is planned. */
+  private holdNew = false;
 
   constructor(private readonly engine: Engine) {
     this.repo = this.makeRepo(undefined, []);
   }
 
   private makeRepo(peerId: PeerId | undefined, network: NetworkAdapterInterface[]): Repo {
-    return new Repo({ peerId, network, storage: new KvStorageAdapter(this.engine) });
+    return new Repo({
+      peerId,
+      network,
+      storage: new KvStorageAdapter(this.engine),
+      shareConfig: {
+        announce: async (_peer, documentId) => !documentId || !this.held.has(documentId),
+        access: async () => true,
+      },
+    });
   }
 
   /** Replaces the repo with one that syncs over `network` as `peerId`, and loads every stored
@@ -40,7 +53,26 @@ export class RepoHost {
 
   /** Back to a repo without network (signed out). */
   async disconnect(): Promise<void> {
+    this.holdNew = false;
+    this.held.clear();
     await this.replace(this.makeRepo(undefined, []));
+  }
+
+  /** From now on the websocket carries exactly the documents not in `ids` (a bulk upload takes
+   *  those): documents held until now and not in `ids` are announced to the relay. */
+  holdOnly(ids: Iterable<string>): void {
+    const next = new Set(ids);
+    const released = [...this.held].some((id) => !next.has(id));
+    this.held = next;
+    this.holdNew = true;
+    if (released) this.repo.shareConfigChanged();
+  }
+
+  /** Announces `ids` to the relay over the websocket (their bulk upload is done, or failed). */
+  release(ids: Iterable<string>): void {
+    let released = false;
+    for (const id of ids) released = this.held.delete(id) || released;
+    if (released) this.repo.shareConfigChanged();
   }
 
   private async replace(repo: Repo): Promise<void> {
@@ -95,6 +127,8 @@ export class RepoHost {
 
   create(bytes: Uint8Array): string {
     const handle = this.repo.import<unknown>(bytes.slice());
+    // Announced once the upload is planned: one of many (an import) goes in bulk.
+    if (this.holdNew) this.held.add(handle.documentId);
     this.watch(handle);
     this.handles.set(handle.documentId, Promise.resolve(handle));
     return handle.documentId;
