@@ -8,7 +8,8 @@
 //! Requests about the session and sync ([`Request::SyncStatus`], [`Request::SignIn`],
 //! [`Request::SignOut`], [`Request::Session`]) and [`Request::ImportUrl`] belong to the shell, which owns the network,
 //! and [`Request::PlanCalendar`], and so does [`Request::KeepScreenOn`] (the device): `dispatch` answers them with
-//! [`RpcErrorCode::Unsupported`].
+//! [`RpcErrorCode::Unsupported`]; [`dispatch_with`] answers them through a [`Shell`] (see
+//! `shell`), and is what the shells call.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -26,6 +27,9 @@ use crate::page_import::PageImport;
 use crate::plan::{PlanError, PlanGroceryPreview, PlanSlotInput};
 use crate::servings::IngredientLine;
 use crate::store::{DeletedRecipe, LastSignIn, RecipeSummary, StoreError, TagCount};
+
+mod shell;
+pub use shell::{Shell, dispatch_json_with, dispatch_with};
 
 /// Default and largest page of search results.
 pub const DEFAULT_SEARCH_LIMIT: u32 = 50;
@@ -490,7 +494,11 @@ pub async fn dispatch_json<S: DocumentStore>(larder: &Larder<S>, request: &str) 
             format!("not a valid request: {err}"),
         )),
     };
-    serde_json::to_string(&reply).unwrap_or_else(|err| {
+    encode_reply(&reply)
+}
+
+fn encode_reply(reply: &Reply) -> String {
+    serde_json::to_string(reply).unwrap_or_else(|err| {
         format!(r#"{{"err":{{"code":"internal","message":"unencodable reply: {err}"}}}}"#)
     })
 }

@@ -12,6 +12,6 @@ mod session;
 
 pub use blobs::{AttachmentError, UploadRound, fetch_attachment, fetch_blob, upload_queued};
 pub use engine::{SyncEngine, SyncError, SyncReport, SyncState, SyncStatus};
-pub use import_url::{ImportUrlError, import_url};
+pub use import_url::{ImportUrlError, fetch_page, import_url};
 pub use relay::{RelayBlob, RelayClient, RelayError};
 pub use session::{Session, login, logout, peer_id_for, session};

@@ -5,7 +5,8 @@
 //! - `kvLoad`/`kvSave`/`kvRemove`/`kvLoadRange`/`kvRemoveRange`/`documentIds`: the key/value
 //!   table automerge-repo's storage adapter is written over, so one database holds everything;
 //! - `start(host)`: opens core's `Larder` on the document bridge (repairing stale view rows);
-//! - `call(requestJson)`: one request of the API (core's `rpc::dispatch_json`);
+//! - `call(requestJson, shell)`: one request of the API (core's `rpc::dispatch_with`, the
+//!   worker's `shell` doing the network);
 //! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised;
 //! - `planCatchUp(entries)` / `adoptFrames(bytes)`: bulk catch-up (core's `sync_plan`, and the
 //!   documents of a `POST /api/v1/docs/fetch` answer adopted many per transaction);
@@ -32,6 +33,7 @@ use sqlite_wasm_vfs::sahpool::{OpfsSAHPoolCfgBuilder, install};
 use wasm_bindgen::prelude::*;
 
 use crate::bridge::{BridgeStore, RepoHost};
+use crate::shell::{ShellHost, WorkerShell};
 
 /// The signed-in session, as JSON (the same key and shape as the native `sync::session`).
 const SESSION_META: &str = "sync_session";
@@ -122,12 +124,18 @@ impl Engine {
             .ok_or_else(|| JsError::new("the engine has not been started"))
     }
 
-    /// Runs one API request (JSON of core's `rpc::Request`) and resolves with the JSON reply.
-    pub fn call(&self, request: String) -> Result<js_sys::Promise, JsError> {
+    /// Runs one API request (JSON of core's `rpc::Request`) through core's one dispatcher, the
+    /// worker supplying what only it can do (`shell`: see `crate::shell`), and resolves with the
+    /// JSON reply.
+    pub fn call(&self, request: String, shell: ShellHost) -> Result<js_sys::Promise, JsError> {
         let larder = self.larder()?;
         Ok(wasm_bindgen_futures::future_to_promise(async move {
-            let reply = larder_core::rpc::dispatch_json(&larder, &request).await;
-            Ok(JsValue::from_str(&reply))
+            let shell = WorkerShell {
+                larder,
+                host: shell,
+            };
+            let json = larder_core::rpc::dispatch_json_with(&shell, &request).await;
+            Ok(JsValue::from_str(&json))
         }))
     }
 
