@@ -180,6 +180,8 @@ export class SyncLink {
   async stop(): Promise<void> {
     this.stopped = true;
     this.connected = false;
+    // A bulk upload cut short: its documents stay marked and are planned again next time.
+    this.engine.abandonUpload();
     this.waiting.length = 0;
     this.abort.abort();
     this.stream?.abort();
