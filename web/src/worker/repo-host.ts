@@ -45,10 +45,16 @@ export class RepoHost {
   }
 
   /** Replaces the repo with one that syncs over `network` as `peerId`, and loads every stored
-   *  document into it so the relay hears about all of them. */
+   *  document into it so the relay hears about all of them, except those a bulk upload takes
+   *  (held): the relay gets them that way, and loading them would only delay it. */
   async connect(peerId: PeerId, network: NetworkAdapterInterface): Promise<void> {
     await this.replace(this.makeRepo(peerId, [network]));
-    await Promise.all(this.engine.documentIds().map((id) => this.handle(id).catch(() => undefined)));
+    await Promise.all(
+      this.engine
+        .documentIds()
+        .filter((id) => !this.held.has(id))
+        .map((id) => this.handle(id).catch(() => undefined)),
+    );
   }
 
   /** Back to a repo without network (signed out). */
@@ -62,17 +68,28 @@ export class RepoHost {
    *  those): documents held until now and not in `ids` are announced to the relay. */
   holdOnly(ids: Iterable<string>): void {
     const next = new Set(ids);
-    const released = [...this.held].some((id) => !next.has(id));
+    const released = [...this.held].filter((id) => !next.has(id));
     this.held = next;
     this.holdNew = true;
-    if (released) this.repo.shareConfigChanged();
+    this.release(released);
   }
 
-  /** Announces `ids` to the relay over the websocket (their bulk upload is done, or failed). */
-  release(ids: Iterable<string>): void {
+  /** `ids` are on the relay (a bulk upload stored them): no longer held; those the repo has
+   *  loaded are announced (their exchange carries no document), the rest stay unloaded until
+   *  used. */
+  settled(ids: Iterable<string>): void {
     let released = false;
     for (const id of ids) released = this.held.delete(id) || released;
     if (released) this.repo.shareConfigChanged();
+  }
+
+  /** `ids` go over the websocket after all (their bulk upload failed): loaded and announced. */
+  release(ids: Iterable<string>): void {
+    const list = [...ids];
+    if (list.length === 0) return;
+    for (const id of list) this.held.delete(id);
+    this.repo.shareConfigChanged();
+    for (const id of list) void this.handle(id).catch(() => undefined);
   }
 
   private async replace(repo: Repo): Promise<void> {

@@ -164,8 +164,10 @@ export class SyncLink {
       ws.searchParams.set("ticket", t);
       return ws.toString();
     };
-    // Documents a bulk upload will take are kept off the websocket from the start.
+    // Documents a bulk upload will take are kept off the websocket from the start, and go up
+    // while the repo loads every document for the socket.
     this.host.holdOnly(this.planUpload().bulk);
+    this.kickDocUploads();
     await this.host.connect(peerId, new TicketedWebSocketAdapter(socketUrl, ticket));
     self.addEventListener("online", this.onOnline);
     self.addEventListener("offline", this.onOffline);
@@ -272,7 +274,7 @@ export class SyncLink {
         total: number;
         batch: string[];
       };
-      this.host.release(settled.batch);
+      this.host.settled(settled.batch);
       this.uploadProgress = { done: settled.done, total: settled.total };
     }
   }
