@@ -10,6 +10,8 @@
 //! - `history`: a recipe's versions derived from its Automerge history, and one version's state
 //! - `import`: other apps' exports and recipe files, read by content, with the grouped report
 //! - `bulk_wire`: the frames of bulk document transfer with the relay
+//! - `bulk_upload`: a first upload in bulk from the store (batches read, the relay's answer
+//!   applied), driven by the native engine and the browser's alike
 //! - `sync_plan`: what the sync client transfers and how (bulk or live), without the network
 //! - `page_import`: a web page's recipes as the relay fetches them for import by address
 //! - `cook`: cook mode's view of a recipe (scaled ingredients, steps with their timers)
@@ -17,6 +19,7 @@
 pub mod api;
 pub mod archive;
 pub mod blob_transfer;
+pub mod bulk_upload;
 pub mod bulk_wire;
 pub mod clock;
 pub mod cook;

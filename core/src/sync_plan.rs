@@ -96,20 +96,6 @@ pub fn plan_feed(
     Ok(plan_catch_up(entries, &held(store, entries)?, bulk))
 }
 
-/// The documents waiting for the relay in `store`, split as [`plan_upload`] does.
-pub fn plan_store_upload(
-    store: &Store,
-    bulk: bool,
-) -> Result<(Vec<String>, Vec<String>), StoreError> {
-    let ids: Vec<String> = store
-        .unsynced_docs()?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    let knows = store.relay_knows(&ids)?;
-    Ok(plan_upload(&ids, &knows, bulk))
-}
-
 /// Splits documents waiting for the relay: `relay_knows` says, for each, whether the relay has
 /// ever confirmed holding any version of it. Those it never did go in bulk (when there are
 /// enough of them), the rest over the websocket. Returns `(bulk, live)`.

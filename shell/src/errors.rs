@@ -28,12 +28,10 @@ pub fn import_url(err: ImportUrlError) -> RpcError {
             RpcErrorCode::Unauthorized,
             ImportUrlError::NotSignedIn.to_string(),
         ),
-        ImportUrlError::Relay(RelayError::Unreachable(why)) => RpcError::new(
-            RpcErrorCode::Unreachable,
-            format!(
-                "importing from an address needs the relay, which cannot be reached now ({why})"
-            ),
-        ),
+        // core's dispatcher says what it means for an import.
+        ImportUrlError::Relay(RelayError::Unreachable(why)) => {
+            RpcError::new(RpcErrorCode::Unreachable, why)
+        }
         ImportUrlError::Relay(err) => relay(err),
         ImportUrlError::Larder(err) => err.into(),
     }

@@ -2,21 +2,19 @@
 //! the profile directory and, while it is open, three tasks: one refreshes the view when samod
 //! changes a document (sync), one forwards change events to the UI, and, while signed in, the
 //! sync engine (started on open with a saved session and after sign-in, stopped on sign-out).
-//! It answers the requests that belong to a shell (sign-in/out, session, sync status, an
-//! attachment that is only on the relay, keeping the screen on, importing by address and the
-//! plan's calendar feed, both asked of the relay) and hands every other one to
-//! `rpc::dispatch`.
+//! Every request goes to core's `rpc::dispatch_with`; what only a shell can do (sign-in/out,
+//! session, sync status, a page or an attachment from the relay, the plan's calendar feed,
+//! keeping the screen on) it supplies through `rpc::Shell` (`native_rpc`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use futures_util::StreamExt;
 use larder_core::docstore::SamodStore;
 use larder_core::rpc::{
-    Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView, dispatch,
+    Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView,
+    dispatch_with,
 };
 use larder_core::sync::{self, SyncEngine, SyncState, SyncStatus};
 use larder_core::{Larder, LarderError};
@@ -26,6 +24,8 @@ use tokio::task::JoinHandle;
 use crate::errors;
 use crate::events::{CHANGE_EVENT, Emit, SYNC_STATUS_EVENT};
 use crate::keep_awake::KeepAwake;
+
+mod native_rpc;
 
 /// How long closing waits for the sync engine to hang up before abandoning it.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -133,62 +133,24 @@ where
 }
 
 impl Inner {
+    /// Every request goes through core's one dispatcher; what it needs of this shell is
+    /// `native_rpc`'s `rpc::Shell` impl.
     async fn handle(&self, request: Request) -> Result<Response, RpcError> {
-        match request {
-            Request::SignIn {
-                server,
-                username,
-                password,
-            } => self.sign_in(&server, &username, &password).await,
-            Request::SignOut { remove_data } => {
-                self.sign_out(remove_data.unwrap_or(false)).await?;
-                Ok(Response::Done)
-            }
-            Request::Session => self.session().await,
-            Request::SyncStatus => self.sync_status().await,
-            Request::AttachmentBytes { sha256 } => self.attachment_bytes(sha256).await,
-            Request::KeepScreenOn { on } => {
-                // A D-Bus round trip: off the async threads (`handle` already runs on a
-                // blocking-pool thread, see `off_runtime`).
-                self.keep_awake.set(on)?;
-                Ok(Response::Done)
-            }
-            Request::ImportUrl { url } => {
-                let open = self.open.read().await;
-                let open = open.as_ref().ok_or_else(errors::closing)?;
-                let report = sync::import_url(&open.larder, &url)
-                    .await
-                    .map_err(errors::import_url)?;
-                Ok(Response::Import(report))
-            }
-            Request::PlanCalendar { action } => {
-                let open = self.open.read().await;
-                let open = open.as_ref().ok_or_else(errors::closing)?;
-                let link = sync::plan_calendar(&open.larder, action)
-                    .await
-                    .map_err(errors::plan_calendar)?;
-                Ok(Response::CalendarLink(link))
-            }
-            other => {
-                let open = self.open.read().await;
-                let open = open.as_ref().ok_or_else(errors::closing)?;
-                dispatch(&open.larder, other).await
-            }
-        }
+        dispatch_with(self, request).await
     }
 
-    async fn session(&self) -> Result<Response, RpcError> {
+    async fn session(&self) -> Result<Option<SessionView>, RpcError> {
         let open = self.open.read().await;
         let open = open.as_ref().ok_or_else(errors::closing)?;
         let session = sync::session(open.larder.store()).map_err(errors::store)?;
-        Ok(Response::Session(session.map(|s| SessionView {
+        Ok(session.map(|s| SessionView {
             server: s.server,
             user_id: s.user_id,
             user_name: s.user_name,
-        })))
+        }))
     }
 
-    async fn sync_status(&self) -> Result<Response, RpcError> {
+    async fn sync_status(&self) -> Result<SyncStatusView, RpcError> {
         let open = self.open.read().await;
         let open = open.as_ref().ok_or_else(errors::closing)?;
         // Not connected, the engine's count is the one from when it lost the relay: edits made
@@ -229,7 +191,7 @@ impl Inner {
                 }
             }
         };
-        Ok(Response::SyncStatus(view))
+        Ok(view)
     }
 
     /// Signs in, then reopens the profile (its document store must announce the user's peer
@@ -239,7 +201,7 @@ impl Inner {
         server: &str,
         username: &str,
         password: &str,
-    ) -> Result<Response, RpcError> {
+    ) -> Result<SessionView, RpcError> {
         let mut guard = self.open.write().await;
         let open = guard.as_mut().ok_or_else(errors::closing)?;
         if let Some(task) = open.sync.take() {
@@ -258,11 +220,11 @@ impl Inner {
         }
         let session = result.map_err(errors::relay)?;
         tracing::info!(user = %session.user_name, server = %session.server, "signed in");
-        Ok(Response::Session(Some(SessionView {
+        Ok(SessionView {
             server: session.server,
             user_id: session.user_id,
             user_name: session.user_name,
-        })))
+        })
     }
 
     /// Stops syncing, revokes the session (best effort offline) and, if asked, deletes the
@@ -297,22 +259,6 @@ impl Inner {
             removed?;
         }
         Ok(())
-    }
-
-    /// The bytes of an attachment: from this device, or else from the relay (verified against
-    /// their SHA-256 and kept here).
-    async fn attachment_bytes(&self, sha256: String) -> Result<Response, RpcError> {
-        let larder = {
-            let open = self.open.read().await;
-            open.as_ref().ok_or_else(errors::closing)?.larder.clone()
-        };
-        // Only the hash is known here: the blob is kept with the media type the relay has.
-        let bytes = sync::fetch_blob(&*larder, &sha256, None, "this file")
-            .await
-            .map_err(errors::attachment)?;
-        Ok(Response::Bytes {
-            bytes_base64: BASE64.encode(bytes),
-        })
     }
 }
 

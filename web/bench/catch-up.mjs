@@ -4,7 +4,10 @@
 // - a new native device catching up (`larder login` + `sync --once`): bulk fetch, and beside it
 //   the same over the websocket only (`--no-bulk`, document by document, as before bulk);
 // - a new browser (larder-core in the wasm worker, Chromium with a persistent profile, so OPFS on
-//   disk as users have it) until it says "up to date" with every recipe searchable.
+//   disk as users have it) until it says "up to date" with every recipe searchable, with the
+//   engine worker's peak JS heap meanwhile (CDP `Runtime.getHeapUsage`, sampled);
+// - a browser's first upload: N recipes imported before signing in, sign-in until the relay has
+//   stored them all (its bulk-upload counter).
 // Prints times, per recipe, ratios, and the relay's peak RSS.
 //
 //   node web/bench/catch-up.mjs [--recipes N] [--native-only]
@@ -39,9 +42,69 @@ function recipes(n) {
   }));
 }
 
+/** The relay's count of documents stored through its bulk upload route. */
+async function bulkStored() {
+  const text = await (await fetch(`${relay.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith('larder_bulk_upload_documents_total{result="stored"}'));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+/** Users, added before the relay starts (its data dir is locked while it runs). */
+const USERS = ["bench", "bench-upload"];
+
+/** Samples the engine worker's JS heap (CDP `Runtime.getHeapUsage` on the worker target,
+ *  reached through the page's CDP session) every 100 ms until `stop`, which answers the peaks in
+ *  MiB: `used` (the JS heap) and `backing` (array buffer backing stores, where the wasm
+ *  engine's linear memory lives). */
+async function sampleWorkerHeap(context, page) {
+  const cdp = await context.newCDPSession(page);
+  let worker;
+  const pending = new Map();
+  let nextId = 1;
+  cdp.on("Target.attachedToTarget", ({ sessionId, targetInfo }) => {
+    if (targetInfo.type === "worker") worker ??= sessionId;
+  });
+  cdp.on("Target.receivedMessageFromTarget", ({ sessionId, message }) => {
+    if (sessionId !== worker) return;
+    const reply = JSON.parse(message);
+    pending.get(reply.id)?.(reply.result);
+    pending.delete(reply.id);
+  });
+  await cdp.send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  await until("the engine worker's CDP target", () => worker);
+  const usage = () =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      void cdp.send("Target.sendMessageToTarget", {
+        sessionId: worker,
+        message: JSON.stringify({ id, method: "Runtime.getHeapUsage" }),
+      });
+    });
+  let peak = 0;
+  let backing = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const result = await usage();
+      peak = Math.max(peak, result?.usedSize ?? 0);
+      backing = Math.max(backing, result?.backingStorageSize ?? 0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      await cdp.detach().catch(() => undefined);
+      return { used: peak / 2 ** 20, backing: backing / 2 ** 20 };
+    },
+  };
+}
+
 const seconds = (t0) => (performance.now() - t0) / 1000;
 
-addUser(dir("relay"), "bench", PASSWORD);
+for (const name of USERS) addUser(dir("relay"), name, PASSWORD);
 const relay = await startRelay(dir("relay"));
 let context;
 try {
@@ -88,6 +151,7 @@ try {
     context = await chromium.launchPersistentContext(dir("chromium"), CHROMIUM);
     const errors = [];
     const page = await openApp(context, relay.url, errors);
+    const heap = await sampleWorkerHeap(context, page);
     t0 = performance.now();
     await page.evaluate(([pw]) => window.larder.client.signIn(location.origin, "bench", pw), [PASSWORD]);
     const browserHas = await until(
@@ -108,14 +172,43 @@ try {
       30 * 60_000,
     );
     const browser = seconds(t0);
+    const peakHeap = await heap.stop();
     if (browserHas !== count || errors.length > 0) {
       throw new Error(`the browser caught up ${browserHas} of ${count}; errors: ${errors}`);
     }
+    await context.close();
+
+    // A browser's first upload: N recipes imported before signing in (a profile used offline),
+    // then signed in, until the relay has stored every one of them in bulk.
+    context = await chromium.launchPersistentContext(dir("chromium-upload"), CHROMIUM);
+    const upPage = await openApp(context, relay.url, errors);
+    await upPage.evaluate(
+      (text) => window.larder.client.importFile(new File([text], "recipes.json", { type: "application/json" })),
+      readFileSync(dir("recipes.json"), "utf8"),
+    );
+    const storedBefore = await bulkStored();
+    t0 = performance.now();
+    await upPage.evaluate(([pw]) => window.larder.client.signIn(location.origin, "bench-upload", pw), [PASSWORD]);
+    const signedIn = seconds(t0);
+    await until(
+      "the relay to store the browser's recipes",
+      async () => (await bulkStored()) - storedBefore >= count || null,
+      30 * 60_000,
+    );
+    const browserUpload = seconds(t0);
+    if (errors.length > 0) throw new Error(`the browser's upload: errors: ${errors}`);
+
     const version = execFileSync(CHROMIUM.executablePath, ["--version"], { stdio: ["ignore", "pipe", "ignore"] })
       .toString()
       .match(/Chromium [\d.]+/)?.[0] ?? "Chromium";
     console.log(row(`new browser: ${version}, persistent profile`, browser));
     console.log(`browser / native: ${(browser / native).toFixed(2)}x`);
+    console.log(
+      `browser worker peak during the catch-up (sampled every 100 ms): JS heap ${peakHeap.used.toFixed(1)} MiB, ` +
+        `array buffers incl. wasm memory ${peakHeap.backing.toFixed(1)} MiB`,
+    );
+    console.log(row("first upload from a browser: sign-in until all stored", browserUpload));
+    console.log(`- of it, the sign-in request: ${signedIn.toFixed(2)} s`);
   }
   peaks.push(["the end", relayPeak()]);
   console.log(`relay peak RSS after ${peaks.map(([when, mib]) => `${when}: ${mib.toFixed(0)} MiB`).join(", ")}`);

@@ -28,6 +28,7 @@ before(async () => {
   addUser(data, "alice", PASSWORD);
   addUser(data, "carol", PASSWORD);
   addUser(data, "dana", PASSWORD);
+  addUser(data, "dave", PASSWORD);
   relay = await startRelay(data);
   browser = await launchChromium();
 });
@@ -463,6 +464,78 @@ test("a new browser catching up (in bulk) says syncing until every recipe is the
   );
   const merged = await page.evaluate((id) => window.larder.client.getRecipe(id), first.id);
   assert.equal(merged.title, "Broth edited in the browser");
+  await context.close();
+});
+
+/** Documents the relay has stored through its bulk upload route (its /metrics counter). */
+async function bulkUploaded() {
+  const text = await (await fetch(`${relay.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith('larder_bulk_upload_documents_total{result="stored"}'));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+test("a browser's recipes made before signing in, and a big import while online, reach the relay in bulk", async () => {
+  const count = 40;
+  const graph = (label) =>
+    JSON.stringify({
+      "@context": "https://schema.org",
+      "@graph": Array.from({ length: count }, (_, i) => ({
+        "@type": "Recipe",
+        name: `${label} stew ${i}`,
+        recipeIngredient: ["1 onion", `${i + 1} beans`],
+        recipeInstructions: "Stew.",
+      })),
+    });
+  const importInPage = (page, json) =>
+    page.evaluate(
+      (text) => window.larder.client.importFile(new File([text], "recipes.json", { type: "application/json" })),
+      json,
+    );
+  const cli = tempDir("larder-cli-");
+  await larder(cli, ["login", "--server", relay.url, "--user", "dave"], { LARDER_PASSWORD: PASSWORD });
+  const inCli = async (label) => {
+    await larder(cli, ["sync", "--once"]);
+    const hits = JSON.parse(await larder(cli, ["search", label, "--json", "--limit", "500"]));
+    return hits.filter((h) => h.title.startsWith(`${label} stew`)).length;
+  };
+
+  // Made on this device before it ever met the relay (nothing synced).
+  const context = await browser.newContext();
+  const page = await openApp(context, relay.url, errors);
+  await importInPage(page, graph("Offline"));
+  const before = await bulkUploaded();
+  await page.evaluate((password) => window.larder.client.signIn(location.origin, "dave", password), PASSWORD);
+  const status = () => page.evaluate(() => window.larder.client.syncStatus());
+  await until("the browser to be up to date", async () => {
+    const { state, pending } = await status();
+    return state === "up_to_date" && pending === 0;
+  }, 60_000, () => status().then(JSON.stringify));
+  await until("every offline recipe in the CLI", async () => (await inCli("Offline")) === count || null, 30_000);
+  const afterSignIn = await bulkUploaded();
+  assert.ok(
+    afterSignIn - before >= count,
+    `the relay stored ${afterSignIn - before} documents through the bulk route, not the ${count} recipes`,
+  );
+
+  // A big import while online goes in bulk too, not document by document over the websocket.
+  await importInPage(page, graph("Online"));
+  await until("every imported recipe in the CLI", async () => (await inCli("Online")) === count || null, 30_000);
+  await until("the browser to be up to date again", async () => (await status()).state === "up_to_date" || null);
+  const afterImport = await bulkUploaded();
+  assert.ok(
+    afterImport - afterSignIn >= count,
+    `the relay stored ${afterImport - afterSignIn} documents through the bulk route, not the ${count} imported`,
+  );
+  // A recipe made afterwards on its own still syncs live (too few for bulk).
+  await page.evaluate(() =>
+    window.larder.client.createRecipe({
+      title: "Single stew", description: "", servings: null, yield_text: "", prep_minutes: null,
+      cook_minutes: null, total_minutes: null, tags: [], source_url: "", steps: [], notes: "",
+      ingredients: [],
+    }),
+  );
+  await until("the single recipe in the CLI", async () => (await inCli("Single")) === 1 || null, 30_000);
+  assert.equal(await bulkUploaded(), afterImport, "one recipe goes over the websocket");
   await context.close();
 });
 

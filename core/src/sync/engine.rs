@@ -1,12 +1,14 @@
 //! The sync engine. A pass connects to the relay through samod (ticketed websocket), adopts the
-//! user's grocery list (merging what this device had), catches up from the relay's change feed
+//! user's grocery list and meal plan (merging what this device had; `profile_docs`), catches up from the relay's change feed
 //! (only documents changed since the stored cursor), and pushes every document with chunks the
 //! relay has not confirmed. `run` keeps going: it follows the live feed, pushes local edits as
 //! they happen, reconnects with backoff and reports status; a rejected session moves to
 //! "signed out" and keeps every local edit for the next sign-in. Files attached on this device
-//! are uploaded after the documents (see `sync::blobs`), and retried with backoff. Documents
+//! are uploaded after the documents (`attachments`, over `sync::blobs`), and retried with
+//! backoff. Documents
 //! one side lacks entirely move in bulk batches beside live sync (`bulk`).
 
+mod attachments;
 mod bulk;
 mod profile_docs;
 
@@ -19,13 +21,12 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::sync::watch;
 
-use super::blobs::{UploadRound, upload_queued};
+use super::blobs::UploadRound;
 use super::dialer::RelayDialer;
 use super::relay::{FeedEntry, RelayClient, RelayError};
 use super::session::{CURSOR_META, Session, peer_id_for, session};
 use crate::api::{Larder, LarderError};
-use crate::blob_transfer::next_upload_due;
-use crate::clock::{Clock, SystemClock};
+use crate::bulk_upload::UploadPlan;
 use crate::docstore::{SamodStore, heads_string};
 use crate::store::{ConfirmedDoc, StoreError};
 use crate::sync_plan::{SyncProgress, plan_feed};
@@ -315,7 +316,6 @@ impl SyncEngine {
                         }
                         self.set_state(SyncState::Syncing, None);
                         // A big import arrives as a burst of events: in bulk, then the rest.
-                        self.push_in_bulk().await?;
                         self.push_pending(conn).await?;
                         if let Err(err) = self.upload_due().await {
                             dialer.close();
@@ -363,8 +363,7 @@ impl SyncEngine {
         self.set_state(SyncState::Syncing, None);
         self.adopt_profile_documents(conn).await?;
         let (pulled, pulled_in_bulk) = self.catch_up(conn).await?;
-        let pushed_in_bulk = self.push_in_bulk().await?;
-        let pushed = pushed_in_bulk + self.push_pending(conn).await?;
+        let (pushed, pushed_in_bulk) = self.push_pending(conn).await?;
         let pending = self.larder.store().waiting_doc_count()?;
         // A failed upload stays queued (with its reason) and does not fail the pass: the
         // documents are in sync, and the file is retried later.
@@ -387,57 +386,6 @@ impl SyncEngine {
             pending_uploads: queued.len(),
             upload_error: queued.into_iter().find_map(|q| q.last_error),
         })
-    }
-
-    /// Uploads queued attachments (all of them, or only those past their backoff).
-    async fn upload(&self, all: bool) -> Result<UploadRound, SyncError> {
-        let now = SystemClock.now_ms();
-        upload_queued(
-            self.larder.store(),
-            &self.client,
-            &self.session.token,
-            now,
-            all,
-        )
-        .await
-        .map_err(|err| match err {
-            RelayError::Unauthorized => SyncError::Unauthorized,
-            RelayError::Unreachable(reason) => self.unreachable(reason),
-            other => SyncError::Relay(other),
-        })
-    }
-
-    /// Uploads what is due while connected. A failure is reported in the status (the files
-    /// stay queued); only a rejected session is an error.
-    async fn upload_due(&self) -> Result<(), SyncError> {
-        match self.upload(false).await {
-            Err(SyncError::Unauthorized) => Err(SyncError::Unauthorized),
-            Err(err) => {
-                let message = format!("attachment upload failed: {err}");
-                self.set_state(SyncState::UpToDate, Some(message));
-                Ok(())
-            }
-            Ok(_) => {
-                self.set_state(SyncState::UpToDate, None);
-                Ok(())
-            }
-        }
-    }
-
-    /// Resolves when a failed upload's backoff has passed (never, if none waits).
-    async fn upload_retry_due(&self) {
-        let due = next_upload_due(self.larder.store()).ok().flatten();
-        match due {
-            Some(at) => {
-                let wait = at.saturating_sub(SystemClock.now_ms()).max(0);
-                // A file that is due now was just tried (or is tried with the next edit):
-                // wait at least a moment so a failing upload never spins.
-                let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(0))
-                    .max(Duration::from_millis(500));
-                tokio::time::sleep(wait).await;
-            }
-            None => std::future::pending::<()>().await,
-        }
     }
 
     fn cursor(&self) -> Result<u64, SyncError> {
@@ -552,22 +500,42 @@ impl SyncEngine {
     }
 
     /// Pushes every document with unconfirmed chunks and clears the marks the relay confirmed.
-    /// A document written again while it was being confirmed (samod may rewrite chunks as it
-    /// loads a document) is checked again, a few rounds at most.
-    async fn push_pending(&self, conn: ConnectionId) -> Result<usize, SyncError> {
+    /// One read of the marks decides what goes how: documents the relay never confirmed go in
+    /// bulk when there are enough of them (`bulk_upload`), the rest (and whatever the bulk
+    /// upload did not get stored) over the websocket. A document written again while it was
+    /// being confirmed (samod may rewrite chunks as it loads a document) is checked again, a
+    /// few rounds at most. Answers `(pushed, of them in bulk)`.
+    async fn push_pending(&self, conn: ConnectionId) -> Result<(usize, usize), SyncError> {
         const ROUNDS: usize = 3;
         let docs = self.larder.documents();
+        let store = self.larder.store();
+        let marks = store.unsynced_docs()?;
+        if marks.is_empty() {
+            return Ok((0, 0));
+        }
+        let plan = UploadPlan::from_marks(store, marks.clone(), self.bulk, |_| false)?;
+        let (in_bulk, mut live) = match plan.run {
+            Some(run) => self.push_in_bulk(run).await?,
+            None => (0, Vec::new()),
+        };
+        live.extend(plan.live);
+        let live: std::collections::HashSet<String> = live.into_iter().collect();
+        let mut first: Option<Vec<(String, i64)>> = Some(
+            marks
+                .into_iter()
+                .filter(|(id, _)| live.contains(id))
+                .collect(),
+        );
         let mut confirmed_ids = std::collections::HashSet::new();
-        for round in 0..ROUNDS {
-            let marks = self.larder.store().unsynced_docs()?;
-            let marks: Vec<(String, i64)> = if round == 0 {
-                marks
-            } else {
+        for _ in 0..ROUNDS {
+            let marks: Vec<(String, i64)> = match first.take() {
+                Some(marks) => marks,
                 // Later rounds only revisit documents confirmed before and marked again.
-                marks
+                None => store
+                    .unsynced_docs()?
                     .into_iter()
                     .filter(|(id, _)| confirmed_ids.contains(id))
-                    .collect()
+                    .collect(),
             };
             if marks.is_empty() {
                 break;
@@ -587,10 +555,10 @@ impl SyncEngine {
                 .collect()
                 .await;
             let confirmed: Vec<ConfirmedDoc> = confirmed.into_iter().flatten().collect();
-            self.larder.store().confirm_synced(&confirmed)?;
+            store.confirm_synced(&confirmed)?;
             confirmed_ids.extend(confirmed.into_iter().map(|doc| doc.doc_id));
         }
-        Ok(confirmed_ids.len())
+        Ok((in_bulk + confirmed_ids.len(), in_bulk))
     }
 }
 

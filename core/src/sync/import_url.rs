@@ -6,7 +6,8 @@ use super::relay::{RelayClient, RelayError};
 use super::session::session;
 use crate::api::{ImportReport, Larder, LarderError};
 use crate::docstore::DocumentStore;
-use crate::page_import::{AddressError, split_address};
+use crate::page_import::{AddressError, PageImport, split_address};
+use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportUrlError {
@@ -33,12 +34,18 @@ pub async fn import_url<S: DocumentStore>(
     larder: &Larder<S>,
     address: &str,
 ) -> Result<ImportReport, ImportUrlError> {
+    let page = fetch_page(larder.store(), address).await?;
+    Ok(larder.import_page(&page).await?)
+}
+
+/// The recipes of the page at `address`, fetched by the relay of the session signed in to
+/// `store` (what a shell supplies to `rpc::dispatch_with` for an import by address).
+pub async fn fetch_page(store: &Store, address: &str) -> Result<PageImport, ImportUrlError> {
     let address = address.trim();
     split_address(address)?;
-    let session = session(larder.store())
+    let session = session(store)
         .map_err(LarderError::Store)?
         .ok_or(ImportUrlError::NotSignedIn)?;
     let client = RelayClient::new(&session.server)?;
-    let page = client.import_url(&session.token, address).await?;
-    Ok(larder.import_page(&page).await?)
+    Ok(client.import_url(&session.token, address).await?)
 }

@@ -14,7 +14,7 @@ mod session;
 
 pub use blobs::{AttachmentError, UploadRound, fetch_attachment, fetch_blob, upload_queued};
 pub use engine::{SyncEngine, SyncError, SyncReport, SyncState, SyncStatus};
-pub use import_url::{ImportUrlError, import_url};
+pub use import_url::{ImportUrlError, fetch_page, import_url};
 pub use plan_calendar::{PlanCalendarError, plan_calendar};
 pub use relay::{CalendarFeedStatus, NewCalendarFeed, RelayBlob, RelayClient, RelayError};
 pub use session::{Session, login, logout, peer_id_for, session};

@@ -7,6 +7,7 @@ use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use crate::bulk_upload::UploadAnswer;
 use crate::bulk_wire;
 use crate::store::StoreError;
 
@@ -425,31 +426,6 @@ impl RelayClient {
             media_type,
         }))
     }
-}
-
-/// The relay's answer to a bulk upload (`POST /api/v1/docs/upload`).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct UploadAnswer {
-    /// Durable and in the change feed, with the relay's heads (sorted hex) now.
-    pub stored: Vec<StoredDocument>,
-    /// Not this user's: nothing written.
-    #[serde(default)]
-    pub unavailable: Vec<String>,
-    /// Not automerge documents: nothing written.
-    #[serde(default)]
-    pub invalid: Vec<InvalidDocument>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct StoredDocument {
-    pub doc_id: String,
-    pub heads: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct InvalidDocument {
-    pub doc_id: String,
-    pub reason: String,
 }
 
 /// A blob as the relay serves it.

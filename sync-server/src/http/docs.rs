@@ -7,7 +7,8 @@
 //!   `sync_max_frame_bytes`) → {stored: [{doc_id, heads}], unavailable: [id], invalid:
 //!   [{doc_id, reason}]} once every stored document is durable and in the change feed. A body
 //!   that is not well-formed frames is refused whole (400) before anything is written; after
-//!   that each document stands alone.
+//!   that each document stands alone. Each document received counts in
+//!   `larder_bulk_upload_documents_total{result}` (stored, unavailable, invalid).
 
 use std::sync::Arc;
 
@@ -32,6 +33,8 @@ use crate::sync::ImportOutcome;
 pub const DOCS_MEDIA_TYPE: &str = bulk_wire::MEDIA_TYPE;
 /// Largest upload body.
 pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
+/// Documents received through the upload route, by what became of them.
+pub const BULK_UPLOADED: &str = "larder_bulk_upload_documents_total";
 /// Frames queued between the store reader and the response.
 const STREAM_AHEAD: usize = 16;
 
@@ -216,6 +219,12 @@ pub async fn upload_documents(
         invalid: Vec::new(),
     };
     for (doc_id, outcome) in outcomes {
+        let result = match &outcome {
+            ImportOutcome::Stored { .. } => "stored",
+            ImportOutcome::Unavailable => "unavailable",
+            ImportOutcome::Invalid(_) => "invalid",
+        };
+        metrics::counter!(BULK_UPLOADED, "result" => result).increment(1);
         match outcome {
             ImportOutcome::Stored { heads } => answer.stored.push(StoredDocument { doc_id, heads }),
             ImportOutcome::Unavailable => answer.unavailable.push(doc_id),

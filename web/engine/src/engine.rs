@@ -5,10 +5,14 @@
 //! - `kvLoad`/`kvSave`/`kvRemove`/`kvLoadRange`/`kvRemoveRange`/`documentIds`: the key/value
 //!   table automerge-repo's storage adapter is written over, so one database holds everything;
 //! - `start(host)`: opens core's `Larder` on the document bridge (repairing stale view rows);
-//! - `call(requestJson)`: one request of the API (core's `rpc::dispatch_json`);
+//! - `call(requestJson, shell)`: one request of the API (core's `rpc::dispatch_with`, the
+//!   worker's `shell` doing the network);
 //! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised;
 //! - `planCatchUp(entries)` / `adoptFrames(bytes)`: bulk catch-up (core's `sync_plan`, and the
 //!   documents of a `POST /api/v1/docs/fetch` answer adopted many per transaction);
+//!   `noteRelayHeads(entries)`: the relay's heads from live feed entries;
+//! - `planUpload()` / `nextUploadBatch()` / `settleUpload(answer)` / `abandonUpload()`: a first
+//!   upload in bulk (core's `bulk_upload`; the worker only POSTs the bodies);
 //! - `useGroceryList(id)` / `useMealPlan(id)`: adopt the signed-in user's grocery list and
 //!   meal plan;
 //! - `subscribe(listener)`: change events for the UI;
@@ -17,9 +21,11 @@
 //! - attachment uploads and downloads: see `transfers`.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use larder_core::bulk_upload::{UploadAnswer, UploadPlan, UploadRun};
 use larder_core::clock::SystemClock;
 use larder_core::store::LastSignIn;
 use larder_core::{Larder, Store};
@@ -27,6 +33,7 @@ use sqlite_wasm_vfs::sahpool::{OpfsSAHPoolCfgBuilder, install};
 use wasm_bindgen::prelude::*;
 
 use crate::bridge::{BridgeStore, RepoHost};
+use crate::shell::{ShellHost, WorkerShell};
 
 /// The signed-in session, as JSON (the same key and shape as the native `sync::session`).
 const SESSION_META: &str = "sync_session";
@@ -53,6 +60,10 @@ pub(crate) fn error(context: &str, err: impl std::fmt::Display) -> JsError {
 pub struct Engine {
     store: Arc<Store>,
     larder: RefCell<Option<Rc<Larder<BridgeStore>>>>,
+    /// The bulk upload under way (see `planUpload`), and the ids of its batch in flight.
+    upload: RefCell<Option<(UploadRun, Vec<String>)>>,
+    /// Documents the relay refused in a bulk upload: not sent in bulk again this session.
+    refused: RefCell<HashSet<String>>,
 }
 
 #[wasm_bindgen]
@@ -87,6 +98,8 @@ impl Engine {
         Ok(Engine {
             store: Arc::new(store),
             larder: RefCell::new(None),
+            upload: RefCell::new(None),
+            refused: RefCell::new(HashSet::new()),
         })
     }
 
@@ -111,12 +124,18 @@ impl Engine {
             .ok_or_else(|| JsError::new("the engine has not been started"))
     }
 
-    /// Runs one API request (JSON of core's `rpc::Request`) and resolves with the JSON reply.
-    pub fn call(&self, request: String) -> Result<js_sys::Promise, JsError> {
+    /// Runs one API request (JSON of core's `rpc::Request`) through core's one dispatcher, the
+    /// worker supplying what only it can do (`shell`: see `crate::shell`), and resolves with the
+    /// JSON reply.
+    pub fn call(&self, request: String, shell: ShellHost) -> Result<js_sys::Promise, JsError> {
         let larder = self.larder()?;
         Ok(wasm_bindgen_futures::future_to_promise(async move {
-            let reply = larder_core::rpc::dispatch_json(&larder, &request).await;
-            Ok(JsValue::from_str(&reply))
+            let shell = WorkerShell {
+                larder,
+                host: shell,
+            };
+            let json = larder_core::rpc::dispatch_json_with(&shell, &request).await;
+            Ok(JsValue::from_str(&json))
         }))
     }
 
@@ -145,20 +164,11 @@ impl Engine {
     /// JSON `{bulk: [[id]], live: [id], current}`.
     #[wasm_bindgen(js_name = planCatchUp)]
     pub fn plan_catch_up(&self, entries_json: String) -> Result<String, JsError> {
-        #[derive(serde::Deserialize)]
-        struct Entry {
-            doc_id: String,
-            heads: Vec<String>,
-        }
-        let entries: Vec<Entry> =
-            serde_json::from_str(&entries_json).map_err(|e| error("reading feed entries", e))?;
-        let wanted: Vec<(String, String)> = entries
-            .into_iter()
-            .map(|mut e| {
-                e.heads.sort();
-                (e.doc_id, e.heads.join(","))
-            })
-            .collect();
+        let wanted = feed_heads(&entries_json)?;
+        // What the relay holds, so documents it has are never taken for ones to upload.
+        self.store
+            .set_relay_heads(&wanted)
+            .map_err(|e| error("noting the relay's heads", e))?;
         let plan = larder_core::sync_plan::plan_feed(&self.store, &wanted, true)
             .map_err(|e| error("planning the catch-up", e))?;
         Ok(serde_json::json!({
@@ -167,6 +177,108 @@ impl Engine {
             "current": plan.current,
         })
         .to_string())
+    }
+
+    /// Records the relay's heads for feed entries `entries_json` (`[{doc_id, heads}]`) that
+    /// arrive after the backlog, as `planCatchUp` does for the backlog.
+    #[wasm_bindgen(js_name = noteRelayHeads)]
+    pub fn note_relay_heads(&self, entries_json: String) -> Result<(), JsError> {
+        let wanted = feed_heads(&entries_json)?;
+        self.store
+            .set_relay_heads(&wanted)
+            .map_err(|e| error("noting the relay's heads", e))
+    }
+
+    /// Plans a first upload in bulk (core's `bulk_upload`, as the native engine does): the
+    /// documents waiting for the relay that it never confirmed, when there are enough of them.
+    /// Keeps the run for `nextUploadBatch`/`settleUpload`; a run already under way is kept.
+    /// Answers JSON `{total, bulk: [id], live: [id]}` (`live`: waiting documents for the
+    /// websocket).
+    #[wasm_bindgen(js_name = planUpload)]
+    pub fn plan_upload(&self) -> Result<String, JsError> {
+        if let Some((run, in_flight)) = self.upload.borrow().as_ref() {
+            let mut bulk = run.unsent();
+            bulk.extend(in_flight.iter().cloned());
+            return Ok(
+                serde_json::json!({ "total": run.total(), "bulk": bulk, "live": [] }).to_string(),
+            );
+        }
+        let refused = self.refused.borrow();
+        let marks = self
+            .store
+            .unsynced_docs()
+            .map_err(|e| error("reading what waits for the relay", e))?;
+        let plan = UploadPlan::from_marks(&self.store, marks, true, |id| refused.contains(id))
+            .map_err(|e| error("planning the upload", e))?;
+        drop(refused);
+        let (total, bulk) = plan
+            .run
+            .as_ref()
+            .map_or((0, Vec::new()), |run| (run.total(), run.unsent()));
+        *self.upload.borrow_mut() = plan.run.map(|run| (run, Vec::new()));
+        Ok(serde_json::json!({ "total": total, "bulk": bulk, "live": plan.live }).to_string())
+    }
+
+    /// The next batch of the planned upload: its body of `bulk_wire` frames for `POST
+    /// /api/v1/docs/upload`, read from the store; `undefined` when everything was sent (the
+    /// run then ends).
+    #[wasm_bindgen(js_name = nextUploadBatch)]
+    pub fn next_upload_batch(&self) -> Result<Option<Vec<u8>>, JsError> {
+        let mut upload = self.upload.borrow_mut();
+        let Some((run, in_flight)) = upload.as_mut() else {
+            return Ok(None);
+        };
+        match run
+            .next_batch(&self.store)
+            .map_err(|e| error("reading documents to upload", e))?
+        {
+            Some(batch) => {
+                *in_flight = batch.ids;
+                Ok(Some(batch.body))
+            }
+            None => {
+                *upload = None;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Applies the relay's answer (JSON) to the batch in flight: marks cleared and the relay's
+    /// heads recorded, as the native engine does. Answers JSON `{stored, done, total, batch:
+    /// [id]}` (`batch`: the ids the answer was for).
+    #[wasm_bindgen(js_name = settleUpload)]
+    pub fn settle_upload(&self, answer_json: String) -> Result<String, JsError> {
+        let answer: UploadAnswer = serde_json::from_str(&answer_json)
+            .map_err(|e| error("reading the relay's upload answer", e))?;
+        let mut upload = self.upload.borrow_mut();
+        let Some((run, in_flight)) = upload.as_mut() else {
+            return Err(JsError::new("no upload is under way"));
+        };
+        let batch = std::mem::take(in_flight);
+        let settled = run
+            .settle(&self.store, batch.len(), &answer)
+            .map_err(|e| error("recording the upload", e))?;
+        self.refused.borrow_mut().extend(settled.refused);
+        Ok(serde_json::json!({
+            "stored": settled.stored,
+            "done": run.done(),
+            "total": run.total(),
+            "batch": batch,
+        })
+        .to_string())
+    }
+
+    /// Ends the planned upload early (a batch failed): answers the ids it did not get to the
+    /// relay, for the websocket.
+    #[wasm_bindgen(js_name = abandonUpload)]
+    pub fn abandon_upload(&self) -> Vec<String> {
+        match self.upload.borrow_mut().take() {
+            Some((run, mut in_flight)) => {
+                in_flight.extend(run.unsent());
+                in_flight
+            }
+            None => Vec::new(),
+        }
     }
 
     /// Adopts the documents of a bulk fetch's answer (`bulk_wire` frames). Resolves with the ids
@@ -389,4 +501,22 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Feed entries `[{doc_id, heads}]` as `(id, heads as view rows record them)`.
+fn feed_heads(entries_json: &str) -> Result<Vec<(String, String)>, JsError> {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        doc_id: String,
+        heads: Vec<String>,
+    }
+    let entries: Vec<Entry> =
+        serde_json::from_str(entries_json).map_err(|e| error("reading feed entries", e))?;
+    Ok(entries
+        .into_iter()
+        .map(|mut e| {
+            e.heads.sort();
+            (e.doc_id, e.heads.join(","))
+        })
+        .collect())
 }

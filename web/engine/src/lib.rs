@@ -4,6 +4,7 @@
 //!   table for automerge-repo's storage adapter, `call(request_json)`, remote changes)
 //! - `bridge`: core's document store backed by Automerge documents held here and mirrored into
 //!   the JS automerge-repo, which does the network and the storage
+//! - `shell`: core's `rpc::Shell` over the worker (sign-in, session, sync status, relay fetches)
 //! - `transfers`: attachment bytes to and from the relay (the worker fetches; rules are core's)
 //!
 //! On any target but wasm32-unknown-unknown the crate is empty.
@@ -12,5 +13,7 @@
 mod bridge;
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod engine;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod shell;
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod transfers;

@@ -1,16 +1,25 @@
 // The dedicated worker that owns the engine: larder-core compiled to wasm on an OPFS SQLite
 // database (the `sahpool` VFS only runs in a dedicated worker), the automerge-repo mirror of its
 // documents, and the link to the relay (changes, attachments). It answers the page's requests (see
-// src/client/worker-transport.ts) with larder-core's `rpc::dispatch`, except those that belong
-// to this shell: signing in and out, the session and the sync status, the bytes of an
-// attachment that is only on the relay so far, importing a page by its address (the relay
-// fetches it; core makes the recipes), and the meal plan's calendar feed (kept by the relay).
+// src/client/worker-transport.ts) with larder-core's one dispatcher (`rpc::dispatch_with`), and
+// supplies what only it can do (`shellHost`: signing in and out, the session and the sync
+// status, a page fetched by the relay, an attachment only the relay has, the meal plan's
+// calendar feed kept by the relay), the IO and no more.
 import { initializeWasm } from "@automerge/automerge-repo/slim";
 // The JS automerge's wasm as a separate, cacheable asset (not inlined as base64).
 import automergeWasmUrl from "@automerge/automerge/automerge.wasm?url";
 import init, { Engine } from "../engine-pkg/larder_web_engine.js";
 import type { FromWorker, ToWorker } from "../client/worker-transport";
-import type { ChangeEvent, PageImport, Reply, Request, SyncStatusView } from "../generated/larder";
+import type {
+  CalendarAction,
+  CalendarLink,
+  ChangeEvent,
+  PageImport,
+  Reply,
+  Request,
+  RpcError,
+  SyncStatusView,
+} from "../generated/larder";
 import { planCalendar, relayCall } from "./relay-api";
 import { RepoHost } from "./repo-host";
 import { RelayRefused, type StoredSession, SyncLink, revoke, sessionView, signIn } from "./session";
@@ -66,106 +75,95 @@ async function signOut(revokeOnRelay: boolean): Promise<void> {
   if (session && revokeOnRelay) await revoke(session);
 }
 
-async function answer(request: Request): Promise<Reply> {
-  if (!engine || !host) return { err: { code: "internal", message: "the engine is not running" } };
-  switch (request.op) {
-    case "sign_in": {
-      const session = await signIn(request.server, request.username, request.password);
+/** What the worker supplies to core's dispatcher (web/engine/src/shell.rs): the IO only, each
+ *  answer the JSON of a reply. Routing and composition are core's (`rpc::dispatch_with`). */
+const shellHost = {
+  signIn: (server: string, username: string, password: string) =>
+    reply(async () => {
+      const session = await signIn(server, username, password);
       if (storedSession()?.user_id !== session.user_id) await signOut(true);
-      engine.sessionSave(JSON.stringify(session));
+      engine?.sessionSave(JSON.stringify(session));
       await startSync(session);
-      return { ok: { type: "session", value: sessionView(session) } };
-    }
-    case "sign_out":
+      return sessionView(session);
+    }),
+  signOut: (removeData: boolean) =>
+    reply(async () => {
       await signOut(true);
-      if (request.remove_data) {
-        // The repo was replaced by one without documents (its pending saves flushed first).
-        engine.eraseAll();
-      }
-      return { ok: { type: "done" } };
-    case "session": {
+      // The repo was replaced by one without documents (its pending saves flushed first).
+      if (removeData) engine?.eraseAll();
+      return null;
+    }),
+  session: () =>
+    reply(async () => {
       const session = storedSession();
-      return { ok: { type: "session", value: session ? sessionView(session) : null } };
-    }
-    case "sync_status": {
+      return session ? sessionView(session) : null;
+    }),
+  syncStatus: () =>
+    reply(async (): Promise<SyncStatusView> => {
       // Signed out, nothing is confirmed by a relay.
       const { state, pending, progress } = link
         ? link.status()
-        : { state: "signed_out" as const, pending: engine.documentIds().length, progress: null };
-      const status: SyncStatusView = {
-        state,
-        pending,
-        last_error: link?.lastError ?? host.lastError,
-        progress,
-      };
-      return { ok: { type: "sync_status", value: status } };
-    }
-    case "attachment_bytes": {
-      const local = await call(engine, request);
-      // Not on this device: another device attached it; fetch it from the relay, then answer.
-      if ("err" in local && local.err.code === "not_found" && link) {
-        await link.download(request.sha256);
-        return call(engine, request);
-      }
-      return local;
-    }
-    case "import_url": {
+        : { state: "signed_out" as const, pending: engine?.documentIds().length ?? 0, progress: null };
+      return { state, pending, last_error: link?.lastError ?? host?.lastError ?? null, progress };
+    }),
+  fetchPage: (address: string) =>
+    reply(async (): Promise<PageImport> => {
       const session = storedSession();
       if (!session) {
-        return {
-          err: { code: "unauthorized", message: "importing from an address needs the relay: sign in first" },
-        };
+        throw new RelayRefused({
+          code: "unauthorized",
+          message: "importing from an address needs the relay: sign in first",
+        });
       }
-      let page: PageImport;
+      return relayCall<PageImport>(
+        session.server,
+        "api/v1/import/url",
+        { method: "POST", body: JSON.stringify({ url: address }) },
+        session.token,
+      );
+    }),
+  fetchAttachment: (sha256: string) =>
+    reply(async () => {
+      if (!link) {
+        throw new RelayRefused({ code: "not_found", message: "this file is not on this device (signed out)" });
+      }
+      await link.download(sha256);
+      return null;
+    }),
+  planCalendar: (action: CalendarAction) =>
+    reply(async (): Promise<CalendarLink> => {
+      const session = storedSession();
+      if (!session) {
+        throw new RelayRefused({ code: "unauthorized", message: "sign in to a relay to subscribe to your plan in a calendar" });
+      }
       try {
-        page = await relayCall<PageImport>(
-          session.server,
-          "api/v1/import/url",
-          { method: "POST", body: JSON.stringify({ url: request.url }) },
-          session.token,
-        );
+        return await planCalendar(session, action);
       } catch (e) {
         if (e instanceof RelayRefused && e.error.code === "unreachable") {
-          return {
-            err: {
-              code: "unreachable",
-              message: "importing from an address needs the relay, which cannot be reached now",
-            },
-          };
+          throw new RelayRefused({
+            code: "unreachable",
+            message: "the calendar feed is kept by the relay, which cannot be reached now",
+          });
         }
         throw e;
       }
-      return call(engine, { op: "import_page", page });
-    }
-    case "plan_calendar": {
-      const session = storedSession();
-      if (!session) {
-        return {
-          err: { code: "unauthorized", message: "sign in to a relay to subscribe to your plan in a calendar" },
-        };
-      }
-      try {
-        const link = await planCalendar(session, request.action);
-        return { ok: { type: "calendar_link", value: link } };
-      } catch (e) {
-        if (e instanceof RelayRefused && e.error.code === "unreachable") {
-          return {
-            err: {
-              code: "unreachable",
-              message: "the calendar feed is kept by the relay, which cannot be reached now",
-            },
-          };
-        }
-        throw e;
-      }
-    }
-    default:
-      return call(engine, request);
+    }),
+};
+
+/** A host answer: `{ok: value}`, or the failure as core's `RpcError`. */
+async function reply<T>(run: () => Promise<T>): Promise<string> {
+  try {
+    return JSON.stringify({ ok: await run() });
+  } catch (e) {
+    const err: RpcError =
+      e instanceof RelayRefused ? e.error : { code: "internal", message: e instanceof Error ? e.message : String(e) };
+    return JSON.stringify({ err });
   }
 }
 
-async function call(engine: Engine, request: Request): Promise<Reply> {
-  const json = (await engine.call(JSON.stringify(request))) as string;
+async function answer(request: Request): Promise<Reply> {
+  if (!engine || !host) return { err: { code: "internal", message: "the engine is not running" } };
+  const json = (await engine.call(JSON.stringify(request), shellHost)) as string;
   return JSON.parse(json) as Reply;
 }
 

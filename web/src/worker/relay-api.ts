@@ -109,3 +109,33 @@ export async function fetchDocuments(address: RelayAddress, ids: string[]): Prom
   }
   return new Uint8Array(await response.arrayBuffer());
 }
+
+/** The relay's answer to a bulk upload: what it stored (durable, in its change feed), refused. */
+export type UploadAnswer = {
+  stored: { doc_id: string; heads: string[] }[];
+  unavailable: string[];
+  invalid: { doc_id: string; reason: string }[];
+};
+
+/** Sends a batch of documents in bulk (`POST /api/v1/docs/upload`): `body` is core's frames
+ *  (`engine.nextUploadBatch`). Resolves with the relay's answer once they are durable. */
+export async function uploadDocuments(address: RelayAddress, body: Uint8Array): Promise<UploadAnswer> {
+  let response: Response;
+  try {
+    response = await fetch(new URL("api/v1/docs/upload", `${address.server}/`), {
+      method: "POST",
+      headers: { "content-type": "application/vnd.larder.docs", authorization: `Bearer ${address.token}` },
+      body: body as BodyInit,
+    });
+  } catch (e) {
+    throw new RelayRefused({ code: "unreachable", message: `cannot reach ${address.server}: ${String(e)}` });
+  }
+  if (!response.ok) {
+    const answer = (await response.json().catch(() => ({}))) as { message?: string };
+    throw new RelayRefused({
+      code: response.status === 401 ? "unauthorized" : "invalid",
+      message: answer.message ?? `the relay answered ${response.status} to a bulk upload`,
+    });
+  }
+  return (await response.json()) as UploadAnswer;
+}

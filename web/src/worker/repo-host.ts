@@ -22,25 +22,74 @@ export class RepoHost {
   private applyingLocal = false;
   /** Failures of the bridge, for the sync status. */
   lastError: string | null = null;
+  /** Documents the relay is not told of over the websocket: those a bulk upload is taking (and
+   *  documents made here since the upload was last planned, until it is planned again). */
+  private held = new Set<string>();
+  /** While a link runs, new documents are held until the upload is planned. */
+  private holdNew = false;
 
   constructor(private readonly engine: Engine) {
     this.repo = this.makeRepo(undefined, []);
   }
 
   private makeRepo(peerId: PeerId | undefined, network: NetworkAdapterInterface[]): Repo {
-    return new Repo({ peerId, network, storage: new KvStorageAdapter(this.engine) });
+    return new Repo({
+      peerId,
+      network,
+      storage: new KvStorageAdapter(this.engine),
+      shareConfig: {
+        announce: async (_peer, documentId) => !documentId || !this.held.has(documentId),
+        access: async () => true,
+      },
+    });
   }
 
   /** Replaces the repo with one that syncs over `network` as `peerId`, and loads every stored
-   *  document into it so the relay hears about all of them. */
+   *  document into it so the relay hears about all of them, except those a bulk upload takes
+   *  (held): the relay gets them that way, and loading them would only delay it. */
   async connect(peerId: PeerId, network: NetworkAdapterInterface): Promise<void> {
     await this.replace(this.makeRepo(peerId, [network]));
-    await Promise.all(this.engine.documentIds().map((id) => this.handle(id).catch(() => undefined)));
+    await Promise.all(
+      this.engine
+        .documentIds()
+        .filter((id) => !this.held.has(id))
+        .map((id) => this.handle(id).catch(() => undefined)),
+    );
   }
 
   /** Back to a repo without network (signed out). */
   async disconnect(): Promise<void> {
+    this.holdNew = false;
+    this.held.clear();
     await this.replace(this.makeRepo(undefined, []));
+  }
+
+  /** From now on the websocket carries exactly the documents not in `ids` (a bulk upload takes
+   *  those): documents held until now and not in `ids` are announced to the relay. */
+  holdOnly(ids: Iterable<string>): void {
+    const next = new Set(ids);
+    const released = [...this.held].filter((id) => !next.has(id));
+    this.held = next;
+    this.holdNew = true;
+    this.release(released);
+  }
+
+  /** `ids` are on the relay (a bulk upload stored them): no longer held; those the repo has
+   *  loaded are announced (their exchange carries no document), the rest stay unloaded until
+   *  used. */
+  settled(ids: Iterable<string>): void {
+    let released = false;
+    for (const id of ids) released = this.held.delete(id) || released;
+    if (released) this.repo.shareConfigChanged();
+  }
+
+  /** `ids` go over the websocket after all (their bulk upload failed): loaded and announced. */
+  release(ids: Iterable<string>): void {
+    const list = [...ids];
+    if (list.length === 0) return;
+    for (const id of list) this.held.delete(id);
+    this.repo.shareConfigChanged();
+    for (const id of list) void this.handle(id).catch(() => undefined);
   }
 
   private async replace(repo: Repo): Promise<void> {
@@ -95,6 +144,8 @@ export class RepoHost {
 
   create(bytes: Uint8Array): string {
     const handle = this.repo.import<unknown>(bytes.slice());
+    // Announced once the upload is planned: one of many (an import) goes in bulk.
+    if (this.holdNew) this.held.add(handle.documentId);
     this.watch(handle);
     this.handles.set(handle.documentId, Promise.resolve(handle));
     return handle.documentId;

@@ -9,14 +9,18 @@
 //   attachments uploaded as they are added (transfers.ts). The feed's backlog is planned by core
 //   (`engine.planCatchUp`, core's sync_plan): documents this device holds nothing of come in
 //   bulk batches (`POST /api/v1/docs/fetch`, adopted by the engine many per transaction, the
-//   next batch fetched while one is adopted), the rest is pulled one by one. The feed reconnects with backoff and
-//   at once when the browser comes back online. A rejected session (401) signs the device out;
-//   local data and edits stay.
+//   next batch fetched while one is adopted), the rest is pulled one by one. Likewise the first
+//   upload: core plans it (`engine.planUpload`, core's bulk_upload: documents the relay never
+//   confirmed, when there are enough of them) and builds each batch's body; the link POSTs them
+//   (`POST /api/v1/docs/upload`) and hands the answers back (`engine.settleUpload`). Documents
+//   a bulk upload takes are not announced over the websocket (RepoHost.holdOnly) until the relay
+//   has stored them. The feed reconnects with backoff and at once when the browser comes back
+//   online. A rejected session (401) signs the device out; local data and edits stay.
 import type { PeerId } from "@automerge/automerge-repo/slim";
 import type { Engine } from "../engine-pkg/larder_web_engine.js";
 import type { SessionView } from "../generated/larder";
 import { type FeedEntry, followLiveFeed } from "./live-feed";
-import { RelayRefused, fetchDocuments, normaliseServer, relayCall } from "./relay-api";
+import { RelayRefused, fetchDocuments, normaliseServer, relayCall, uploadDocuments } from "./relay-api";
 import type { RepoHost } from "./repo-host";
 import { TicketedWebSocketAdapter } from "./ticketed-adapter";
 import { download, uploadDue } from "./transfers";
@@ -92,6 +96,11 @@ export class SyncLink {
   private waiting: string[] = [];
   private active = 0;
   private uploading: Promise<void> | undefined;
+  /** The bulk upload of documents, while one runs; `uploadAgain`: kicked meanwhile. */
+  private uploadingDocs: Promise<void> | undefined;
+  private uploadAgain = false;
+  /** While a bulk upload runs: documents the relay has answered for, of those it sends. */
+  private uploadProgress: { done: number; total: number } | null = null;
   private readonly onOnline = () => {
     this.wake();
     this.kickUploads();
@@ -125,7 +134,7 @@ export class SyncLink {
     progress: { done: number; total: number } | null;
   } {
     const pending = this.pending();
-    const progress = this.progress;
+    const progress = this.progress ?? this.uploadProgress;
     // The browser knows first (and Chromium may leave open sockets up while offline).
     if (!self.navigator.onLine) return { state: "offline", pending, progress };
     if (!this.connected) return { state: this.lastError ? "offline" : "connecting", pending, progress };
@@ -134,6 +143,7 @@ export class SyncLink {
       this.unpulled.size === 0 &&
       this.pulling.size === 0 &&
       pending === 0 &&
+      !this.uploadingDocs &&
       this.engine.queuedUploads() === 0;
     return { state: settled ? "up_to_date" : "syncing", pending, progress };
   }
@@ -154,6 +164,10 @@ export class SyncLink {
       ws.searchParams.set("ticket", t);
       return ws.toString();
     };
+    // Documents a bulk upload will take are kept off the websocket from the start, and go up
+    // while the repo loads every document for the socket.
+    this.host.holdOnly(this.planUpload().bulk);
+    this.kickDocUploads();
     await this.host.connect(peerId, new TicketedWebSocketAdapter(socketUrl, ticket));
     self.addEventListener("online", this.onOnline);
     self.addEventListener("offline", this.onOffline);
@@ -168,6 +182,8 @@ export class SyncLink {
   async stop(): Promise<void> {
     this.stopped = true;
     this.connected = false;
+    // A bulk upload cut short: its documents stay marked and are planned again next time.
+    this.engine.abandonUpload();
     this.waiting.length = 0;
     this.abort.abort();
     this.stream?.abort();
@@ -188,8 +204,10 @@ export class SyncLink {
     return pending;
   }
 
-  /** Uploads due attachments now, unless a round is already running. */
+  /** Uploads due attachments and documents waiting for the relay now, unless a round is
+   *  already running. */
   kickUploads(): void {
+    this.kickDocUploads();
     if (this.stopped || this.uploading) return;
     this.uploading = uploadDue(this.engine, this.session)
       .then(() => undefined)
@@ -197,6 +215,68 @@ export class SyncLink {
       .finally(() => {
         this.uploading = undefined;
       });
+  }
+
+  /** core's plan for the documents waiting for the relay (a run already under way is kept). */
+  private planUpload(): { total: number; bulk: string[]; live: string[] } {
+    return JSON.parse(this.engine.planUpload()) as { total: number; bulk: string[]; live: string[] };
+  }
+
+  /** Uploads in bulk what core plans, unless a run is going (then once more after it). */
+  private kickDocUploads(): void {
+    if (this.stopped) return;
+    if (this.uploadingDocs) {
+      this.uploadAgain = true;
+      return;
+    }
+    this.uploadingDocs = this.uploadDocuments()
+      .catch((e: unknown) => this.failed(e))
+      .finally(() => {
+        this.uploadingDocs = undefined;
+        this.uploadProgress = null;
+        if (this.uploadAgain && !this.stopped) {
+          this.uploadAgain = false;
+          this.kickDocUploads();
+        }
+      });
+  }
+
+  /** One bulk upload: the plan's documents are held off the websocket, core builds each
+   *  batch, the relay's answer goes back to core and the batch is then announced (the relay has
+   *  it: the websocket exchange that follows carries no document). Documents the plan leaves
+   *  for the websocket are announced at once. Offline, everything stays held for the next try;
+   *  a refused batch goes over the websocket. */
+  private async uploadDocuments(): Promise<void> {
+    const plan = this.planUpload();
+    this.host.holdOnly(plan.bulk);
+    if (plan.total === 0 || !self.navigator.onLine) return;
+    const address = { server: this.session.server, token: this.session.token };
+    this.uploadProgress = { done: 0, total: plan.total };
+    for (;;) {
+      if (this.stopped) return;
+      const body = this.engine.nextUploadBatch();
+      if (!body) return;
+      let answer: string;
+      try {
+        answer = JSON.stringify(await uploadDocuments(address, body));
+      } catch (e) {
+        const left = this.engine.abandonUpload();
+        if (e instanceof RelayRefused && e.error.code === "unreachable") {
+          // Still marked: planned again on the next tick.
+          this.lastError = e.message;
+          return;
+        }
+        this.host.release(left);
+        throw e;
+      }
+      const settled = JSON.parse(this.engine.settleUpload(answer)) as {
+        done: number;
+        total: number;
+        batch: string[];
+      };
+      this.host.settled(settled.batch);
+      this.uploadProgress = { done: settled.done, total: settled.total };
+    }
   }
 
   /** Pulls again the documents whose pull failed. */
@@ -269,8 +349,15 @@ export class SyncLink {
   private apply(entry: FeedEntry): void {
     this.relayHeads.set(entry.doc_id, [...entry.heads].sort().join(","));
     this.cursor = Math.max(this.cursor, entry.seq);
-    if (this.feedCaughtUp) this.schedulePull(entry.doc_id);
-    else this.backlog.push(entry);
+    if (this.feedCaughtUp) {
+      // Recorded before the pull writes the document, so it never counts as one to upload.
+      try {
+        this.engine.noteRelayHeads(JSON.stringify([{ doc_id: entry.doc_id, heads: entry.heads }]));
+      } catch (e) {
+        this.lastError = e instanceof Error ? e.message : String(e);
+      }
+      this.schedulePull(entry.doc_id);
+    } else this.backlog.push(entry);
   }
 
   /** The feed's backlog, planned by core: bulk batches adopted by the engine (the next one
@@ -317,6 +404,7 @@ export class SyncLink {
       this.progress = null;
       this.caughtUp = true;
     }
+    this.kickDocUploads();
   }
 
   private async pullIfBehind(id: string): Promise<void> {

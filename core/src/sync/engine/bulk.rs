@@ -3,15 +3,15 @@
 //! documents the relay never confirmed and clearing their marks, and the progress the status
 //! shows meanwhile. The connection loop and live sync stay in the parent module.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use futures_util::{StreamExt, stream};
 
 use super::{SyncEngine, SyncError, SyncState};
+use crate::bulk_upload::{UploadAnswer, UploadRun};
 use crate::bulk_wire::Frame;
-use crate::store::ConfirmedDoc;
-use crate::sync::relay::{RelayError, UploadAnswer};
-use crate::sync_plan::{SyncProgress, UploadBatch, UploadBatcher, plan_store_upload};
+use crate::sync::relay::RelayError;
+use crate::sync_plan::{SyncProgress, UploadBatch};
 
 impl SyncEngine {
     /// Starts (`Some(total)`), advances or ends (`None`) the progress the status shows.
@@ -74,67 +74,60 @@ impl SyncEngine {
         Ok((in_bulk, live))
     }
 
-    /// Uploads in bulk batches the documents waiting for the relay that it never confirmed
-    /// having (a big import, a profile used offline); the relay answers once they are durable,
-    /// and their marks are cleared. Answers how many were stored.
-    pub(super) async fn push_in_bulk(&self) -> Result<usize, SyncError> {
+    /// Sends a bulk upload `run` (documents the relay never confirmed having: a big import, a
+    /// profile used offline) batch by batch; the relay answers once they are durable, and their
+    /// marks are cleared. Answers how many were stored, and the ids left for live sync: those a
+    /// failed batch did not get to the relay, and those the relay refused.
+    pub(super) async fn push_in_bulk(
+        &self,
+        mut run: UploadRun,
+    ) -> Result<(usize, Vec<String>), SyncError> {
         let store = self.larder.store();
-        let (bulk, _) = plan_store_upload(store, self.bulk)?;
-        if bulk.is_empty() {
-            return Ok(0);
-        }
         self.set_progress(Some(SyncProgress {
             done: 0,
-            total: bulk.len(),
+            total: run.total(),
         }));
         let mut stored = 0;
-        let mut batcher = UploadBatcher::default();
-        let mut marks = HashMap::new();
-        let mut outcome = Ok(());
-        for id in &bulk {
-            let Some(body) = store.document_body(id)? else {
-                continue;
+        let mut live = Vec::new();
+        let outcome = loop {
+            let batch = match run.next_batch(store) {
+                Ok(Some(batch)) => batch,
+                Ok(None) => break Ok(()),
+                Err(err) => break Err(SyncError::from(err)),
             };
-            if let Some(mark) = body.mark {
-                marks.insert(id.clone(), mark);
-            }
-            if let Some(batch) = batcher.add(id, &body.bytes) {
-                match self.upload_batch(batch, &marks).await {
-                    Ok(n) => stored += n,
-                    Err(err) => {
-                        outcome = Err(err);
-                        break;
-                    }
+            let ids = batch.ids.clone();
+            match self.upload_batch(&mut run, batch).await {
+                Ok((n, refused)) => {
+                    stored += n;
+                    live.extend(refused);
+                }
+                Err(err) => {
+                    live.extend(ids);
+                    break Err(err);
                 }
             }
-        }
-        if outcome.is_ok()
-            && let Some(batch) = batcher.finish()
-        {
-            match self.upload_batch(batch, &marks).await {
-                Ok(n) => stored += n,
-                Err(err) => outcome = Err(err),
-            }
-        }
+        };
         self.set_progress(None);
         match outcome {
-            Ok(()) => Ok(stored),
+            Ok(()) => Ok((stored, live)),
             Err(SyncError::Unauthorized) => Err(SyncError::Unauthorized),
             // What was not stored stays marked and goes over the websocket.
             Err(err) => {
                 tracing::warn!(%err, "a bulk upload failed; its documents sync one by one");
-                Ok(stored)
+                live.extend(run.unsent());
+                Ok((stored, live))
             }
         }
     }
 
-    /// Sends one upload batch and records what the relay stored.
+    /// Sends one upload batch and records what the relay stored. Answers how many it stored
+    /// and the ids it refused.
     async fn upload_batch(
         &self,
+        run: &mut UploadRun,
         batch: UploadBatch,
-        marks: &HashMap<String, i64>,
-    ) -> Result<usize, SyncError> {
-        let count = batch.ids.len();
+    ) -> Result<(usize, Vec<String>), SyncError> {
+        let sent = batch.ids.len();
         let answer: UploadAnswer = self
             .client
             .upload_documents(&self.session.token, batch.body)
@@ -152,22 +145,8 @@ impl SyncEngine {
                 "the relay could not read a document"
             );
         }
-        let confirmed: Vec<ConfirmedDoc> = answer
-            .stored
-            .iter()
-            .filter_map(|doc| {
-                let seq = *marks.get(&doc.doc_id)?;
-                let mut heads = doc.heads.clone();
-                heads.sort();
-                Some(ConfirmedDoc {
-                    doc_id: doc.doc_id.clone(),
-                    seq,
-                    heads: heads.join(","),
-                })
-            })
-            .collect();
-        self.larder.store().confirm_synced(&confirmed)?;
-        self.advance(count);
-        Ok(answer.stored.len())
+        let settled = run.settle(self.larder.store(), sent, &answer)?;
+        self.advance(sent);
+        Ok((settled.stored, settled.refused))
     }
 }
