@@ -19,6 +19,7 @@ use crate::docstore::{DocStoreError, DocumentStore, heads_string};
 use crate::grocery;
 use crate::history::DeviceActor;
 use crate::ingredient;
+use crate::model::doc_kind;
 use crate::model::{
     Attachment, AttachmentDoc, GROCERY_KIND, GroceryDoc, GroceryItem, IngredientInput, RECIPE_KIND,
     Recipe, RecipeDoc, RecipeDraft, ValidationError, join_steps, validate_draft,
@@ -459,17 +460,6 @@ fn read_any(am: &Automerge, id: &str, known_heads: Option<&str>) -> Result<AnyDo
         }
         _ => AnyDoc::Other,
     })
-}
-
-/// The document's `kind` marker, if it has one.
-fn doc_kind(am: &Automerge) -> Option<String> {
-    match am.get(automerge::ROOT, "kind") {
-        Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
-            automerge::ScalarValue::Str(k) => Some(k.to_string()),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// Hydrates a document after checking its kind marker, so a foreign document is reported as

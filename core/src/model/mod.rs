@@ -15,3 +15,15 @@ pub use recipe::{
 };
 pub use shaping::{apply_draft, apply_draft_keeping, new_recipe_doc};
 pub use validate::{ValidationError, validate_draft};
+
+/// A document's `kind` marker (`larder.recipe`, `larder.grocery`, `larder.plan`), if it has one.
+pub fn doc_kind(am: &automerge::Automerge) -> Option<String> {
+    use automerge::ReadDoc;
+    match am.get(automerge::ROOT, "kind") {
+        Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
+            automerge::ScalarValue::Str(k) => Some(k.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}

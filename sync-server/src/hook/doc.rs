@@ -3,8 +3,8 @@
 //! devices merge), and the items as the hook shows them. All of this is quick synchronous work
 //! on one small document; callers on the async runtime run it on the blocking pool.
 
-use automerge::{Automerge, ROOT, ReadDoc, ScalarValue, Value};
-use larder_core::model::{GROCERY_KIND, GroceryDoc};
+use automerge::Automerge;
+use larder_core::model::{GROCERY_KIND, GroceryDoc, doc_kind};
 
 use crate::store::HookItem;
 
@@ -18,19 +18,9 @@ pub enum DocError {
     Reconcile(String),
 }
 
-fn kind(am: &Automerge) -> Option<String> {
-    match am.get(ROOT, "kind") {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Str(k) => Some(k.to_string()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// The list in `am`.
 pub fn read(am: &Automerge) -> Result<GroceryDoc, DocError> {
-    if kind(am).as_deref() != Some(GROCERY_KIND) {
+    if doc_kind(am).as_deref() != Some(GROCERY_KIND) {
         return Err(DocError::NotAGroceryList);
     }
     Ok(autosurgeon::hydrate(am)?)

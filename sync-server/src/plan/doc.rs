@@ -1,8 +1,8 @@
 //! A meal-plan document as larder-core's [`PlanDoc`]: read only after its `kind` says it is
 //! one. Quick synchronous work on one small document (run it in the document's shard).
 
-use automerge::{Automerge, ROOT, ReadDoc, ScalarValue, Value};
-use larder_core::model::{PLAN_KIND, PlanDoc};
+use automerge::Automerge;
+use larder_core::model::{PLAN_KIND, PlanDoc, doc_kind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanDocError {
@@ -12,19 +12,9 @@ pub enum PlanDocError {
     Hydrate(#[from] autosurgeon::HydrateError),
 }
 
-fn kind(am: &Automerge) -> Option<String> {
-    match am.get(ROOT, "kind") {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Str(k) => Some(k.to_string()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// The plan in `am`.
 pub fn read(am: &Automerge) -> Result<PlanDoc, PlanDocError> {
-    if kind(am).as_deref() != Some(PLAN_KIND) {
+    if doc_kind(am).as_deref() != Some(PLAN_KIND) {
         return Err(PlanDocError::NotAPlan);
     }
     Ok(autosurgeon::hydrate(am)?)
