@@ -139,6 +139,26 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
         }
         Command::Tags { json } => output::tags(&larder.list_tags()?, json),
         Command::Grocery { command } => grocery(larder, command).await,
+        Command::History {
+            id,
+            show,
+            restore,
+            json,
+        } => {
+            use crate::history_commands::{HistoryAction, history};
+            let action = match (show, restore) {
+                (Some(version), _) => HistoryAction::Show { version, json },
+                (None, Some(version)) => HistoryAction::Restore { version },
+                (None, None) => HistoryAction::List { json },
+            };
+            history(larder, &id, action).await
+        }
+        Command::Deleted { json } => crate::history_commands::deleted(larder, json),
+        Command::Undelete { id } => {
+            let recipe = larder.restore_recipe(&id).await?;
+            eprintln!("Brought back \"{}\".", recipe.title);
+            Ok(())
+        }
         Command::Plan { command } => crate::plan_commands::run(larder, command).await,
         Command::Attach {
             recipe_id,

@@ -4,6 +4,7 @@
 
 mod attachment_commands;
 mod commands;
+mod history_commands;
 mod import_commands;
 mod import_report;
 mod output;
@@ -73,8 +74,26 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         all: Option<PathBuf>,
     },
-    /// Delete a recipe.
+    /// Delete a recipe (it stays in `larder deleted` and comes back with `larder undelete`).
     Rm { id: String },
+    /// A recipe's versions, newest first, numbered (when, which device, what changed); `--show N`
+    /// prints one as it was, `--restore N` makes it the recipe again as a new change.
+    History {
+        id: String,
+        #[arg(long, value_name = "VERSION", conflicts_with = "restore")]
+        show: Option<String>,
+        #[arg(long, value_name = "VERSION")]
+        restore: Option<String>,
+        #[arg(long, conflicts_with = "restore")]
+        json: bool,
+    },
+    /// Recently deleted recipes, newest first.
+    Deleted {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring a deleted recipe back.
+    Undelete { id: String },
     /// Add a recipe; prints its id.
     Add {
         #[arg(long)]
