@@ -16,6 +16,7 @@ import { RecipeView } from "./RecipeView";
 import { Search } from "./Search";
 import { SignIn } from "./SignIn";
 import { SyncStatus } from "./SyncStatus";
+import { TimerBar } from "./cook-timers";
 import { UpdatePrompt } from "./UpdatePrompt";
 
 /** Set while this device is signed in, removed by "Sign out": tells a lost session apart. */
@@ -247,6 +248,7 @@ function Frame({
           More
         </a>
       </nav>
+      <TimerBar />
       {split ? (
         <main className={`split ${screen ? "has-detail" : ""}`}>
           <section className="list-pane" aria-label="Recipes">

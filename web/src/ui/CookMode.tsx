@@ -5,7 +5,7 @@
 // "Leave cook mode" goes back to the recipe.
 import { useCallback, useEffect, useRef, useState, type PointerEvent } from "react";
 import type { CookStep, CookView, StepTimer } from "../client";
-import { TimerList, useTimers } from "./cook-timers";
+import { TimerList, removeTimer, startTimer, useTimers } from "./cook-timers";
 import { useApp } from "./context";
 import { useFocusOnMount, useLoad } from "./hooks";
 import { ServingsStepper } from "./Servings";
@@ -63,7 +63,11 @@ function CookBody({
   useFocusOnMount(heading);
   const { client } = useApp();
   const wake = useWakeLock(client);
-  const { timers, now, start, remove } = useTimers();
+  const { timers: allTimers, now } = useTimers();
+  // This recipe's timers here (others show in the app's timer bar once cook mode is left).
+  const timers = allTimers.filter((t) => t.recipe.id === view.recipe_id);
+  const start = (label: string, timer: StepTimer) => startTimer(label, timer, { id: view.recipe_id, title: view.title });
+  const remove = removeTimer;
   const [index, setIndex] = useState(0);
   const [doneSteps, setDoneSteps] = useState<ReadonlySet<number>>(new Set());
   const [hadIngredients, setHadIngredients] = useState<ReadonlySet<string>>(new Set());

@@ -1,7 +1,8 @@
 // Cook mode's countdowns: a timer started from a step's timer phrase counts down the seconds core
 // parsed (the upper end of a range), shows mm:ss (h:mm:ss past an hour), can be cancelled, and
 // when it reaches zero shows an alert and beeps once through WebAudio where there is sound.
-import { useCallback, useEffect, useRef, useState } from "react";
+// Timers keep running when cook mode is left; `TimerBar` shows them in the app's frame.
+import { useSyncExternalStore } from "react";
 import type { StepTimer } from "../client";
 
 export type RunningTimer = {
@@ -11,6 +12,8 @@ export type RunningTimer = {
   timer: StepTimer;
   endsAt: number;
   done: boolean;
+  /** The recipe it was started from (cook mode opens it again from the app's timer bar). */
+  recipe: { id: string; title: string };
 };
 
 /** `seconds` as m:ss, or h:mm:ss from an hour. */
@@ -22,36 +25,58 @@ export function clock(seconds: number): string {
   return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${two(m)}:${two(s % 60)}`;
 }
 
-export function useTimers() {
-  const [timers, setTimers] = useState<RunningTimer[]>([]);
-  const [now, setNow] = useState(() => Date.now());
-  const nextId = useRef(1);
-  const audio = useRef<AudioContext | null>(null);
+/** The running timers live outside any screen, so leaving cook mode (to look something up, to
+ *  read another recipe) keeps them counting; the app's frame shows them meanwhile. The
+ *  snapshot carries the time it was taken, renewed four times a second while any runs. */
+type Snapshot = { timers: RunningTimer[]; now: number };
+const store = {
+  snapshot: { timers: [], now: Date.now() } as Snapshot,
+  listeners: new Set<() => void>(),
+  nextId: 1,
+  audio: null as AudioContext | null,
+  ticker: undefined as ReturnType<typeof setInterval> | undefined,
+};
 
+function publish(timers: RunningTimer[]) {
+  store.snapshot = { timers, now: Date.now() };
   const running = timers.some((t) => !t.done);
-  useEffect(() => {
-    if (!running) return;
-    const tick = setInterval(() => setNow(Date.now()), 250);
-    return () => clearInterval(tick);
-  }, [running]);
+  if (running && store.ticker === undefined) store.ticker = setInterval(tick, 250);
+  if (!running && store.ticker !== undefined) {
+    clearInterval(store.ticker);
+    store.ticker = undefined;
+  }
+  for (const listener of store.listeners) listener();
+}
 
-  useEffect(() => {
-    if (!timers.some((t) => !t.done && t.endsAt <= now)) return;
-    beep(audio.current);
-    setTimers((list) => list.map((t) => (!t.done && t.endsAt <= now ? { ...t, done: true } : t)));
-  }, [now, timers]);
+/** The clock moves on; timers whose time is up are marked, with one beep for them. */
+function tick() {
+  const now = Date.now();
+  const { timers } = store.snapshot;
+  if (timers.some((t) => !t.done && t.endsAt <= now)) {
+    beep(store.audio);
+    publish(timers.map((t) => (!t.done && t.endsAt <= now ? { ...t, done: true } : t)));
+  } else publish(timers);
+}
 
-  const start = useCallback((label: string, timer: StepTimer) => {
-    // Made on a click, so the browser lets it play later.
-    if (!audio.current) audio.current = makeAudio();
-    const at = Date.now();
-    setNow(at);
-    setTimers((list) => [...list, { id: nextId.current++, label, timer, endsAt: at + timer.seconds * 1000, done: false }]);
-  }, []);
-  const remove = useCallback((id: number) => setTimers((list) => list.filter((t) => t.id !== id)), []);
+function subscribe(listener: () => void): () => void {
+  store.listeners.add(listener);
+  return () => store.listeners.delete(listener);
+}
 
-  useEffect(() => () => void audio.current?.close().catch(() => undefined), []);
-  return { timers, now, start, remove };
+export function startTimer(label: string, timer: StepTimer, recipe: { id: string; title: string }) {
+  // Made on a click, so the browser lets it play later.
+  if (!store.audio) store.audio = makeAudio();
+  const endsAt = Date.now() + timer.seconds * 1000;
+  publish([...store.snapshot.timers, { id: store.nextId++, label, timer, endsAt, done: false, recipe }]);
+}
+
+export function removeTimer(id: number) {
+  publish(store.snapshot.timers.filter((t) => t.id !== id));
+}
+
+/** The timers and the time of the snapshot, for a view that shows them. */
+export function useTimers(): Snapshot {
+  return useSyncExternalStore(subscribe, () => store.snapshot);
 }
 
 function makeAudio(): AudioContext | null {
@@ -107,6 +132,37 @@ export function TimerList({ timers, now, onRemove }: { timers: RunningTimer[]; n
           ),
         )}
       </ul>
+    </section>
+  );
+}
+
+/** The timers of cook modes left while they run, on every other screen: each with its
+ *  countdown (or "Time is up") and a way back to its recipe's cook mode. */
+export function TimerBar() {
+  const { timers, now } = useTimers();
+  if (timers.length === 0) return null;
+  return (
+    <section className="timer-bar" aria-label="Cooking timers">
+      {timers.map((t) => (
+        <p key={t.id}>
+          {t.done ? (
+            <span role="alert">Time is up: {t.label} ({t.recipe.title})</span>
+          ) : (
+            <>
+              <span className="timer-label">
+                {t.recipe.title}: {t.label}
+              </span>{" "}
+              <span className="countdown" role="timer" aria-label={`${t.label} timer`}>
+                {clock((t.endsAt - now) / 1000)}
+              </span>
+            </>
+          )}{" "}
+          <a href={`#/cook/${t.recipe.id}`}>Back to cooking</a>{" "}
+          <button type="button" onClick={() => removeTimer(t.id)} aria-label={t.done ? `Dismiss the ${t.label} timer` : `Cancel the ${t.label} timer`}>
+            {t.done ? "Dismiss" : "Cancel"}
+          </button>
+        </p>
+      ))}
     </section>
   );
 }
