@@ -3,7 +3,9 @@
 // image attached through the editor's file field, find it by an ingredient, see it on a CLI
 // profile of the same user, put its ingredients on the grocery list the CLI shares; plan a meal;
 // export every recipe (the zip downloaded to the Downloads folder); import a recipe page by its
-// address (fetched by the relay from a loopback page server); a second
+// address (fetched by the relay from a loopback page server); later, a rename made on the CLI
+// shows in the app's History beside the app's own version, which is restored and reaches the
+// CLI; a second
 // launch hands over to the running app (single instance); the window size is restored; quit,
 // restart with the relay stopped: the app opens straight to search with the recipe there; edit
 // offline, start the relay: the CLI profile gets the edit; a recipe added on the CLI shows up
@@ -328,6 +330,26 @@ test("the desktop app: sign in, create, search, sync to the CLI, single instance
   );
   await cliSees(cli, id, "the offline edit", (r) => r.title === EDITED);
   await screenshot(session, "desktop-synced.png");
+
+  step("history and restore");
+  // --- the CLI renames it; the app's History shows both devices' versions; restoring the app's
+  // own version is a new change the CLI profile then gets ---------------------------------------
+  await larder(cli, ["edit", id, "--title", "Carrots, renamed on the CLI"]);
+  await larder(cli, ["sync", "--once"]);
+  await heading(session, "Carrots, renamed on the CLI", 60_000);
+  await (await byName(session, "History")).click();
+  await heading(session, "History of “Carrots, renamed on the CLI”");
+  const rows = await until("two versions listed", async () => {
+    const texts = await session.executeScript(() => [...document.querySelectorAll("ol.versions > li")].map((li) => li.innerText));
+    return texts.length >= 2 && texts;
+  });
+  assert.match(rows[0], /Another device/, rows.join(" | "));
+  assert.match(rows[1], /This device/, rows.join(" | "));
+  await session.executeScript(() => document.querySelectorAll("ol.versions > li")[1].querySelector("a").click());
+  await heading(session, EDITED);
+  await (await byName(session, "Restore this version")).click();
+  await heading(session, EDITED);
+  await cliSees(cli, id, "the restored title", (r) => r.title === EDITED);
 
   step("a recipe from the CLI");
   // --- and the other way: a recipe made on the CLI appears in the open app by itself (background
