@@ -80,6 +80,24 @@ pub struct TestServer {
     dir: Option<DataDir>,
 }
 
+/// Opens a relay's data directory, waiting (bounded) while its lock is still held a moment
+/// after whoever had it let go (a relay this test stopped, a restore that just returned: once
+/// seen as `Locked` right after a restore under load).
+async fn open_data_dir(path: &Path) -> DataDir {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match DataDir::open(path, true) {
+            Ok(dir) => return dir,
+            Err(larder_sync_server::data_dir::DataDirError::Locked(_))
+                if std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("data dir: {e}"),
+        }
+    }
+}
+
 impl TestServer {
     /// Starts a relay on 127.0.0.1:0 over `config.data_dir`.
     pub async fn start(config: Config) -> TestServer {
@@ -88,7 +106,7 @@ impl TestServer {
 
     pub async fn start_with_clock(mut config: Config, clock: ManualClock) -> TestServer {
         config.validate().expect("valid config");
-        let dir = DataDir::open(&config.data_dir, true).expect("data dir");
+        let dir = open_data_dir(&config.data_dir).await;
         let store: Arc<dyn RelayStore> = Arc::new(open_store(&dir.db_path()));
         let state = AppState::with_clock(config, store, Arc::new(clock.clone())).expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
