@@ -99,21 +99,8 @@ impl CalendarStore for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::User;
 
-    fn user(store: &SledStore, name: &str) -> UserId {
-        let u = User {
-            id: UserId::random(),
-            name: name.to_owned(),
-            password_hash: "x".into(),
-            disabled: false,
-            created_at: 0,
-            grocery_list_id: None,
-            meal_plan_id: None,
-        };
-        store.create_user(&u).unwrap();
-        u.id
-    }
+    use crate::store::sled_store::tests::stored_user as user;
 
     fn token(user: &UserId, at: i64) -> CalendarToken {
         CalendarToken {

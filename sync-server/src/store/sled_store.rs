@@ -718,4 +718,4 @@ impl RelayStore for SledStore {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

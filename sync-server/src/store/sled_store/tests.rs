@@ -2,7 +2,8 @@
 
 use super::*;
 
-fn user(name: &str) -> User {
+/// The store's tests and its neighbours' (hook, calendar) make users the same way.
+pub(crate) fn user(name: &str) -> User {
     User {
         id: UserId::random(),
         name: name.to_owned(),
@@ -12,6 +13,13 @@ fn user(name: &str) -> User {
         grocery_list_id: None,
         meal_plan_id: None,
     }
+}
+
+/// A user made in `store`, by id.
+pub(crate) fn stored_user(store: &SledStore, name: &str) -> UserId {
+    let u = user(name);
+    store.create_user(&u).unwrap();
+    u.id
 }
 
 fn session(user: &User, expires_at: UnixMs) -> Session {
