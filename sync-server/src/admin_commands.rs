@@ -1,8 +1,8 @@
-//! The `larder-server user …` and `token …` commands as data: what the operator asked for (any
+//! The `larder-server user …`, `token …` and `household …` commands as data: what the operator asked for (any
 //! password already read from the terminal) and the text the command prints. `main.rs` runs a
 //! command on the store itself when the relay is stopped; a running relay holds the store's
 //! lock, so the command is sent over its admin socket (`backup::admin`) and the relay runs it —
-//! users and tokens are managed without stopping the relay.
+//! users, tokens and households are managed without stopping the relay.
 
 use std::fmt::Write as _;
 
@@ -13,7 +13,7 @@ use crate::accounts::auth::Passwords;
 use crate::blobs::BlobFiles;
 use crate::clock::UnixMs;
 use crate::hook::tokens::{self, TokenError};
-use crate::store::{RelayStore, UserId};
+use crate::store::{HouseholdId, RelayStore, UserId};
 
 /// One user or token command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +51,20 @@ pub enum AdminCommand {
     TokenRevoke {
         name: String,
         token_id: String,
+    },
+    HouseholdCreate {
+        name: String,
+    },
+    HouseholdAdd {
+        name: String,
+        user: String,
+    },
+    HouseholdRemove {
+        name: String,
+        user: String,
+    },
+    HouseholdList {
+        json: bool,
     },
 }
 
@@ -96,6 +110,12 @@ pub struct CommandEnv<'a> {
     /// Called by `user remove` once the user can no longer sign in, before their data goes: a
     /// running relay closes their connections and stops their repo.
     pub let_go: &'a dyn Fn(&UserId),
+    /// Called by `household add` once the membership is stored: a running relay puts the
+    /// household's documents into the new member's change feed now.
+    pub member_joined: &'a dyn Fn(&HouseholdId),
+    /// Called by `household remove` once the membership is gone: a running relay stops
+    /// sending the household's documents to the user's open connections.
+    pub member_left: &'a dyn Fn(&HouseholdId, &UserId),
     pub now: UnixMs,
 }
 
@@ -238,6 +258,64 @@ pub fn execute(
         AdminCommand::TokenRevoke { name, token_id } => {
             tokens::revoke(store, &name, &token_id)?;
             let _ = writeln!(stdout, "API token {token_id} of {name} revoked");
+        }
+        AdminCommand::HouseholdCreate { name } => {
+            let h = admin::create_household(store, &name, now)?;
+            let _ = writeln!(stdout, "created household {} ({})", h.name, h.id);
+        }
+        AdminCommand::HouseholdAdd { name, user } => {
+            let (h, u) = admin::add_member(store, &name, &user)?;
+            (env.member_joined)(&h.id);
+            let _ = writeln!(stdout, "user {} added to household {}", u.name, h.name);
+        }
+        AdminCommand::HouseholdRemove { name, user } => {
+            let (h, u) = admin::remove_member(store, &name, &user)?;
+            (env.member_left)(&h.id, &u.id);
+            let _ = writeln!(stdout, "user {} removed from household {}", u.name, h.name);
+        }
+        AdminCommand::HouseholdList { json } => {
+            let list = admin::list_households(store)?;
+            if json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|(h, members)| {
+                        serde_json::json!({
+                            "name": h.name,
+                            "id": h.id.as_str(),
+                            "created_at": h.created_at,
+                            "members": members,
+                            "grocery_list_id": h.grocery_list_id,
+                        })
+                    })
+                    .collect();
+                let _ = writeln!(stdout, "{}", serde_json::to_string_pretty(&rows)?);
+            } else if list.is_empty() {
+                let _ = writeln!(
+                    stdout,
+                    "no households (create one with: larder-server household create NAME)"
+                );
+            } else {
+                let width = list
+                    .iter()
+                    .map(|(h, _)| h.name.len())
+                    .max()
+                    .unwrap_or(4)
+                    .max(4);
+                let _ = writeln!(stdout, "{:width$}  {:32}  MEMBERS", "NAME", "ID");
+                for (h, members) in &list {
+                    let _ = writeln!(
+                        stdout,
+                        "{:width$}  {:32}  {}",
+                        h.name,
+                        h.id.as_str(),
+                        if members.is_empty() {
+                            "-".to_owned()
+                        } else {
+                            members.join(", ")
+                        }
+                    );
+                }
+            }
         }
     }
     Ok(out)

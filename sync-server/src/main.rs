@@ -82,6 +82,25 @@ enum Command {
     /// Manage a user's API tokens for the grocery REST API (also while the relay runs).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage households: users sharing a grocery list (also while the relay runs).
+    #[command(subcommand)]
+    Household(HouseholdCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum HouseholdCommand {
+    /// Create a household with no members (names follow the rules of user names).
+    Create { name: String },
+    /// Add user USER to household NAME (a user is in at most one household).
+    Add { name: String, user: String },
+    /// Remove user USER from household NAME; the household's documents stop reaching them.
+    Remove { name: String, user: String },
+    /// List households and their members.
+    List {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,6 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => user(&config, cmd),
         Command::Token(cmd) => token(&config, cmd),
+        Command::Household(cmd) => household(&config, cmd),
         Command::Backup { file, .. } => backup_cmd::backup(&config, &file),
         Command::Restore { .. } | Command::Openapi => unreachable!("handled above"),
     }
@@ -311,7 +331,17 @@ fn token(config: &Config, cmd: TokenCommand) -> anyhow::Result<()> {
     run_admin_command(config, command)
 }
 
-/// Runs a user or token command on the data directory's store, or, while a relay serves it
+fn household(config: &Config, cmd: HouseholdCommand) -> anyhow::Result<()> {
+    let command = match cmd {
+        HouseholdCommand::Create { name } => AdminCommand::HouseholdCreate { name },
+        HouseholdCommand::Add { name, user } => AdminCommand::HouseholdAdd { name, user },
+        HouseholdCommand::Remove { name, user } => AdminCommand::HouseholdRemove { name, user },
+        HouseholdCommand::List { json } => AdminCommand::HouseholdList { json },
+    };
+    run_admin_command(config, command)
+}
+
+/// Runs a user, token or household command on the data directory's store, or, while a relay serves it
 /// (and holds its lock), through that relay's admin socket.
 fn run_admin_command(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     let create = matches!(command, AdminCommand::UserAdd { .. });
@@ -324,6 +354,9 @@ fn run_admin_command(config: &Config, command: AdminCommand) -> anyhow::Result<(
                 blob_files: &blob_files,
                 // No relay runs on this data directory: nothing holds the user's documents.
                 let_go: &|_| {},
+                // Its feed records a new member's documents at the next start (their marks).
+                member_joined: &|_| {},
+                member_left: &|_, _| {},
                 now: SystemClock.now_ms(),
             };
             let output = admin_commands::execute(&store, &env, command)?;

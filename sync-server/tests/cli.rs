@@ -487,3 +487,154 @@ async fn serve_runs_and_stops_on_sigterm() {
         "{rest:?}"
     );
 }
+
+/// `household create/add/remove/list`, with the relay stopped (on the store itself) and while
+/// it runs (through its admin socket), with clear refusals and a non-zero exit for each
+/// impossible request; what a running relay did is on disk once it stops.
+#[tokio::test]
+async fn household_commands_offline_and_on_a_running_relay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    add(&data, "alice", "correct horse");
+    add(&data, "bob", "battery staple");
+    let refused = |args: &[&str], message: &str| refused_in(&data, args, message);
+
+    // Stopped.
+    let out = cli(&data, &["household", "list"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("no households"), "{}", stdout(&out));
+    let out = cli(&data, &["household", "create", "Home"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("created household Home ("),
+        "{}",
+        stdout(&out)
+    );
+    refused(
+        &["household", "create", "home"],
+        "household home already exists",
+    );
+    let out = cli(&data, &["household", "create", "bad name"], "");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("invalid household name"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(&data, &["household", "add", "home", "alice"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "user alice added to household Home");
+    refused(
+        &["household", "add", "home", "alice"],
+        "user alice is already a member of household Home",
+    );
+    refused(
+        &["household", "add", "cabin", "alice"],
+        "household cabin does not exist",
+    );
+    refused(
+        &["household", "add", "home", "nobody"],
+        "user nobody does not exist",
+    );
+    refused(
+        &["household", "remove", "home", "bob"],
+        "user bob is not a member of household Home",
+    );
+
+    // Running: the same commands through the admin socket.
+    let (mut relay, addr) = spawn_relay(&data);
+    let out = cli(&data, &["household", "add", "home", "bob"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli(&data, &["household", "create", "cabin"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    refused(
+        &["household", "add", "cabin", "bob"],
+        "user bob is already in another household (Home); a user is in at most one",
+    );
+    refused(
+        &["household", "remove", "shed", "bob"],
+        "household shed does not exist",
+    );
+    refused(
+        &["household", "add", "home", "bob"],
+        "user bob is already a member of household Home",
+    );
+    // Bob's /me names the household at once.
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("http://{addr}/api/v1/session"))
+        .json(&serde_json::json!({"username": "bob", "password": "battery staple"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let me: Value = client
+        .get(format!("http://{addr}/api/v1/me"))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["household"]["name"], "Home", "{me}");
+    let out = cli(&data, &["household", "remove", "home", "alice"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "user alice removed from household Home"
+    );
+    let out = cli(&data, &["household", "list"], "");
+    let table = stdout(&out);
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(rows[0].starts_with("NAME"), "{table}");
+    assert!(
+        rows[1].starts_with("cabin") && rows[1].ends_with('-'),
+        "{table}"
+    );
+    assert!(
+        rows[2].starts_with("Home") && rows[2].ends_with("bob"),
+        "{table}"
+    );
+
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(relay.id() as libc::pid_t, libc::SIGTERM) };
+    assert!(relay.wait().unwrap().success());
+    let out = cli(&data, &["household", "list", "--json"], "");
+    let list: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(list[1]["name"], "Home");
+    assert_eq!(list[1]["members"], serde_json::json!(["bob"]));
+    assert!(
+        list[1]["grocery_list_id"].as_str().is_some(),
+        "made by bob's /me: {list}"
+    );
+    assert_eq!(list[0]["members"], serde_json::json!([]));
+
+    // A backup carries households, memberships and the household list's ownership.
+    let file = tmp.path().join("backup.larder");
+    let out = cli(&data, &["backup", file.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let restored = tmp.path().join("restored");
+    let out = cli(&restored, &["restore", file.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli(&restored, &["household", "list", "--json"], "");
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap(), list);
+    refused_in(
+        &restored,
+        &["household", "add", "cabin", "bob"],
+        "user bob is already in another household (Home); a user is in at most one",
+    );
+}
+
+fn refused_in(data: &std::path::Path, args: &[&str], message: &str) {
+    let out = cli(data, args, "");
+    assert!(
+        !out.status.success(),
+        "{args:?} succeeded: {}",
+        stdout(&out)
+    );
+    assert_eq!(stderr(&out).trim(), format!("error: {message}"), "{args:?}");
+}

@@ -1,11 +1,12 @@
 //! User administration, as used by `larder-server user …`: validation of names and passwords,
 //! and add / list / passwd / disable / enable / remove on a [`RelayStore`]. There is no
-//! self sign-up: this is the only way users come to exist.
+//! self sign-up: this is the only way users come to exist. Households (`larder-server
+//! household …`): create / add / remove / list.
 
 use crate::accounts::auth::Passwords;
 use crate::blobs::BlobFiles;
 use crate::clock::UnixMs;
-use crate::store::{RelayStore, StoreError, User, UserId};
+use crate::store::{Household, HouseholdId, RelayStore, StoreError, User, UserId};
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_BYTES: usize = 4096;
@@ -25,6 +26,20 @@ pub enum AdminError {
     NameTaken(String),
     #[error("user {0} does not exist")]
     NoSuchUser(String),
+    #[error(
+        "invalid household name {0:?}: use 1 to 64 characters, ASCII letters, digits, '.', '_' or '-'"
+    )]
+    InvalidHouseholdName(String),
+    #[error("household {0} already exists")]
+    HouseholdNameTaken(String),
+    #[error("household {0} does not exist")]
+    NoSuchHousehold(String),
+    #[error("user {user} is already a member of household {household}")]
+    AlreadyMember { user: String, household: String },
+    #[error("user {user} is already in another household ({household}); a user is in at most one")]
+    InAnotherHousehold { user: String, household: String },
+    #[error("user {user} is not a member of household {household}")]
+    NotAMember { user: String, household: String },
     #[error(transparent)]
     Hash(#[from] crate::accounts::auth::AuthError),
     #[error(transparent)]
@@ -37,6 +52,13 @@ impl From<StoreError> for AdminError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NameTaken(name) => AdminError::NameTaken(name),
+            StoreError::HouseholdNameTaken(name) => AdminError::HouseholdNameTaken(name),
+            StoreError::AlreadyMember { user, household } => {
+                AdminError::AlreadyMember { user, household }
+            }
+            StoreError::NotAMember { user, household } => {
+                AdminError::NotAMember { user, household }
+            }
             e => AdminError::Store(e),
         }
     }
@@ -155,6 +177,10 @@ pub fn remove_user(
     let user = find(store, name)?;
     let mut sessions = store.set_disabled(&user.id, true)?;
     let_go(&user.id);
+    // Their household's documents stay the household's; only the membership goes.
+    if let Some(household) = store.household_of(&user.id)? {
+        store.remove_member(&household.id, &user.id)?;
+    }
     let documents = store.remove_user_documents(&user.id)?;
     if let Some(list) = &user.grocery_list_id {
         store.grocery_forget(list)?;
@@ -178,6 +204,98 @@ pub fn remove_user(
         documents,
         files: removed_files,
     })
+}
+
+fn find_household(store: &dyn RelayStore, name: &str) -> Result<Household, AdminError> {
+    store
+        .household_by_name(name)?
+        .ok_or_else(|| AdminError::NoSuchHousehold(name.to_owned()))
+}
+
+/// Creates a household with no members; the name follows the rules of user names and is
+/// unique case-insensitively among households.
+pub fn create_household(
+    store: &dyn RelayStore,
+    name: &str,
+    now: UnixMs,
+) -> Result<Household, AdminError> {
+    if !super::names::is_valid_name(name) {
+        return Err(AdminError::InvalidHouseholdName(name.to_owned()));
+    }
+    if store.household_by_name(name)?.is_some() {
+        return Err(AdminError::HouseholdNameTaken(name.to_owned()));
+    }
+    let household = Household {
+        id: HouseholdId::random(),
+        name: name.to_owned(),
+        created_at: now,
+        members: Vec::new(),
+        grocery_list_id: None,
+    };
+    store.create_household(&household)?;
+    Ok(household)
+}
+
+/// Adds user `user` to household `household` (a user is in at most one); returns both.
+pub fn add_member(
+    store: &dyn RelayStore,
+    household: &str,
+    user: &str,
+) -> Result<(Household, User), AdminError> {
+    let h = find_household(store, household)?;
+    let u = find(store, user)?;
+    match store.add_member(&h.id, &u.id) {
+        Ok(h) => Ok((h, u)),
+        Err(StoreError::InAnotherHousehold { user }) => {
+            let other = store
+                .household_of(&u.id)?
+                .map_or_else(|| "?".to_owned(), |h| h.name);
+            Err(AdminError::InAnotherHousehold {
+                user,
+                household: other,
+            })
+        }
+        Err(StoreError::NoSuchHousehold(_)) => Err(AdminError::NoSuchHousehold(h.name)),
+        Err(StoreError::NoSuchUser(_)) => Err(AdminError::NoSuchUser(u.name)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Ends user `user`'s membership of household `household`; returns both.
+pub fn remove_member(
+    store: &dyn RelayStore,
+    household: &str,
+    user: &str,
+) -> Result<(Household, User), AdminError> {
+    let h = find_household(store, household)?;
+    let u = find(store, user)?;
+    match store.remove_member(&h.id, &u.id) {
+        Ok(h) => Ok((h, u)),
+        Err(StoreError::NotAMember { .. }) => Err(AdminError::NotAMember {
+            user: u.name,
+            household: h.name,
+        }),
+        Err(StoreError::NoSuchHousehold(_)) => Err(AdminError::NoSuchHousehold(h.name)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every household with its members' names (ordered by name).
+pub fn list_households(
+    store: &dyn RelayStore,
+) -> Result<Vec<(Household, Vec<String>)>, AdminError> {
+    let mut out = Vec::new();
+    for h in store.list_households()? {
+        let mut names = Vec::with_capacity(h.members.len());
+        for id in &h.members {
+            if let Some(u) = store.user(id)? {
+                names.push(u.name);
+            }
+        }
+        names.sort_by_key(|n| crate::store::name_key(n));
+        out.push((h, names));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

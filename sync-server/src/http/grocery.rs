@@ -5,6 +5,11 @@
 //! - `PATCH /grocery/items/{id}` `{checked}` → 200 with the item
 //! - `DELETE /grocery/items/{id}` → 204
 //!
+//! Each takes `?list=ID` to work on another list the user may sync (their household's, see
+//! `/me`); without it, the user's own list. Which lists those are is the sync core's one
+//! access decision ([`crate::sync::access::decide`]); any other id, existing or not, is
+//! answered 404 `list_not_found`, alike.
+//!
 //! Authentication: `Authorization: Bearer <API token>` (see [`crate::hook::tokens`]); a session
 //! token of the same user is accepted too (it already grants everything an API token does),
 //! while API tokens are accepted nowhere else. Changes are made in the user's grocery-list
@@ -15,7 +20,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRef, FromRequestParts, Path, State};
+use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use larder_core::grocery::{addition_from_parts, merge_addition};
@@ -81,6 +86,15 @@ pub struct NewItem {
     pub unit: Option<String>,
 }
 
+/// Which list a request works on.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// A grocery list the user may sync other than their own (their household's); absent: the
+    /// user's own list.
+    pub list: Option<String>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ItemPatch {
     pub checked: bool,
@@ -102,8 +116,30 @@ fn item_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError
     Ok(id)
 }
 
-/// The id of the user's grocery list (created on first use, as for `/me`).
-async fn list_id(state: &AppState, user: &User) -> Result<String, ApiError> {
+fn not_found_list() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "list_not_found",
+        "no grocery list with this id",
+    )
+}
+
+/// The id of the list a request works on: `requested` if the user may sync it, else the user's
+/// own grocery list (created on first use, as for `/me`).
+async fn list_id(
+    state: &AppState,
+    user: &User,
+    requested: Option<String>,
+) -> Result<String, ApiError> {
+    if let Some(id) = requested {
+        let store = state.sync()?.store()?;
+        if id.parse::<crate::sync::DocId>().is_err()
+            || !crate::sync::access::decide(store.as_ref(), &id, &user.id, false)?.allowed()
+        {
+            return Err(not_found_list());
+        }
+        return Ok(id);
+    }
     match &user.grocery_list_id {
         Some(id) => Ok(id.clone()),
         None => Ok(state.sync()?.grocery_list_id(&user.id).await?),
@@ -139,8 +175,10 @@ async fn edit<R: Send + 'static>(
     path = "/grocery",
     tag = "grocery",
     security(("bearer" = [])),
+    params(ListQuery),
     responses(
         (status = 200, description = "The list", body = GroceryList),
+        (status = 404, description = "No such list (or not one of this user's)", body = crate::http::ApiErrorBody),
         (status = 401, description = "Missing, unknown or revoked token", body = crate::http::ApiErrorBody),
         (status = 503, description = "The relay is shutting down", body = crate::http::ApiErrorBody),
     )
@@ -148,8 +186,9 @@ async fn edit<R: Send + 'static>(
 pub async fn list_items(
     State(state): State<Arc<AppState>>,
     GroceryUser(user): GroceryUser,
+    Query(query): Query<ListQuery>,
 ) -> Result<ApiJson<GroceryList>, ApiError> {
-    let list_id = list_id(&state, &user).await?;
+    let list_id = list_id(&state, &user, query.list).await?;
     let items = state
         .sync()?
         .read_document(&list_id, |am| doc::read(am).map(|list| doc::items(&list)))
@@ -165,9 +204,11 @@ pub async fn list_items(
     path = "/grocery/items",
     tag = "grocery",
     security(("bearer" = [])),
+    params(ListQuery),
     request_body = NewItem,
     responses(
         (status = 201, description = "The item added or merged into", body = HookItem),
+        (status = 404, description = "No such list (or not one of this user's)", body = crate::http::ApiErrorBody),
         (status = 400, description = "Malformed JSON or missing fields", body = crate::http::ApiErrorBody),
         (status = 401, description = "Missing, unknown or revoked token", body = crate::http::ApiErrorBody),
         (status = 413, description = "Body too large", body = crate::http::ApiErrorBody),
@@ -178,6 +219,7 @@ pub async fn list_items(
 pub async fn add_item(
     State(state): State<Arc<AppState>>,
     GroceryUser(user): GroceryUser,
+    Query(query): Query<ListQuery>,
     ApiJson(req): ApiJson<NewItem>,
 ) -> Result<(StatusCode, ApiJson<HookItem>), ApiError> {
     let addition =
@@ -188,7 +230,7 @@ pub async fn add_item(
                 e.to_string(),
             )
         })?;
-    let list_id = list_id(&state, &user).await?;
+    let list_id = list_id(&state, &user, query.list).await?;
     let now = state.clock.now_ms();
     let item = edit(&state, &list_id, move |list| {
         let id = merge_addition(list, addition, now).item_id;
@@ -205,24 +247,25 @@ pub async fn add_item(
     path = "/grocery/items/{id}",
     tag = "grocery",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The item id")),
+    params(("id" = String, Path, description = "The item id"), ListQuery),
     request_body = ItemPatch,
     responses(
         (status = 200, description = "The item", body = HookItem),
         (status = 400, description = "Malformed JSON or missing fields", body = crate::http::ApiErrorBody),
         (status = 401, description = "Missing, unknown or revoked token", body = crate::http::ApiErrorBody),
-        (status = 404, description = "No such item", body = crate::http::ApiErrorBody),
+        (status = 404, description = "No such item or list", body = crate::http::ApiErrorBody),
         (status = 415, description = "Not application/json", body = crate::http::ApiErrorBody),
     )
 )]
 pub async fn patch_item(
     State(state): State<Arc<AppState>>,
     GroceryUser(user): GroceryUser,
+    Query(query): Query<ListQuery>,
     path: Result<Path<String>, PathRejection>,
     ApiJson(req): ApiJson<ItemPatch>,
 ) -> Result<ApiJson<HookItem>, ApiError> {
     let id = item_id(path)?;
-    let list_id = list_id(&state, &user).await?;
+    let list_id = list_id(&state, &user, query.list).await?;
     let item = edit(&state, &list_id, move |list| {
         let item = list.items.get_mut(&id).ok_or_else(not_found_item)?;
         item.checked = req.checked;
@@ -238,20 +281,21 @@ pub async fn patch_item(
     path = "/grocery/items/{id}",
     tag = "grocery",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The item id")),
+    params(("id" = String, Path, description = "The item id"), ListQuery),
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "Missing, unknown or revoked token", body = crate::http::ApiErrorBody),
-        (status = 404, description = "No such item", body = crate::http::ApiErrorBody),
+        (status = 404, description = "No such item or list", body = crate::http::ApiErrorBody),
     )
 )]
 pub async fn delete_item(
     State(state): State<Arc<AppState>>,
     GroceryUser(user): GroceryUser,
+    Query(query): Query<ListQuery>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let id = item_id(path)?;
-    let list_id = list_id(&state, &user).await?;
+    let list_id = list_id(&state, &user, query.list).await?;
     edit(&state, &list_id, move |list| {
         list.items
             .remove(&id)

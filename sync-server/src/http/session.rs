@@ -40,6 +40,18 @@ pub struct MeResponse {
     pub grocery_list_id: Option<String>,
     /// The user's meal-plan document (created by the relay, like the grocery list).
     pub meal_plan_id: Option<String>,
+    /// The household the user is in, or null (a user is in at most one).
+    pub household: Option<HouseholdRef>,
+}
+
+/// A household, as its members see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HouseholdRef {
+    pub id: String,
+    pub name: String,
+    /// The household's grocery-list document, shared by its members (created by the relay
+    /// the first time it is asked for, like a user's).
+    pub grocery_list_id: String,
 }
 
 /// `POST /api/v1/session` {username, password} → 200 {token, user, expires_at}.
@@ -86,11 +98,12 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/v1/me` → {id, name, grocery_list_id, meal_plan_id}. The grocery list and the meal
-/// plan are created (owned by the user) the first time they are asked for; every device then
-/// uses those.
+/// `GET /api/v1/me` → {id, name, grocery_list_id, meal_plan_id, household}. The grocery list
+/// and the meal plan are created (owned by the user) the first time they are asked for; every
+/// device then uses those. `household` is the user's household ({id, name, grocery_list_id},
+/// its list owned by the household and created the same way) or null.
 #[utoipa::path(get, path = "/me", tag = "session",
-    summary = "The signed-in user and their grocery-list and meal-plan documents",
+    summary = "The signed-in user, their grocery-list and meal-plan documents, and their household",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user", body = MeResponse),
@@ -109,10 +122,25 @@ pub async fn me(
         Some(id) => id,
         None => state.sync()?.meal_plan_id(&auth.user.id).await?,
     };
+    let household = match state.store.household_of(&auth.user.id)? {
+        Some(h) => {
+            let grocery_list_id = match h.grocery_list_id {
+                Some(id) => id,
+                None => state.sync()?.household_grocery_list_id(&h.id).await?,
+            };
+            Some(HouseholdRef {
+                id: h.id.to_string(),
+                name: h.name,
+                grocery_list_id,
+            })
+        }
+        None => None,
+    };
     Ok(ApiJson(MeResponse {
         id: auth.user.id.to_string(),
         name: auth.user.name,
         grocery_list_id: Some(grocery_list_id),
         meal_plan_id: Some(meal_plan_id),
+        household,
     }))
 }

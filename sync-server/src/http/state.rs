@@ -11,7 +11,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::hook::GroceryHook;
 use crate::http::ApiError;
-use crate::store::{RelayStore, UserId};
+use crate::store::{HouseholdId, RelayStore, UserId};
 use crate::sync::{SyncError, SyncHub};
 
 pub struct AppState {
@@ -165,6 +165,34 @@ impl AppState {
             ));
         if let Some(hub) = self.sync_hub() {
             runtime.block_on(hub.let_go(user));
+        }
+    }
+
+    /// A member joined a household (stored already), from a blocking thread: their change
+    /// feed gets the household's documents now. A failure leaves the documents' pending
+    /// marks, which the feed records at the next start.
+    pub fn member_joined_blocking(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        household: &HouseholdId,
+    ) {
+        if let Some(hub) = self.sync_hub()
+            && let Err(e) = runtime.block_on(hub.member_joined(household))
+        {
+            tracing::warn!(error = %e, %household, "a new member's feed waits for the next start");
+        }
+    }
+
+    /// A member left a household (stored already), from a blocking thread: the household's
+    /// documents stop reaching their open connections now.
+    pub fn member_left_blocking(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        household: &HouseholdId,
+        user: &UserId,
+    ) {
+        if let Some(hub) = self.sync_hub() {
+            runtime.block_on(hub.member_left(household, user));
         }
     }
 }

@@ -28,7 +28,7 @@ use crate::accounts::session_ends::SessionEnd;
 use crate::admin_commands::{self, AdminCommand, CommandEnv, CommandOutput};
 use crate::backup::{Progress, write_backup};
 use crate::http::state::AppState;
-use crate::store::UserId;
+use crate::store::{HouseholdId, UserId};
 
 /// The socket's file name in the data directory.
 pub const ADMIN_SOCKET: &str = "admin.sock";
@@ -179,10 +179,15 @@ async fn command(State(admin): State<Arc<AdminState>>, body: Bytes) -> Response 
             .and_then(|name| app.store.user_by_name(name).ok().flatten())
             .map(|user| user.id);
         let let_go = |user: &UserId| app.let_go_blocking(&runtime, user);
+        let member_joined = |h: &HouseholdId| app.member_joined_blocking(&runtime, h);
+        let member_left =
+            |h: &HouseholdId, user: &UserId| app.member_left_blocking(&runtime, h, user);
         let env = CommandEnv {
             passwords: &app.passwords,
             blob_files: &app.blobs.files,
             let_go: &let_go,
+            member_joined: &member_joined,
+            member_left: &member_left,
             now: app.clock.now_ms(),
         };
         let output = admin_commands::execute(app.store.as_ref(), &env, command)?;
@@ -236,6 +241,10 @@ fn command_kind(command: &AdminCommand) -> &'static str {
         AdminCommand::TokenCreate { .. } => "token create",
         AdminCommand::TokenList { .. } => "token list",
         AdminCommand::TokenRevoke { .. } => "token revoke",
+        AdminCommand::HouseholdCreate { .. } => "household create",
+        AdminCommand::HouseholdAdd { .. } => "household add",
+        AdminCommand::HouseholdRemove { .. } => "household remove",
+        AdminCommand::HouseholdList { .. } => "household list",
     }
 }
 

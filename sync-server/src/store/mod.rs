@@ -2,8 +2,9 @@
 //! case-insensitive name index), login sessions (keyed by the SHA-256 of their token, with a
 //! per-user index so a user's sessions can be revoked together), and for sync: the samod
 //! document chunks, who owns each document, and every user's change feed; for the grocery hook
-//! ([`HookStore`], a supertrait): API tokens, grocery items seen, the webhook outbox. The embedded
-//! implementation is [`SledStore`]; a Postgres one can implement the same trait later.
+//! ([`HookStore`], a supertrait): API tokens, grocery items seen, the webhook outbox; households
+//! and who owns a document, a user or a household ([`HouseholdStore`], [`Principal`]). The
+//! embedded implementation is [`SledStore`]; a Postgres one can implement the same trait later.
 //!
 //! Every method is synchronous and quick (an embedded store answers in microseconds), except
 //! [`RelayStore::flush_async`], which waits for the disk.
@@ -11,8 +12,10 @@
 pub mod blob_owners;
 pub mod calendar;
 pub mod hook;
+pub mod household;
 mod sled_calendar;
 mod sled_hook;
+mod sled_household;
 pub(crate) mod sled_store;
 
 use std::fmt;
@@ -27,6 +30,7 @@ pub use crate::secret::TokenHash;
 pub use blob_owners::{BlobHash, BlobOwners, BlobRecord};
 pub use calendar::{CalendarStore, CalendarToken};
 pub use hook::{ApiToken, Delivery, HookItem, HookStore};
+pub use household::{Household, HouseholdId, HouseholdStore, Principal};
 pub use sled_store::SledStore;
 
 /// Receives `(collection, key, value)` records from [`RelayStore::export`].
@@ -121,10 +125,14 @@ pub struct FeedEntry {
     pub heads: Vec<String>,
 }
 
+/// The entries one [`FeedUpdate`] wrote, each with the user whose feed it is in.
+pub type FeedWritten = Vec<(UserId, FeedEntry)>;
+
 /// One document's new heads, for [`RelayStore::feed_record`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedUpdate {
-    pub user: UserId,
+    /// Whose feeds the entry goes into: the user's, or every member's of the household.
+    pub owner: Principal,
     pub doc: String,
     /// Sorted change hashes.
     pub heads: Vec<String>,
@@ -148,6 +156,18 @@ pub enum StoreError {
     NoSuchUser(String),
     #[error("user {0} is disabled")]
     UserDisabled(String),
+    #[error("household {0} already exists")]
+    HouseholdNameTaken(String),
+    #[error("a household with id {0} already exists")]
+    HouseholdIdTaken(HouseholdId),
+    #[error("no such household: {0}")]
+    NoSuchHousehold(String),
+    #[error("user {user} is already a member of household {household}")]
+    AlreadyMember { user: String, household: String },
+    #[error("user {user} is already in another household (a user is in at most one)")]
+    InAnotherHousehold { user: String },
+    #[error("user {user} is not a member of household {household}")]
+    NotAMember { user: String, household: String },
     #[error("stored record is unreadable ({what}): {source}")]
     Corrupt {
         what: &'static str,
@@ -162,13 +182,20 @@ pub enum StoreError {
     NewerSchema { found: u32, supported: u32 },
     #[error("storage error: {0}")]
     Backend(#[from] sled::Error),
+    /// Internal to the sled store's feed (a transaction that needs more sequence numbers);
+    /// never returned.
+    #[doc(hidden)]
+    #[error("too few feed sequence numbers")]
+    FeedSeqsShort,
     #[error("exporting the store failed: {0}")]
     Export(#[source] std::io::Error),
 }
 
 /// Everything the relay keeps on disk. Implementations must make each method atomic: a crash
 /// in the middle of one leaves either all of its writes or none of them.
-pub trait RelayStore: BlobOwners + HookStore + CalendarStore + Send + Sync + 'static {
+pub trait RelayStore:
+    BlobOwners + HookStore + CalendarStore + HouseholdStore + Send + Sync + 'static
+{
     // --- users ---
 
     /// Inserts a new user. Fails with [`StoreError::NameTaken`] when the name (compared
@@ -225,11 +252,18 @@ pub trait RelayStore: BlobOwners + HookStore + CalendarStore + Send + Sync + 'st
         doc: Option<&str>,
     ) -> Result<Option<u64>, StoreError>;
     fn delete_chunk(&self, key: &str) -> Result<(), StoreError>;
-    /// The user who owns a document, if anyone does yet.
-    fn doc_owner(&self, doc: &str) -> Result<Option<UserId>, StoreError>;
-    /// Makes `user` the owner of `doc` unless it already has one (atomically: of two racing
+    /// Who owns a document (a user or a household), if anyone does yet.
+    fn doc_principal(&self, doc: &str) -> Result<Option<Principal>, StoreError>;
+    /// The user who owns a document, if a user does (`None` for a household's documents).
+    fn doc_owner(&self, doc: &str) -> Result<Option<UserId>, StoreError> {
+        Ok(match self.doc_principal(doc)? {
+            Some(Principal::User(u)) => Some(u),
+            _ => None,
+        })
+    }
+    /// Makes `owner` the owner of `doc` unless it already has one (atomically: of two racing
     /// claims exactly one wins); returns the owner afterwards.
-    fn claim_doc(&self, doc: &str, user: &UserId) -> Result<UserId, StoreError>;
+    fn claim_doc(&self, doc: &str, owner: &Principal) -> Result<Principal, StoreError>;
     /// Deletes every document `user` owns (chunks, owner record, feed entry and mark) and the
     /// rest of the user's change feed; returns how many documents went. Each document's owner
     /// record goes last, so a removal cut short by a crash is finished by running it again.
@@ -242,14 +276,16 @@ pub trait RelayStore: BlobOwners + HookStore + CalendarStore + Send + Sync + 'st
     fn feed_marks(&self) -> Result<Vec<(String, u64)>, StoreError>;
     /// The pending mark of one document.
     fn feed_mark(&self, doc: &str) -> Result<Option<u64>, StoreError>;
-    /// Records, for each update, that its document (owned by its user) now has its heads:
-    /// replaces the document's previous entry with a new one at a fresh, higher sequence
-    /// number, unless the heads are the same as in the entry already there; clears the
+    /// Records, for each update, that its document now has its heads, in the feed of each of
+    /// its readers: its owning user, or every member of its owning household as of this step
+    /// (read in the same atomic step, so a member removed before it gets nothing). For each
+    /// reader, replaces their previous entry of the document with a new one at a fresh, higher
+    /// sequence number, unless the heads are the same as in the entry already there; clears the
     /// document's mark if it is still the update's (a newer mark means another change came in
     /// meanwhile). All updates in one atomic step, so a burst of changes costs one write to the
     /// store's log, not one per document; at most one update per document. Returns, in the
-    /// updates' order, the entries written.
-    fn feed_record(&self, updates: &[FeedUpdate]) -> Result<Vec<Option<FeedEntry>>, StoreError>;
+    /// updates' order, the entries written for each update, with the user whose they are.
+    fn feed_record(&self, updates: &[FeedUpdate]) -> Result<Vec<FeedWritten>, StoreError>;
     /// Up to `limit` of `user`'s entries with `seq > since`, in `seq` order.
     fn feed_since(
         &self,

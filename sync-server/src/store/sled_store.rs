@@ -6,12 +6,16 @@
 //! - `sessions`: SHA-256 of the token → [`Session`]
 //! - `user_sessions`: user id ++ token hash → empty (to revoke all of a user's sessions)
 //! - `chunks`: samod storage key (parts joined with `/`) → document chunk (raw bytes)
-//! - `doc_owner`: document id → owner's user id (raw)
-//! - `feed`: user id ++ seq (u64 big-endian) → [`FeedEntry`]; one live entry per document
-//! - `feed_docs`: document id → the key of its live `feed` entry
+//! - `doc_owner`: document id → owner (raw: a user id, or `household:` ++ household id; see
+//!   [`Principal`])
+//! - `feed`: user id ++ seq (u64 big-endian) → [`FeedEntry`]; one live entry per document and
+//!   reader
+//! - `feed_docs`: document id → the key of its live `feed` entry (a user's own document), or
+//!   document id ++ `#` ++ user id → the key of that member's entry (a household's document)
 //! - `feed_marks`: document id → mark (u64 big-endian) of a stored change not yet in the feed
 //! - the grocery hook's trees: see `sled_hook`
 //! - the calendar feed's trees: see `sled_calendar`
+//! - the households' trees: see `sled_household`
 //! - the default tree holds `schema_version`.
 //!
 //! Every update that touches more than one key runs in one sled transaction, so a crash never
@@ -35,8 +39,8 @@ use sled::transaction::{
 };
 
 use super::{
-    BoxFuture, ExportSink, FeedEntry, FeedUpdate, RelayStore, Session, StoreError, TokenHash, User,
-    UserId, name_key,
+    BoxFuture, ExportSink, FeedEntry, FeedUpdate, FeedWritten, Principal, RelayStore, Session,
+    StoreError, TokenHash, User, UserId, name_key,
 };
 use crate::clock::UnixMs;
 
@@ -54,9 +58,11 @@ pub struct SledStore {
     user_sessions: Tree,
     chunks: Tree,
     doc_owner: Tree,
-    feed: Tree,
-    feed_docs: Tree,
-    feed_marks: Tree,
+    pub(super) feed: Tree,
+    pub(super) feed_docs: Tree,
+    pub(super) feed_marks: Tree,
+    /// The households' trees (see `sled_household`).
+    pub(super) households: super::sled_household::HouseholdTrees,
     /// The grocery hook's trees (see `sled_hook`).
     pub(super) hook: super::sled_hook::HookTrees,
     /// The calendar feed's trees (see `sled_calendar`).
@@ -131,6 +137,7 @@ impl SledStore {
             feed_marks: db.open_tree("feed_marks")?,
             hook: super::sled_hook::HookTrees::open(&db)?,
             calendar: super::sled_calendar::CalendarTrees::open(&db)?,
+            households: super::sled_household::HouseholdTrees::open(&db)?,
             gate: RwLock::new(()),
             db,
         })
@@ -171,6 +178,92 @@ impl SledStore {
         }
         self.db.flush()?;
         Ok(())
+    }
+
+    /// [`RelayStore::feed_record`]'s transaction, giving out `seqs` in order; `None` (nothing
+    /// written) if there are more readers than `seqs`.
+    fn feed_record_with(
+        &self,
+        updates: &[FeedUpdate],
+        seqs: &[u64],
+    ) -> Result<Option<Vec<FeedWritten>>, StoreError> {
+        let _w = self.write_gate();
+        let done = (
+            &self.feed,
+            &self.feed_docs,
+            &self.feed_marks,
+            &self.households.households,
+        )
+            .transaction(|(feed, feed_docs, marks, households)| {
+                let mut seqs = seqs.iter().copied();
+                let mut written = Vec::with_capacity(updates.len());
+                for u in updates {
+                    let doc = u.doc.as_bytes();
+                    if let Some(mark) = u.mark
+                        && marks.get(doc)?.as_deref() == Some(&mark.to_be_bytes()[..])
+                    {
+                        marks.remove(doc)?;
+                    }
+                    // Each reader's slot in `feed_docs` (see the module docs).
+                    let readers: Vec<(UserId, Vec<u8>)> = match &u.owner {
+                        Principal::User(user) => vec![(user.clone(), doc.to_vec())],
+                        Principal::Household(id) => match households.get(id.as_str().as_bytes())? {
+                            Some(raw) => super::sled_household::decode(&raw)
+                                .map_err(abort)?
+                                .members
+                                .into_iter()
+                                .map(|m| {
+                                    let slot =
+                                        super::sled_household::member_feed_doc_key(&u.doc, &m);
+                                    (m, slot)
+                                })
+                                .collect(),
+                            None => Vec::new(),
+                        },
+                    };
+                    let mut entries = Vec::with_capacity(readers.len());
+                    for (user, slot) in readers {
+                        let old_key = feed_docs.get(slot.as_slice())?;
+                        let unchanged = match &old_key {
+                            Some(old_key) if old_key.starts_with(user.as_str().as_bytes()) => {
+                                match feed.get(old_key)? {
+                                    Some(raw) => decode::<FeedEntry>(&raw, "feed entry")
+                                        .map(|old| old.heads == u.heads)
+                                        .unwrap_or(false),
+                                    None => false,
+                                }
+                            }
+                            _ => false,
+                        };
+                        if unchanged {
+                            continue;
+                        }
+                        if let Some(old_key) = old_key {
+                            feed.remove(old_key)?;
+                        }
+                        let Some(seq) = seqs.next() else {
+                            return Err(abort(StoreError::FeedSeqsShort));
+                        };
+                        let entry = FeedEntry {
+                            seq,
+                            doc_id: u.doc.clone(),
+                            heads: u.heads.clone(),
+                        };
+                        let new_key = feed_key(&user, entry.seq);
+                        feed.insert(new_key.as_slice(), encode(&entry)?)?;
+                        feed_docs.insert(slot, new_key.as_slice())?;
+                        entries.push((user, entry));
+                    }
+                    written.push(entries);
+                }
+                Ok(written)
+            })
+            .map_err(tx_error);
+        match done {
+            Ok(written) => Ok(Some(written)),
+            Err(StoreError::FeedSeqsShort) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Keys in `user_sessions` that belong to `id`.
@@ -531,33 +624,30 @@ impl RelayStore for SledStore {
         Ok(())
     }
 
-    fn doc_owner(&self, doc: &str) -> Result<Option<UserId>, StoreError> {
+    fn doc_principal(&self, doc: &str) -> Result<Option<Principal>, StoreError> {
         Ok(self
             .doc_owner
             .get(doc.as_bytes())?
-            .and_then(|v| std::str::from_utf8(&v).ok().and_then(UserId::parse)))
+            .and_then(|v| Principal::from_record(&v)))
     }
 
-    fn claim_doc(&self, doc: &str, user: &UserId) -> Result<UserId, StoreError> {
+    fn claim_doc(&self, doc: &str, owner: &Principal) -> Result<Principal, StoreError> {
+        let record = owner.to_record();
         let _w = self.write_gate();
         match self.doc_owner.compare_and_swap(
             doc.as_bytes(),
             None::<&[u8]>,
-            Some(user.as_str().as_bytes()),
+            Some(record.as_bytes()),
         )? {
-            Ok(()) => Ok(user.clone()),
+            Ok(()) => Ok(owner.clone()),
             Err(cas) => {
-                let current = cas
-                    .current
-                    .as_deref()
-                    .and_then(|v| std::str::from_utf8(v).ok())
-                    .and_then(UserId::parse);
+                let current = cas.current.as_deref().and_then(Principal::from_record);
                 match current {
                     Some(owner) => Ok(owner),
                     // An unreadable owner record: nobody may have it.
                     None => Err(StoreError::Corrupt {
                         what: "document owner",
-                        source: serde::de::Error::custom("not a user id"),
+                        source: serde::de::Error::custom("not a user or household id"),
                     }),
                 }
             }
@@ -608,59 +698,35 @@ impl RelayStore for SledStore {
             .and_then(|v| be_u64(&v)))
     }
 
-    fn feed_record(&self, updates: &[FeedUpdate]) -> Result<Vec<Option<FeedEntry>>, StoreError> {
+    fn feed_record(&self, updates: &[FeedUpdate]) -> Result<Vec<FeedWritten>, StoreError> {
         if updates.is_empty() {
             return Ok(Vec::new());
         }
-        // generate_id is monotonic across restarts; 0 is reserved for "from the beginning".
-        let entries = updates
-            .iter()
-            .map(|u| {
-                Ok(FeedEntry {
-                    seq: self.db.generate_id()? + 1,
-                    doc_id: u.doc.clone(),
-                    heads: u.heads.clone(),
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let _w = self.write_gate();
-        (&self.feed, &self.feed_docs, &self.feed_marks)
-            .transaction(|(feed, feed_docs, marks)| {
-                let mut written = Vec::with_capacity(updates.len());
-                for (u, entry) in updates.iter().zip(&entries) {
-                    let doc = u.doc.as_bytes();
-                    let old_key = feed_docs.get(doc)?;
-                    let unchanged = match &old_key {
-                        Some(old_key) if old_key.starts_with(u.user.as_str().as_bytes()) => {
-                            match feed.get(old_key)? {
-                                Some(raw) => decode::<FeedEntry>(&raw, "feed entry")
-                                    .map(|old| old.heads == u.heads)
-                                    .unwrap_or(false),
-                                None => false,
-                            }
-                        }
-                        _ => false,
-                    };
-                    if let Some(mark) = u.mark
-                        && marks.get(doc)?.as_deref() == Some(&mark.to_be_bytes()[..])
-                    {
-                        marks.remove(doc)?;
-                    }
-                    if unchanged {
-                        written.push(None);
-                        continue;
-                    }
-                    if let Some(old_key) = old_key {
-                        feed.remove(old_key)?;
-                    }
-                    let new_key = feed_key(&u.user, entry.seq);
-                    feed.insert(new_key.as_slice(), encode(entry)?)?;
-                    feed_docs.insert(doc, new_key.as_slice())?;
-                    written.push(Some(entry.clone()));
-                }
-                Ok(written)
-            })
-            .map_err(tx_error)
+        // Sequence numbers are taken before the transaction (sled's id generator takes the
+        // lock a transaction holds), as many as there are readers now; should a household
+        // gain members in between, the transaction asks for more and runs again.
+        let mut wanted = 0;
+        for u in updates {
+            wanted += match &u.owner {
+                Principal::User(_) => 1,
+                Principal::Household(id) => self
+                    .households
+                    .households
+                    .get(id.as_str().as_bytes())?
+                    .map(|raw| super::sled_household::decode(&raw).map(|h| h.members.len()))
+                    .transpose()?
+                    .unwrap_or(0),
+            };
+        }
+        loop {
+            let seqs = (0..wanted)
+                .map(|_| Ok(self.db.generate_id()? + 1))
+                .collect::<Result<Vec<u64>, StoreError>>()?;
+            match self.feed_record_with(updates, &seqs)? {
+                Some(written) => return Ok(written),
+                None => wanted += 8,
+            }
+        }
     }
 
     fn feed_since(

@@ -3,16 +3,23 @@
 //! - A client's peer id is `"{user_id}.{device_id}"` (device id: 32 lower-case hex digits);
 //!   the websocket is bound to it when the ticket is redeemed, so a peer can't speak for
 //!   another. The relay itself is [`RELAY_PEER_ID`].
-//! - Every document has at most one owner (`doc_owner` in the store). The first user whose
+//! - Every document has at most one owner (`doc_principal` in the store): a user, or a
+//!   household ([`Principal`]). The first user whose
 //!   device sends a `sync` message for a document nobody owns claims it, an atomic
 //!   compare-and-swap, so of two users racing for one id exactly one wins; documents the relay
-//!   creates (grocery lists) are claimed for their user before they exist. A `request` (a
+//!   creates (grocery lists) are claimed for their user or household before they exist. A
+//!   `request` (a
 //!   device asking for a document it lacks) claims nothing: for an unowned id it is answered
 //!   like any unknown one.
-//! - The owner's devices may read and write; everyone else is answered exactly as for a
-//!   document that does not exist (`doc-unavailable`), and what they send is dropped.
+//! - The owner's devices may read and write; so may the devices of every member of an owning
+//!   household, for as long as they are members (asked of the store at each decision: a
+//!   removed member is refused from the next message on). Everyone else is answered exactly as
+//!   for a document that does not exist (`doc-unavailable`), and what they send is dropped.
+//! - [`decide`] is the decision for a document id; [`decide_for`] the same decision once the
+//!   owner is known (a document the sync core has loaded), so a message costs no owner lookup.
+//!   Every path (websocket, feed, bulk fetch and upload, grocery API) takes one of the two.
 
-use crate::store::{RelayStore, StoreError, UserId};
+use crate::store::{HouseholdId, Principal, RelayStore, StoreError, UserId};
 
 /// The relay's own peer id.
 pub const RELAY_PEER_ID: &str = "larder-relay";
@@ -34,8 +41,17 @@ pub fn is_client_peer_id(peer: &str, user: &UserId) -> bool {
 pub enum Access {
     /// Read and write: the user owns it (`claimed`: just now, by this decision).
     Owner { claimed: bool },
+    /// Read and write: a household owns it and the user is a member.
+    Member { household: HouseholdId },
     /// Nothing; answered as for a document that does not exist.
     None,
+}
+
+impl Access {
+    /// Whether the user may read and write.
+    pub fn allowed(&self) -> bool {
+        !matches!(self, Access::None)
+    }
 }
 
 /// The decision for `user` and document `doc`; with `claim`, an unowned document becomes
@@ -46,18 +62,37 @@ pub fn decide(
     user: &UserId,
     claim: bool,
 ) -> Result<Access, StoreError> {
-    match store.doc_owner(doc)? {
-        Some(owner) if owner == *user => Ok(Access::Owner { claimed: false }),
-        Some(_) => Ok(Access::None),
+    match store.doc_principal(doc)? {
+        Some(owner) => decide_for(store, &owner, user),
         None if claim => {
-            let owner = store.claim_doc(doc, user)?;
-            Ok(if owner == *user {
-                Access::Owner { claimed: true }
+            let mine = Principal::User(user.clone());
+            let owner = store.claim_doc(doc, &mine)?;
+            if owner == mine {
+                Ok(Access::Owner { claimed: true })
             } else {
-                Access::None
-            })
+                decide_for(store, &owner, user)
+            }
         }
         None => Ok(Access::None),
+    }
+}
+
+/// The decision for `user` and a document owned by `owner`.
+pub fn decide_for(
+    store: &dyn RelayStore,
+    owner: &Principal,
+    user: &UserId,
+) -> Result<Access, StoreError> {
+    match owner {
+        Principal::User(u) if u == user => Ok(Access::Owner { claimed: false }),
+        Principal::User(_) => Ok(Access::None),
+        Principal::Household(h) => Ok(if store.is_member(h, user)? {
+            Access::Member {
+                household: h.clone(),
+            }
+        } else {
+            Access::None
+        }),
     }
 }
 
@@ -105,5 +140,40 @@ mod tests {
         );
         assert_eq!(decide(&store, "d", &bob, true).unwrap(), Access::None);
         assert_eq!(store.doc_owner("d").unwrap(), Some(alice));
+    }
+
+    #[test]
+    fn household_documents_are_their_members_and_no_one_elses() {
+        use crate::store::{Household, HouseholdStore};
+        let tmp = tempfile::tempdir().unwrap();
+        let store = crate::store::SledStore::open(tmp.path()).unwrap();
+        let alice = crate::store::sled_store::tests::stored_user(&store, "alice");
+        let bob = crate::store::sled_store::tests::stored_user(&store, "bob");
+        let household = Household {
+            id: HouseholdId::random(),
+            name: "home".to_owned(),
+            created_at: 1,
+            members: Vec::new(),
+            grocery_list_id: None,
+        };
+        store.create_household(&household).unwrap();
+        let owner = Principal::Household(household.id.clone());
+        assert_eq!(store.claim_doc("list", &owner).unwrap(), owner);
+        let member = Access::Member {
+            household: household.id.clone(),
+        };
+
+        // Not yet a member: like a missing document, and a claim takes nothing.
+        assert_eq!(decide(&store, "list", &alice, true).unwrap(), Access::None);
+        store.add_member(&household.id, &alice).unwrap();
+        assert_eq!(decide(&store, "list", &alice, true).unwrap(), member);
+        assert_eq!(decide_for(&store, &owner, &alice).unwrap(), member);
+        assert_eq!(decide(&store, "list", &bob, false).unwrap(), Access::None);
+        assert_eq!(decide_for(&store, &owner, &bob).unwrap(), Access::None);
+
+        store.remove_member(&household.id, &alice).unwrap();
+        assert_eq!(decide(&store, "list", &alice, true).unwrap(), Access::None);
+        assert_eq!(decide_for(&store, &owner, &alice).unwrap(), Access::None);
+        assert_eq!(store.doc_principal("list").unwrap(), Some(owner));
     }
 }

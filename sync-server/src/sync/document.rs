@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use super::doc_id::DocId;
 use super::outbox::Outbox;
 use super::wire;
-use crate::store::{RelayStore, StoreError, UserId};
+use crate::store::{Principal, RelayStore, StoreError, UserId};
 
 /// A save of more changes than this writes a snapshot instead of one chunk per change.
 const SNAPSHOT_ABOVE_CHANGES: usize = 10;
@@ -52,7 +52,7 @@ pub use super::access::RELAY_PEER_ID;
 #[derive(Debug, Clone)]
 pub struct Saved {
     pub doc: String,
-    pub owner: UserId,
+    pub owner: Principal,
     /// Sorted hex change hashes.
     pub heads: Vec<String>,
     /// The pending mark the save left (cleared with the feed entry that covers it).
@@ -101,7 +101,7 @@ pub struct Document {
     pub id: DocId,
     /// The id's text form (storage keys, feed entries, outbound frames).
     pub key: String,
-    pub owner: UserId,
+    pub owner: Principal,
     am: Automerge,
     disk: OnDisk,
     peers: HashMap<u64, Peer>,
@@ -119,7 +119,7 @@ pub struct Document {
 impl Document {
     /// Loads `id` (owned by `owner`) from its chunks in `store`; a document with no chunks is
     /// empty. A chunk that does not load is skipped with an error in the log.
-    pub fn load(id: DocId, owner: UserId, store: &dyn RelayStore) -> Result<Self, StoreError> {
+    pub fn load(id: DocId, owner: Principal, store: &dyn RelayStore) -> Result<Self, StoreError> {
         let key = id.to_string();
         let mut chunks = store.chunks_under(&key)?;
         // Snapshots first: loading one into an empty document is the fast path.
@@ -144,14 +144,14 @@ impl Document {
     }
 
     /// A document the relay makes itself; nothing of it is stored until the next save.
-    pub fn new(id: DocId, owner: UserId, am: Automerge) -> Self {
+    pub fn new(id: DocId, owner: Principal, am: Automerge) -> Self {
         let key = id.to_string();
         let mut doc = Self::with(id, key, owner, am, OnDisk::default());
         doc.changed = true;
         doc
     }
 
-    fn with(id: DocId, key: String, owner: UserId, am: Automerge, disk: OnDisk) -> Self {
+    fn with(id: DocId, key: String, owner: Principal, am: Automerge, disk: OnDisk) -> Self {
         Document {
             id,
             key,
@@ -274,6 +274,21 @@ impl Document {
     /// Forgets a connection that closed.
     pub fn forget(&mut self, conn: u64) {
         self.peers.remove(&conn);
+    }
+
+    /// Forgets every connection of `user` (who may no longer sync this document): nothing more
+    /// is sent to them for it. Returns their outboxes.
+    pub fn forget_user(&mut self, user: &UserId) -> Vec<Arc<Outbox>> {
+        let conns: Vec<u64> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.out.user == *user)
+            .map(|(id, _)| *id)
+            .collect();
+        conns
+            .into_iter()
+            .filter_map(|id| self.peers.remove(&id).map(|p| p.out))
+            .collect()
     }
 
     /// Passes an ephemeral message from `from` on to the document's other peers, once per

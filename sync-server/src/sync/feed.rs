@@ -6,7 +6,20 @@
 //! (each document once, its newest save), waits until the whole burst is durable, lets the
 //! grocery hook look at saved grocery lists, records the burst in one store write
 //! ([`RelayStore::feed_record`](crate::store::RelayStore::feed_record)) and publishes the new
-//! entries to their owners' live subscribers.
+//! entries to their readers' live subscribers.
+//!
+//! Households: a document a household owns has one entry per member, in each member's own
+//! feed (so every user's cursor stays their own, increasing sequence). The store expands an
+//! update for a household document into its members as of the same atomic step
+//! ([`RelayStore::feed_record`](crate::store::RelayStore::feed_record)), so the entries are
+//! written at the time of the change, and a member removed before it gets none. Joining is a
+//! backfill through the same path: adding a member marks the household's documents pending
+//! (in the store, with the membership), and recording a pending document writes an entry for
+//! each member whose entry is not current, which is the new member only; a running relay
+//! asks the shards to hand those marks over at once ([`Command::Announce`]), a stopped one
+//! records them at its next start like any mark a crash left. Leaving deletes the member's
+//! entries of the household's documents in the same step as the membership. Every entry is
+//! written by this one worker, so sequence numbers reach a user's feed in increasing order.
 //!
 //! Crash safety: every chunk a save writes marks its document pending in the same atomic step,
 //! and the mark is cleared only together with the feed entry that covers it; a document with a
@@ -218,7 +231,7 @@ impl FeedWorker {
         let feed_updates: Vec<FeedUpdate> = updates
             .iter()
             .map(|s| FeedUpdate {
-                user: s.owner.clone(),
+                owner: s.owner.clone(),
                 doc: s.doc.clone(),
                 heads: s.heads.clone(),
                 mark: Some(s.mark),
@@ -226,10 +239,10 @@ impl FeedWorker {
             .collect();
         match store.feed_record(&feed_updates) {
             Ok(written) => {
-                for (update, entry) in feed_updates.iter().zip(written) {
-                    if let Some(entry) = entry {
-                        tracing::debug!(doc = update.doc, seq = entry.seq, "feed entry");
-                        self.hub.publish(&update.user, entry);
+                for (update, entries) in feed_updates.iter().zip(written) {
+                    for (user, entry) in entries {
+                        tracing::debug!(doc = update.doc, seq = entry.seq, %user, "feed entry");
+                        self.hub.publish(&user, entry);
                     }
                 }
             }
@@ -248,7 +261,11 @@ impl FeedWorker {
         store: &dyn crate::store::RelayStore,
         saved: &Saved,
     ) -> Result<(), SyncError> {
-        let Some(user) = self.hook.watched_list(store, &saved.owner, &saved.doc)? else {
+        // A household's list has no webhook yet (issue 17: configured per household later).
+        let Some(owner) = saved.owner.user() else {
+            return Ok(());
+        };
+        let Some(user) = self.hook.watched_list(store, owner, &saved.doc)? else {
             return Ok(());
         };
         let Ok(id) = saved.doc.parse::<DocId>() else {

@@ -47,7 +47,7 @@ pub use feed::FeedHub;
 pub use tickets::{TICKET_TTL_MS, Ticket, Tickets};
 
 use crate::hook::GroceryHook;
-use crate::store::{RelayStore, StoreError, UserId};
+use crate::store::{HouseholdId, Principal, RelayStore, StoreError, UserId};
 use commit::GroupCommit;
 use connection::Link;
 use document::Document;
@@ -345,9 +345,14 @@ impl SyncHub {
         self.slot.get()
     }
 
-    /// The owner of a document, if it has one.
+    /// The user who owns a document, if a user does.
     pub fn doc_owner(&self, doc: &str) -> Result<Option<UserId>, SyncError> {
         Ok(self.slot.get()?.doc_owner(doc)?)
+    }
+
+    /// Who owns a document (a user or a household), if anyone does.
+    pub fn doc_principal(&self, doc: &str) -> Result<Option<Principal>, SyncError> {
+        Ok(self.slot.get()?.doc_principal(doc)?)
     }
 
     /// Runs `f` on the relay's copy of document `doc` (in the document's shard: keep it quick);
@@ -419,15 +424,25 @@ impl SyncHub {
         if self.is_retired(user) {
             return Err(SyncError::UserRemoved);
         }
+        self.create_document_for(&Principal::User(user.clone()), initial)
+            .await
+    }
+
+    /// Creates a new document owned by `owner` (see [`Self::create_owned_document`]).
+    async fn create_document_for(
+        &self,
+        owner: &Principal,
+        initial: Automerge,
+    ) -> Result<String, SyncError> {
         let id = DocId::random();
         let key = id.to_string();
-        let owner = self.slot.get()?.claim_doc(&key, user)?;
-        if owner != *user {
+        let claimed = self.slot.get()?.claim_doc(&key, owner)?;
+        if claimed != *owner {
             // 128 random bits collided: practically impossible, and refused all the same.
             return Err(SyncError::NotSaved);
         }
         let (done, rx) = oneshot::channel();
-        let doc = Box::new(Document::new(id, user.clone(), initial));
+        let doc = Box::new(Document::new(id, owner.clone(), initial));
         self.shards.send(&id, Command::Create { doc, done }).await?;
         let ticket = rx.await.map_err(|_| SyncError::Stopped)??;
         self.commit.wait(ticket).await;
@@ -488,6 +503,73 @@ impl SyncHub {
         store.flush_async().await?;
         tracing::info!(user = %user, doc = id, "meal plan created");
         Ok(id)
+    }
+
+    /// The id of household `household`'s grocery-list document, creating it (owned by the
+    /// household) the first time; like a user's list: one at a time, recorded for the grocery
+    /// hook as empty, and on disk before the id is answered, so every member's devices adopt
+    /// the same one.
+    pub async fn household_grocery_list_id(
+        &self,
+        household: &HouseholdId,
+    ) -> Result<String, SyncError> {
+        let existing = |store: &dyn RelayStore| -> Result<Option<String>, SyncError> {
+            match store.household(household)? {
+                Some(h) => Ok(h.grocery_list_id),
+                None => Err(StoreError::NoSuchHousehold(household.to_string()).into()),
+            }
+        };
+        if let Some(id) = existing(self.slot.get()?.as_ref())? {
+            return Ok(id);
+        }
+        let _creating = self.grocery.lock().await;
+        if let Some(id) = existing(self.slot.get()?.as_ref())? {
+            return Ok(id);
+        }
+        let id = self
+            .create_document_for(
+                &Principal::Household(household.clone()),
+                crate::hook::doc::new_grocery_list(),
+            )
+            .await?;
+        let store = self.slot.get()?;
+        store.grocery_record(&id, &[], &[], &[])?;
+        store.set_household_grocery_list_id(household, Some(&id))?;
+        store.flush_async().await?;
+        tracing::info!(household = %household, doc = id, "household grocery list created");
+        Ok(id)
+    }
+
+    /// A member joined `household` (already in the store, which marked its documents
+    /// pending): their change feed gets the household's documents now, before this returns.
+    pub async fn member_joined(&self, household: &HouseholdId) -> Result<(), SyncError> {
+        let Some(h) = self.slot.get()?.household(household)? else {
+            return Ok(());
+        };
+        for doc in h.documents() {
+            let Ok(id) = doc.parse::<DocId>() else {
+                continue;
+            };
+            let (done, rx) = oneshot::channel();
+            self.shards
+                .send(&id, Command::Announce { doc: id, done })
+                .await?;
+            rx.await.map_err(|_| SyncError::Stopped)?;
+        }
+        self.feed_settled().await
+    }
+
+    /// A member left `household` (already in the store, which dropped their feed entries of
+    /// its documents): nothing more of its documents reaches their open connections.
+    pub async fn member_left(&self, household: &HouseholdId, user: &UserId) {
+        let _ = self
+            .shards
+            .ask_all(|done| Command::ForgetReader {
+                owner: Principal::Household(household.clone()),
+                user: user.clone(),
+                done,
+            })
+            .await;
     }
 
     /// Lets go of a user who is being removed: refuses them from now on, closes their sync

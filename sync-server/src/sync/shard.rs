@@ -24,7 +24,7 @@ use super::doc_id::DocId;
 use super::document::{Deletions, Document, Saved};
 use super::outbox::{Outbox, close};
 use super::{StoreSlot, SyncError};
-use crate::store::{RelayStore, StoreError, UserId};
+use crate::store::{Principal, RelayStore, StoreError, UserId};
 
 /// Commands queued per shard before senders wait (back-pressure on busy connections).
 const QUEUE: usize = 1024;
@@ -84,6 +84,19 @@ pub enum Command {
     /// Drops every document `user` owns, closing their peers.
     DropUser {
         user: UserId,
+        done: oneshot::Sender<()>,
+    },
+    /// `user` may no longer sync documents `owner` owns (a member left a household): their
+    /// connections are forgotten by every such loaded document and told it is unavailable.
+    ForgetReader {
+        owner: Principal,
+        user: UserId,
+        done: oneshot::Sender<()>,
+    },
+    /// Hands the feed document `doc`'s pending mark, if it has one (a member joined: the feed
+    /// records the document for every member whose entry is not current); answered once sent.
+    Announce {
+        doc: DocId,
         done: oneshot::Sender<()>,
     },
     /// Drops every document no connection has used for `idle`; answers how many.
@@ -287,8 +300,9 @@ impl Shard {
                 count,
                 data,
             } => {
-                if let Some(slot) = self.docs.get_mut(&doc)
-                    && slot.doc.owner == out.user
+                if let Some(slot) = self.docs.get(&doc)
+                    && permits(store, &slot.doc.owner, &out.user)
+                    && let Some(slot) = self.docs.get_mut(&doc)
                 {
                     slot.doc.relay_ephemeral(out.id, &session, count, &data);
                 }
@@ -353,8 +367,9 @@ impl Shard {
                 done,
             } => self.import(store, doc, user, &bytes, done),
             Command::DropUser { user, done } => {
+                let owner = Principal::User(user);
                 self.docs.retain(|_, slot| {
-                    if slot.doc.owner == user {
+                    if slot.doc.owner == owner {
                         slot.doc
                             .close_peers(close::SESSION_ENDED, "the user was removed");
                         false
@@ -362,6 +377,47 @@ impl Shard {
                         true
                     }
                 });
+                let _ = done.send(());
+            }
+            Command::ForgetReader { owner, user, done } => {
+                for slot in self.docs.values_mut().filter(|s| s.doc.owner == owner) {
+                    for out in slot.doc.forget_user(&user) {
+                        out.send(
+                            super::wire::WireMessage::DocUnavailable {
+                                doc: slot.doc.id,
+                                sender: access::RELAY_PEER_ID.to_owned(),
+                                target: out.peer.clone(),
+                            }
+                            .encode(),
+                            0,
+                        );
+                    }
+                }
+                let _ = done.send(());
+            }
+            Command::Announce { doc, done } => {
+                let loaded_before = self.docs.contains_key(&doc);
+                let ctx = Arc::clone(&self.ctx);
+                match self.loaded(store, doc) {
+                    // Loading hands the feed a pending mark by itself.
+                    Ok(Some(slot)) if loaded_before => match store.feed_mark(&slot.doc.key) {
+                        Ok(Some(mark)) => {
+                            let _ = ctx.saved.send(Saved {
+                                doc: slot.doc.key.clone(),
+                                owner: slot.doc.owner.clone(),
+                                heads: super::document::sorted_hex(&slot.doc.heads()),
+                                mark,
+                                ticket: ctx.commit.ticket_now(),
+                            });
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(error = %e, %doc, "reading a document's feed mark failed")
+                        }
+                    },
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, %doc, "loading a document failed"),
+                }
                 let _ = done.send(());
             }
             Command::Unload { idle, done } => {
@@ -392,7 +448,7 @@ impl Shard {
         id: DocId,
     ) -> Result<Option<&mut Slot>, StoreError> {
         if !self.docs.contains_key(&id) {
-            let Some(owner) = store.doc_owner(&id.to_string())? else {
+            let Some(owner) = store.doc_principal(&id.to_string())? else {
                 return Ok(None);
             };
             self.load(store, id, owner)?;
@@ -400,7 +456,12 @@ impl Shard {
         Ok(self.docs.get_mut(&id))
     }
 
-    fn load(&mut self, store: &dyn RelayStore, id: DocId, owner: UserId) -> Result<(), StoreError> {
+    fn load(
+        &mut self,
+        store: &dyn RelayStore,
+        id: DocId,
+        owner: Principal,
+    ) -> Result<(), StoreError> {
         let doc = Document::load(id, owner, store)?;
         // A change stored before a crash (or an unload) that the feed has not recorded yet:
         // record it now, after everything written so far is durable.
@@ -434,16 +495,19 @@ impl Shard {
         msg: sync::Message,
         request: bool,
     ) {
-        let allowed = match self.docs.get(&id) {
-            Some(slot) => slot.doc.owner == out.user,
-            None => match self.admit(store, out, id, request) {
-                Ok(allowed) => allowed,
-                Err(e) => {
-                    tracing::error!(error = %e, doc = %id, "deciding access to a document failed");
-                    out.close(close::INTERNAL_ERROR, "storage error");
-                    return;
-                }
-            },
+        let decided = match self.docs.get(&id) {
+            Some(slot) => {
+                access::decide_for(store, &slot.doc.owner, &out.user).map(|a| a.allowed())
+            }
+            None => self.admit(store, out, id, request),
+        };
+        let allowed = match decided {
+            Ok(allowed) => allowed,
+            Err(e) => {
+                tracing::error!(error = %e, doc = %id, "deciding access to a document failed");
+                out.close(close::INTERNAL_ERROR, "storage error");
+                return;
+            }
         };
         if !allowed && !msg.changes.is_empty() {
             // Changes pushed into a document that is not the peer's: no client does that
@@ -492,15 +556,21 @@ impl Shard {
     ) {
         let loaded_before = self.docs.contains_key(&id);
         if !loaded_before {
-            match access::decide(store, &id.to_string(), &user, false) {
-                Ok(Access::Owner { .. }) => {
-                    if let Err(e) = self.load(store, id, user.clone()) {
+            let owner = match access::decide(store, &id.to_string(), &user, false) {
+                Ok(Access::Owner { .. }) => Ok(Some(Principal::User(user.clone()))),
+                Ok(Access::Member { household }) => Ok(Some(Principal::Household(household))),
+                Ok(Access::None) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match owner {
+                Ok(Some(owner)) => {
+                    if let Err(e) = self.load(store, id, owner) {
                         tracing::error!(error = %e, doc = %id, "loading a document for an import failed");
                         let _ = done.send(Imported::Failed);
                         return;
                     }
                 }
-                Ok(Access::None) => match store.doc_owner(&id.to_string()) {
+                Ok(None) => match store.doc_principal(&id.to_string()) {
                     // Nobody's yet: claimed only once the bytes load, so a refused upload
                     // claims nothing.
                     Ok(None) => {
@@ -517,7 +587,7 @@ impl Shard {
                         self.docs.insert(
                             id,
                             Slot {
-                                doc: Document::new(id, user.clone(), am),
+                                doc: Document::new(id, Principal::User(user.clone()), am),
                                 last_used: Instant::now(),
                                 touched: false,
                             },
@@ -552,10 +622,14 @@ impl Shard {
             let _ = done.send(Imported::Failed);
             return;
         };
-        if slot.doc.owner != user {
+        if !permits(store, &slot.doc.owner, &user) {
             let _ = done.send(Imported::Unavailable);
             return;
         }
+        let Some(slot) = self.docs.get_mut(&id) else {
+            let _ = done.send(Imported::Failed);
+            return;
+        };
         if let Err(e) = slot.doc.edit(|am| am.load_incremental(bytes)) {
             // Whatever of it got in is not saved: start again from the store.
             self.discard(id);
@@ -579,13 +653,13 @@ impl Shard {
         id: DocId,
         request: bool,
     ) -> Result<bool, StoreError> {
-        match access::decide(store, &id.to_string(), &out.user, !request)? {
-            Access::Owner { .. } => {
-                self.load(store, id, out.user.clone())?;
-                Ok(true)
-            }
-            Access::None => Ok(false),
-        }
+        let owner = match access::decide(store, &id.to_string(), &out.user, !request)? {
+            Access::Owner { .. } => Principal::User(out.user.clone()),
+            Access::Member { household } => Principal::Household(household),
+            Access::None => return Ok(false),
+        };
+        self.load(store, id, owner)?;
+        Ok(true)
     }
 
     /// Drops a document from memory (its peers are closed: their sync states go with it).
@@ -652,8 +726,9 @@ impl Shard {
                 },
                 (Some(slot), Some(user)) => {
                     let heads = super::document::sorted_hex(&slot.doc.heads());
-                    match store.claim_doc(&id.to_string(), &user) {
-                        Ok(owner) if owner == user => {
+                    let mine = Principal::User(user);
+                    match store.claim_doc(&id.to_string(), &mine) {
+                        Ok(owner) if owner == mine => {
                             // A ticket taken after the claim covers chunks and claim alike.
                             let ticket = commit.wrote();
                             if let Some(mut saved) = held_saves.remove(&id) {
@@ -717,6 +792,18 @@ impl Shard {
         }
         self.idle.extend(used_since);
         unloaded
+    }
+}
+
+/// The access decision for a loaded document (see [`access::decide_for`]); a store that fails
+/// to answer allows nothing.
+fn permits(store: &dyn RelayStore, owner: &Principal, user: &UserId) -> bool {
+    match access::decide_for(store, owner, user) {
+        Ok(access) => access.allowed(),
+        Err(e) => {
+            tracing::error!(error = %e, "deciding access to a document failed");
+            false
+        }
     }
 }
 

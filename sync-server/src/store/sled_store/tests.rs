@@ -181,12 +181,12 @@ fn chunks_by_key_and_prefix() {
 fn racing_claims_have_one_winner() {
     let store = std::sync::Arc::new(SledStore::temporary().unwrap());
     let users: Vec<UserId> = (0..8).map(|_| UserId::random()).collect();
-    let winners: Vec<UserId> = std::thread::scope(|s| {
+    let winners: Vec<Principal> = std::thread::scope(|s| {
         let handles: Vec<_> = users
             .iter()
             .map(|u| {
                 let store = &store;
-                s.spawn(move || store.claim_doc("doc", u).unwrap())
+                s.spawn(move || store.claim_doc("doc", &Principal::User(u.clone())).unwrap())
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
@@ -194,10 +194,15 @@ fn racing_claims_have_one_winner() {
     let owner = store.doc_owner("doc").unwrap().unwrap();
     assert!(users.contains(&owner));
     assert!(
-        winners.iter().all(|w| *w == owner),
+        winners.iter().all(|w| *w == Principal::User(owner.clone())),
         "everyone sees one owner"
     );
-    assert_eq!(store.claim_doc("doc", &users[0]).unwrap(), owner);
+    assert_eq!(
+        store
+            .claim_doc("doc", &Principal::User(users[0].clone()))
+            .unwrap(),
+        Principal::User(owner)
+    );
     assert_eq!(store.doc_owner("other").unwrap(), None);
 }
 
@@ -210,14 +215,19 @@ fn record(
     mark: Option<u64>,
 ) -> Option<FeedEntry> {
     let update = FeedUpdate {
-        user: user.clone(),
+        owner: Principal::User(user.clone()),
         doc: doc.to_owned(),
         heads: vec![heads.to_owned()],
         mark,
     };
     let mut written = store.feed_record(&[update]).unwrap();
     assert_eq!(written.len(), 1);
-    written.pop().unwrap()
+    let mut entries = written.pop().unwrap();
+    assert!(entries.len() <= 1, "one reader: {entries:?}");
+    entries.pop().map(|(reader, entry)| {
+        assert_eq!(reader, *user);
+        entry
+    })
 }
 
 #[test]
@@ -275,7 +285,7 @@ fn one_feed_record_writes_many_documents_in_order() {
         })
         .collect();
     let update = |user: &UserId, doc: &str, heads: &str, mark: Option<u64>| FeedUpdate {
-        user: user.clone(),
+        owner: Principal::User(user.clone()),
         doc: doc.to_owned(),
         heads: vec![heads.to_owned()],
         mark,
@@ -288,8 +298,9 @@ fn one_feed_record_writes_many_documents_in_order() {
         ])
         .unwrap();
     assert_eq!(written.len(), 3);
-    assert_eq!(written[0], None);
-    let (e2, e3) = (written[1].clone().unwrap(), written[2].clone().unwrap());
+    assert_eq!(written[0], vec![]);
+    let (e2, e3) = (written[1][0].1.clone(), written[2][0].1.clone());
+    assert_eq!((&written[1][0].0, &written[2][0].0), (&alice, &bob));
     assert!(
         d1.seq < e2.seq && e2.seq < e3.seq,
         "sequence in the updates' order"
@@ -299,7 +310,7 @@ fn one_feed_record_writes_many_documents_in_order() {
     assert!(store.feed_marks().unwrap().is_empty(), "both marks cleared");
     assert_eq!(
         store.feed_record(&[]).unwrap(),
-        Vec::<Option<FeedEntry>>::new()
+        Vec::<Vec<(UserId, FeedEntry)>>::new()
     );
 }
 

@@ -119,7 +119,7 @@ fn an_edit_reaches_the_other_peer_and_every_frame_waits_for_its_save() {
     let (_tmp, store) = store();
     let user = UserId::random();
     let id = DocId::random();
-    let mut doc = Document::load(id, user.clone(), &store).unwrap();
+    let mut doc = Document::load(id, Principal::User(user.clone()), &store).unwrap();
     let mut laptop = Client::new(1, &user);
     let mut phone = Client::new(2, &user);
     laptop.set("title", "soup");
@@ -148,7 +148,7 @@ fn an_edit_reaches_the_other_peer_and_every_frame_waits_for_its_save() {
     let saved = saved.expect("the edit was saved");
     assert_eq!(saved.ticket, tickets);
     assert_eq!(saved.heads, sorted_hex(&laptop.am.get_heads()));
-    assert_eq!(saved.owner, user);
+    assert_eq!(saved.owner, Principal::User(user));
     let (to_laptop, laptop_ticket) = laptop.take();
     let (to_phone, phone_ticket) = phone.take();
     assert_eq!(
@@ -172,13 +172,13 @@ fn what_is_saved_loads_back_incremental_and_compacted() {
     let (_tmp, store) = store();
     let user = UserId::random();
     let id = DocId::random();
-    let mut doc = Document::load(id, user.clone(), &store).unwrap();
+    let mut doc = Document::load(id, Principal::User(user.clone()), &store).unwrap();
     let mut laptop = Client::new(1, &user);
     let mut tickets = 0;
     for i in 0..(FEWEST_FOLDED_CHUNKS * 3) {
         laptop.set("n", &i.to_string());
         converge(&mut doc, &store, &mut [&mut laptop], &mut tickets);
-        let back = Document::load(id, user.clone(), &store).unwrap();
+        let back = Document::load(id, Principal::User(user.clone()), &store).unwrap();
         assert_eq!(back.heads(), laptop.am.get_heads(), "after edit {i}");
     }
     let chunks = store.chunks_under(&doc.key).unwrap();
@@ -218,7 +218,7 @@ fn what_is_saved_loads_back_incremental_and_compacted() {
         assert!(before.contains(key), "{key} is a chunk of the document");
         store.delete_chunk(key).unwrap();
     }
-    let back = Document::load(id, user, &store).unwrap();
+    let back = Document::load(id, Principal::User(user), &store).unwrap();
     assert_eq!(back.heads(), laptop.am.get_heads());
     let left: Vec<String> = store
         .chunks_under(&doc.key)
@@ -239,7 +239,7 @@ fn a_request_for_nothing_is_unavailable_until_the_document_has_content() {
     let (_tmp, store) = store();
     let user = UserId::random();
     let id = DocId::random();
-    let mut doc = Document::load(id, user.clone(), &store).unwrap();
+    let mut doc = Document::load(id, Principal::User(user.clone()), &store).unwrap();
     let mut phone = Client::new(2, &user);
     let request = phone.next().unwrap();
     doc.receive(&phone.out, request, true).unwrap();
@@ -263,7 +263,7 @@ fn a_request_for_nothing_is_unavailable_until_the_document_has_content() {
 fn a_closed_peer_is_forgotten_and_ephemeral_messages_go_to_the_others_once() {
     let (_tmp, store) = store();
     let user = UserId::random();
-    let mut doc = Document::load(DocId::random(), user.clone(), &store).unwrap();
+    let mut doc = Document::load(DocId::random(), Principal::User(user.clone()), &store).unwrap();
     let mut a = Client::new(1, &user);
     let mut b = Client::new(2, &user);
     a.set("x", "1");
@@ -294,10 +294,15 @@ fn a_new_document_is_saved_whole_at_its_first_settle() {
     })
     .unwrap();
     let heads = am.get_heads();
-    let mut doc = Document::new(id, user.clone(), am);
+    let mut doc = Document::new(id, Principal::User(user.clone()), am);
     let (saved, _) = doc.settle(&store, || 3).unwrap();
     assert_eq!(saved.unwrap().ticket, 3);
-    assert_eq!(Document::load(id, user, &store).unwrap().heads(), heads);
+    assert_eq!(
+        Document::load(id, Principal::User(user), &store)
+            .unwrap()
+            .heads(),
+        heads
+    );
 }
 
 /// A message whose only change depends on one the relay lacks: it waits in automerge's queue,
@@ -308,7 +313,7 @@ fn changes_that_arrive_before_their_dependencies_are_all_saved() {
     let (_tmp, store) = store();
     let user = UserId::random();
     let id = DocId::random();
-    let mut doc = Document::load(id, user.clone(), &store).unwrap();
+    let mut doc = Document::load(id, Principal::User(user.clone()), &store).unwrap();
     let mut laptop = Client::new(1, &user);
     laptop.set("a", "1");
     laptop.set("b", "2");
@@ -332,7 +337,7 @@ fn changes_that_arrive_before_their_dependencies_are_all_saved() {
     assert_eq!(doc.heads(), laptop.am.get_heads());
     let (saved, _) = doc.settle(&store, || 2).unwrap();
     assert!(saved.is_some());
-    let back = Document::load(id, user, &store).unwrap();
+    let back = Document::load(id, Principal::User(user), &store).unwrap();
     assert_eq!(
         back.heads(),
         laptop.am.get_heads(),
@@ -348,7 +353,7 @@ fn two_messages_from_one_peer_in_a_batch_are_answered_as_if_one_at_a_time() {
     // stored (samod's "they have our changes" would wait forever).
     let (_tmp, store) = store();
     let user = UserId::random();
-    let mut doc = Document::load(DocId::random(), user.clone(), &store).unwrap();
+    let mut doc = Document::load(DocId::random(), Principal::User(user.clone()), &store).unwrap();
     let mut laptop = Client::new(1, &user);
     let mut tickets = 0;
     let mut settle = |doc: &mut Document| {
