@@ -63,6 +63,8 @@ async fn login_me_logout() {
             "name": "Alice",
             "grocery_list_id": grocery,
             "meal_plan_id": plan,
+            // Not in a household.
+            "household": null,
         })
     );
     let me: Value = server.me(&token).await.json().await.unwrap();
