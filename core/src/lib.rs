@@ -13,6 +13,7 @@
 //! - `bulk_upload`: a first upload in bulk from the store (batches read, the relay's answer
 //!   applied), driven by the native engine and the browser's alike
 //! - `sync_plan`: what the sync client transfers and how (bulk or live), without the network
+//! - `sync_client`: the sync client's policy (feed, pulls, retries, status) for both clients
 //! - `page_import`: a web page's recipes as the relay fetches them for import by address
 //! - `cook`: cook mode's view of a recipe (scaled ingredients, steps with their timers)
 
@@ -40,6 +41,7 @@ pub mod servings;
 pub mod store;
 #[cfg(feature = "native")]
 pub mod sync;
+pub mod sync_client;
 pub mod sync_plan;
 
 pub use api::{

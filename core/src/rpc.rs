@@ -377,6 +377,24 @@ pub enum SyncStateView {
     UpToDate,
 }
 
+impl From<&crate::sync_client::SyncStatus> for SyncStatusView {
+    fn from(status: &crate::sync_client::SyncStatus) -> Self {
+        use crate::sync_client::SyncState;
+        SyncStatusView {
+            state: match status.state {
+                SyncState::SignedOut => SyncStateView::SignedOut,
+                SyncState::Offline => SyncStateView::Offline,
+                SyncState::Connecting => SyncStateView::Connecting,
+                SyncState::Syncing => SyncStateView::Syncing,
+                SyncState::UpToDate => SyncStateView::UpToDate,
+            },
+            pending: u32::try_from(status.pending).unwrap_or(u32::MAX),
+            last_error: status.last_error.clone(),
+            progress: status.progress,
+        }
+    }
+}
+
 /// The kind of failure, for a UI to react to (the message is for people).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

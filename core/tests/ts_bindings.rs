@@ -22,6 +22,7 @@ use larder_core::rpc::{
 };
 use larder_core::servings::IngredientLine;
 use larder_core::store::{DeletedRecipe, LastSignIn};
+use larder_core::sync_client::Action as SyncAction;
 use larder_core::sync_plan::SyncProgress;
 use larder_core::{
     ChangeEvent, GroceryAdded, ImportReport, RecipeSummary, SkippedRecipe, TagCount, WarningGroup,
@@ -53,6 +54,7 @@ fn generated() -> String {
         decl::<LastSignIn>(&cfg),
         decl::<SyncStateView>(&cfg),
         decl::<SyncProgress>(&cfg),
+        decl::<SyncAction>(&cfg),
         decl::<Recipe>(&cfg),
         decl::<RecipeDraft>(&cfg),
         decl::<IngredientRow>(&cfg),

@@ -16,7 +16,7 @@ use larder_core::rpc::{
     Request, Response, RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView,
     dispatch_with,
 };
-use larder_core::sync::{self, SyncEngine, SyncState, SyncStatus};
+use larder_core::sync::{self, SyncEngine, SyncStatus};
 use larder_core::{Larder, LarderError};
 use tokio::sync::{RwLock, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -166,7 +166,7 @@ impl Inner {
         };
         let view = match &open.sync {
             Some(task) => {
-                let mut view = status_view(&task.status.borrow());
+                let mut view = SyncStatusView::from(&*task.status.borrow());
                 if matches!(
                     view.state,
                     SyncStateView::Offline | SyncStateView::Connecting
@@ -320,7 +320,7 @@ fn start_sync(larder: &Arc<Larder<SamodStore>>, emit: &Emit) -> Option<SyncTask>
     let watched = status.clone();
     let forward = tokio::spawn(async move {
         while status.changed().await.is_ok() {
-            let view = status_view(&status.borrow_and_update());
+            let view = SyncStatusView::from(&*status.borrow_and_update());
             emit(SYNC_STATUS_EVENT, json(&view));
         }
     });
@@ -390,21 +390,6 @@ fn remove_database(dir: &std::path::Path) -> Result<(), RpcError> {
         }
     }
     Ok(())
-}
-
-fn status_view(status: &SyncStatus) -> SyncStatusView {
-    SyncStatusView {
-        state: match status.state {
-            SyncState::SignedOut => SyncStateView::SignedOut,
-            SyncState::Offline => SyncStateView::Offline,
-            SyncState::Connecting => SyncStateView::Connecting,
-            SyncState::Syncing => SyncStateView::Syncing,
-            SyncState::UpToDate => SyncStateView::UpToDate,
-        },
-        pending: u32::try_from(status.pending).unwrap_or(u32::MAX),
-        last_error: status.last_error.clone(),
-        progress: status.progress,
-    }
 }
 
 fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {

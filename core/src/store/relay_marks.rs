@@ -6,7 +6,7 @@
 //! samod merely re-saved (compaction, a load after a crash, a merge the relay sent) is pushed to
 //! be sure but not shown to the user as an edit waiting.
 
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError};
 
@@ -79,6 +79,33 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// How many documents differ from the relay: marked ones as [`Self::waiting_doc_count`]
+    /// counts them, and documents the relay said it holds at heads their view is not at (its
+    /// changes not merged here yet). The sync status shows this figure.
+    pub fn out_of_step_doc_count(&self) -> Result<usize, StoreError> {
+        let count: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM (SELECT doc_id FROM unsynced_docs UNION SELECT doc_id FROM relay_heads) d
+             LEFT JOIN relay_heads r ON r.doc_id = d.doc_id
+             LEFT JOIN recipes ON recipes.id = d.doc_id
+             LEFT JOIN grocery_lists g ON g.doc_id = d.doc_id
+             LEFT JOIN meal_plans p ON p.doc_id = d.doc_id
+             WHERE r.heads IS NULL OR COALESCE(recipes.heads, g.heads, p.heads) IS NOT r.heads",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// Whether the view of `doc_id` is at the heads the relay last said it holds.
+    pub fn at_relay_heads(&self, doc_id: &str) -> Result<bool, StoreError> {
+        let relay: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT heads FROM relay_heads WHERE doc_id = ?1")?
+            .query_row([doc_id], |row| row.get(0))
+            .optional()?;
+        Ok(relay.is_some() && self.view_heads(doc_id)? == relay)
     }
 }
 

@@ -6,7 +6,10 @@
 //! "signed out" and keeps every local edit for the next sign-in. Files attached on this device
 //! are uploaded after the documents (`attachments`, over `sync::blobs`), and retried with
 //! backoff. Documents
-//! one side lacks entirely move in bulk batches beside live sync (`bulk`).
+//! one side lacks entirely move in bulk batches beside live sync (`bulk`). What to pull or
+//! fetch for each feed entry, when to follow the feed again and where sync stands are core's
+//! sync policy (`crate::sync_client`, which the browser's worker follows too); this module does
+//! the IO it asks for.
 
 mod attachments;
 mod bulk;
@@ -23,13 +26,14 @@ use tokio::sync::watch;
 
 use super::blobs::UploadRound;
 use super::dialer::RelayDialer;
-use super::relay::{FeedEntry, RelayClient, RelayError};
+use super::relay::{RelayClient, RelayError};
 use super::session::{CURSOR_META, Session, peer_id_for, session};
 use crate::api::{Larder, LarderError};
 use crate::bulk_upload::UploadPlan;
+use crate::clock::{Clock, SystemClock};
 use crate::docstore::{SamodStore, heads_string};
 use crate::store::{ConfirmedDoc, StoreError};
-use crate::sync_plan::{SyncProgress, plan_feed};
+use crate::sync_client::{Action, Link, SyncClient};
 
 /// How long one document may take to reach or come from the relay before the pass gives up on
 /// it (it stays pending and is retried on the next pass).
@@ -39,26 +43,24 @@ const PARALLEL_DOCS: usize = 32;
 /// How often, while connected, documents still marked unsynced are checked with the relay.
 const RECHECK_MARKS: Duration = Duration::from_secs(3);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncState {
-    SignedOut,
-    Offline,
-    Connecting,
-    Syncing,
-    UpToDate,
+pub use crate::sync_client::{SyncState, SyncStatus};
+
+/// How a wait between two follows of the feed ended.
+enum Waited {
+    Resume,
+    /// The connection dropped (the connection loop waits for the next one).
+    Dropped,
+    Stop,
+    Refused,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncStatus {
-    pub state: SyncState,
-    /// Documents with local changes the relay has not confirmed yet.
-    pub pending: usize,
-    /// Attached files not uploaded to the relay yet.
-    pub pending_uploads: usize,
-    pub last_error: Option<String>,
-    /// While a catch-up or a bulk upload runs: documents done of those it moves.
-    pub progress: Option<SyncProgress>,
+/// What the engine's connection is doing (the policy knows the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LinkState {
+    SignedOut,
+    Offline(Option<String>),
+    Connecting,
+    Connected,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,11 +114,14 @@ pub struct SyncEngine {
     client: RelayClient,
     peer_id: String,
     status: watch::Sender<SyncStatus>,
+    /// Core's sync policy: what to pull and fetch, retries, the status.
+    policy: std::sync::Mutex<SyncClient>,
+    link: std::sync::Mutex<LinkState>,
+    /// Upload rounds (documents or attachments) running now.
+    uploading: std::sync::atomic::AtomicUsize,
     /// Documents one side lacks go over HTTP in batches (see `sync_plan`); off: everything
     /// over the websocket, document by document.
     bulk: bool,
-    /// The transfer under way, for the status.
-    progress: std::sync::Mutex<Option<SyncProgress>>,
 }
 
 impl SyncEngine {
@@ -125,7 +130,7 @@ impl SyncEngine {
         let session = session(larder.store())?.ok_or(SyncError::NotSignedIn)?;
         let client = RelayClient::new(&session.server)?;
         let peer_id = peer_id_for(larder.store(), &session.user_id)?;
-        let pending = larder.store().waiting_doc_count()?;
+        let pending = larder.store().out_of_step_doc_count()?;
         let pending_uploads = larder.store().queued_upload_count()?;
         let (status, _) = watch::channel(SyncStatus {
             state: SyncState::Offline,
@@ -140,15 +145,22 @@ impl SyncEngine {
             client,
             peer_id,
             status,
+            policy: std::sync::Mutex::new(SyncClient::new(0, true, PARALLEL_DOCS)),
+            link: std::sync::Mutex::new(LinkState::Offline(None)),
+            uploading: std::sync::atomic::AtomicUsize::new(0),
             bulk: true,
-            progress: std::sync::Mutex::new(None),
         })
     }
 
     /// Turns bulk transfer on (the default) or off (every document over the websocket).
     pub fn with_bulk(mut self, bulk: bool) -> Self {
         self.bulk = bulk;
+        self.policy = std::sync::Mutex::new(SyncClient::new(0, bulk, PARALLEL_DOCS));
         self
+    }
+
+    fn policy(&self) -> std::sync::MutexGuard<'_, SyncClient> {
+        self.policy.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Status updates (offline / connecting / syncing / up to date / signed out).
@@ -156,17 +168,54 @@ impl SyncEngine {
         self.status.subscribe()
     }
 
-    fn set_state(&self, state: SyncState, error: Option<String>) {
-        let pending = self.larder.store().waiting_doc_count().unwrap_or(0);
-        let pending_uploads = self.larder.store().queued_upload_count().unwrap_or(0);
-        let progress = *self.progress.lock().unwrap_or_else(|p| p.into_inner());
+    /// Sets what the connection is doing and publishes the status.
+    fn set_link(&self, link: LinkState) {
+        *self.link.lock().unwrap_or_else(|p| p.into_inner()) = link;
+        self.publish();
+    }
+
+    /// Publishes where sync stands: the connection's state, or once connected the policy's.
+    pub(super) fn publish(&self) {
+        let store = self.larder.store();
+        let link = self.link.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let connected = Link {
+            online: true,
+            uploading: self.uploading.load(std::sync::atomic::Ordering::SeqCst) > 0,
+            now_ms: SystemClock.now_ms(),
+        };
+        let status = match self.policy().status(store, connected) {
+            Ok(status) => status,
+            Err(err) => {
+                tracing::warn!(%err, "could not read the sync status");
+                return;
+            }
+        };
+        let (state, last_error) = match link {
+            LinkState::SignedOut => (SyncState::SignedOut, None),
+            LinkState::Offline(error) => (SyncState::Offline, error),
+            LinkState::Connecting => (SyncState::Connecting, None),
+            // Connected while the feed is being read: syncing.
+            LinkState::Connected => match status.state {
+                SyncState::UpToDate => (SyncState::UpToDate, status.last_error.clone()),
+                _ => (SyncState::Syncing, status.last_error.clone()),
+            },
+        };
         self.status.send_replace(SyncStatus {
             state,
-            pending,
-            pending_uploads,
-            last_error: error,
-            progress,
+            last_error,
+            ..status
         });
+    }
+
+    /// Runs `work` counted as an upload round (the status says syncing meanwhile).
+    async fn uploading<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        use std::sync::atomic::Ordering;
+        self.uploading.fetch_add(1, Ordering::SeqCst);
+        self.publish();
+        let out = work.await;
+        self.uploading.fetch_sub(1, Ordering::SeqCst);
+        self.publish();
+        out
     }
 
     fn dial(&self, backoff: BackoffConfig) -> Result<DialerHandle<RelayError>, SyncError> {
@@ -194,7 +243,7 @@ impl SyncEngine {
     /// One pass: connect, catch up, push, disconnect. Fails if the relay is unreachable or the
     /// session is rejected.
     pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
-        self.set_state(SyncState::Connecting, None);
+        self.set_link(LinkState::Connecting);
         let dialer = self.dial(BackoffConfig {
             initial_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(2),
@@ -222,9 +271,9 @@ impl SyncEngine {
         };
         dialer.close();
         match &outcome {
-            Ok(_) => self.set_state(SyncState::UpToDate, None),
+            Ok(_) => self.publish(),
             Err(SyncError::Unauthorized) => self.sign_out()?,
-            Err(err) => self.set_state(SyncState::Offline, Some(err.to_string())),
+            Err(err) => self.set_link(LinkState::Offline(Some(err.to_string()))),
         }
         outcome
     }
@@ -232,7 +281,7 @@ impl SyncEngine {
     /// The relay rejected the session: forget it (local data and pending edits stay).
     fn sign_out(&self) -> Result<(), SyncError> {
         super::session::forget_session(self.larder.store())?;
-        self.set_state(SyncState::SignedOut, None);
+        self.set_link(LinkState::SignedOut);
         Ok(())
     }
 
@@ -243,8 +292,8 @@ impl SyncEngine {
         let dialer = self.dial(BackoffConfig::default())?;
         let mut events = dialer.events();
         let mut local = self.larder.subscribe();
-        self.set_state(SyncState::Connecting, None);
-        let result = loop {
+        self.set_link(LinkState::Connecting);
+        let result = 'connections: loop {
             // Wait for a connection (or a stop / a permanent failure).
             let conn = tokio::select! {
                 _ = &mut stop => break Ok(()),
@@ -254,11 +303,11 @@ impl SyncEngine {
                         None => continue,
                     },
                     Some(DialerEvent::Reconnecting { .. }) => {
-                        self.set_state(SyncState::Connecting, None);
+                        self.set_link(LinkState::Connecting);
                         continue;
                     }
                     Some(DialerEvent::Disconnected { reason }) => {
-                        self.set_state(SyncState::Offline, Some(reason));
+                        self.set_link(LinkState::Offline(Some(reason)));
                         continue;
                     }
                     Some(DialerEvent::PermanentFailure) | Some(DialerEvent::MaxRetriesReached) | None => {
@@ -267,87 +316,123 @@ impl SyncEngine {
                 },
             };
             if let Err(err) = self.pass(conn).await {
-                self.set_state(SyncState::Offline, Some(err.to_string()));
+                self.set_link(LinkState::Offline(Some(err.to_string())));
                 if matches!(err, SyncError::Unauthorized) {
                     break Err(err);
                 }
                 continue;
             }
-            self.set_state(SyncState::UpToDate, None);
-            let cursor = self.cursor()?;
-            let live = match self.client.live_changes(&self.session.token, cursor).await {
-                Ok(live) => live,
-                Err(RelayError::Unauthorized) => break Err(SyncError::Unauthorized),
-                Err(err) => {
-                    tracing::warn!(%err, "live change feed unavailable; relying on reconnects");
-                    continue;
-                }
-            };
-            tokio::pin!(live);
-            // Samod may write a document's chunks again after a pull (merging, compacting),
-            // which marks it unsynced with no local edit to trigger a push: marks are looked at
-            // again on this tick (a local query; the relay is asked only when marks exist).
-            let mut recheck = tokio::time::interval(RECHECK_MARKS);
-            recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            // Connected: follow the live feed and local edits until the connection drops.
-            loop {
-                tokio::select! {
-                    _ = &mut stop => { dialer.close(); return Ok(()); }
-                    entry = live.next() => match entry {
-                        Some(Ok(entry)) => {
-                            self.set_state(SyncState::Syncing, None);
-                            self.note_relay_heads(std::slice::from_ref(&entry));
-                            self.pull(conn, &entry).await;
-                            self.save_cursor(entry.seq)?;
-                            self.set_state(SyncState::UpToDate, None);
-                        }
-                        Some(Err(RelayError::Unauthorized)) => {
-                            dialer.close();
-                            self.sign_out()?;
-                            return Err(SyncError::Unauthorized);
-                        }
-                        Some(Err(_)) | None => break,
-                    },
-                    event = local.next() => {
-                        let Some(event) = event else { break };
-                        // Progress says nothing new about the documents.
-                        if matches!(event, crate::api::ChangeEvent::ImportProgress { .. }) {
-                            continue;
-                        }
-                        self.set_state(SyncState::Syncing, None);
-                        // A big import arrives as a burst of events: in bulk, then the rest.
-                        self.push_pending(conn).await?;
-                        if let Err(err) = self.upload_due().await {
-                            dialer.close();
-                            self.sign_out()?;
-                            return Err(err);
-                        }
+            // Connected: follow the live feed and local edits until the connection drops. When
+            // the feed ends with the connection up, it is followed again after the policy's
+            // wait, from a catch-up.
+            'feed: loop {
+                let live = match self
+                    .client
+                    .live_changes(&self.session.token, self.cursor()?)
+                    .await
+                {
+                    Ok(live) => live,
+                    Err(RelayError::Unauthorized) => {
+                        break 'connections Err(SyncError::Unauthorized);
                     }
-                    _ = recheck.tick() => {
-                        if !self.larder.store().unsynced_docs()?.is_empty() {
+                    Err(err) => {
+                        tracing::warn!(%err, "live change feed unavailable");
+                        let wait = self.policy().feed_closed(Some(err.to_string()));
+                        self.publish();
+                        match self.wait_connected(wait, &mut stop, &mut events).await {
+                            Waited::Resume => {}
+                            Waited::Dropped => break 'feed,
+                            Waited::Stop => break 'connections Ok(()),
+                            Waited::Refused => break 'connections Err(SyncError::Unauthorized),
+                        }
+                        if let Err(err) = self.catch_up(conn).await {
+                            self.set_link(LinkState::Offline(Some(err.to_string())));
+                            break 'feed;
+                        }
+                        continue 'feed;
+                    }
+                };
+                tokio::pin!(live);
+                // Samod may write a document's chunks again after a pull (merging, compacting),
+                // which marks it unsynced with no local edit to trigger a push: marks are looked
+                // at again on this tick (a local query; the relay is asked only when marks exist).
+                let mut recheck = tokio::time::interval(RECHECK_MARKS);
+                recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let ended = loop {
+                    tokio::select! {
+                        _ = &mut stop => { dialer.close(); return Ok(()); }
+                        entry = live.next() => match entry {
+                            Some(Ok(entry)) => {
+                                let seq = entry.seq;
+                                let actions = self.policy().feed_entry(self.larder.store(), entry)?;
+                                self.carry_out(conn, actions).await?;
+                                self.save_cursor(seq)?;
+                                self.publish();
+                            }
+                            Some(Err(RelayError::Unauthorized)) => {
+                                dialer.close();
+                                self.sign_out()?;
+                                return Err(SyncError::Unauthorized);
+                            }
+                            Some(Err(err)) => break Some(err.to_string()),
+                            None => break None,
+                        },
+                        event = local.next() => {
+                            let Some(event) = event else { break 'connections Ok(()) };
+                            // Progress says nothing new about the documents.
+                            if matches!(event, crate::api::ChangeEvent::ImportProgress { .. }) {
+                                continue;
+                            }
+                            self.publish();
+                            // A big import arrives as a burst of events: in bulk, then the rest.
                             self.push_pending(conn).await?;
-                            self.set_state(SyncState::UpToDate, None);
+                            if let Err(err) = self.upload_due().await {
+                                dialer.close();
+                                self.sign_out()?;
+                                return Err(err);
+                            }
                         }
+                        _ = recheck.tick() => {
+                            let retry = self.policy().retry(self.larder.store())?;
+                            self.carry_out(conn, retry).await?;
+                            if !self.larder.store().unsynced_docs()?.is_empty() {
+                                self.push_pending(conn).await?;
+                            }
+                            self.publish();
+                        }
+                        () = self.upload_retry_due() => {
+                            if let Err(err) = self.upload_due().await {
+                                dialer.close();
+                                self.sign_out()?;
+                                return Err(err);
+                            }
+                        }
+                        event = events.next() => match event {
+                            Some(DialerEvent::Disconnected { reason }) => {
+                                self.policy().feed_closed(None);
+                                self.set_link(LinkState::Offline(Some(reason)));
+                                continue 'connections;
+                            }
+                            Some(DialerEvent::PermanentFailure) | Some(DialerEvent::MaxRetriesReached) | None => {
+                                dialer.close();
+                                self.sign_out()?;
+                                return Err(SyncError::Unauthorized);
+                            }
+                            Some(_) => {}
+                        },
                     }
-                    () = self.upload_retry_due() => {
-                        if let Err(err) = self.upload_due().await {
-                            dialer.close();
-                            self.sign_out()?;
-                            return Err(err);
-                        }
-                    }
-                    event = events.next() => match event {
-                        Some(DialerEvent::Disconnected { reason }) => {
-                            self.set_state(SyncState::Offline, Some(reason));
-                            break;
-                        }
-                        Some(DialerEvent::PermanentFailure) | Some(DialerEvent::MaxRetriesReached) | None => {
-                            dialer.close();
-                            self.sign_out()?;
-                            return Err(SyncError::Unauthorized);
-                        }
-                        Some(_) => {}
-                    },
+                };
+                let wait = self.policy().feed_closed(ended);
+                self.publish();
+                match self.wait_connected(wait, &mut stop, &mut events).await {
+                    Waited::Resume => {}
+                    Waited::Dropped => break 'feed,
+                    Waited::Stop => break 'connections Ok(()),
+                    Waited::Refused => break 'connections Err(SyncError::Unauthorized),
+                }
+                if let Err(err) = self.catch_up(conn).await {
+                    self.set_link(LinkState::Offline(Some(err.to_string())));
+                    break 'feed;
                 }
             }
         };
@@ -358,16 +443,42 @@ impl SyncEngine {
         result
     }
 
+    /// Waits `wait` before the feed is followed again, unless the connection drops, the
+    /// session is refused or `stop` resolves meanwhile.
+    async fn wait_connected(
+        &self,
+        wait: Duration,
+        stop: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+        events: &mut (impl futures_util::Stream<Item = DialerEvent> + Unpin),
+    ) -> Waited {
+        tokio::select! {
+            _ = stop.as_mut() => Waited::Stop,
+            () = tokio::time::sleep(wait) => Waited::Resume,
+            event = events.next() => match event {
+                Some(DialerEvent::Disconnected { reason }) => {
+                    self.set_link(LinkState::Offline(Some(reason)));
+                    Waited::Dropped
+                }
+                Some(DialerEvent::Connected { .. }) | Some(DialerEvent::Reconnecting { .. }) => {
+                    Waited::Dropped
+                }
+                Some(DialerEvent::PermanentFailure) | Some(DialerEvent::MaxRetriesReached) | None => {
+                    Waited::Refused
+                }
+            },
+        }
+    }
+
     /// Everything one connection needs: grocery list and meal plan, catch-up, push.
     async fn pass(&self, conn: ConnectionId) -> Result<SyncReport, SyncError> {
-        self.set_state(SyncState::Syncing, None);
+        self.set_link(LinkState::Connected);
         self.adopt_profile_documents(conn).await?;
         let (pulled, pulled_in_bulk) = self.catch_up(conn).await?;
         let (pushed, pushed_in_bulk) = self.push_pending(conn).await?;
         let pending = self.larder.store().waiting_doc_count()?;
         // A failed upload stays queued (with its reason) and does not fail the pass: the
         // documents are in sync, and the file is retried later.
-        let round = match self.upload(true).await {
+        let round = match self.uploading(self.upload(true)).await {
             Ok(round) => round,
             Err(SyncError::Unauthorized) => return Err(SyncError::Unauthorized),
             Err(err) => {
@@ -405,83 +516,78 @@ impl SyncEngine {
     }
 
     /// Brings in every document the feed lists after the stored cursor: the whole backlog is
-    /// read first (entries are small), then documents this device lacks come in bulk batches
-    /// and the rest over the websocket. One request when nothing changed. Answers how many
-    /// documents came in, and how many of them in bulk.
+    /// read first (entries are small) and handed to the policy, which answers what to fetch in
+    /// bulk and what to pull. One request when nothing changed. The cursor is stored once all
+    /// of it is in. Answers how many documents came in, and how many of them in bulk.
     async fn catch_up(&self, conn: ConnectionId) -> Result<(usize, usize), SyncError> {
+        let store = self.larder.store();
         let start = self.cursor()?;
         let mut cursor = start;
-        let mut entries: Vec<FeedEntry> = Vec::new();
+        self.policy().feed_opened();
         loop {
             let page = self.client.changes(&self.session.token, cursor).await?;
             cursor = cursor.max(page.cursor);
-            entries.extend(page.changes);
+            let mut policy = self.policy();
+            for entry in page.changes {
+                // Before the backlog is in, entries only wait for the plan.
+                policy.feed_entry(store, entry)?;
+            }
+            drop(policy);
             if !page.more {
                 break;
             }
         }
-        if entries.is_empty() {
-            return Ok((0, 0));
-        }
-        self.note_relay_heads(&entries);
-        let wanted: Vec<(String, String)> = entries
-            .iter()
-            .map(|e| (e.doc_id.clone(), sorted_heads(e)))
-            .collect();
-        let plan = plan_feed(self.larder.store(), &wanted, self.bulk)?;
-        let total = plan.total();
-        if total > 0 {
-            self.set_progress(Some(SyncProgress { done: 0, total }));
-        }
-        let mut live = plan.live;
-        let (in_bulk, left) = self.fetch_in_bulk(plan.bulk).await?;
-        live.extend(left);
-        let by_id: std::collections::HashMap<&str, &FeedEntry> =
-            entries.iter().map(|e| (e.doc_id.as_str(), e)).collect();
-        let results: Vec<bool> = stream::iter(live.iter().filter_map(|id| by_id.get(id.as_str())))
-            .map(|entry| async move {
-                let changed = self.pull(conn, entry).await;
-                self.advance(1);
-                changed
-            })
-            .buffer_unordered(PARALLEL_DOCS)
-            .collect()
-            .await;
-        let pulled = in_bulk + results.into_iter().filter(|changed| *changed).count();
+        let actions = self.policy().feed_caught_up(store)?;
+        self.publish();
+        let brought = self.carry_out(conn, actions).await?;
         if cursor > start {
             self.save_cursor(cursor)?;
         }
-        if total > 0 {
-            self.set_progress(None);
+        self.publish();
+        Ok(brought)
+    }
+
+    /// Does what the policy asked, and what it asks next as each part ends, until nothing is
+    /// left: bulk batches fetched and adopted (`bulk`), documents pulled over the websocket (at
+    /// most the policy's concurrency at once). Answers how many documents came in, and how many
+    /// of them in bulk.
+    async fn carry_out(
+        &self,
+        conn: ConnectionId,
+        mut actions: Vec<Action>,
+    ) -> Result<(usize, usize), SyncError> {
+        let store = self.larder.store();
+        let mut pulls = futures_util::stream::FuturesUnordered::new();
+        let (mut pulled, mut in_bulk) = (0, 0);
+        loop {
+            let mut batches = Vec::new();
+            for action in actions.drain(..) {
+                match action {
+                    Action::Pull { doc_id } => pulls.push(async move {
+                        let outcome = self.fetch(conn, &doc_id).await;
+                        if let Err(err) = &outcome {
+                            tracing::warn!(%err, doc = doc_id, "could not fetch a changed document");
+                        }
+                        (doc_id, outcome.is_ok())
+                    }),
+                    Action::Fetch { batch } => batches.push(batch),
+                }
+            }
+            if !batches.is_empty() {
+                let (adopted, next) = self.fetch_in_bulk(batches).await?;
+                in_bulk += adopted;
+                pulled += adopted;
+                actions = next;
+                continue;
+            }
+            let Some((doc_id, ok)) = pulls.next().await else {
+                break;
+            };
+            pulled += usize::from(ok);
+            actions = self.policy().pulled(store, &doc_id, ok)?;
+            self.publish();
         }
         Ok((pulled, in_bulk))
-    }
-
-    /// Records the heads feed entries say the relay holds (one write for all of them), so
-    /// documents already at those heads don't count as changes waiting.
-    fn note_relay_heads(&self, entries: &[FeedEntry]) {
-        let heads: Vec<(String, String)> = entries
-            .iter()
-            .map(|entry| (entry.doc_id.clone(), sorted_heads(entry)))
-            .collect();
-        if let Err(err) = self.larder.store().set_relay_heads(&heads) {
-            tracing::warn!(%err, "could not note the relay's heads");
-        }
-    }
-
-    /// Fetches one feed entry's document unless this device already has those heads.
-    async fn pull(&self, conn: ConnectionId, entry: &FeedEntry) -> bool {
-        let view = self.larder.store().view_heads(&entry.doc_id).ok().flatten();
-        if view.as_deref() == Some(sorted_heads(entry).as_str()) {
-            return false;
-        }
-        match self.fetch(conn, &entry.doc_id).await {
-            Ok(()) => true,
-            Err(err) => {
-                tracing::warn!(%err, doc = entry.doc_id, "could not fetch a changed document");
-                false
-            }
-        }
     }
 
     /// Opens a document (asking the relay if needed), waits until we have the relay's changes,
@@ -506,6 +612,10 @@ impl SyncEngine {
     /// being confirmed (samod may rewrite chunks as it loads a document) is checked again, a
     /// few rounds at most. Answers `(pushed, of them in bulk)`.
     async fn push_pending(&self, conn: ConnectionId) -> Result<(usize, usize), SyncError> {
+        self.uploading(self.push_marked(conn)).await
+    }
+
+    async fn push_marked(&self, conn: ConnectionId) -> Result<(usize, usize), SyncError> {
         const ROUNDS: usize = 3;
         let docs = self.larder.documents();
         let store = self.larder.store();
@@ -560,11 +670,4 @@ impl SyncEngine {
         }
         Ok((in_bulk + confirmed_ids.len(), in_bulk))
     }
-}
-
-/// A feed entry's heads as view rows record them (sorted, ',' joined).
-fn sorted_heads(entry: &FeedEntry) -> String {
-    let mut heads = entry.heads.clone();
-    heads.sort();
-    heads.join(",")
 }

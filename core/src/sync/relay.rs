@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use thiserror::Error;
 
 pub use crate::bulk_upload::UploadAnswer;
@@ -54,12 +54,7 @@ pub struct Me {
     pub meal_plan_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedEntry {
-    pub seq: u64,
-    pub doc_id: String,
-    pub heads: Vec<String>,
-}
+pub use crate::sync_client::FeedEntry;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct FeedPage {

@@ -8,9 +8,9 @@
 //! - `call(requestJson, shell)`: one request of the API (core's `rpc::dispatch_with`, the
 //!   worker's `shell` doing the network);
 //! - `applyRemote(docId, bytes)`: changes the repo received; merged and re-materialised;
-//! - `planCatchUp(entries)` / `adoptFrames(bytes)`: bulk catch-up (core's `sync_plan`, and the
-//!   documents of a `POST /api/v1/docs/fetch` answer adopted many per transaction);
-//!   `noteRelayHeads(entries)`: the relay's heads from live feed entries;
+//! - `syncClient()`: core's sync policy for the worker's link (see `sync_client`);
+//!   `adoptFrames(bytes)`: the documents of a `POST /api/v1/docs/fetch` answer adopted many per
+//!   transaction;
 //! - `planUpload()` / `nextUploadBatch()` / `settleUpload(answer)` / `abandonUpload()`: a first
 //!   upload in bulk (core's `bulk_upload`; the worker only POSTs the bodies);
 //! - `useGroceryList(id)` / `useMealPlan(id)`: adopt the signed-in user's grocery list and
@@ -117,6 +117,10 @@ impl Engine {
         &self.store
     }
 
+    pub(crate) fn shared_store(&self) -> Arc<Store> {
+        Arc::clone(&self.store)
+    }
+
     fn larder(&self) -> Result<Rc<Larder<BridgeStore>>, JsError> {
         self.larder
             .borrow()
@@ -157,36 +161,6 @@ impl Engine {
                 .map_err(|e| JsValue::from_str(&e.to_string()))?;
             Ok(JsValue::from_bool(rewritten))
         }))
-    }
-
-    /// How to bring in the feed entries `entries_json` (`[{doc_id, heads}]`, heads as the relay
-    /// sent them) in the browser: core's `sync_plan::plan_feed` against this profile. Answers
-    /// JSON `{bulk: [[id]], live: [id], current}`.
-    #[wasm_bindgen(js_name = planCatchUp)]
-    pub fn plan_catch_up(&self, entries_json: String) -> Result<String, JsError> {
-        let wanted = feed_heads(&entries_json)?;
-        // What the relay holds, so documents it has are never taken for ones to upload.
-        self.store
-            .set_relay_heads(&wanted)
-            .map_err(|e| error("noting the relay's heads", e))?;
-        let plan = larder_core::sync_plan::plan_feed(&self.store, &wanted, true)
-            .map_err(|e| error("planning the catch-up", e))?;
-        Ok(serde_json::json!({
-            "bulk": plan.bulk,
-            "live": plan.live,
-            "current": plan.current,
-        })
-        .to_string())
-    }
-
-    /// Records the relay's heads for feed entries `entries_json` (`[{doc_id, heads}]`) that
-    /// arrive after the backlog, as `planCatchUp` does for the backlog.
-    #[wasm_bindgen(js_name = noteRelayHeads)]
-    pub fn note_relay_heads(&self, entries_json: String) -> Result<(), JsError> {
-        let wanted = feed_heads(&entries_json)?;
-        self.store
-            .set_relay_heads(&wanted)
-            .map_err(|e| error("noting the relay's heads", e))
     }
 
     /// Plans a first upload in bulk (core's `bulk_upload`, as the native engine does): the
@@ -370,31 +344,6 @@ impl Engine {
         self.store.device_id().map_err(|e| error("device id", e))
     }
 
-    /// The heads (sorted hex, ',' joined) the view of `doc_id` was built from, if it has one:
-    /// compared with the relay's heads from the change feed to tell what is in sync.
-    #[wasm_bindgen(js_name = viewHeads)]
-    pub fn view_heads(&self, doc_id: String) -> Result<Option<String>, JsError> {
-        self.store
-            .view_heads(&doc_id)
-            .map_err(|e| error("reading view heads", e))
-    }
-
-    /// [`Self::view_heads`] of every stored document at once (one query), as a `Map` of
-    /// document id to heads; a document without a view maps to `undefined`.
-    #[wasm_bindgen(js_name = viewHeadsAll)]
-    pub fn view_heads_all(&self) -> Result<js_sys::Map, JsError> {
-        let all = self
-            .store
-            .document_view_heads()
-            .map_err(|e| error("reading view heads", e))?;
-        let map = js_sys::Map::new();
-        for (doc, heads) in all {
-            let heads = heads.map_or(JsValue::UNDEFINED, |h| JsValue::from_str(&h));
-            map.set(&JsValue::from_str(&doc), &heads);
-        }
-        Ok(map)
-    }
-
     /// The stored session (JSON: server, token, user_id, user_name, grocery_list_id), if any.
     #[wasm_bindgen(js_name = sessionLoad)]
     pub fn session_load(&self) -> Result<Option<String>, JsError> {
@@ -501,22 +450,4 @@ impl Engine {
         }
         Ok(())
     }
-}
-
-/// Feed entries `[{doc_id, heads}]` as `(id, heads as view rows record them)`.
-fn feed_heads(entries_json: &str) -> Result<Vec<(String, String)>, JsError> {
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        doc_id: String,
-        heads: Vec<String>,
-    }
-    let entries: Vec<Entry> =
-        serde_json::from_str(entries_json).map_err(|e| error("reading feed entries", e))?;
-    Ok(entries
-        .into_iter()
-        .map(|mut e| {
-            e.heads.sort();
-            (e.doc_id, e.heads.join(","))
-        })
-        .collect())
 }

@@ -49,6 +49,8 @@ export type SyncStateView = "signed_out" | "offline" | "connecting" | "syncing" 
 
 export type SyncProgress = { done: number, total: number, };
 
+export type SyncAction = { "do": "pull", doc_id: string, } | { "do": "fetch", batch: Array<string>, };
+
 export type Recipe = { id: string, title: string, description: string, servings: number | null, yield_text: string, prep_minutes: number | null, cook_minutes: number | null, total_minutes: number | null, tags: Array<string>, source_url: string, ingredients: Array<IngredientRow>, steps: Array<string>, notes: string, attachments: Array<Attachment>, 
 /**
  * Milliseconds since the Unix epoch.

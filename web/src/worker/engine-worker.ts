@@ -101,10 +101,10 @@ const shellHost = {
   syncStatus: () =>
     reply(async (): Promise<SyncStatusView> => {
       // Signed out, nothing is confirmed by a relay.
-      const { state, pending, progress } = link
+      const status: SyncStatusView = link
         ? link.status()
-        : { state: "signed_out" as const, pending: engine?.documentIds().length ?? 0, progress: null };
-      return { state, pending, last_error: link?.lastError ?? host?.lastError ?? null, progress };
+        : { state: "signed_out", pending: engine?.documentIds().length ?? 0, last_error: null, progress: null };
+      return { ...status, last_error: status.last_error ?? host?.lastError ?? null };
     }),
   fetchPage: (address: string) =>
     reply(async (): Promise<PageImport> => {

@@ -6,14 +6,11 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { RelayRefused } from "./relay-api";
 
-/** One entry of the user's change feed. */
-export type FeedEntry = { seq: number; doc_id: string; heads: string[] };
-
 /** Largest event the relay may send (an entry is a document id and a few hashes). */
 const MAX_EVENT_CHARS = 64 * 1024;
 
 /** Follows the feed from `since`: calls `onOpen` once the relay has accepted the stream,
- *  `onEntry` for each entry in order, and `onCaughtUp` once the backlog has been
+ *  `onEntry` with each entry's JSON (`{seq, doc_id, heads}`, read by core) in order, and `onCaughtUp` once the backlog has been
  *  delivered; resolves when the relay ends the stream, rejects when it cannot be reached or
  *  refuses (a RelayRefused with the relay's code), or when `signal` aborts. */
 export async function followLiveFeed(
@@ -21,7 +18,7 @@ export async function followLiveFeed(
   token: string,
   since: number,
   onOpen: () => void,
-  onEntry: (entry: FeedEntry) => void,
+  onEntry: (entryJson: string) => void,
   onCaughtUp: () => void,
   signal: AbortSignal,
 ): Promise<void> {
@@ -55,7 +52,7 @@ export async function followLiveFeed(
       if (done) return;
       if (value.event === "caught-up") onCaughtUp();
       if (value.event !== "change") continue;
-      onEntry(JSON.parse(value.data) as FeedEntry);
+      onEntry(value.data);
     }
   } finally {
     reader.releaseLock();

@@ -2,24 +2,25 @@
 //
 // - `signIn`: `POST /api/v1/session`, then `GET /api/v1/me`; the session is kept in the database
 //   (same shape as the native client's), so a reload resumes syncing.
-// - `SyncLink`: automerge-repo's websocket adapter on `/sync?ticket=…` (a fresh one-time ticket,
-//   bound to the peer id `{user id}.{device id}`, for every connection), the user's grocery
-//   list adopted, the relay's live change feed (live-feed.ts) followed for documents changed
-//   elsewhere, each pulled into the engine unless its view already has the relay's heads, and
-//   attachments uploaded as they are added (transfers.ts). The feed's backlog is planned by core
-//   (`engine.planCatchUp`, core's sync_plan): documents this device holds nothing of come in
-//   bulk batches (`POST /api/v1/docs/fetch`, adopted by the engine many per transaction, the
-//   next batch fetched while one is adopted), the rest is pulled one by one. Likewise the first
-//   upload: core plans it (`engine.planUpload`, core's bulk_upload: documents the relay never
-//   confirmed, when there are enough of them) and builds each batch's body; the link POSTs them
-//   (`POST /api/v1/docs/upload`) and hands the answers back (`engine.settleUpload`). Documents
-//   a bulk upload takes are not announced over the websocket (RepoHost.holdOnly) until the relay
-//   has stored them. The feed reconnects with backoff and at once when the browser comes back
-//   online. A rejected session (401) signs the device out; local data and edits stay.
+// - `SyncLink`: the IO of sync in the browser, driven by core's sync policy (the engine's
+//   `SyncClient`, core's `sync_client`, which the native engine follows too): automerge-repo's
+//   websocket adapter on `/sync?ticket=…` (a fresh one-time ticket, bound to the peer id
+//   `{user id}.{device id}`, for every connection), the user's grocery list and meal plan
+//   adopted, the relay's live change feed (live-feed.ts) followed and each entry handed to the
+//   policy, which answers what to pull over the websocket and what to fetch in bulk batches
+//   (`POST /api/v1/docs/fetch`, adopted by the engine many per transaction, the next batch
+//   fetched while one is adopted), how long to wait before following the feed again, and where
+//   sync stands. Likewise the first upload: core plans it (`engine.planUpload`, core's
+//   bulk_upload) and builds each batch's body; the link POSTs them (`POST /api/v1/docs/upload`)
+//   and hands the answers back (`engine.settleUpload`). Documents a bulk upload takes are not
+//   announced over the websocket (RepoHost.holdOnly) until the relay has stored them.
+//   Attachments are uploaded as they are added (transfers.ts). The feed is followed again at
+//   once when the browser comes back online. A rejected session (401) signs the device out;
+//   local data and edits stay.
 import type { PeerId } from "@automerge/automerge-repo/slim";
-import type { Engine } from "../engine-pkg/larder_web_engine.js";
-import type { SessionView } from "../generated/larder";
-import { type FeedEntry, followLiveFeed } from "./live-feed";
+import type { Engine, SyncClient } from "../engine-pkg/larder_web_engine.js";
+import type { SessionView, SyncAction, SyncStatusView } from "../generated/larder";
+import { followLiveFeed } from "./live-feed";
 import { RelayRefused, fetchDocuments, normaliseServer, relayCall, uploadDocuments } from "./relay-api";
 import type { RepoHost } from "./repo-host";
 import { TicketedWebSocketAdapter } from "./ticketed-adapter";
@@ -36,14 +37,9 @@ export type StoredSession = {
   grocery_list_id: string | null;
 };
 
-/** Longest wait before trying the relay again after a failure. */
-const MAX_RETRY_MS = 5000;
-/** How often queued attachment uploads, and documents the feed named that could not be pulled
- *  yet (the sync socket was down), are tried again. Uploads also follow each local change. */
+/** How often queued attachment uploads, and documents whose pull failed (the sync socket was
+ *  down), are tried again. Uploads also follow each local change. */
 const RETRY_TICK_MS = 2000;
-/** Documents pulled at once (a new device may be told of hundreds while it catches up; each
- *  pull waits on the relay, the engine merges them one at a time). */
-const PULL_CONCURRENCY = 8;
 
 export async function signIn(server: string, username: string, password: string): Promise<StoredSession> {
   const base = normaliseServer(server);
@@ -70,37 +66,21 @@ export function sessionView(session: StoredSession): SessionView {
 }
 
 export class SyncLink {
-  private cursor = 0;
-  private unpulled = new Set<string>();
-  /** Each document's heads on the relay (sorted, ',' joined), from the change feed. */
-  private relayHeads = new Map<string, string>();
+  /** Core's sync policy for this link. */
+  private readonly sync: SyncClient;
   private profileDocsAdopted = false;
   private stopped = false;
-  private connected = false;
-  /** The live feed has delivered its backlog since it was (re)opened and the backlog's bulk
-   *  batches are in: every document changed elsewhere is known. */
-  private caughtUp = false;
-  /** The feed's `caught-up` event has come: entries are pulled as they arrive. Before it, they
-   *  are kept in `backlog` for core to plan all at once. */
-  private feedCaughtUp = false;
-  private backlog: FeedEntry[] = [];
-  /** While bulk batches come in: documents adopted of those the plan sends in bulk. */
-  private progress: { done: number; total: number } | null = null;
   private readonly abort = new AbortController();
   /** Ends the wait before the next attempt early (the browser came back online). */
   private wake: () => void = () => undefined;
   private retryTimer: ReturnType<typeof setInterval> | undefined;
-  /** Documents being pulled or waiting their turn; true once a newer feed entry named the
-   *  document during its pull, so it is pulled once more after it. */
-  private pulling = new Map<string, boolean>();
-  private waiting: string[] = [];
-  private active = 0;
+  /** Bulk batches the policy asked for, fetched two at a time and adopted in order. */
+  private fetches: string[][] = [];
+  private fetching: Promise<void> | undefined;
   private uploading: Promise<void> | undefined;
   /** The bulk upload of documents, while one runs; `uploadAgain`: kicked meanwhile. */
   private uploadingDocs: Promise<void> | undefined;
   private uploadAgain = false;
-  /** While a bulk upload runs: documents the relay has answered for, of those it sends. */
-  private uploadProgress: { done: number; total: number } | null = null;
   private readonly onOnline = () => {
     this.wake();
     this.kickUploads();
@@ -112,40 +92,24 @@ export class SyncLink {
   };
   /** Aborts the current live-feed request only. */
   private stream: AbortController | undefined;
-  lastError: string | null = null;
 
   constructor(
     private readonly engine: Engine,
     private readonly host: RepoHost,
     private readonly session: StoredSession,
     private readonly onUnauthorized: () => void,
-  ) {}
+  ) {
+    this.sync = engine.syncClient();
+  }
 
   private api<T>(path: string, init: RequestInit = {}): Promise<T> {
     return relayCall<T>(this.session.server, path, init, this.session.token);
   }
 
-  /** Where sync stands and how many documents differ from the relay: offline until the feed
-   *  is followed, then syncing until every document here matches the relay and every attachment
-   *  is uploaded. One pass over the documents serves both figures. */
-  status(): {
-    state: "offline" | "connecting" | "syncing" | "up_to_date";
-    pending: number;
-    progress: { done: number; total: number } | null;
-  } {
-    const pending = this.pending();
-    const progress = this.progress ?? this.uploadProgress;
-    // The browser knows first (and Chromium may leave open sockets up while offline).
-    if (!self.navigator.onLine) return { state: "offline", pending, progress };
-    if (!this.connected) return { state: this.lastError ? "offline" : "connecting", pending, progress };
-    const settled =
-      this.caughtUp &&
-      this.unpulled.size === 0 &&
-      this.pulling.size === 0 &&
-      pending === 0 &&
-      !this.uploadingDocs &&
-      this.engine.queuedUploads() === 0;
-    return { state: settled ? "up_to_date" : "syncing", pending, progress };
+  /** Where sync stands, as core's policy says. */
+  status(): SyncStatusView {
+    const uploading = Boolean(this.uploading || this.uploadingDocs);
+    return JSON.parse(this.sync.status(self.navigator.onLine, uploading)) as SyncStatusView;
   }
 
   /** Connects (without waiting for the network: offline, it keeps trying). */
@@ -173,7 +137,7 @@ export class SyncLink {
     self.addEventListener("offline", this.onOffline);
     this.retryTimer = setInterval(() => {
       this.kickUploads();
-      this.retryUnpulled();
+      this.act(() => this.sync.retry());
     }, RETRY_TICK_MS);
     void this.followFeed();
     this.kickUploads();
@@ -181,27 +145,17 @@ export class SyncLink {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.connected = false;
     // A bulk upload cut short: its documents stay marked and are planned again next time.
     this.engine.abandonUpload();
-    this.waiting.length = 0;
+    this.fetches.length = 0;
     this.abort.abort();
     this.stream?.abort();
     this.wake();
     clearInterval(this.retryTimer);
     self.removeEventListener("online", this.onOnline);
     self.removeEventListener("offline", this.onOffline);
+    this.sync.free();
     await this.host.disconnect();
-  }
-
-  /** Documents whose state here is not the relay's (local changes waiting, or remote ones
-   *  not merged yet). */
-  private pending(): number {
-    let pending = 0;
-    for (const [id, heads] of this.engine.viewHeadsAll()) {
-      if (heads !== this.relayHeads.get(id)) pending += 1;
-    }
-    return pending;
   }
 
   /** Uploads due attachments and documents waiting for the relay now, unless a round is
@@ -233,7 +187,7 @@ export class SyncLink {
       .catch((e: unknown) => this.failed(e))
       .finally(() => {
         this.uploadingDocs = undefined;
-        this.uploadProgress = null;
+        if (!this.stopped) this.sync.uploadProgress(0, 0);
         if (this.uploadAgain && !this.stopped) {
           this.uploadAgain = false;
           this.kickDocUploads();
@@ -251,7 +205,7 @@ export class SyncLink {
     this.host.holdOnly(plan.bulk);
     if (plan.total === 0 || !self.navigator.onLine) return;
     const address = { server: this.session.server, token: this.session.token };
-    this.uploadProgress = { done: 0, total: plan.total };
+    this.sync.uploadProgress(0, plan.total);
     for (;;) {
       if (this.stopped) return;
       const body = this.engine.nextUploadBatch();
@@ -263,7 +217,7 @@ export class SyncLink {
         const left = this.engine.abandonUpload();
         if (e instanceof RelayRefused && e.error.code === "unreachable") {
           // Still marked: planned again on the next tick.
-          this.lastError = e.message;
+          this.sync.failed(e.message);
           return;
         }
         this.host.release(left);
@@ -275,43 +229,76 @@ export class SyncLink {
         batch: string[];
       };
       this.host.settled(settled.batch);
-      this.uploadProgress = { done: settled.done, total: settled.total };
+      if (!this.stopped) this.sync.uploadProgress(settled.done, settled.total);
     }
   }
 
-  /** Pulls again the documents whose pull failed. */
-  private retryUnpulled(): void {
-    for (const id of this.unpulled) this.schedulePull(id);
-  }
-
-  /** Pulls `id` soon, at most PULL_CONCURRENCY at once. A document already being pulled is
-   *  pulled once more when that pull ends: it may have read the document before the change
-   *  this call is for reached the repo. */
-  private schedulePull(id: string): void {
+  /** Does what the policy answered (`plan`: a call into it returning JSON actions). */
+  private act(plan: () => string): void {
     if (this.stopped) return;
-    if (this.pulling.has(id)) {
-      this.pulling.set(id, true);
+    let actions: SyncAction[];
+    try {
+      actions = JSON.parse(plan()) as SyncAction[];
+    } catch (e) {
+      this.failed(e);
       return;
     }
-    this.pulling.set(id, false);
-    this.waiting.push(id);
-    this.drainPulls();
+    for (const action of actions) {
+      if (action.do === "pull") void this.pull(action.doc_id);
+      else this.fetches.push(action.batch);
+    }
+    if (this.fetches.length > 0 && !this.fetching) {
+      this.fetching = this.fetchBatches().finally(() => {
+        this.fetching = undefined;
+        this.kickDocUploads();
+      });
+    }
   }
 
-  private drainPulls(): void {
-    while (!this.stopped && this.active < PULL_CONCURRENCY && this.waiting.length > 0) {
-      const id = this.waiting.shift() as string;
-      this.active++;
-      void this.pullIfBehind(id).finally(() => {
-        this.active--;
-        if (this.pulling.get(id) === true && !this.stopped) {
-          this.pulling.set(id, false);
-          this.waiting.push(id);
-        } else {
-          this.pulling.delete(id);
+  private async pull(id: string): Promise<void> {
+    let ok = true;
+    try {
+      await this.host.pull(id);
+    } catch (e) {
+      // The socket was down: the policy tries it again on a later tick.
+      ok = false;
+      if (!this.stopped) this.sync.failed(String(e));
+    }
+    this.act(() => this.sync.pulled(id, ok));
+  }
+
+  /** The bulk batches asked for, in order: each adopted by the engine while the next is
+   *  fetched. The policy hears of each (a failed fetch: its documents are pulled instead). */
+  private async fetchBatches(): Promise<void> {
+    const address = { server: this.session.server, token: this.session.token };
+    const fetchBatch = (ids: string[]) =>
+      fetchDocuments(address, ids).then(
+        (body) => ({ body }),
+        (error: unknown) => ({ error }),
+      );
+    let batch = this.fetches.shift();
+    let next = batch ? fetchBatch(batch) : undefined;
+    while (batch && next && !this.stopped) {
+      const fetched = await next;
+      const following = this.fetches.shift();
+      next = following ? fetchBatch(following) : undefined;
+      let left: string[] | undefined;
+      if ("error" in fetched) {
+        if (fetched.error instanceof RelayRefused && fetched.error.error.code === "unauthorized") {
+          this.failed(fetched.error);
+          return;
         }
-        this.drainPulls();
-      });
+        this.failed(fetched.error);
+      } else {
+        try {
+          left = (await this.engine.adoptFrames(fetched.body)) as string[];
+        } catch (e) {
+          this.failed(e);
+        }
+      }
+      const done = batch;
+      this.act(() => this.sync.fetched(done, left));
+      batch = following;
     }
   }
 
@@ -325,7 +312,7 @@ export class SyncLink {
       if (!this.stopped) this.onUnauthorized();
       return;
     }
-    this.lastError = e instanceof Error ? e.message : String(e);
+    if (!this.stopped) this.sync.failed(e instanceof Error ? e.message : String(e));
   }
 
   private async adoptProfileDocuments(): Promise<void> {
@@ -343,89 +330,11 @@ export class SyncLink {
     this.profileDocsAdopted = true;
   }
 
-  /** One feed entry: the relay's heads noted, the document pulled unless already there. The
-   *  feed goes on meanwhile, so the link knows the whole backlog at once (and says "syncing"
-   *  until it is pulled). */
-  private apply(entry: FeedEntry): void {
-    this.relayHeads.set(entry.doc_id, [...entry.heads].sort().join(","));
-    this.cursor = Math.max(this.cursor, entry.seq);
-    if (this.feedCaughtUp) {
-      // Recorded before the pull writes the document, so it never counts as one to upload.
-      try {
-        this.engine.noteRelayHeads(JSON.stringify([{ doc_id: entry.doc_id, heads: entry.heads }]));
-      } catch (e) {
-        this.lastError = e instanceof Error ? e.message : String(e);
-      }
-      this.schedulePull(entry.doc_id);
-    } else this.backlog.push(entry);
-  }
-
-  /** The feed's backlog, planned by core: bulk batches adopted by the engine (the next one
-   *  fetched while one is adopted), everything else pulled one by one. A failed batch falls back
-   *  to pulling its documents. */
-  private async takeBacklog(): Promise<void> {
-    const entries = this.backlog;
-    this.backlog = [];
-    try {
-      const plan = JSON.parse(
-        this.engine.planCatchUp(JSON.stringify(entries.map((e) => ({ doc_id: e.doc_id, heads: e.heads })))),
-      ) as { bulk: string[][]; live: string[] };
-      for (const id of plan.live) this.schedulePull(id);
-      const total = plan.bulk.reduce((n, batch) => n + batch.length, 0);
-      if (total > 0) this.progress = { done: 0, total };
-      const address = { server: this.session.server, token: this.session.token };
-      const fetchBatch = (ids: string[]) =>
-        fetchDocuments(address, ids).then(
-          (body) => ({ body }),
-          (error: unknown) => ({ error }),
-        );
-      let next = plan.bulk.length > 0 ? fetchBatch(plan.bulk[0]) : undefined;
-      for (let i = 0; i < plan.bulk.length && next && !this.stopped; i++) {
-        const batch = plan.bulk[i];
-        const fetched = await next;
-        next = i + 1 < plan.bulk.length ? fetchBatch(plan.bulk[i + 1]) : undefined;
-        if ("error" in fetched) {
-          if (fetched.error instanceof RelayRefused && fetched.error.error.code === "unauthorized") {
-            this.failed(fetched.error);
-            return;
-          }
-          for (const id of batch) this.schedulePull(id);
-        } else {
-          const left = (await this.engine.adoptFrames(fetched.body)) as string[];
-          for (const id of left) this.schedulePull(id);
-        }
-        this.progress = { done: (this.progress?.done ?? 0) + batch.length, total };
-      }
-    } catch (e) {
-      // The plan or an adoption failed: pull everything the backlog named, one by one.
-      this.lastError = e instanceof Error ? e.message : String(e);
-      for (const entry of entries) this.schedulePull(entry.doc_id);
-    } finally {
-      this.progress = null;
-      this.caughtUp = true;
-    }
-    this.kickDocUploads();
-  }
-
-  private async pullIfBehind(id: string): Promise<void> {
-    if (this.engine.viewHeads(id) === this.relayHeads.get(id)) {
-      this.unpulled.delete(id);
-      return;
-    }
-    try {
-      await this.host.pull(id);
-      this.unpulled.delete(id);
-    } catch (e) {
-      // The socket was down: tried again when the feed reconnects.
-      this.unpulled.add(id);
-      this.lastError = String(e);
-    }
-  }
-
-  /** Follows the live feed for as long as the link runs, reconnecting with backoff. */
+  /** Follows the live feed for as long as the link runs, each entry handed to the policy; it
+   *  says how long to wait before following the feed again. */
   private async followFeed(): Promise<void> {
-    let failures = 0;
     while (!this.stopped) {
+      let error: string | null = null;
       try {
         await this.adoptProfileDocuments();
         if (!self.navigator.onLine) throw new Error("the browser is offline");
@@ -433,21 +342,10 @@ export class SyncLink {
         await followLiveFeed(
           this.session.server,
           this.session.token,
-          this.cursor,
-          () => {
-            // Connected as soon as the relay accepts the stream, even when nothing changed.
-            this.connected = true;
-            this.caughtUp = false;
-            this.feedCaughtUp = false;
-            this.backlog = [];
-            this.lastError = null;
-            failures = 0;
-          },
-          (entry) => this.apply(entry),
-          () => {
-            this.feedCaughtUp = true;
-            void this.takeBacklog();
-          },
+          this.sync.cursor(),
+          () => this.sync.opened(),
+          (entry) => this.act(() => this.sync.entry(entry)),
+          () => this.act(() => this.sync.caughtUp()),
           AbortSignal.any([this.abort.signal, this.stream.signal]),
         );
       } catch (e) {
@@ -456,17 +354,12 @@ export class SyncLink {
           this.onUnauthorized();
           return;
         }
-        this.lastError = !self.navigator.onLine
-          ? "the browser is offline"
-          : e instanceof Error
-            ? e.message
-            : String(e);
-        failures++;
+        error = !self.navigator.onLine ? "the browser is offline" : e instanceof Error ? e.message : String(e);
       }
-      this.connected = false;
       if (this.stopped) return;
+      const wait = this.sync.closed(error ?? undefined);
       await new Promise<void>((resume) => {
-        const timer = setTimeout(resume, Math.min(MAX_RETRY_MS, 250 * 2 ** failures));
+        const timer = setTimeout(resume, wait);
         this.wake = () => {
           clearTimeout(timer);
           resume();

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{SyncEngine, SyncError, SyncState};
+use super::{SyncEngine, SyncError};
 use crate::blob_transfer::next_upload_due;
 use crate::clock::{Clock, SystemClock};
 use crate::sync::blobs::{UploadRound, upload_queued};
@@ -32,15 +32,17 @@ impl SyncEngine {
     /// Uploads what is due while connected. A failure is reported in the status (the files
     /// stay queued); only a rejected session is an error.
     pub(super) async fn upload_due(&self) -> Result<(), SyncError> {
-        match self.upload(false).await {
+        match self.uploading(self.upload(false)).await {
             Err(SyncError::Unauthorized) => Err(SyncError::Unauthorized),
             Err(err) => {
                 let message = format!("attachment upload failed: {err}");
-                self.set_state(SyncState::UpToDate, Some(message));
+                self.policy().set_error(Some(message));
+                self.publish();
                 Ok(())
             }
             Ok(_) => {
-                self.set_state(SyncState::UpToDate, None);
+                self.policy().set_error(None);
+                self.publish();
                 Ok(())
             }
         }

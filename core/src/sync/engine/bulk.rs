@@ -1,42 +1,29 @@
 //! The engine's bulk transfers (policy in `crate::sync_plan`, frames in `crate::bulk_wire`):
 //! fetching batches of documents this device lacks and adopting them, uploading batches of
 //! documents the relay never confirmed and clearing their marks, and the progress the status
-//! shows meanwhile. The connection loop and live sync stay in the parent module.
+//! shows meanwhile (kept by the policy, `crate::sync_client`). The connection loop and live sync stay in the parent module.
 
 use std::collections::HashSet;
 
 use futures_util::{StreamExt, stream};
 
-use super::{SyncEngine, SyncError, SyncState};
+use super::{SyncEngine, SyncError};
 use crate::bulk_upload::{UploadAnswer, UploadRun};
 use crate::bulk_wire::Frame;
 use crate::sync::relay::RelayError;
+use crate::sync_client::Action;
 use crate::sync_plan::{SyncProgress, UploadBatch};
 
 impl SyncEngine {
-    /// Starts (`Some(total)`), advances or ends (`None`) the progress the status shows.
-    pub(super) fn set_progress(&self, progress: Option<SyncProgress>) {
-        *self.progress.lock().unwrap_or_else(|p| p.into_inner()) = progress;
-        self.set_state(SyncState::Syncing, None);
-    }
-
-    pub(super) fn advance(&self, by: usize) {
-        let mut guard = self.progress.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(p) = guard.as_mut() {
-            p.done = (p.done + by).min(p.total);
-        }
-        drop(guard);
-        self.set_state(SyncState::Syncing, None);
-    }
-
-    /// Fetches `batches` in bulk (the next batch while one is adopted) and adopts them. Answers
-    /// how many were adopted, and the ids left for live sync: those the relay did not send,
-    /// those not adopted, and whole batches whose fetch failed.
+    /// Fetches `batches` in bulk (the next batch while one is adopted) and adopts them,
+    /// telling the policy how each went. Answers how many were adopted, and what the policy
+    /// asks next (pulls of those a batch did not bring, or of a whole batch whose fetch failed).
     pub(super) async fn fetch_in_bulk(
         &self,
         batches: Vec<Vec<String>>,
-    ) -> Result<(usize, Vec<String>), SyncError> {
-        let mut live = Vec::new();
+    ) -> Result<(usize, Vec<Action>), SyncError> {
+        let store = self.larder.store();
+        let mut next = Vec::new();
         let mut in_bulk = 0;
         // The next batch is fetched while this one is merged.
         let mut batches = stream::iter(batches)
@@ -61,17 +48,23 @@ impl SyncEngine {
                 Err(err) => {
                     // The websocket can still bring them, one by one.
                     tracing::warn!(%err, "a bulk fetch failed; syncing its documents one by one");
-                    live.extend(batch);
+                    next.extend(self.policy().fetched(store, &batch, None)?);
+                    self.publish();
                     continue;
                 }
             };
             let adoption = self.larder.adopt_documents(docs).await?;
             in_bulk += adoption.adopted.len();
-            self.advance(adoption.adopted.len());
             let adopted: HashSet<&String> = adoption.adopted.iter().collect();
-            live.extend(batch.iter().filter(|id| !adopted.contains(id)).cloned());
+            let left: Vec<String> = batch
+                .iter()
+                .filter(|id| !adopted.contains(id))
+                .cloned()
+                .collect();
+            next.extend(self.policy().fetched(store, &batch, Some(&left))?);
+            self.publish();
         }
-        Ok((in_bulk, live))
+        Ok((in_bulk, next))
     }
 
     /// Sends a bulk upload `run` (documents the relay never confirmed having: a big import, a
@@ -83,10 +76,7 @@ impl SyncEngine {
         mut run: UploadRun,
     ) -> Result<(usize, Vec<String>), SyncError> {
         let store = self.larder.store();
-        self.set_progress(Some(SyncProgress {
-            done: 0,
-            total: run.total(),
-        }));
+        self.upload_progress(&run);
         let mut stored = 0;
         let mut live = Vec::new();
         let outcome = loop {
@@ -107,7 +97,8 @@ impl SyncEngine {
                 }
             }
         };
-        self.set_progress(None);
+        self.policy().set_upload_progress(None);
+        self.publish();
         match outcome {
             Ok(()) => Ok((stored, live)),
             Err(SyncError::Unauthorized) => Err(SyncError::Unauthorized),
@@ -146,7 +137,15 @@ impl SyncEngine {
             );
         }
         let settled = run.settle(self.larder.store(), sent, &answer)?;
-        self.advance(sent);
+        self.upload_progress(run);
         Ok((settled.stored, settled.refused))
+    }
+
+    fn upload_progress(&self, run: &UploadRun) {
+        self.policy().set_upload_progress(Some(SyncProgress {
+            done: run.done(),
+            total: run.total(),
+        }));
+        self.publish();
     }
 }
