@@ -326,100 +326,89 @@ impl SyncEngine {
             // the feed ends with the connection up, it is followed again after the policy's
             // wait, from a catch-up.
             'feed: loop {
-                let live = match self
+                let ended = match self
                     .client
                     .live_changes(&self.session.token, self.cursor()?)
                     .await
                 {
-                    Ok(live) => live,
                     Err(RelayError::Unauthorized) => {
                         break 'connections Err(SyncError::Unauthorized);
                     }
                     Err(err) => {
                         tracing::warn!(%err, "live change feed unavailable");
-                        let wait = self.policy().feed_closed(Some(err.to_string()));
-                        self.publish();
-                        match self.wait_connected(wait, &mut stop, &mut events).await {
-                            Waited::Resume => {}
-                            Waited::Dropped => break 'feed,
-                            Waited::Stop => break 'connections Ok(()),
-                            Waited::Refused => break 'connections Err(SyncError::Unauthorized),
-                        }
-                        if let Err(err) = self.catch_up(conn).await {
-                            self.set_link(LinkState::Offline(Some(err.to_string())));
-                            break 'feed;
-                        }
-                        continue 'feed;
+                        Some(err.to_string())
                     }
-                };
-                tokio::pin!(live);
-                // Samod may write a document's chunks again after a pull (merging, compacting),
-                // which marks it unsynced with no local edit to trigger a push: marks are looked
-                // at again on this tick (a local query; the relay is asked only when marks exist).
-                let mut recheck = tokio::time::interval(RECHECK_MARKS);
-                recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                let ended = loop {
-                    tokio::select! {
-                        _ = &mut stop => { dialer.close(); return Ok(()); }
-                        entry = live.next() => match entry {
-                            Some(Ok(entry)) => {
-                                let seq = entry.seq;
-                                let actions = self.policy().feed_entry(self.larder.store(), entry)?;
-                                self.carry_out(conn, actions).await?;
-                                self.save_cursor(seq)?;
-                                self.publish();
-                            }
-                            Some(Err(RelayError::Unauthorized)) => {
-                                dialer.close();
-                                self.sign_out()?;
-                                return Err(SyncError::Unauthorized);
-                            }
-                            Some(Err(err)) => break Some(err.to_string()),
-                            None => break None,
-                        },
-                        event = local.next() => {
-                            let Some(event) = event else { break 'connections Ok(()) };
-                            // Progress says nothing new about the documents.
-                            if matches!(event, crate::api::ChangeEvent::ImportProgress { .. }) {
-                                continue;
-                            }
-                            self.publish();
-                            // A big import arrives as a burst of events: in bulk, then the rest.
-                            self.push_pending(conn).await?;
-                            if let Err(err) = self.upload_due().await {
-                                dialer.close();
-                                self.sign_out()?;
-                                return Err(err);
+                    Ok(live) => {
+                        tokio::pin!(live);
+                        // Samod may write a document's chunks again after a pull (merging, compacting),
+                        // which marks it unsynced with no local edit to trigger a push: marks are looked
+                        // at again on this tick (a local query; the relay is asked only when marks exist).
+                        let mut recheck = tokio::time::interval(RECHECK_MARKS);
+                        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                        loop {
+                            tokio::select! {
+                                _ = &mut stop => { dialer.close(); return Ok(()); }
+                                entry = live.next() => match entry {
+                                    Some(Ok(entry)) => {
+                                        let seq = entry.seq;
+                                        let actions = self.policy().feed_entry(self.larder.store(), entry)?;
+                                        self.carry_out(conn, actions).await?;
+                                        self.save_cursor(seq)?;
+                                        self.publish();
+                                    }
+                                    Some(Err(RelayError::Unauthorized)) => {
+                                        dialer.close();
+                                        self.sign_out()?;
+                                        return Err(SyncError::Unauthorized);
+                                    }
+                                    Some(Err(err)) => break Some(err.to_string()),
+                                    None => break None,
+                                },
+                                event = local.next() => {
+                                    let Some(event) = event else { break 'connections Ok(()) };
+                                    // Progress says nothing new about the documents.
+                                    if matches!(event, crate::api::ChangeEvent::ImportProgress { .. }) {
+                                        continue;
+                                    }
+                                    self.publish();
+                                    // A big import arrives as a burst of events: in bulk, then the rest.
+                                    self.push_pending(conn).await?;
+                                    if let Err(err) = self.upload_due().await {
+                                        dialer.close();
+                                        self.sign_out()?;
+                                        return Err(err);
+                                    }
+                                }
+                                _ = recheck.tick() => {
+                                    let retry = self.policy().retry(self.larder.store())?;
+                                    self.carry_out(conn, retry).await?;
+                                    if !self.larder.store().unsynced_docs()?.is_empty() {
+                                        self.push_pending(conn).await?;
+                                    }
+                                    self.publish();
+                                }
+                                () = self.upload_retry_due() => {
+                                    if let Err(err) = self.upload_due().await {
+                                        dialer.close();
+                                        self.sign_out()?;
+                                        return Err(err);
+                                    }
+                                }
+                                event = events.next() => match event {
+                                    Some(DialerEvent::Disconnected { reason }) => {
+                                        self.policy().feed_closed(None);
+                                        self.set_link(LinkState::Offline(Some(reason)));
+                                        continue 'connections;
+                                    }
+                                    Some(DialerEvent::PermanentFailure) | Some(DialerEvent::MaxRetriesReached) | None => {
+                                        dialer.close();
+                                        self.sign_out()?;
+                                        return Err(SyncError::Unauthorized);
+                                    }
+                                    Some(_) => {}
+                                },
                             }
                         }
-                        _ = recheck.tick() => {
-                            let retry = self.policy().retry(self.larder.store())?;
-                            self.carry_out(conn, retry).await?;
-                            if !self.larder.store().unsynced_docs()?.is_empty() {
-                                self.push_pending(conn).await?;
-                            }
-                            self.publish();
-                        }
-                        () = self.upload_retry_due() => {
-                            if let Err(err) = self.upload_due().await {
-                                dialer.close();
-                                self.sign_out()?;
-                                return Err(err);
-                            }
-                        }
-                        event = events.next() => match event {
-                            Some(DialerEvent::Disconnected { reason }) => {
-                                self.policy().feed_closed(None);
-                                self.set_link(LinkState::Offline(Some(reason)));
-                                continue 'connections;
-                            }
-                            Some(DialerEvent::PermanentFailure) | Some(DialerEvent::MaxRetriesReached) | None => {
-                                dialer.close();
-                                self.sign_out()?;
-                                return Err(SyncError::Unauthorized);
-                            }
-                            Some(_) => {}
-                        },
                     }
                 };
                 let wait = self.policy().feed_closed(ended);
