@@ -449,33 +449,50 @@ impl SyncHub {
         Ok(key)
     }
 
+    /// The id of a document the relay keeps one of per owner (a grocery list, a meal plan).
+    /// `existing` reads it from the store. The first time, `create` makes it and `record`
+    /// stores its id, one creation at a time under `lock`, and the store is flushed before the
+    /// id is answered: devices store the id, so it must not change after a crash.
+    async fn one_per_owner(
+        &self,
+        lock: &AsyncMutex<()>,
+        existing: impl Fn(&dyn RelayStore) -> Result<Option<String>, SyncError>,
+        create: impl Future<Output = Result<String, SyncError>>,
+        record: impl FnOnce(&dyn RelayStore, &str) -> Result<(), SyncError>,
+    ) -> Result<String, SyncError> {
+        if let Some(id) = existing(self.slot.get()?.as_ref())? {
+            return Ok(id);
+        }
+        let _creating = lock.lock().await;
+        if let Some(id) = existing(self.slot.get()?.as_ref())? {
+            return Ok(id);
+        }
+        let id = create.await?;
+        let store = self.slot.get()?;
+        record(store.as_ref(), &id)?;
+        store.flush_async().await?;
+        Ok(id)
+    }
+
     /// The id of `user`'s grocery-list document, creating it (owned by `user`) the first time.
     pub async fn grocery_list_id(&self, user: &UserId) -> Result<String, SyncError> {
-        let existing = |store: &dyn RelayStore| -> Result<Option<String>, SyncError> {
-            match store.user(user)? {
+        self.one_per_owner(
+            &self.grocery,
+            |store| match store.user(user)? {
                 Some(u) => Ok(u.grocery_list_id),
                 None => Err(StoreError::NoSuchUser(user.to_string()).into()),
-            }
-        };
-        if let Some(id) = existing(self.slot.get()?.as_ref())? {
-            return Ok(id);
-        }
-        let _creating = self.grocery.lock().await;
-        if let Some(id) = existing(self.slot.get()?.as_ref())? {
-            return Ok(id);
-        }
-        let id = self
-            .create_owned_document(user, crate::hook::doc::new_grocery_list())
-            .await?;
-        let store = self.slot.get()?;
-        // Recorded empty before anyone can use it, so the grocery hook sees its first items
-        // as additions.
-        store.grocery_record(&id, &[], &[], &[])?;
-        store.set_grocery_list_id(user, Some(&id))?;
-        // Devices will store this id; it must not change after a crash.
-        store.flush_async().await?;
-        tracing::info!(user = %user, doc = id, "grocery list created");
-        Ok(id)
+            },
+            self.create_owned_document(user, crate::hook::doc::new_grocery_list()),
+            |store, id| {
+                // Recorded empty before anyone can use it, so the grocery hook sees its first
+                // items as additions.
+                store.grocery_record(id, &[], &[], &[])?;
+                store.set_grocery_list_id(user, Some(id))?;
+                tracing::info!(user = %user, doc = id, "grocery list created");
+                Ok(())
+            },
+        )
+        .await
     }
 
     /// The id of `user`'s meal-plan document, creating it (owned by `user`, holding larder-core's
@@ -483,26 +500,20 @@ impl SyncHub {
     /// one at a time, and on disk before the id is answered, so every device adopts the same
     /// one.
     pub async fn meal_plan_id(&self, user: &UserId) -> Result<String, SyncError> {
-        let existing = |store: &dyn RelayStore| -> Result<Option<String>, SyncError> {
-            match store.user(user)? {
+        self.one_per_owner(
+            &self.plan,
+            |store| match store.user(user)? {
                 Some(u) => Ok(u.meal_plan_id),
                 None => Err(StoreError::NoSuchUser(user.to_string()).into()),
-            }
-        };
-        if let Some(id) = existing(self.slot.get()?.as_ref())? {
-            return Ok(id);
-        }
-        let _creating = self.plan.lock().await;
-        if let Some(id) = existing(self.slot.get()?.as_ref())? {
-            return Ok(id);
-        }
-        let id = self.create_owned_document(user, new_meal_plan()).await?;
-        let store = self.slot.get()?;
-        store.set_meal_plan_id(user, Some(&id))?;
-        // Devices will store this id; it must not change after a crash.
-        store.flush_async().await?;
-        tracing::info!(user = %user, doc = id, "meal plan created");
-        Ok(id)
+            },
+            self.create_owned_document(user, new_meal_plan()),
+            |store, id| {
+                store.set_meal_plan_id(user, Some(id))?;
+                tracing::info!(user = %user, doc = id, "meal plan created");
+                Ok(())
+            },
+        )
+        .await
     }
 
     /// The id of household `household`'s grocery-list document, creating it (owned by the
@@ -513,31 +524,22 @@ impl SyncHub {
         &self,
         household: &HouseholdId,
     ) -> Result<String, SyncError> {
-        let existing = |store: &dyn RelayStore| -> Result<Option<String>, SyncError> {
-            match store.household(household)? {
+        let owner = Principal::Household(household.clone());
+        self.one_per_owner(
+            &self.grocery,
+            |store| match store.household(household)? {
                 Some(h) => Ok(h.grocery_list_id),
                 None => Err(StoreError::NoSuchHousehold(household.to_string()).into()),
-            }
-        };
-        if let Some(id) = existing(self.slot.get()?.as_ref())? {
-            return Ok(id);
-        }
-        let _creating = self.grocery.lock().await;
-        if let Some(id) = existing(self.slot.get()?.as_ref())? {
-            return Ok(id);
-        }
-        let id = self
-            .create_document_for(
-                &Principal::Household(household.clone()),
-                crate::hook::doc::new_grocery_list(),
-            )
-            .await?;
-        let store = self.slot.get()?;
-        store.grocery_record(&id, &[], &[], &[])?;
-        store.set_household_grocery_list_id(household, Some(&id))?;
-        store.flush_async().await?;
-        tracing::info!(household = %household, doc = id, "household grocery list created");
-        Ok(id)
+            },
+            self.create_document_for(&owner, crate::hook::doc::new_grocery_list()),
+            |store, id| {
+                store.grocery_record(id, &[], &[], &[])?;
+                store.set_household_grocery_list_id(household, Some(id))?;
+                tracing::info!(household = %household, doc = id, "household grocery list created");
+                Ok(())
+            },
+        )
+        .await
     }
 
     /// A member joined `household` (already in the store, which marked its documents
