@@ -68,30 +68,30 @@ impl Store {
     /// How many documents hold changes the relay does not have: marked, and the heads their
     /// view was built from are not the heads the relay last confirmed (or it never did).
     pub fn waiting_doc_count(&self) -> Result<usize, StoreError> {
-        let count: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM unsynced_docs u
-             LEFT JOIN relay_heads r ON r.doc_id = u.doc_id
-             LEFT JOIN recipes ON recipes.id = u.doc_id
-             LEFT JOIN grocery_lists g ON g.doc_id = u.doc_id
-             LEFT JOIN meal_plans p ON p.doc_id = u.doc_id
-             WHERE r.heads IS NULL OR COALESCE(recipes.heads, g.heads, p.heads) IS NOT r.heads",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(usize::try_from(count).unwrap_or(0))
+        self.count_not_at_relay_heads("SELECT doc_id FROM unsynced_docs")
     }
 
     /// How many documents differ from the relay: marked ones as [`Self::waiting_doc_count`]
     /// counts them, and documents the relay said it holds at heads their view is not at (its
     /// changes not merged here yet). The sync status shows this figure.
     pub fn out_of_step_doc_count(&self) -> Result<usize, StoreError> {
+        self.count_not_at_relay_heads(
+            "SELECT doc_id FROM unsynced_docs UNION SELECT doc_id FROM relay_heads",
+        )
+    }
+
+    /// How many of the documents `candidates` (a query of `doc_id`s) have a view not at the
+    /// heads the relay last confirmed, or no confirmed heads at all.
+    fn count_not_at_relay_heads(&self, candidates: &'static str) -> Result<usize, StoreError> {
         let count: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM (SELECT doc_id FROM unsynced_docs UNION SELECT doc_id FROM relay_heads) d
-             LEFT JOIN relay_heads r ON r.doc_id = d.doc_id
-             LEFT JOIN recipes ON recipes.id = d.doc_id
-             LEFT JOIN grocery_lists g ON g.doc_id = d.doc_id
-             LEFT JOIN meal_plans p ON p.doc_id = d.doc_id
-             WHERE r.heads IS NULL OR COALESCE(recipes.heads, g.heads, p.heads) IS NOT r.heads",
+            &format!(
+                "SELECT COUNT(*) FROM ({candidates}) d
+                 LEFT JOIN relay_heads r ON r.doc_id = d.doc_id
+                 LEFT JOIN recipes ON recipes.id = d.doc_id
+                 LEFT JOIN grocery_lists g ON g.doc_id = d.doc_id
+                 LEFT JOIN meal_plans p ON p.doc_id = d.doc_id
+                 WHERE r.heads IS NULL OR COALESCE(recipes.heads, g.heads, p.heads) IS NOT r.heads"
+            ),
             [],
             |r| r.get(0),
         )?;
