@@ -7,13 +7,13 @@ use anyhow::{Context, Result, anyhow};
 use larder_core::api::ingredient_input;
 use larder_core::docstore::SamodStore;
 use larder_core::model::RecipeDraft;
-use larder_core::{Larder, profile};
+use larder_core::{GroceryListChoice, Larder, profile};
 
 use crate::attachment_commands;
 use crate::import_commands;
 use crate::output::{self, outln};
 use crate::sync_commands;
-use crate::{AttachmentCommand, Cli, Command, GroceryCommand};
+use crate::{AttachmentCommand, Cli, Command, GroceryCommand, ListChoiceArg};
 
 fn data_dir(cli_value: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(dir) = cli_value {
@@ -241,6 +241,19 @@ async fn grocery(larder: &Larder<SamodStore>, command: GroceryCommand) -> Result
         GroceryCommand::ClearChecked => {
             larder.clear_checked_grocery().await?;
             Ok(())
+        }
+        GroceryCommand::Lists { json } => {
+            output::grocery_lists(&larder.grocery_lists().await?, json)
+        }
+        GroceryCommand::Use { list } => {
+            let choice = match list {
+                ListChoiceArg::Mine => GroceryListChoice::Mine,
+                ListChoiceArg::Household => GroceryListChoice::Household,
+            };
+            output::grocery_lists(&larder.choose_grocery_list(choice).await?, false)
+        }
+        GroceryCommand::MoveToHousehold => {
+            output::grocery(&larder.move_unchecked_to_household().await?, false)
         }
     }
 }

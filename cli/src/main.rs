@@ -243,6 +243,22 @@ pub enum GroceryCommand {
     Rm { item: String },
     /// Remove every checked item.
     ClearChecked,
+    /// Show the lists to choose between (yours, your household's) and the one in use.
+    Lists {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Use your own list or your household's from now on (for listing and adding).
+    Use { list: ListChoiceArg },
+    /// Move the unchecked items of your own list into your household's list, and use it.
+    MoveToHousehold,
+}
+
+/// A grocery list to use.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ListChoiceArg {
+    Mine,
+    Household,
 }
 
 fn main() -> ExitCode {

@@ -17,7 +17,7 @@ use std::io::{self, Write};
 use anyhow::Result;
 use larder_core::ingredient::format_line;
 use larder_core::model::{GroceryItem, Recipe};
-use larder_core::{RecipeSummary, TagCount};
+use larder_core::{GroceryListChoice, GroceryLists, RecipeSummary, TagCount};
 
 /// Standard output was closed by its reader: the command stops and the CLI exits quietly.
 #[derive(Debug)]
@@ -161,6 +161,23 @@ pub fn tags(tags: &[TagCount], json: bool) -> Result<()> {
     }
     for t in tags {
         outln!("{}\t{}", t.count, t.tag)?;
+    }
+    Ok(())
+}
+
+pub fn grocery_lists(lists: &GroceryLists, json: bool) -> Result<()> {
+    if json {
+        return print_json(lists);
+    }
+    let chosen = |choice| if lists.chosen == choice { "*" } else { " " };
+    outln!(
+        "{} mine\t{} unchecked",
+        chosen(GroceryListChoice::Mine),
+        lists.mine_unchecked
+    )?;
+    match &lists.household_name {
+        Some(name) => outln!("{} household\t{name}", chosen(GroceryListChoice::Household))?,
+        None => outln!("  (not in a household)")?,
     }
     Ok(())
 }

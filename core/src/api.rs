@@ -35,6 +35,7 @@ mod bulk;
 mod file_import;
 mod grocery_list;
 mod history;
+mod household;
 mod meal_plan;
 mod page_import;
 mod progress;
@@ -42,6 +43,7 @@ mod progress;
 pub use adopt::Adoption;
 pub use grocery_list::GroceryAdded;
 pub use history::{RECENTLY_DELETED_LIMIT, RestoredVersion};
+pub use household::{GroceryListChoice, GroceryLists, Household};
 pub use meal_plan::{PlanAddition, PlanDay, PlanEntryView, PlanView};
 pub use progress::ImportStage;
 
@@ -57,6 +59,8 @@ pub enum LarderError {
     RecipeNotFound(String),
     #[error("no grocery item with id {0}")]
     ItemNotFound(String),
+    #[error("you are not in a household, so there is no household grocery list")]
+    NoHousehold,
     #[error("no attachment named {name:?} on recipe {recipe_id}")]
     AttachmentNotFound { recipe_id: String, name: String },
     #[error("the attachment is {size} bytes; the limit is {max} bytes")]

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::new_id;
 use crate::ingredient::{self, units};
-use crate::model::{GroceryDoc, GroceryItemDoc, Recipe, ValidationError, validate::check_quantity};
+use crate::model::{
+    GroceryDoc, GroceryItem, GroceryItemDoc, Recipe, ValidationError, validate::check_quantity,
+};
 use crate::servings::servings_factor;
 
 /// Something to put on the list.
@@ -105,6 +107,10 @@ pub struct MergedAddition {
     pub created: bool,
     /// The quantity added, in the item's unit.
     pub quantity: Option<f64>,
+    /// Where among the item's `added` amounts it went (merged into an item already there).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub addition_key: Option<String>,
     /// The recipe this addition put among the item's sources (it was not there before).
     pub source_added: Option<String>,
 }
@@ -135,11 +141,11 @@ pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) -> Me
                 units::convert(add, &addition.unit, &item.unit).unwrap_or(0.0)
             })
         });
-        item.quantity = match (item.quantity, added) {
-            (Some(have), Some(add)) => Some(round(have + add)),
-            (have, None) => have,
-            (None, Some(add)) => Some(add),
-        };
+        let addition_key = added.map(|add| {
+            let key = new_id();
+            item.added.insert(key.clone(), add);
+            key
+        });
         let source_added = addition
             .source_recipe_id
             .filter(|source| !item.source_recipe_ids.contains(source));
@@ -150,6 +156,7 @@ pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) -> Me
             item_id: id.clone(),
             created: false,
             quantity: added,
+            addition_key,
             source_added,
         };
     }
@@ -164,12 +171,14 @@ pub fn merge_addition(list: &mut GroceryDoc, addition: Addition, now: i64) -> Me
             checked: false,
             source_recipe_ids: addition.source_recipe_id.iter().cloned().collect(),
             added_at: now,
+            added: Default::default(),
         },
     );
     MergedAddition {
         item_id: id,
         created: true,
         quantity,
+        addition_key: None,
         source_added: addition.source_recipe_id,
     }
 }
@@ -182,19 +191,43 @@ pub fn take_back(list: &mut GroceryDoc, merged: &MergedAddition) {
     let Some(item) = list.items.get_mut(&merged.item_id) else {
         return; // removed meanwhile
     };
-    let left = match (item.quantity, merged.quantity) {
-        (Some(have), Some(added)) => Some(round(have - added)).filter(|q| *q > 0.0),
-        (have, None) => have,
-        (None, Some(_)) => None,
-    };
-    if merged.created && left.is_none() {
-        list.items.remove(&merged.item_id);
-        return;
+    if let Some(key) = &merged.addition_key {
+        item.added.remove(key);
     }
-    item.quantity = left;
+    if merged.created {
+        if item.added.is_empty() {
+            list.items.remove(&merged.item_id);
+            return;
+        }
+        item.quantity = None; // what others added meanwhile stays
+    }
     if let Some(source) = &merged.source_added {
         item.source_recipe_ids.retain(|s| s != source);
     }
+}
+
+/// Merges an item of another list (moving it to a household's list) as [`merge_addition`]
+/// merges an addition, keeping every recipe it came from.
+pub fn merge_item(list: &mut GroceryDoc, item: &GroceryItem, now: i64) -> MergedAddition {
+    let mut sources = item.source_recipe_ids.iter();
+    let merged = merge_addition(
+        list,
+        Addition {
+            name: item.name.clone(),
+            quantity: item.quantity,
+            unit: item.unit.clone(),
+            source_recipe_id: sources.next().cloned(),
+        },
+        now,
+    );
+    if let Some(target) = list.items.get_mut(&merged.item_id) {
+        for source in sources {
+            if !target.source_recipe_ids.contains(source) {
+                target.source_recipe_ids.push(source.clone());
+            }
+        }
+    }
+    merged
 }
 
 fn units_merge(a: &str, b: &str) -> bool {
@@ -246,7 +279,7 @@ mod tests {
         assert_eq!(merged.quantity, Some(500.0), "added in the item's unit");
         assert_eq!(list.items.len(), 1);
         let item = list.items.values().next().expect("item");
-        assert_eq!(item.quantity, Some(700.0));
+        assert_eq!(item.total_quantity(), Some(700.0));
         assert_eq!(item.unit, "g");
         // Incompatible unit: a new item.
         merge_addition(&mut list, add("butter", 2.0, "tbsp"), 3);
@@ -266,7 +299,74 @@ mod tests {
         let merged = merge_addition(&mut list, item("flour", Some(0.5), "kg", Some("r")), 2);
         assert_eq!(merged.item_id, flour.item_id);
         let stored = &list.items[&flour.item_id];
-        assert_eq!((stored.quantity, stored.unit.as_str()), (Some(500.0), "g"));
+        assert_eq!(
+            (stored.total_quantity(), stored.unit.as_str()),
+            (Some(500.0), "g")
+        );
+    }
+
+    /// One device's addition to `doc`, as the API makes it: hydrate, merge, reconcile.
+    fn add_on(doc: &mut automerge::AutoCommit, addition: Addition) {
+        let mut list: GroceryDoc = autosurgeon::hydrate(doc).expect("hydrate");
+        merge_addition(&mut list, addition, 2);
+        autosurgeon::reconcile(doc, &list).expect("reconcile");
+    }
+
+    #[test]
+    fn two_devices_adding_to_one_item_at_once_both_count() {
+        let mut list = GroceryDoc::new();
+        merge_addition(&mut list, item("eggs", Some(2.0), "", Some("cake")), 1);
+        let mut a = automerge::AutoCommit::new();
+        autosurgeon::reconcile(&mut a, &list).expect("reconcile");
+        let mut b = a.fork();
+        add_on(&mut a, item("eggs", Some(3.0), "", Some("soup")));
+        add_on(&mut b, item("Eggs", Some(1.0), "", Some("pie")));
+        a.merge(&mut b).expect("merge");
+        let merged: GroceryDoc = autosurgeon::hydrate(&a).expect("hydrate");
+        let items = merged.to_items();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].quantity, Some(6.0), "2 + 3 + 1, nothing lost");
+        assert_eq!(items[0].text, "6 eggs");
+    }
+
+    #[test]
+    fn an_item_written_before_amounts_were_kept_apart_reads_as_it_was() {
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new();
+        doc.put(automerge::ROOT, "kind", crate::model::GROCERY_KIND)
+            .expect("kind");
+        let items = doc
+            .put_object(automerge::ROOT, "items", automerge::ObjType::Map)
+            .expect("items");
+        let milk = doc
+            .put_object(&items, "i1", automerge::ObjType::Map)
+            .expect("item");
+        doc.put(&milk, "name", "milk").expect("name");
+        doc.put(&milk, "quantity", 2.0).expect("quantity");
+        doc.put(&milk, "unit", "l").expect("unit");
+        doc.put(&milk, "checked", false).expect("checked");
+        doc.put_object(&milk, "source_recipe_ids", automerge::ObjType::List)
+            .expect("sources");
+        doc.put(&milk, "added_at", 1_i64).expect("added_at");
+        let list: GroceryDoc = autosurgeon::hydrate(&doc).expect("hydrate an old item");
+        assert_eq!(list.to_items()[0].text, "2 l milk");
+    }
+
+    #[test]
+    fn a_moved_item_merges_like_an_addition_and_keeps_all_its_sources() {
+        let mut household = GroceryDoc::new();
+        let eggs = merge_addition(&mut household, item("eggs", Some(2.0), "", Some("cake")), 1);
+        let mut mine = GroceryDoc::new();
+        merge_addition(&mut mine, item("Eggs", Some(3.0), "", Some("soup")), 1);
+        merge_addition(&mut mine, item("eggs", Some(1.0), "", Some("pie")), 1);
+        merge_addition(&mut mine, item("leeks", None, "", None), 1);
+        for moving in mine.to_items() {
+            merge_item(&mut household, &moving, 5);
+        }
+        let merged = &household.items[&eggs.item_id];
+        assert_eq!(merged.total_quantity(), Some(6.0));
+        assert_eq!(merged.source_recipe_ids, ["cake", "soup", "pie"]);
+        assert_eq!(household.items.len(), 2, "leeks added beside the eggs");
     }
 
     fn item(name: &str, quantity: Option<f64>, unit: &str, source: Option<&str>) -> Addition {
@@ -287,7 +387,7 @@ mod tests {
             .items
             .values()
             .map(|i| {
-                let (n, q, u) = (i.name.clone(), i.quantity, i.unit.clone());
+                let (n, q, u) = (i.name.clone(), i.total_quantity(), i.unit.clone());
                 (n, q, u, i.checked, i.source_recipe_ids.clone())
             })
             .collect();

@@ -45,6 +45,7 @@ pub mod sync_client;
 pub mod sync_plan;
 
 pub use api::{
-    ChangeEvent, GroceryAdded, ImportReport, Larder, LarderError, SkippedRecipe, WarningGroup,
+    ChangeEvent, GroceryAdded, GroceryListChoice, GroceryLists, Household, ImportReport, Larder,
+    LarderError, SkippedRecipe, WarningGroup,
 };
 pub use store::{RecipeSummary, Store, StoreError, TagCount};

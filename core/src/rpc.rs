@@ -14,7 +14,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::{
-    GroceryAdded, ImportReport, Larder, LarderError, PlanAddition, PlanView, RestoredVersion,
+    GroceryAdded, GroceryListChoice, GroceryLists, ImportReport, Larder, LarderError, PlanAddition,
+    PlanView, RestoredVersion,
 };
 use crate::cook::CookView;
 use crate::docstore::DocumentStore;
@@ -189,6 +190,17 @@ pub enum Request {
         item_id: String,
     },
     ClearCheckedGrocery,
+    /// The grocery lists this user can choose between (their own, their household's) and the
+    /// one in use.
+    GroceryLists,
+    /// Uses the user's own list or the household's from now on, for the grocery screen and
+    /// for additions.
+    ChooseGroceryList {
+        list: GroceryListChoice,
+    },
+    /// Moves the unchecked items of the user's own list into the household's list and uses
+    /// that list from now on.
+    MoveGroceryToHousehold,
     /// Answered by the shell (it owns the connection to the relay).
     SyncStatus,
     /// Signs in to a relay and starts syncing (shell).
@@ -317,6 +329,7 @@ pub enum Response {
     Export(ExportedArchive),
     Grocery(Vec<GroceryItem>),
     GroceryAdded(GroceryAdded),
+    GroceryLists(GroceryLists),
     SyncStatus(SyncStatusView),
     Session(Option<SessionView>),
     LastSignIn(Option<LastSignIn>),
@@ -462,6 +475,7 @@ impl From<LarderError> for RpcError {
         let code = match &err {
             LarderError::Plan(PlanError::NoSuchEntry(_)) => RpcErrorCode::NotFound,
             LarderError::Invalid(_)
+            | LarderError::NoHousehold
             | LarderError::Plan(_)
             | LarderError::BadFileName(_)
             | LarderError::BadAddress(_) => RpcErrorCode::Invalid,

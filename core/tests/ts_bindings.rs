@@ -25,7 +25,8 @@ use larder_core::store::{DeletedRecipe, LastSignIn};
 use larder_core::sync_client::Action as SyncAction;
 use larder_core::sync_plan::SyncProgress;
 use larder_core::{
-    ChangeEvent, GroceryAdded, ImportReport, RecipeSummary, SkippedRecipe, TagCount, WarningGroup,
+    ChangeEvent, GroceryAdded, GroceryListChoice, GroceryLists, Household, ImportReport,
+    RecipeSummary, SkippedRecipe, TagCount, WarningGroup,
 };
 use ts_rs::{Config, TS};
 
@@ -85,6 +86,9 @@ fn generated() -> String {
         decl::<PlanGroceryPreview>(&cfg),
         decl::<PlanSkip>(&cfg),
         decl::<GroceryAdded>(&cfg),
+        decl::<GroceryLists>(&cfg),
+        decl::<GroceryListChoice>(&cfg),
+        decl::<Household>(&cfg),
         decl::<GroceryUndo>(&cfg),
         decl::<MergedAddition>(&cfg),
         decl::<ChangeEvent>(&cfg),

@@ -11,6 +11,8 @@ use crate::grocery::GroceryUndo;
 pub struct GroceryAdded {
     pub items: Vec<GroceryItem>,
     pub undo: GroceryUndo,
+    /// The household whose shared list got the items; none when it was the user's own.
+    pub household_name: Option<String>,
 }
 
 impl<S: DocumentStore> Larder<S> {
@@ -74,8 +76,9 @@ impl<S: DocumentStore> Larder<S> {
         Ok(())
     }
 
+    /// The items of the list in use (see [`Self::grocery_lists`]).
     pub async fn grocery_items(&self) -> Result<Vec<GroceryItem>> {
-        let list = self.grocery_list_id().await?;
+        let list = self.active_grocery_list_id().await?;
         Ok(self.store.grocery_items(&list)?)
     }
 
@@ -101,6 +104,7 @@ impl<S: DocumentStore> Larder<S> {
         Ok(GroceryAdded {
             items,
             undo: GroceryUndo { merged },
+            household_name: self.active_household_name()?,
         })
     }
 
@@ -169,14 +173,28 @@ impl<S: DocumentStore> Larder<S> {
         Ok(self.change_grocery_with(change).await?.0)
     }
 
-    /// Changes the list in one transaction; the list as stored after it, and what `change`
-    /// returned.
+    /// Changes the list in use in one transaction; the list as stored after it, and what
+    /// `change` returned.
     pub(super) async fn change_grocery_with<F, T>(&self, change: F) -> Result<(Vec<GroceryItem>, T)>
     where
         F: FnOnce(&mut GroceryDoc, i64) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let list_id = self.grocery_list_id().await?;
+        let list_id = self.active_grocery_list_id().await?;
+        self.change_list_with(&list_id, change).await
+    }
+
+    /// Changes grocery list `list_id` in one transaction, as [`Self::change_grocery_with`].
+    pub(super) async fn change_list_with<F, T>(
+        &self,
+        list_id: &str,
+        change: F,
+    ) -> Result<(Vec<GroceryItem>, T)>
+    where
+        F: FnOnce(&mut GroceryDoc, i64) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let list_id = list_id.to_string();
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = list_id.clone();

@@ -303,6 +303,7 @@ impl<S: DocumentStore> Larder<S> {
         Ok(GroceryAdded {
             items,
             undo: GroceryUndo { merged },
+            household_name: self.active_household_name()?,
         })
     }
 

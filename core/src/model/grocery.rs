@@ -17,12 +17,29 @@ pub struct GroceryDoc {
 #[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
 pub struct GroceryItemDoc {
     pub name: String,
+    /// The amount the item was made with (see [`Self::total_quantity`]).
     pub quantity: Option<f64>,
     pub unit: String,
     pub checked: bool,
     pub source_recipe_ids: Vec<String>,
     /// Milliseconds since the epoch; orders the list.
     pub added_at: i64,
+    /// Amounts merged into the item since, in its unit, one key per addition: two devices
+    /// adding to one item at once (two people in a household, offline) each add a key, so
+    /// both amounts count, where rewriting one number would keep only one of them.
+    #[autosurgeon(missing = "BTreeMap::new")]
+    pub added: BTreeMap<String, f64>,
+}
+
+impl GroceryItemDoc {
+    /// The item's amount: what it was made with plus everything merged into it since.
+    pub fn total_quantity(&self) -> Option<f64> {
+        if self.added.is_empty() {
+            return self.quantity;
+        }
+        let total = self.quantity.unwrap_or(0.0) + self.added.values().sum::<f64>();
+        Some((total * 1000.0).round() / 1000.0)
+    }
 }
 
 /// A grocery item as the UI shows it.
@@ -64,9 +81,9 @@ impl GroceryDoc {
             .map(|(id, item)| GroceryItem {
                 id: id.clone(),
                 name: item.name.clone(),
-                quantity: item.quantity,
+                quantity: item.total_quantity(),
                 unit: item.unit.clone(),
-                text: GroceryItem::line(item.quantity, &item.unit, &item.name),
+                text: GroceryItem::line(item.total_quantity(), &item.unit, &item.name),
                 checked: item.checked,
                 source_recipe_ids: item.source_recipe_ids.clone(),
                 added_at: item.added_at,

@@ -187,6 +187,13 @@ pub async fn dispatch<S: DocumentStore>(
             Response::Grocery(larder.remove_grocery_item(&item_id).await?)
         }
         Request::ClearCheckedGrocery => Response::Grocery(larder.clear_checked_grocery().await?),
+        Request::GroceryLists => Response::GroceryLists(larder.grocery_lists().await?),
+        Request::ChooseGroceryList { list } => {
+            Response::GroceryLists(larder.choose_grocery_list(list).await?)
+        }
+        Request::MoveGroceryToHousehold => {
+            Response::Grocery(larder.move_unchecked_to_household().await?)
+        }
         Request::PlanWeek { date } => Response::Plan(larder.plan_week(&date).await?),
         Request::PlanAdd { addition } => Response::PlanEntry {
             id: larder.plan_add(addition).await?,

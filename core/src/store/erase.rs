@@ -1,6 +1,8 @@
 //! Erasing everything this device holds (sign-out with "remove this device's data"): every
 //! document chunk, view row, index entry, attached file and setting, in one transaction, then
 //! VACUUM so the bytes leave the file too. The schema stays, so the store is usable at once.
+//! Also forgetting one shared document this user no longer has access to: its view rows and
+//! sync marks.
 
 use super::{Store, StoreError};
 
@@ -22,7 +24,34 @@ const TABLES: &[&str] = &[
     "meta",
 ];
 
+/// The tables keyed by one document's id that [`Store::forget_document`] empties of it.
+const DOCUMENT_ROWS: &[(&str, &str)] = &[
+    ("grocery_items", "list_id"),
+    ("grocery_lists", "doc_id"),
+    ("plan_entries", "plan_id"),
+    ("meal_plans", "doc_id"),
+    ("dirty_docs", "doc_id"),
+    ("unsynced_docs", "doc_id"),
+    ("relay_heads", "doc_id"),
+];
+
 impl Store {
+    /// Takes a grocery list or meal plan out of the view, with its sync marks, so nothing
+    /// shows it and sync no longer counts it as waiting. Its chunks stay in the document
+    /// store, unread (the relay keeps the document for those who still have access).
+    pub fn forget_document(&self, doc_id: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (table, column) in DOCUMENT_ROWS {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE {column} = ?1"),
+                [doc_id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn erase_all(&self) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;

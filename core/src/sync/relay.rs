@@ -52,6 +52,9 @@ pub struct Me {
     /// Absent from relays older than the meal plan.
     #[serde(default)]
     pub meal_plan_id: Option<String>,
+    /// The household the user belongs to (absent from relays older than households).
+    #[serde(default)]
+    pub household: Option<crate::Household>,
 }
 
 pub use crate::sync_client::FeedEntry;

@@ -41,7 +41,8 @@ pub(crate) fn save_session(store: &Store, session: &Session) -> Result<(), Store
 
 pub(crate) fn forget_session(store: &Store) -> Result<(), StoreError> {
     store.meta_delete(SESSION_META)?;
-    store.meta_delete(CURSOR_META)
+    store.meta_delete(CURSOR_META)?;
+    store.leave_household().map(|_| ())
 }
 
 /// This device's random id, minted once per profile.

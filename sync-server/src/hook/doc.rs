@@ -38,7 +38,7 @@ pub fn item(list: &GroceryDoc, id: &str) -> Option<HookItem> {
     list.items.get(id).map(|i| HookItem {
         id: id.to_owned(),
         name: i.name.clone(),
-        quantity: i.quantity,
+        quantity: i.total_quantity(),
         unit: i.unit.clone(),
         checked: i.checked,
     })

@@ -323,6 +323,22 @@ impl Engine {
         }))
     }
 
+    /// Records the household the relay's `/me` names (JSON `{id, name, grocery_list_id}`, its
+    /// list already pulled into the repo), or `null` for none: then its list leaves the view.
+    #[wasm_bindgen(js_name = useHousehold)]
+    pub fn use_household(&self, household_json: String) -> Result<js_sys::Promise, JsError> {
+        let larder = self.larder()?;
+        let household: Option<larder_core::Household> = serde_json::from_str(&household_json)
+            .map_err(|e| JsError::new(&format!("not a household: {e}")))?;
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            larder
+                .set_household(household.as_ref())
+                .await
+                .map_err(|e| JsValue::from_str(&format!("adopting the household: {e}")))?;
+            Ok(JsValue::UNDEFINED)
+        }))
+    }
+
     /// Uses the signed-in user's meal plan (the relay's document, already pulled into the repo)
     /// from now on, merging in the meals planned here until now.
     #[wasm_bindgen(js_name = useMealPlan)]
@@ -363,12 +379,14 @@ impl Engine {
             .map_err(|e| error("saving the session", e))
     }
 
-    /// Forgets the session and the change-feed cursor (local data stays).
+    /// Forgets the session, the change-feed cursor and the household (local data stays; the
+    /// household's list leaves the view).
     #[wasm_bindgen(js_name = sessionForget)]
     pub fn session_forget(&self) -> Result<(), JsError> {
         self.store
             .meta_delete(SESSION_META)
             .and_then(|()| self.store.meta_delete(CURSOR_META))
+            .and_then(|()| self.store.leave_household().map(|_| ()))
             .map_err(|e| error("forgetting the session", e))
     }
 

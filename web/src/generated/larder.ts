@@ -5,13 +5,13 @@ export type Request = { "op": "search", query: string, limit?: number | null, of
 /**
  * A version from `recipe_history` (its heads).
  */
-version: string, } | { "op": "restore_version", id: string, version: string, } | { "op": "undo_restore", id: string, previous: string, restored: string, } | { "op": "recently_deleted" } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "cook_view", id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_folder", files: Array<FolderFileInput>, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "sync_status" } | { "op": "sign_in", 
+version: string, } | { "op": "restore_version", id: string, version: string, } | { "op": "undo_restore", id: string, previous: string, restored: string, } | { "op": "recently_deleted" } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "cook_view", id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_folder", files: Array<FolderFileInput>, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "grocery_lists" } | { "op": "choose_grocery_list", list: GroceryListChoice, } | { "op": "move_grocery_to_household" } | { "op": "sync_status" } | { "op": "sign_in", 
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
 server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" } | { "op": "keep_screen_on", on: boolean, } | { "op": "plan_week", date: string, } | { "op": "plan_add", addition: PlanAddition, } | { "op": "plan_move", entry_id: string, date: string, slot: string, } | { "op": "plan_set_servings", entry_id: string, servings?: number | null, } | { "op": "plan_remove", entry_id: string, } | { "op": "plan_set_slots", slots: Array<PlanSlotInput>, } | { "op": "plan_grocery_preview", from: string, to: string, } | { "op": "plan_to_grocery", from: string, to: string, } | { "op": "plan_calendar", action: CalendarAction, };
 
-export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "draft", "value": RecipeDraft } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "cook_view", "value": CookView } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null } | { "type": "calendar_link", "value": CalendarLink } | { "type": "plan", "value": PlanView } | { "type": "plan_entry", "value": { id: string, } } | { "type": "plan_grocery_preview", "value": PlanGroceryPreview };
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "draft", "value": RecipeDraft } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "cook_view", "value": CookView } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "grocery_lists", "value": GroceryLists } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null } | { "type": "calendar_link", "value": CalendarLink } | { "type": "plan", "value": PlanView } | { "type": "plan_entry", "value": { id: string, } } | { "type": "plan_grocery_preview", "value": PlanGroceryPreview };
 
 export type Reply = { "ok": Response } | { "err": RpcError };
 
@@ -251,7 +251,33 @@ skipped: Array<PlanSkip>, };
 
 export type PlanSkip = { title: string, reason: string, };
 
-export type GroceryAdded = { items: Array<GroceryItem>, undo: GroceryUndo, };
+export type GroceryAdded = { items: Array<GroceryItem>, undo: GroceryUndo, 
+/**
+ * The household whose shared list got the items; none when it was the user's own.
+ */
+household_name: string | null, };
+
+export type GroceryLists = { 
+/**
+ * The list in use (always `mine` outside a household).
+ */
+chosen: GroceryListChoice, 
+/**
+ * The household's name, when the user is in one.
+ */
+household_name: string | null, 
+/**
+ * Unchecked items on the user's own list (what moving them to the household list moves).
+ */
+mine_unchecked: number, };
+
+export type GroceryListChoice = "mine" | "household";
+
+export type Household = { id: string, name: string, 
+/**
+ * The household's shared grocery-list document.
+ */
+grocery_list_id: string, };
 
 export type GroceryUndo = { merged: Array<MergedAddition>, };
 
@@ -264,6 +290,10 @@ created: boolean,
  * The quantity added, in the item's unit.
  */
 quantity: number | null, 
+/**
+ * Where among the item's `added` amounts it went (merged into an item already there).
+ */
+addition_key?: string | null, 
 /**
  * The recipe this addition put among the item's sources (it was not there before).
  */
