@@ -46,10 +46,17 @@ export function addUser(data, name, password) {
   if (out.status !== 0) throw new Error(`user add failed: ${out.stderr}`);
 }
 
-/** Runs `larder-server user ARGS…` on a data dir (no relay may run on it). */
+/** Runs `larder-server ARGS…` (an admin command: `user …`, `household …`) on a data dir,
+ *  directly or through the admin socket of the relay running on it. */
+export function serverCommand(data, args) {
+  const out = spawnSync(join(BIN_DIR, "larder-server"), ["--data", data, ...args]);
+  if (out.status !== 0) throw new Error(`${args.join(" ")} failed: ${out.stderr}`);
+  return String(out.stdout);
+}
+
+/** Runs `larder-server user ARGS…` on a data dir. */
 export function userCommand(data, args) {
-  const out = spawnSync(join(BIN_DIR, "larder-server"), ["--data", data, "user", ...args]);
-  if (out.status !== 0) throw new Error(`user ${args.join(" ")} failed: ${out.stderr}`);
+  serverCommand(data, ["user", ...args]);
 }
 
 /** Runs the `larder` CLI on a profile directory; resolves with stdout or rejects. */

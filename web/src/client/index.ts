@@ -11,6 +11,8 @@ import type {
   ExportSummary,
   GroceryAdded,
   GroceryItem,
+  GroceryListChoice,
+  GroceryLists,
   GroceryUndo,
   ImportReport,
   IngredientInput,
@@ -214,6 +216,17 @@ export class LarderClient {
   }
   clearCheckedGrocery(): Promise<GroceryItem[]> {
     return this.ask({ op: "clear_checked_grocery" }, "grocery");
+  }
+  /** The lists to choose between (the user's own, their household's) and the one in use. */
+  groceryLists(): Promise<GroceryLists> {
+    return this.ask({ op: "grocery_lists" }, "grocery_lists");
+  }
+  chooseGroceryList(list: GroceryListChoice): Promise<GroceryLists> {
+    return this.ask({ op: "choose_grocery_list", list }, "grocery_lists");
+  }
+  /** Moves the user's unchecked items into the household's list, which is used from then on. */
+  moveGroceryToHousehold(): Promise<GroceryItem[]> {
+    return this.ask({ op: "move_grocery_to_household" }, "grocery");
   }
   /** The week (Monday to Sunday) of the meal plan holding `date` (YYYY-MM-DD). */
   planWeek(date: string): Promise<PlanView> {

@@ -1,6 +1,8 @@
-// The grocery list: items as core merged them, checked on any device, cleared, added by hand.
+// The grocery list: items as core merged them, checked on any device, cleared, added by hand;
+// for a user in a household, the choice between their own list and the household's, and moving
+// their own unchecked items into the household's.
 import { type FormEvent, useState, useRef } from "react";
-import type { GroceryItem } from "../client";
+import type { GroceryItem, GroceryListChoice, GroceryLists } from "../client";
 import { errorMessage, useApp } from "./context";
 import { useLoad, useFocusOnMount } from "./hooks";
 
@@ -10,13 +12,14 @@ export function Grocery() {
   useFocusOnMount(heading);
   const [local, setLocal] = useState<GroceryItem[] | null>(null);
   const loaded = useLoad(async () => {
-    const items = await client.groceryItems();
+    const [items, lists] = await Promise.all([client.groceryItems(), client.groceryLists()]);
     setLocal(null);
-    return items;
+    return { items, lists };
   }, [client, changes]);
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
-  const items = local ?? loaded.value ?? [];
+  const items = local ?? loaded.value?.items ?? [];
+  const lists = loaded.value?.lists;
 
   const run = async (op: () => Promise<GroceryItem[]>) => {
     setError(null);
@@ -38,11 +41,21 @@ export function Grocery() {
     setText("");
   };
 
+  const choose = async (list: GroceryListChoice) => {
+    setError(null);
+    try {
+      await client.chooseGroceryList(list);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+
   const open = items.filter((i) => !i.checked);
   const done = items.filter((i) => i.checked);
   return (
     <div className="grocery">
       <h1 ref={heading} tabIndex={-1}>Grocery list</h1>
+      {lists?.household_name && <ListChoice lists={lists} onChoose={choose} onMove={() => run(() => client.moveGroceryToHousehold())} />}
       <form className="add-item" onSubmit={add}>
         <label>
           Add an item
@@ -77,5 +90,32 @@ export function Grocery() {
         </button>
       )}
     </div>
+  );
+}
+
+/** Which list is shown (the household's or the user's own), and the offer to move the user's
+ *  own unchecked items into the household's. */
+function ListChoice({ lists, onChoose, onMove }: { lists: GroceryLists; onChoose: (list: GroceryListChoice) => void; onMove: () => void }) {
+  const household = lists.household_name ?? "";
+  const moving = lists.mine_unchecked;
+  return (
+    <>
+      <div className="list-choice" role="group" aria-label="Which grocery list">
+        <button type="button" aria-pressed={lists.chosen === "household"} onClick={() => onChoose("household")}>
+          {household} (household)
+        </button>
+        <button type="button" aria-pressed={lists.chosen === "mine"} onClick={() => onChoose("mine")}>
+          My own list
+        </button>
+      </div>
+      {moving > 0 && (
+        <p className="move-items">
+          Your own list has {moving} unchecked {moving === 1 ? "item" : "items"}.{" "}
+          <button type="button" onClick={onMove}>
+            Move {moving === 1 ? "it" : "them"} to {household}
+          </button>
+        </p>
+      )}
+    </>
   );
 }

@@ -5,7 +5,7 @@
 import { type FormEvent, useRef, useState } from "react";
 import type { GroceryUndo, PlanDay, PlanEntryView, PlanGroceryPreview, PlanSlotDoc, PlanView } from "../client";
 import { errorMessage, useApp } from "./context";
-import { GroceryAddedStatus } from "./GroceryAddedStatus";
+import { GroceryAddedStatus, listName } from "./GroceryAddedStatus";
 import { useFocusOnMount, useLoad } from "./hooks";
 import { PlanCalendar } from "./PlanCalendar";
 import { PlanSlots } from "./PlanSlots";
@@ -214,9 +214,9 @@ function SendToGrocery({ from, to, onClose }: { from: string; to: string; onClos
   const send = async () => {
     setError(null);
     try {
-      const { undo } = await client.planToGrocery(range.from, range.to);
+      const { undo, household_name } = await client.planToGrocery(range.from, range.to);
       setAdded({ undo, count: lines.length });
-      setMessage(`Added ${lines.length} ${lines.length === 1 ? "item" : "items"} to the grocery list.`);
+      setMessage(`Added ${lines.length} ${lines.length === 1 ? "item" : "items"} to ${listName(household_name)}.`);
     } catch (e) {
       setError(errorMessage(e));
     }

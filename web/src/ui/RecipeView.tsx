@@ -4,7 +4,7 @@
 import { useEffect, useState, useRef } from "react";
 import type { Attachment, GroceryUndo, Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
-import { GroceryAddedStatus } from "./GroceryAddedStatus";
+import { GroceryAddedStatus, listName } from "./GroceryAddedStatus";
 import { formatSize } from "./format";
 import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
 import { StepsNotesFiles, TagList, timesOf } from "./RecipeSections";
@@ -66,9 +66,9 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
     setMessage(null);
     setAdded(null);
     try {
-      const { undo } = await client.addRecipeToGrocery(recipe.id, recipe.servings ? servings : undefined);
+      const { undo, household_name } = await client.addRecipeToGrocery(recipe.id, recipe.servings ? servings : undefined);
       setAdded(undo);
-      setMessage(`Added the ingredients of “${recipe.title}” to the grocery list.`);
+      setMessage(`Added the ingredients of “${recipe.title}” to ${listName(household_name)}.`);
     } catch (e) {
       setError(errorMessage(e));
     }

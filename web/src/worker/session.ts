@@ -19,7 +19,7 @@
 //   local data and edits stay.
 import type { PeerId } from "@automerge/automerge-repo/slim";
 import type { Engine, SyncClient } from "../engine-pkg/larder_web_engine.js";
-import type { SessionView, SyncAction, SyncStatusView } from "../generated/larder";
+import type { Household, SessionView, SyncAction, SyncStatusView } from "../generated/larder";
 import { followLiveFeed } from "./live-feed";
 import { RelayRefused, fetchDocuments, normaliseServer, relayCall, uploadDocuments } from "./relay-api";
 import type { RepoHost } from "./repo-host";
@@ -316,18 +316,24 @@ export class SyncLink {
   }
 
   private async adoptProfileDocuments(): Promise<void> {
-    if (this.profileDocsAdopted) return;
-    // The user's grocery list and meal plan are the relay's documents: every device adopts them.
-    const me = await this.api<{ grocery_list_id: string | null; meal_plan_id?: string | null }>("api/v1/me");
-    if (me.grocery_list_id) {
-      await this.host.pull(me.grocery_list_id);
-      await this.engine.useGroceryList(me.grocery_list_id);
+    // The user's grocery list and meal plan are the relay's documents: every device adopts them
+    // once. The household (and its shared list) is asked for on every connection: an admin
+    // adds and removes members while devices are offline.
+    const me = await this.api<{ grocery_list_id: string | null; meal_plan_id?: string | null; household?: Household | null }>("api/v1/me");
+    if (!this.profileDocsAdopted) {
+      if (me.grocery_list_id) {
+        await this.host.pull(me.grocery_list_id);
+        await this.engine.useGroceryList(me.grocery_list_id);
+      }
+      if (me.meal_plan_id) {
+        await this.host.pull(me.meal_plan_id);
+        await this.engine.useMealPlan(me.meal_plan_id);
+      }
+      this.profileDocsAdopted = true;
     }
-    if (me.meal_plan_id) {
-      await this.host.pull(me.meal_plan_id);
-      await this.engine.useMealPlan(me.meal_plan_id);
-    }
-    this.profileDocsAdopted = true;
+    const household = me.household ?? null;
+    if (household) await this.host.pull(household.grocery_list_id);
+    await this.engine.useHousehold(JSON.stringify(household));
   }
 
   /** Follows the live feed for as long as the link runs, each entry handed to the policy; it
