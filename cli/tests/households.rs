@@ -2,8 +2,9 @@
 //! through its admin socket as operators do) and three `larder` CLI profiles: alice on two
 //! devices, bob on one. Each device adopts the household list on its first sync and uses it;
 //! alice moves her own list's items into it; alice and bob each add a recipe's ingredients
-//! offline and the quantities add up; ticks made offline on two devices all arrive; after
-//! `household remove`, bob's next sync takes the household list off his device.
+//! offline and the quantities add up; ticks made offline on two devices all arrive; both plan
+//! meals on the household's plan; after `household remove`, bob's next sync takes the
+//! household list and plan off his device.
 
 use std::path::Path;
 
@@ -105,6 +106,15 @@ async fn household_members_share_one_grocery_list_across_devices() {
         ok(device, &["sync", "--once"]).await;
     }
 
+    // The household's meal plan is the one both plan on.
+    ok(a1, &["plan", "add", "2026-12-08", "dinner", "Soup night"]).await;
+    for device in [a1, b1] {
+        ok(device, &["sync", "--once"]).await;
+    }
+    let week = json(b1, &["plan", "week", "2026-12-07", "--json"]).await;
+    assert_eq!(week["household_name"], "smiths");
+    assert!(week.to_string().contains("Soup night"), "{week}");
+
     // Both add a recipe's eggs offline; the amounts add up once both have synced.
     let cake = ok(a1, &["add", "--title", "Cake", "--ingredient", "3 eggs"]).await;
     let flan = ok(b1, &["add", "--title", "Flan", "--ingredient", "2 eggs"]).await;
@@ -137,6 +147,9 @@ async fn household_members_share_one_grocery_list_across_devices() {
     assert_eq!(bobs["household_name"], Value::Null);
     assert_eq!(bobs["chosen"], "mine");
     assert!(items(b1).await.is_empty(), "bob sees his own (empty) list");
+    let week = json(b1, &["plan", "week", "2026-12-07", "--json"]).await;
+    assert_eq!(week["household_name"], Value::Null);
+    assert!(!week.to_string().contains("Soup night"), "{week}");
     ok(a1, &["sync", "--once"]).await;
     assert_eq!(items(a1).await, expected);
 

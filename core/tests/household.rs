@@ -5,6 +5,7 @@
 mod common;
 
 use common::{Device, block_on, device, draft, sync};
+use larder_core::api::PlanAddition;
 use larder_core::model::GroceryItem;
 use larder_core::{GroceryListChoice, Household, LarderError};
 
@@ -13,7 +14,30 @@ fn household(list: &str) -> Household {
         id: "h1".into(),
         name: "The Smiths".into(),
         grocery_list_id: list.into(),
+        meal_plan_id: None,
     }
+}
+
+fn plan(device: &Device, date: &str, text: &str) {
+    block_on(device.larder.plan_add(PlanAddition {
+        date: date.into(),
+        slot: "dinner".into(),
+        recipe_id: None,
+        text: Some(text.into()),
+        servings: None,
+    }))
+    .expect("plan");
+}
+
+/// The meals planned in the week of 2026-12-07, with the plan's household.
+fn week(device: &Device) -> (Vec<String>, Option<String>) {
+    let week = block_on(device.larder.plan_week("2026-12-07")).expect("week");
+    let meals = week
+        .days
+        .iter()
+        .flat_map(|d| d.entries.iter().map(|e| format!("{} {}", e.date, e.title)))
+        .collect();
+    (meals, week.household_name)
 }
 
 fn texts(items: &[GroceryItem]) -> Vec<(String, bool)> {
@@ -137,4 +161,46 @@ fn two_members_adding_a_recipe_each_offline_sum_on_the_household_list() {
     ];
     assert_eq!(names(&me), expected);
     assert_eq!(names(&partner), expected);
+}
+
+#[test]
+fn a_member_plans_on_the_household_plan_and_gets_their_own_back_on_leaving() {
+    let (me, partner) = (device(), device());
+    let list = block_on(partner.larder.grocery_list_id()).expect("list");
+    let shared = block_on(partner.larder.meal_plan_id()).expect("plan");
+    plan(&partner, "2026-12-08", "Soup night");
+    sync(&partner, &me, &list);
+    sync(&partner, &me, &shared);
+    plan(&me, "2026-12-09", "My own pasta");
+
+    let home = Household {
+        meal_plan_id: Some(shared.clone()),
+        ..household(&list)
+    };
+    block_on(me.larder.set_household(Some(&home))).expect("join");
+    assert_eq!(
+        week(&me),
+        (
+            vec!["2026-12-08 Soup night".to_string()],
+            Some("The Smiths".to_string())
+        )
+    );
+    plan(&me, "2026-12-10", "Tacos");
+    sync(&me, &partner, &shared);
+    let (meals, _) = week(&partner);
+    assert_eq!(meals, ["2026-12-08 Soup night", "2026-12-10 Tacos"]);
+
+    block_on(me.larder.set_household(None)).expect("leave");
+    assert_eq!(
+        week(&me),
+        (vec!["2026-12-09 My own pasta".to_string()], None)
+    );
+    assert!(
+        me.larder
+            .store()
+            .plan_heads(&shared)
+            .expect("heads")
+            .is_none(),
+        "the household plan left the view"
+    );
 }

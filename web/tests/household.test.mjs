@@ -2,8 +2,9 @@
 // browser and a `larder` CLI profile, through one relay. Each browser shows the household list
 // with the choice of list; ticks made offline in both browsers arrive everywhere; "Add to
 // grocery list" on a recipe goes to the household list and amounts added from both members sum;
-// ben moves his own list's items across in one step; after `household remove`, ben's browser
-// goes back to his own list and no longer offers the household's.
+// the meal plan is the household's; ben moves his own list's items across in one step; after
+// `household remove`, ben's browser goes back to his own list and no longer offers the
+// household's.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -113,6 +114,15 @@ test("two members share the household list: offline ticks, summed additions, mov
   await larder(benCli, ["sync", "--once"]);
   assert.ok(id);
   await showsEventually(ben.page, ["2 l milk ✓", "5 eggs", "bread ✓"]);
+
+  // The meal plan is the household's: a meal ana's CLI plans shows in ben's browser.
+  await larder(anaCli, ["plan", "add", "2026-12-08", "dinner", "Soup night"]);
+  await larder(anaCli, ["sync", "--once"]);
+  await ben.page.goto(`${relay.url}/#/plan/2026-12-07`);
+  await ben.page.getByText("shared with the smiths household").waitFor();
+  await ben.page.getByText("Soup night").waitFor({ timeout: 30_000 });
+  await ben.page.getByRole("navigation").getByRole("link", { name: "Grocery list" }).click();
+  await ben.page.getByRole("heading", { name: "Grocery list" }).waitFor();
 
   // Ben keeps an item on his own list, then moves it across in one step.
   const choice = ben.page.getByRole("group", { name: "Which grocery list" });

@@ -49,13 +49,16 @@ impl<S: DocumentStore> Larder<S> {
         match household {
             Some(household) => {
                 self.store.join_household(household)?;
-                self.rematerialize(&household.grocery_list_id).await?;
+                for doc in household.documents() {
+                    self.rematerialize(doc).await?;
+                }
             }
             None => {
                 self.store.leave_household()?;
             }
         }
         self.emit(ChangeEvent::GroceryChanged);
+        self.emit(ChangeEvent::PlanChanged);
         Ok(())
     }
 
@@ -136,6 +139,14 @@ impl<S: DocumentStore> Larder<S> {
             return Ok(household.grocery_list_id);
         }
         self.grocery_list_id().await
+    }
+
+    /// The meal plan in use: the household's while the user is in one, else their own.
+    pub(super) async fn active_meal_plan_id(&self) -> Result<String> {
+        match self.household()?.and_then(|h| h.meal_plan_id) {
+            Some(plan) => Ok(plan),
+            None => self.meal_plan_id().await,
+        }
     }
 
     /// The household's name when additions go to its list.

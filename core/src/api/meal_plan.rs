@@ -21,6 +21,8 @@ pub struct PlanView {
     pub next: String,
     pub slots: Vec<PlanSlotDoc>,
     pub days: Vec<PlanDay>,
+    /// The household whose shared plan this is; none when it is the user's own.
+    pub household_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,7 +138,7 @@ impl<S: DocumentStore> Larder<S> {
     /// The week (Monday to Sunday) holding `date`.
     pub async fn plan_week(&self, date: &str) -> Result<PlanView> {
         let days = plan::week_of(plan::parse_date(date)?);
-        let plan_id = self.meal_plan_id().await?;
+        let plan_id = self.active_meal_plan_id().await?;
         let from = plan::format_date(days[0]);
         let to = plan::format_date(days[6]);
         let previous = plan::format_date(days[0] - chrono::Days::new(7));
@@ -172,6 +174,10 @@ impl<S: DocumentStore> Larder<S> {
             next,
             slots,
             days,
+            household_name: self
+                .household()?
+                .filter(|h| h.meal_plan_id.is_some())
+                .map(|h| h.name),
         })
     }
 
@@ -309,7 +315,7 @@ impl<S: DocumentStore> Larder<S> {
 
     async fn planned_recipes(&self, from: &str, to: &str) -> Result<Vec<PlannedRecipe>> {
         let (start, end) = plan::parse_range(from, to)?;
-        let plan_id = self.meal_plan_id().await?;
+        let plan_id = self.active_meal_plan_id().await?;
         let entries = self.store.plan_entries(
             &plan_id,
             &plan::format_date(start),
@@ -333,7 +339,7 @@ impl<S: DocumentStore> Larder<S> {
     where
         F: FnOnce(&mut PlanDoc, i64) -> Result<()> + Send + 'static,
     {
-        let plan_id = self.meal_plan_id().await?;
+        let plan_id = self.active_meal_plan_id().await?;
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = plan_id.clone();

@@ -16,6 +16,9 @@ pub struct Household {
     pub name: String,
     /// The household's shared grocery-list document.
     pub grocery_list_id: String,
+    /// The household's shared meal plan (absent from relays older than household plans).
+    #[serde(default)]
+    pub meal_plan_id: Option<String>,
 }
 
 impl Store {
@@ -26,13 +29,15 @@ impl Store {
         }
     }
 
-    /// Records the household; a different one than before is left first.
+    /// Records the household; the documents of the one recorded before that it does not
+    /// share leave the view first.
     pub fn join_household(&self, household: &Household) -> Result<(), StoreError> {
-        if self
-            .household()?
-            .is_some_and(|h| h.grocery_list_id != household.grocery_list_id)
-        {
-            self.leave_household()?;
+        if let Some(before) = self.household()? {
+            for doc in before.documents() {
+                if !household.documents().any(|d| d == doc) {
+                    self.forget_document(doc)?;
+                }
+            }
         }
         self.meta_set(HOUSEHOLD_META, &serde_json::to_string(household)?)
     }
@@ -42,9 +47,18 @@ impl Store {
         let Some(household) = self.household()? else {
             return Ok(false);
         };
-        self.forget_document(&household.grocery_list_id)?;
+        for doc in household.documents() {
+            self.forget_document(doc)?;
+        }
         self.meta_delete(HOUSEHOLD_META)?;
         Ok(true)
+    }
+}
+
+impl Household {
+    /// The documents the household shares: its grocery list and its meal plan.
+    pub fn documents(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.grocery_list_id.as_str()).chain(self.meal_plan_id.as_deref())
     }
 }
 
@@ -59,6 +73,7 @@ mod tests {
             id: "h1".into(),
             name: "The Smiths".into(),
             grocery_list_id: list.into(),
+            meal_plan_id: None,
         }
     }
 

@@ -186,15 +186,20 @@ pub async fn feed(
         .into_response())
 }
 
-/// The user's plan as `.ics` (an empty calendar if no device has asked for the plan yet).
+/// The plan the user's devices use as `.ics`: their household's while they are in one, else
+/// their own (an empty calendar if no device has asked for that plan yet).
 async fn render(state: &AppState, user: &User) -> Result<String, ApiError> {
     let now = state.clock.now_ms();
-    let Some(plan_id) = &user.meal_plan_id else {
+    let plan_id = match state.store.household_of(&user.id)? {
+        Some(household) => household.meal_plan_id,
+        None => user.meal_plan_id.clone(),
+    };
+    let Some(plan_id) = plan_id else {
         return Ok(ics::render(&PlanDoc::new(), now));
     };
     let plan = state
         .sync()?
-        .read_document(plan_id, doc::read)
+        .read_document(&plan_id, doc::read)
         .await
         .map_err(|e| match e {
             crate::sync::SyncError::UserRemoved => no_feed(),

@@ -52,6 +52,8 @@ pub struct HouseholdRef {
     /// The household's grocery-list document, shared by its members (created by the relay
     /// the first time it is asked for, like a user's).
     pub grocery_list_id: String,
+    /// The household's meal plan, shared by its members (created like the list).
+    pub meal_plan_id: String,
 }
 
 /// `POST /api/v1/session` {username, password} → 200 {token, user, expires_at}.
@@ -100,8 +102,8 @@ pub async fn logout(
 
 /// `GET /api/v1/me` → {id, name, grocery_list_id, meal_plan_id, household}. The grocery list
 /// and the meal plan are created (owned by the user) the first time they are asked for; every
-/// device then uses those. `household` is the user's household ({id, name, grocery_list_id},
-/// its list owned by the household and created the same way) or null.
+/// device then uses those. `household` is the user's household ({id, name, grocery_list_id,
+/// meal_plan_id}, its list and plan owned by the household and created the same way) or null.
 #[utoipa::path(get, path = "/me", tag = "session",
     summary = "The signed-in user, their grocery-list and meal-plan documents, and their household",
     security(("bearer" = [])),
@@ -128,10 +130,15 @@ pub async fn me(
                 Some(id) => id,
                 None => state.sync()?.household_grocery_list_id(&h.id).await?,
             };
+            let meal_plan_id = match h.meal_plan_id {
+                Some(id) => id,
+                None => state.sync()?.household_meal_plan_id(&h.id).await?,
+            };
             Some(HouseholdRef {
                 id: h.id.to_string(),
                 name: h.name,
                 grocery_list_id,
+                meal_plan_id,
             })
         }
         None => None,

@@ -104,13 +104,19 @@ pub struct Household {
     /// The household's grocery-list document, created by the relay on first use.
     #[serde(default)]
     pub grocery_list_id: Option<String>,
+    /// The household's meal-plan document, created by the relay on first use.
+    #[serde(default)]
+    pub meal_plan_id: Option<String>,
 }
 
 impl Household {
     /// The documents the household owns that the relay knows by id (its members' feeds carry
     /// them).
     pub fn documents(&self) -> impl Iterator<Item = &str> {
-        self.grocery_list_id.as_deref().into_iter()
+        self.grocery_list_id
+            .as_deref()
+            .into_iter()
+            .chain(self.meal_plan_id.as_deref())
     }
 }
 
@@ -141,6 +147,11 @@ pub trait HouseholdStore {
     /// The household `user` is in, if any.
     fn household_of(&self, user: &UserId) -> Result<Option<Household>, StoreError>;
     fn set_household_grocery_list_id(
+        &self,
+        id: &HouseholdId,
+        doc_id: Option<&str>,
+    ) -> Result<(), StoreError>;
+    fn set_household_meal_plan_id(
         &self,
         id: &HouseholdId,
         doc_id: Option<&str>,

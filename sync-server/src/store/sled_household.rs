@@ -246,6 +246,14 @@ impl HouseholdStore for SledStore {
     ) -> Result<(), StoreError> {
         self.update_household(id, |h| h.grocery_list_id = doc_id.map(str::to_owned))
     }
+
+    fn set_household_meal_plan_id(
+        &self,
+        id: &HouseholdId,
+        doc_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.update_household(id, |h| h.meal_plan_id = doc_id.map(str::to_owned))
+    }
 }
 
 #[cfg(test)]
@@ -261,6 +269,7 @@ mod tests {
             created_at: 1,
             members: Vec::new(),
             grocery_list_id: None,
+            meal_plan_id: None,
         }
     }
 

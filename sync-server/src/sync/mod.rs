@@ -542,6 +542,29 @@ impl SyncHub {
         .await
     }
 
+    /// The id of household `household`'s meal-plan document, creating it (owned by the
+    /// household) the first time, like [`Self::household_grocery_list_id`].
+    pub async fn household_meal_plan_id(
+        &self,
+        household: &HouseholdId,
+    ) -> Result<String, SyncError> {
+        let owner = Principal::Household(household.clone());
+        self.one_per_owner(
+            &self.plan,
+            |store| match store.household(household)? {
+                Some(h) => Ok(h.meal_plan_id),
+                None => Err(StoreError::NoSuchHousehold(household.to_string()).into()),
+            },
+            self.create_document_for(&owner, new_meal_plan()),
+            |store, id| {
+                store.set_household_meal_plan_id(household, Some(id))?;
+                tracing::info!(household = %household, doc = id, "household meal plan created");
+                Ok(())
+            },
+        )
+        .await
+    }
+
     /// A member joined `household` (already in the store, which marked its documents
     /// pending): their change feed gets the household's documents now, before this returns.
     pub async fn member_joined(&self, household: &HouseholdId) -> Result<(), SyncError> {

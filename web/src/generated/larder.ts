@@ -197,7 +197,11 @@ export type PlanView = { from: string, to: string,
 /**
  * The Mondays of the weeks before and after, for paging.
  */
-previous: string, next: string, slots: Array<PlanSlotDoc>, days: Array<PlanDay>, };
+previous: string, next: string, slots: Array<PlanSlotDoc>, days: Array<PlanDay>, 
+/**
+ * The household whose shared plan this is; none when it is the user's own.
+ */
+household_name: string | null, };
 
 export type PlanDay = { date: string, 
 /**
@@ -277,7 +281,11 @@ export type Household = { id: string, name: string,
 /**
  * The household's shared grocery-list document.
  */
-grocery_list_id: string, };
+grocery_list_id: string, 
+/**
+ * The household's shared meal plan (absent from relays older than household plans).
+ */
+meal_plan_id: string | null, };
 
 export type GroceryUndo = { merged: Array<MergedAddition>, };
 

@@ -40,7 +40,12 @@ export function Plan({ date }: { date?: string }) {
           </nav>
         )}
       </div>
-      {view && <p className="week-range">{rangeLabel(view)}</p>}
+      {view && (
+        <p className="week-range">
+          {rangeLabel(view)}
+          {view.household_name && <> · shared with the {view.household_name} household</>}
+        </p>
+      )}
       <div className="actions">
         <button type="button" className="primary" onClick={() => setPanel(panel === "grocery" ? null : "grocery")} aria-expanded={panel === "grocery"}>
           Add this week to the grocery list

@@ -332,7 +332,10 @@ export class SyncLink {
       this.profileDocsAdopted = true;
     }
     const household = me.household ?? null;
-    if (household) await this.host.pull(household.grocery_list_id);
+    if (household) {
+      await this.host.pull(household.grocery_list_id);
+      if (household.meal_plan_id) await this.host.pull(household.meal_plan_id);
+    }
     await this.engine.useHousehold(JSON.stringify(household));
   }
 

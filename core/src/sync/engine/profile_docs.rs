@@ -30,7 +30,9 @@ impl SyncEngine {
             self.larder.use_meal_plan(&plan).await?;
         }
         if let Some(household) = &me.household {
-            self.fetch(conn, &household.grocery_list_id).await?;
+            for doc in household.documents() {
+                self.fetch(conn, doc).await?;
+            }
         }
         self.larder.set_household(me.household.as_ref()).await?;
         Ok(())
