@@ -120,9 +120,14 @@ async fn household(
         .as_str()
         .expect("a household list")
         .to_owned();
-    assert_eq!(b["household"], a["household"], "one list and one plan for both");
+    assert_eq!(
+        b["household"], a["household"],
+        "one list and one plan for both"
+    );
     assert_ne!(a["grocery_list_id"].as_str(), Some(list.as_str()));
-    let plan = a["household"]["meal_plan_id"].as_str().expect("a household plan");
+    let plan = a["household"]["meal_plan_id"]
+        .as_str()
+        .expect("a household plan");
     assert_ne!(a["meal_plan_id"].as_str(), Some(plan));
     assert_ne!(plan, list);
     assert_eq!(me(&server, &carol).await["household"], Value::Null);
