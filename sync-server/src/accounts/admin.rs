@@ -231,6 +231,7 @@ pub fn create_household(
         created_at: now,
         members: Vec::new(),
         grocery_list_id: None,
+        webhook: None,
     };
     store.create_household(&household)?;
     Ok(household)

@@ -1,5 +1,7 @@
 //! The grocery hook: connects each user's grocery-list document to other apps.
 //!
+//! - [`household`]: a household's own webhook (`larder-server household webhook`), for the
+//!   household's grocery list
 //! - [`tokens`]: per-user API tokens for the grocery REST API (`larder-server token …`)
 //! - [`doc`]: reading and writing a grocery-list document with larder-core's model (the merge
 //!   rules themselves are core's [`larder_core::grocery`])
@@ -14,6 +16,7 @@
 //! The REST API itself is [`crate::http::grocery`].
 
 pub mod doc;
+pub mod household;
 pub mod payload;
 pub mod sender;
 pub mod tokens;

@@ -155,6 +155,7 @@ mod tests {
             created_at: 1,
             members: Vec::new(),
             grocery_list_id: None,
+            webhook: None,
         };
         store.create_household(&household).unwrap();
         let owner = Principal::Household(household.id.clone());
