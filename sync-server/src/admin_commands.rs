@@ -12,8 +12,9 @@ use crate::accounts::admin::{self, AdminError};
 use crate::accounts::auth::Passwords;
 use crate::blobs::BlobFiles;
 use crate::clock::UnixMs;
+use crate::hook::household::{self as household_hook, HouseholdWebhookError};
 use crate::hook::tokens::{self, TokenError};
-use crate::store::{HouseholdId, RelayStore, UserId};
+use crate::store::{HouseholdId, HouseholdWebhook, RelayStore, UserId};
 
 /// One user or token command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +67,12 @@ pub enum AdminCommand {
     HouseholdList {
         json: bool,
     },
+    /// Sets household `name`'s webhook, or with `None` removes it. The secret travels in this
+    /// command (over the admin socket, never in argv) and never shows in its `Debug` output.
+    HouseholdWebhook {
+        name: String,
+        webhook: Option<HouseholdWebhook>,
+    },
 }
 
 /// What a command prints: `stdout` is its result (a table, JSON, a new token), `stderr` the
@@ -82,6 +89,8 @@ pub enum CommandError {
     Admin(#[from] AdminError),
     #[error(transparent)]
     Token(#[from] TokenError),
+    #[error(transparent)]
+    HouseholdWebhook(#[from] HouseholdWebhookError),
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -96,6 +105,7 @@ impl CommandError {
                 false
             }
             CommandError::Token(_) => true,
+            CommandError::HouseholdWebhook(e) => e.is_refusal(),
             CommandError::Json(_) => false,
         }
     }
@@ -285,6 +295,8 @@ pub fn execute(
                             "created_at": h.created_at,
                             "members": members,
                             "grocery_list_id": h.grocery_list_id,
+                            // Whether one is set; never its secret.
+                            "webhook": h.webhook.is_some(),
                         })
                     })
                     .collect();
@@ -301,13 +313,18 @@ pub fn execute(
                     .max()
                     .unwrap_or(4)
                     .max(4);
-                let _ = writeln!(stdout, "{:width$}  {:32}  MEMBERS", "NAME", "ID");
+                let _ = writeln!(
+                    stdout,
+                    "{:width$}  {:32}  {:7}  MEMBERS",
+                    "NAME", "ID", "WEBHOOK"
+                );
                 for (h, members) in &list {
                     let _ = writeln!(
                         stdout,
-                        "{:width$}  {:32}  {}",
+                        "{:width$}  {:32}  {:7}  {}",
                         h.name,
                         h.id.as_str(),
+                        if h.webhook.is_some() { "yes" } else { "no" },
                         if members.is_empty() {
                             "-".to_owned()
                         } else {
@@ -315,6 +332,37 @@ pub fn execute(
                         }
                     );
                 }
+            }
+        }
+        AdminCommand::HouseholdWebhook {
+            name,
+            webhook: Some(webhook),
+        } => {
+            let h = household_hook::set(store, &name, &webhook)?;
+            let verb = if h.webhook.is_some() {
+                "replaced"
+            } else {
+                "set"
+            };
+            let _ = writeln!(
+                stdout,
+                "webhook of household {} {verb}: additions to its grocery list are posted to {}",
+                h.name, webhook.url
+            );
+        }
+        AdminCommand::HouseholdWebhook {
+            name,
+            webhook: None,
+        } => {
+            let h = household_hook::remove(store, &name)?;
+            if h.webhook.is_some() {
+                let _ = writeln!(
+                    stdout,
+                    "webhook of household {} removed; deliveries still queued for it are dropped",
+                    h.name
+                );
+            } else {
+                let _ = writeln!(stdout, "household {} has no webhook", h.name);
             }
         }
     }

@@ -38,7 +38,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data_dir::DataDir;
 
@@ -102,8 +102,9 @@ pub struct Config {
     pub import_url: ImportUrlConfig,
 }
 
-/// A configured secret; never shows in `Debug` output (configs are logged).
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+/// A configured secret; never shows in `Debug` output (configs are logged). Serialised as its
+/// plain text, for the records that must keep it (a household's webhook secret).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(pub String);
 
@@ -538,21 +539,38 @@ impl Config {
     }
 }
 
+/// The shortest webhook secret accepted (the global `webhook_secret` and a household's).
+pub const MIN_WEBHOOK_SECRET_BYTES: usize = 16;
+
+/// Why a webhook URL is refused (see [`check_webhook_url`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookUrlError {
+    #[error("is not a valid URL: {0}")]
+    Unparsable(String),
+    #[error("must be an http:// or https:// URL")]
+    NotHttp,
+}
+
+/// The check every webhook URL passes, the global `webhook_url` and a household's: an
+/// absolute `http://` or `https://` URL with a host.
+pub fn check_webhook_url(url: &str) -> Result<(), WebhookUrlError> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| WebhookUrlError::Unparsable(e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(WebhookUrlError::NotHttp);
+    }
+    Ok(())
+}
+
 impl WebhookConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         let Some(url) = &self.url else {
             return Ok(());
         };
-        let parsed = reqwest::Url::parse(url).map_err(|e| {
-            ConfigError::Invalid(format!("webhook_url {url:?} is not a valid URL: {e}"))
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(ConfigError::Invalid(format!(
-                "webhook_url {url:?} must be an http:// or https:// URL"
-            )));
-        }
+        check_webhook_url(url)
+            .map_err(|e| ConfigError::Invalid(format!("webhook_url {url:?} {e}")))?;
         match &self.secret {
-            Some(Secret(s)) if s.len() >= 16 => {}
+            Some(Secret(s)) if s.len() >= MIN_WEBHOOK_SECRET_BYTES => {}
             _ => {
                 return Err(ConfigError::Invalid(
                     "webhook_secret (at least 16 characters) is required with webhook_url".into(),

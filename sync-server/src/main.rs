@@ -13,8 +13,12 @@
 //! larder-server [--data DIR] token create NAME [--label TEXT]   # prints the token once
 //! larder-server [--data DIR] token list NAME [--json]
 //! larder-server [--data DIR] token revoke NAME TOKEN_ID
+//! larder-server [--data DIR] household create NAME | add NAME USER | remove NAME USER
+//! larder-server [--data DIR] household list [--json]
+//! larder-server [--data DIR] household webhook NAME --url URL [--secret-file PATH]  # or LARDER_WEBHOOK_SECRET
+//! larder-server [--data DIR] household webhook NAME --off
 //! ```
-//! Passwords are never taken from arguments. Errors go to stderr with exit code 1.
+//! Passwords and webhook secrets are never taken from arguments. Errors go to stderr with exit code 1.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -27,9 +31,9 @@ use larder_sync_server::accounts::auth::Passwords;
 use larder_sync_server::admin_commands::{self, AdminCommand, CommandEnv};
 use larder_sync_server::blobs::BlobFiles;
 use larder_sync_server::clock::{Clock, SystemClock};
-use larder_sync_server::config::{Config, ConfigSources, DEFAULT_DATA_DIR, process_env};
+use larder_sync_server::config::{Config, ConfigSources, DEFAULT_DATA_DIR, Secret, process_env};
 use larder_sync_server::data_dir::{DataDir, DataDirError};
-use larder_sync_server::store::{RelayStore, SledStore};
+use larder_sync_server::store::{HouseholdWebhook, RelayStore, SledStore};
 use larder_sync_server::{serve_on, shutdown_signal};
 use tracing_subscriber::EnvFilter;
 
@@ -95,11 +99,26 @@ enum HouseholdCommand {
     Add { name: String, user: String },
     /// Remove user USER from household NAME; the household's documents stop reaching them.
     Remove { name: String, user: String },
-    /// List households and their members.
+    /// List households, their members and whether each has a webhook.
     List {
         /// One JSON array instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Post items added to household NAME's grocery list to URL (signed with a secret read
+    /// from --secret-file or LARDER_WEBHOOK_SECRET, at least 16 bytes), or with --off stop.
+    Webhook {
+        name: String,
+        /// The receiver: an http:// or https:// URL.
+        #[arg(long, required_unless_present = "off", conflicts_with = "off")]
+        url: Option<String>,
+        /// A file holding the HMAC-SHA256 secret (one trailing newline is ignored); else the
+        /// secret is LARDER_WEBHOOK_SECRET.
+        #[arg(long, value_name = "PATH", requires = "url")]
+        secret_file: Option<PathBuf>,
+        /// Remove the household's webhook; deliveries still queued for it are dropped.
+        #[arg(long)]
+        off: bool,
     },
 }
 
@@ -337,8 +356,61 @@ fn household(config: &Config, cmd: HouseholdCommand) -> anyhow::Result<()> {
         HouseholdCommand::Add { name, user } => AdminCommand::HouseholdAdd { name, user },
         HouseholdCommand::Remove { name, user } => AdminCommand::HouseholdRemove { name, user },
         HouseholdCommand::List { json } => AdminCommand::HouseholdList { json },
+        HouseholdCommand::Webhook {
+            name,
+            url: Some(url),
+            secret_file,
+            off: false,
+        } => {
+            let webhook = HouseholdWebhook {
+                url,
+                secret: read_webhook_secret(secret_file.as_deref())?,
+            };
+            // Refused here, before anything is opened or sent (the relay checks again).
+            larder_sync_server::hook::household::validate(&webhook)?;
+            AdminCommand::HouseholdWebhook {
+                name,
+                webhook: Some(webhook),
+            }
+        }
+        HouseholdCommand::Webhook { name, .. } => AdminCommand::HouseholdWebhook {
+            name,
+            webhook: None,
+        },
     };
     run_admin_command(config, command)
+}
+
+/// The environment variable a household webhook's secret is read from without --secret-file.
+const WEBHOOK_SECRET_ENV: &str = "LARDER_WEBHOOK_SECRET";
+
+/// A household webhook's secret: the file's contents (less one trailing newline), else
+/// `LARDER_WEBHOOK_SECRET`; never an argument, so it stays out of shell history and `ps`.
+fn read_webhook_secret(file: Option<&Path>) -> anyhow::Result<Secret> {
+    let secret = match file {
+        Some(path) => {
+            let mut text = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read the webhook secret from {}", path.display())
+            })?;
+            if text.ends_with('\n') {
+                text.pop();
+                if text.ends_with('\r') {
+                    text.pop();
+                }
+            }
+            text
+        }
+        None => match std::env::var(WEBHOOK_SECRET_ENV) {
+            Ok(text) => text,
+            Err(std::env::VarError::NotPresent) => bail!(
+                "a household webhook needs a secret: put it in a file and pass --secret-file PATH, or set {WEBHOOK_SECRET_ENV} (never on the command line)"
+            ),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                bail!("{WEBHOOK_SECRET_ENV} is not valid UTF-8")
+            }
+        },
+    };
+    Ok(Secret::new(secret))
 }
 
 /// Runs a user, token or household command on the data directory's store, or, while a relay serves it

@@ -232,6 +232,7 @@ pub fn create_household(
         members: Vec::new(),
         grocery_list_id: None,
         meal_plan_id: None,
+        webhook: None,
     };
     store.create_household(&household)?;
     Ok(household)

@@ -9,7 +9,18 @@
 //! X-Larder-Signature: sha256=<hex HMAC-SHA256(webhook_secret, body)>
 //!
 //! {"delivery_id": "…", "event": "grocery.item_added", "created_at": 1700000000000,
-//!  "user": {"id": "…", "name": "alice"}, "list_id": "…",
+//!  "user": {"id": "…", "name": "alice"}, "household": null, "list_id": "…",
+//!  "item": {"id": "…", "name": "milk", "quantity": 2.0, "unit": "l", "checked": false}}
+//! ```
+//!
+//! An item added to a household's grocery list goes to that household's webhook (its URL, and
+//! its secret for the signature) and names the household instead of a user: the list belongs
+//! to the household, and the relay does not know which member's device or API call added the
+//! item.
+//!
+//! ```text
+//! {"delivery_id": "…", "event": "grocery.item_added", "created_at": 1700000000000,
+//!  "user": null, "household": {"id": "…", "name": "home"}, "list_id": "…",
 //!  "item": {"id": "…", "name": "milk", "quantity": 2.0, "unit": "l", "checked": false}}
 //! ```
 
@@ -34,7 +45,10 @@ pub struct WebhookPayload<'a> {
     pub event: &'a str,
     /// When the relay saw the item added (Unix milliseconds).
     pub created_at: i64,
-    pub user: PayloadUser<'a>,
+    /// The user whose own list it is; `null` for a household's list.
+    pub user: Option<PayloadUser<'a>>,
+    /// The household whose list it is; `null` for a user's own list.
+    pub household: Option<PayloadHousehold<'a>>,
     /// The grocery-list document id.
     pub list_id: &'a str,
     pub item: &'a HookItem,
@@ -42,6 +56,12 @@ pub struct WebhookPayload<'a> {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PayloadUser<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PayloadHousehold<'a> {
     pub id: &'a str,
     pub name: &'a str,
 }
@@ -64,10 +84,14 @@ pub fn body(d: &Delivery) -> Vec<u8> {
         delivery_id: &d.id,
         event: EVENT_ITEM_ADDED,
         created_at: d.created_at,
-        user: PayloadUser {
-            id: d.user_id.as_str(),
-            name: &d.user_name,
-        },
+        user: d.user_id.as_ref().map(|id| PayloadUser {
+            id: id.as_str(),
+            name: d.user_name.as_deref().unwrap_or_default(),
+        }),
+        household: d.household.as_ref().map(|h| PayloadHousehold {
+            id: h.id.as_str(),
+            name: &h.name,
+        }),
         list_id: &d.list_id,
         item: &d.item,
     };

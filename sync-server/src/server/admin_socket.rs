@@ -245,6 +245,7 @@ fn command_kind(command: &AdminCommand) -> &'static str {
         AdminCommand::HouseholdAdd { .. } => "household add",
         AdminCommand::HouseholdRemove { .. } => "household remove",
         AdminCommand::HouseholdList { .. } => "household list",
+        AdminCommand::HouseholdWebhook { .. } => "household webhook",
     }
 }
 

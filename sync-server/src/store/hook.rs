@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{StoreError, TokenHash, UserId};
+use super::{HouseholdId, StoreError, TokenHash, UserId};
 use crate::clock::UnixMs;
 
 /// A grocery API token's record; the token itself is never stored.
@@ -34,15 +34,21 @@ pub struct HookItem {
     pub checked: bool,
 }
 
-/// One queued webhook delivery: one added item of one list.
+/// One queued webhook delivery: one added item of one list. A user's list goes to the global
+/// webhook (`webhook_url`), a household's to that household's (looked up when it is sent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
     /// Stable per (list, item): receivers deduplicate on it.
     pub id: String,
     /// Enqueue order (monotonic).
     pub seq: u64,
-    pub user_id: UserId,
-    pub user_name: String,
+    /// The user whose list it is; `None` for a household's list.
+    pub user_id: Option<UserId>,
+    pub user_name: Option<String>,
+    /// The household whose list it is; `None` (as in every entry from before household
+    /// webhooks) for a user's list.
+    #[serde(default)]
+    pub household: Option<DeliveryHousehold>,
     pub list_id: String,
     pub item: HookItem,
     /// When the relay saw the item added (Unix ms).
@@ -51,6 +57,20 @@ pub struct Delivery {
     pub attempts: u32,
     /// Not to be sent before this (Unix ms).
     pub next_attempt_at: UnixMs,
+}
+
+/// The household a delivery is for: its id picks the webhook, its name goes in the payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryHousehold {
+    pub id: HouseholdId,
+    pub name: String,
+}
+
+impl Delivery {
+    /// Where it goes: `None` for the global webhook, else the household's.
+    pub fn destination(&self) -> Option<&HouseholdId> {
+        self.household.as_ref().map(|h| &h.id)
+    }
 }
 
 /// See the module docs. Every method is atomic.
@@ -95,4 +115,23 @@ pub trait HookStore {
     fn outbox_remove(&self, id: &str) -> Result<(), StoreError>;
     /// A fresh, increasing sequence number (for [`Delivery::seq`]).
     fn next_seq(&self) -> Result<u64, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbox_entries_from_before_household_webhooks_go_to_the_global_one() {
+        let user = UserId::random();
+        let old = format!(
+            r#"{{"id":"d","seq":1,"user_id":"{user}","user_name":"alice","list_id":"l",
+            "item":{{"id":"i","name":"milk","quantity":null,"unit":"","checked":false}},
+            "created_at":5,"attempts":2,"next_attempt_at":9}}"#
+        );
+        let d: Delivery = serde_json::from_str(&old).unwrap();
+        assert_eq!(d.user_id, Some(user));
+        assert_eq!(d.user_name.as_deref(), Some("alice"));
+        assert_eq!(d.destination(), None);
+    }
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{StoreError, UserId};
 use crate::clock::UnixMs;
+use crate::config::Secret;
 
 /// How a household owner is told apart from a user owner in a stored owner record.
 const HOUSEHOLD_OWNER_PREFIX: &str = "household:";
@@ -107,6 +108,19 @@ pub struct Household {
     /// The household's meal-plan document, created by the relay on first use.
     #[serde(default)]
     pub meal_plan_id: Option<String>,
+    /// Where items added to the household's grocery list are posted (`larder-server household
+    /// webhook`); records from before it read as none.
+    #[serde(default)]
+    pub webhook: Option<HouseholdWebhook>,
+}
+
+/// A household's grocery webhook: the URL and the HMAC-SHA256 key of its
+/// `X-Larder-Signature` (see [`crate::hook::payload`]). The secret is stored as given (the
+/// relay signs with it) and never shows in `Debug` output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdWebhook {
+    pub url: String,
+    pub secret: Secret,
 }
 
 impl Household {
@@ -156,11 +170,40 @@ pub trait HouseholdStore {
         id: &HouseholdId,
         doc_id: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// Sets or (`None`) removes the household's webhook. Fails with
+    /// [`StoreError::NoSuchHousehold`].
+    fn set_household_webhook(
+        &self,
+        id: &HouseholdId,
+        webhook: Option<&HouseholdWebhook>,
+    ) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_household_webhook_reads_from_old_records_and_hides_its_secret() {
+        let id = HouseholdId::random();
+        let old = format!(
+            r#"{{"id":"{id}","name":"home","created_at":1,"members":[],"grocery_list_id":null}}"#
+        );
+        let h: Household = serde_json::from_str(&old).unwrap();
+        assert_eq!(h.webhook, None);
+        let with = Household {
+            webhook: Some(HouseholdWebhook {
+                url: "https://hook.example/in".into(),
+                secret: Secret::new("a household secret, long enough"),
+            }),
+            ..h
+        };
+        let debug = format!("{with:?}");
+        assert!(debug.contains("https://hook.example/in"), "{debug}");
+        assert!(!debug.contains("household secret"), "{debug}");
+        let back: Household = serde_json::from_slice(&serde_json::to_vec(&with).unwrap()).unwrap();
+        assert_eq!(back, with);
+    }
 
     #[test]
     fn owner_records_of_both_forms() {

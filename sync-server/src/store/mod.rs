@@ -29,8 +29,8 @@ use crate::clock::UnixMs;
 pub use crate::secret::TokenHash;
 pub use blob_owners::{BlobHash, BlobOwners, BlobRecord};
 pub use calendar::{CalendarStore, CalendarToken};
-pub use hook::{ApiToken, Delivery, HookItem, HookStore};
-pub use household::{Household, HouseholdId, HouseholdStore, Principal};
+pub use hook::{ApiToken, Delivery, DeliveryHousehold, HookItem, HookStore};
+pub use household::{Household, HouseholdId, HouseholdStore, HouseholdWebhook, Principal};
 pub use sled_store::SledStore;
 
 /// Receives `(collection, key, value)` records from [`RelayStore::export`].

@@ -308,8 +308,9 @@ mod tests {
         let delivery = |id: &str, seq| Delivery {
             id: id.into(),
             seq,
-            user_id: alice.clone(),
-            user_name: "alice".into(),
+            user_id: Some(alice.clone()),
+            user_name: Some("alice".into()),
+            household: None,
             list_id: "list".into(),
             item: super::super::hook::HookItem {
                 id: id.into(),

@@ -11,7 +11,7 @@
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
-use super::household::{Household, HouseholdId, HouseholdStore};
+use super::household::{Household, HouseholdId, HouseholdStore, HouseholdWebhook};
 use super::{RelayStore, SledStore, StoreError, UserId, name_key};
 
 /// The households' trees, opened with the database.
@@ -254,6 +254,14 @@ impl HouseholdStore for SledStore {
     ) -> Result<(), StoreError> {
         self.update_household(id, |h| h.meal_plan_id = doc_id.map(str::to_owned))
     }
+
+    fn set_household_webhook(
+        &self,
+        id: &HouseholdId,
+        webhook: Option<&HouseholdWebhook>,
+    ) -> Result<(), StoreError> {
+        self.update_household(id, |h| h.webhook = webhook.cloned())
+    }
 }
 
 #[cfg(test)]
@@ -270,6 +278,7 @@ mod tests {
             members: Vec::new(),
             grocery_list_id: None,
             meal_plan_id: None,
+            webhook: None,
         }
     }
 
@@ -336,6 +345,45 @@ mod tests {
         ));
         // Free to join another one now.
         store.add_member(&cabin.id, &alice).unwrap();
+    }
+
+    #[test]
+    fn a_household_webhook_is_set_removed_and_carried_by_backup_and_restore() {
+        let store = SledStore::temporary().unwrap();
+        let home = household("home");
+        store.create_household(&home).unwrap();
+        let hook = HouseholdWebhook {
+            url: "https://hook.example/home".into(),
+            secret: crate::config::Secret::new("a household secret"),
+        };
+        store.set_household_webhook(&home.id, Some(&hook)).unwrap();
+        assert!(matches!(
+            store.set_household_webhook(&HouseholdId::random(), Some(&hook)),
+            Err(StoreError::NoSuchHousehold(_))
+        ));
+
+        // A backup is every record; restored into a new store, the webhook is there.
+        let mut records = Vec::new();
+        let watermark = store
+            .export(&mut |tree, key, value| {
+                records.push((tree.to_vec(), key.to_vec(), value.to_vec()));
+                Ok(())
+            })
+            .unwrap();
+        let restored = SledStore::temporary().unwrap();
+        for (tree, key, value) in &records {
+            restored.import_record(tree, key, value).unwrap();
+        }
+        restored.finish_import(watermark).unwrap();
+        let back = restored.household(&home.id).unwrap().unwrap();
+        assert_eq!(back.webhook, Some(hook));
+
+        store.set_household_webhook(&home.id, None).unwrap();
+        assert_eq!(store.household(&home.id).unwrap().unwrap().webhook, None);
+        assert_eq!(
+            store.household_by_name("HOME").unwrap().unwrap().members,
+            home.members
+        );
     }
 
     #[test]

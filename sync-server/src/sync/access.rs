@@ -156,6 +156,7 @@ mod tests {
             members: Vec::new(),
             grocery_list_id: None,
             meal_plan_id: None,
+            webhook: None,
         };
         store.create_household(&household).unwrap();
         let owner = Principal::Household(household.id.clone());

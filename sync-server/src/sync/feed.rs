@@ -261,11 +261,7 @@ impl FeedWorker {
         store: &dyn crate::store::RelayStore,
         saved: &Saved,
     ) -> Result<(), SyncError> {
-        // A household's list has no webhook yet (issue 17: configured per household later).
-        let Some(owner) = saved.owner.user() else {
-            return Ok(());
-        };
-        let Some(user) = self.hook.watched_list(store, owner, &saved.doc)? else {
+        let Some(owner) = self.hook.watched_list(store, &saved.owner, &saved.doc)? else {
             return Ok(());
         };
         let Ok(id) = saved.doc.parse::<DocId>() else {
@@ -279,7 +275,7 @@ impl FeedWorker {
             .send(&id, Command::Read { doc: id, job })
             .await?;
         match rx.await.map_err(|_| SyncError::Stopped)? {
-            Some(Ok(list)) => Ok(self.hook.observe(store, &user, &saved.doc, &list)?),
+            Some(Ok(list)) => Ok(self.hook.observe(store, &owner, &saved.doc, &list)?),
             Some(Err(e)) => {
                 tracing::warn!(error = %e, doc = saved.doc, "cannot read a grocery list; not watching it");
                 Ok(())
