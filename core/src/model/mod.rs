@@ -11,7 +11,7 @@ pub use grocery::{GROCERY_KIND, GroceryDoc, GroceryItem, GroceryItemDoc};
 pub use plan::{DEFAULT_SLOTS, PLAN_KIND, PlanDoc, PlanEntry, PlanEntryDoc, PlanSlotDoc};
 pub use recipe::{
     Attachment, AttachmentDoc, IngredientInput, IngredientRow, IngredientRowDoc, RECIPE_KIND,
-    Recipe, RecipeDoc, RecipeDraft, join_steps, split_steps,
+    Recipe, RecipeDoc, RecipeDraft, has_attachment, join_steps, split_steps,
 };
 pub use shaping::{apply_draft, apply_draft_keeping, new_recipe_doc};
 pub use validate::{ValidationError, validate_draft};

@@ -60,6 +60,13 @@ pub struct AttachmentDoc {
     pub size: u64,
 }
 
+/// Whether recipe document `am` lists an attachment with this SHA-256 (the relay asks, to
+/// let whoever may read the recipe read its files). Reads only the attachments.
+pub fn has_attachment(am: &automerge::Automerge, sha256: &str) -> bool {
+    autosurgeon::hydrate_prop::<_, Vec<AttachmentDoc>, _, _>(am, &automerge::ROOT, "attachments")
+        .is_ok_and(|list| list.iter().any(|a| a.sha256 == sha256))
+}
+
 /// A recipe as the UI shows it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

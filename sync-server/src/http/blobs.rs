@@ -42,6 +42,8 @@ use crate::blobs::{BlobHash, BlobRecord, ReceiveError};
 use crate::clock::UnixMs;
 use crate::http::state::AppState;
 use crate::store::UserId;
+use crate::sync::access::{self, Access};
+use crate::sync::doc_id::DocId;
 
 const PRIVATE_CACHE: &str = "private, max-age=31536000, immutable";
 const MAX_NAME_CHARS: usize = 120;
@@ -85,6 +87,16 @@ pub struct ServeParams {
     pub name: Option<String>,
     /// `inline` to show images, PDFs and plain text in the browser; anything else downloads.
     pub disposition: Option<String>,
+    /// A recipe shared with you that lists this attachment (to read a file another user
+    /// uploaded).
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SignParams {
+    /// A recipe shared with you that lists this attachment (see the download's `doc`).
+    pub doc: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -98,6 +110,41 @@ pub struct SignedParams {
     pub sig: String,
     pub name: Option<String>,
     pub disposition: Option<String>,
+    /// The shared recipe the URL was made through, checked again when it is used.
+    pub doc: Option<String>,
+}
+
+/// The record that lets `user` read blob `hash`: their own upload; or, through `doc` (a
+/// recipe shared with them that lists the blob), its owner's. Asked at every download, so a
+/// share revoked since a signed URL was made stops the URL too.
+async fn readable(
+    state: &AppState,
+    hash: &BlobHash,
+    user: &UserId,
+    doc: Option<&str>,
+) -> Result<Option<BlobRecord>, ApiError> {
+    if let Some(record) = state.store.blob_record(hash, user)? {
+        return Ok(Some(record));
+    }
+    let Some(doc) = doc else {
+        return Ok(None);
+    };
+    let Access::Shared { owner, .. } = access::decide(state.store.as_ref(), doc, user, false)?
+    else {
+        return Ok(None);
+    };
+    let Some(record) = state.store.blob_record(hash, &owner)? else {
+        return Ok(None);
+    };
+    let sha256 = hash.as_str().to_owned();
+    let listed = state
+        .sync()?
+        .read_document(doc, move |am| {
+            larder_core::model::has_attachment(am, &sha256)
+        })
+        .await?
+        .unwrap_or(false);
+    Ok(listed.then_some(record))
 }
 
 fn blob_not_found() -> ApiError {
@@ -271,9 +318,8 @@ async fn get_blob(
     let hash = parse_hash(path)?;
     let Query(params) = params
         .map_err(|_| ApiError::bad_request("bad_query", "name and disposition must be text"))?;
-    let record = state
-        .store
-        .blob_record(&hash, &auth.user.id)?
+    let record = readable(&state, &hash, &auth.user.id, params.doc.as_deref())
+        .await?
         .ok_or_else(blob_not_found)?;
     let cache = HeaderValue::from_static(PRIVATE_CACHE);
     serve(
@@ -293,7 +339,7 @@ async fn get_blob(
     post,
     path = "/blobs/{sha256}/url",
     tag = "blobs",
-    params(("sha256" = String, Path, description = "SHA-256, 64 lower-case hex digits")),
+    params(("sha256" = String, Path, description = "SHA-256, 64 lower-case hex digits"), SignParams),
     responses(
         (status = 200, description = "A URL that works without a session until expires_at", body = SignedUrl),
         (status = 400, description = "Bad hash", body = crate::http::ApiErrorBody),
@@ -306,11 +352,14 @@ async fn sign_url(
     State(state): State<Arc<AppState>>,
     auth: AuthUser,
     path: Result<Path<String>, PathRejection>,
+    params: Result<Query<SignParams>, QueryRejection>,
 ) -> Result<Json<SignedUrl>, ApiError> {
     let hash = parse_hash(path)?;
-    state
-        .store
-        .blob_record(&hash, &auth.user.id)?
+    let Query(params) =
+        params.map_err(|_| ApiError::bad_request("bad_query", "doc must be text"))?;
+    let doc = params.doc.filter(|d| d.parse::<DocId>().is_ok());
+    readable(&state, &hash, &auth.user.id, doc.as_deref())
+        .await?
         .ok_or_else(blob_not_found)?;
     let (expires, sig) = state
         .blobs
@@ -320,8 +369,9 @@ async fn sign_url(
         .map_err(|e| ApiError::internal(&e))?;
     Ok(Json(SignedUrl {
         url: format!(
-            "/api/v1/blobs/signed/{hash}?u={}&expires={expires}&sig={sig}",
-            auth.user.id
+            "/api/v1/blobs/signed/{hash}?u={}&expires={expires}&sig={sig}{}",
+            auth.user.id,
+            doc.map(|d| format!("&doc={d}")).unwrap_or_default()
         ),
         expires_at: expires,
     }))
@@ -371,9 +421,8 @@ async fn get_signed(
     if !valid {
         return Err(forbidden());
     }
-    let record = state
-        .store
-        .blob_record(&hash, &user)?
+    let record = readable(&state, &hash, &user, params.doc.as_deref())
+        .await?
         .ok_or_else(blob_not_found)?;
     // A CDN may keep it, but never past the link's expiry.
     let remaining = (params.expires.saturating_sub(now) / 1000).clamp(0, 31_536_000);

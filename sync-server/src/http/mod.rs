@@ -14,6 +14,7 @@ mod metrics;
 pub mod openapi;
 pub mod plan;
 pub mod session;
+pub mod shares;
 pub mod state;
 pub mod sync;
 pub mod web;
@@ -55,6 +56,7 @@ pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
         .merge(docs::routes())
         .merge(grocery::routes())
         .merge(plan::routes())
+        .merge(shares::routes())
 }
 
 /// The OpenAPI document of every documented route.

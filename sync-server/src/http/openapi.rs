@@ -30,6 +30,7 @@ use crate::http::state::AppState;
         (name = "sync", description = "Sync tickets and the change feed"),
         (name = "health", description = "Liveness and readiness"),
         (name = "plan", description = "The meal plan's calendar feed"),
+        (name = "shares", description = "Sharing recipes with other users and households"),
     ),
 )]
 struct ApiDoc;

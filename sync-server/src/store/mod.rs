@@ -3,7 +3,8 @@
 //! per-user index so a user's sessions can be revoked together), and for sync: the samod
 //! document chunks, who owns each document, and every user's change feed; for the grocery hook
 //! ([`HookStore`], a supertrait): API tokens, grocery items seen, the webhook outbox; households
-//! and who owns a document, a user or a household ([`HouseholdStore`], [`Principal`]). The
+//! and who owns a document, a user or a household ([`HouseholdStore`], [`Principal`]); recipe
+//! shares and the documents' kinds ([`ShareStore`]). The
 //! embedded implementation is [`SledStore`]; a Postgres one can implement the same trait later.
 //!
 //! Every method is synchronous and quick (an embedded store answers in microseconds), except
@@ -13,9 +14,11 @@ pub mod blob_owners;
 pub mod calendar;
 pub mod hook;
 pub mod household;
+pub mod share;
 mod sled_calendar;
 mod sled_hook;
 mod sled_household;
+mod sled_share;
 pub(crate) mod sled_store;
 
 use std::fmt;
@@ -31,6 +34,7 @@ pub use blob_owners::{BlobHash, BlobOwners, BlobRecord};
 pub use calendar::{CalendarStore, CalendarToken};
 pub use hook::{ApiToken, Delivery, DeliveryHousehold, HookItem, HookStore};
 pub use household::{Household, HouseholdId, HouseholdStore, HouseholdWebhook, Principal};
+pub use share::{Grantee, Share, ShareId, ShareMode, ShareScope, ShareStore};
 pub use sled_store::SledStore;
 
 /// Receives `(collection, key, value)` records from [`RelayStore::export`].
@@ -138,6 +142,8 @@ pub struct FeedUpdate {
     pub heads: Vec<String>,
     /// The mark this update covers, cleared if still in place.
     pub mark: Option<u64>,
+    /// The document's root `kind`, recorded for shares of "all my recipes" (`None`: not read).
+    pub kind: Option<String>,
 }
 
 /// The key under which names are unique: ASCII lower case (names are ASCII, see
@@ -194,7 +200,7 @@ pub enum StoreError {
 /// Everything the relay keeps on disk. Implementations must make each method atomic: a crash
 /// in the middle of one leaves either all of its writes or none of them.
 pub trait RelayStore:
-    BlobOwners + HookStore + CalendarStore + HouseholdStore + Send + Sync + 'static
+    BlobOwners + HookStore + CalendarStore + HouseholdStore + ShareStore + Send + Sync + 'static
 {
     // --- users ---
 

@@ -403,6 +403,7 @@ mod tests {
             doc: "list".to_owned(),
             heads: vec![heads.to_owned()],
             mark,
+            kind: None,
         };
 
         // Joining marked the list pending; recording it clears the mark.

@@ -16,6 +16,7 @@
 //! - the grocery hook's trees: see `sled_hook`
 //! - the calendar feed's trees: see `sled_calendar`
 //! - the households' trees: see `sled_household`
+//! - the shares' trees: see `sled_share`
 //! - the default tree holds `schema_version`.
 //!
 //! Every update that touches more than one key runs in one sled transaction, so a crash never
@@ -38,6 +39,7 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
 };
 
+use super::share::ShareStore;
 use super::{
     BoxFuture, ExportSink, FeedEntry, FeedUpdate, FeedWritten, Principal, RelayStore, Session,
     StoreError, TokenHash, User, UserId, name_key,
@@ -57,7 +59,7 @@ pub struct SledStore {
     sessions: Tree,
     user_sessions: Tree,
     chunks: Tree,
-    doc_owner: Tree,
+    pub(super) doc_owner: Tree,
     pub(super) feed: Tree,
     pub(super) feed_docs: Tree,
     pub(super) feed_marks: Tree,
@@ -67,6 +69,8 @@ pub struct SledStore {
     pub(super) hook: super::sled_hook::HookTrees,
     /// The calendar feed's trees (see `sled_calendar`).
     pub(super) calendar: super::sled_calendar::CalendarTrees,
+    /// The shares' trees (see `sled_share`).
+    pub(super) shares: super::sled_share::ShareTrees,
     /// Held shared by every write, exclusively by an export (see the module docs).
     gate: RwLock<()>,
 }
@@ -138,6 +142,7 @@ impl SledStore {
             hook: super::sled_hook::HookTrees::open(&db)?,
             calendar: super::sled_calendar::CalendarTrees::open(&db)?,
             households: super::sled_household::HouseholdTrees::open(&db)?,
+            shares: super::sled_share::ShareTrees::open(&db)?,
             gate: RwLock::new(()),
             db,
         })
@@ -188,29 +193,44 @@ impl SledStore {
         seqs: &[u64],
     ) -> Result<Option<Vec<FeedWritten>>, StoreError> {
         let _w = self.write_gate();
+        let shares = &self.shares;
         let done = (
             &self.feed,
             &self.feed_docs,
             &self.feed_marks,
             &self.households.households,
+            &shares.doc_grants,
+            &shares.all_recipe_grants,
+            &shares.doc_kinds,
         )
-            .transaction(|(feed, feed_docs, marks, households)| {
-                let mut seqs = seqs.iter().copied();
-                let mut written = Vec::with_capacity(updates.len());
-                for u in updates {
-                    let doc = u.doc.as_bytes();
-                    if let Some(mark) = u.mark
-                        && marks.get(doc)?.as_deref() == Some(&mark.to_be_bytes()[..])
-                    {
-                        marks.remove(doc)?;
-                    }
-                    // Each reader's slot in `feed_docs` (see the module docs).
-                    let readers: Vec<(UserId, Vec<u8>)> = match &u.owner {
-                        Principal::User(user) => vec![(user.clone(), doc.to_vec())],
-                        Principal::Household(id) => match households.get(id.as_str().as_bytes())? {
-                            Some(raw) => super::sled_household::decode(&raw)
-                                .map_err(abort)?
-                                .members
+            .transaction(
+                |(feed, feed_docs, marks, households, doc_grants, all_recipe_grants, kinds)| {
+                    let mut seqs = seqs.iter().copied();
+                    let mut written = Vec::with_capacity(updates.len());
+                    for u in updates {
+                        let doc = u.doc.as_bytes();
+                        if let Some(mark) = u.mark
+                            && marks.get(doc)?.as_deref() == Some(&mark.to_be_bytes()[..])
+                        {
+                            marks.remove(doc)?;
+                        }
+                        if let Some(kind) = &u.kind
+                            && kinds.get(doc)?.as_deref() != Some(kind.as_bytes())
+                        {
+                            kinds.insert(doc, kind.as_bytes())?;
+                        }
+                        let members = |id: &super::HouseholdId| -> TxResult<Vec<UserId>> {
+                            Ok(match households.get(id.as_str().as_bytes())? {
+                                Some(raw) => {
+                                    super::sled_household::decode(&raw).map_err(abort)?.members
+                                }
+                                None => Vec::new(),
+                            })
+                        };
+                        // Each reader's slot in `feed_docs` (see the module docs).
+                        let mut readers: Vec<(UserId, Vec<u8>)> = match &u.owner {
+                            Principal::User(user) => vec![(user.clone(), doc.to_vec())],
+                            Principal::Household(id) => members(id)?
                                 .into_iter()
                                 .map(|m| {
                                     let slot =
@@ -218,46 +238,73 @@ impl SledStore {
                                     (m, slot)
                                 })
                                 .collect(),
-                            None => Vec::new(),
-                        },
-                    };
-                    let mut entries = Vec::with_capacity(readers.len());
-                    for (user, slot) in readers {
-                        let old_key = feed_docs.get(slot.as_slice())?;
-                        let unchanged = match &old_key {
-                            Some(old_key) if old_key.starts_with(user.as_str().as_bytes()) => {
-                                match feed.get(old_key)? {
-                                    Some(raw) => decode::<FeedEntry>(&raw, "feed entry")
-                                        .map(|old| old.heads == u.heads)
-                                        .unwrap_or(false),
-                                    None => false,
+                        };
+                        // Grantees of a user's document (see `sled_share`).
+                        if let Principal::User(owner) = &u.owner {
+                            let mut grants = super::sled_share::grants_in(doc_grants, doc)?;
+                            let kind = match &u.kind {
+                                Some(kind) => Some(kind.as_bytes().to_vec()),
+                                None => kinds.get(doc)?.map(|k| k.to_vec()),
+                            };
+                            if kind.as_deref() == Some(super::share::RECIPE_KIND.as_bytes()) {
+                                grants.extend(super::sled_share::grants_in(
+                                    all_recipe_grants,
+                                    owner.as_str().as_bytes(),
+                                )?);
+                            }
+                            for grant in grants {
+                                let users = match grant.grantee {
+                                    super::Grantee::User(user) => vec![user],
+                                    super::Grantee::Household(id) => members(&id)?,
+                                };
+                                for user in users {
+                                    if !readers.iter().any(|(r, _)| *r == user) {
+                                        let slot = super::sled_household::member_feed_doc_key(
+                                            &u.doc, &user,
+                                        );
+                                        readers.push((user, slot));
+                                    }
                                 }
                             }
-                            _ => false,
-                        };
-                        if unchanged {
-                            continue;
                         }
-                        if let Some(old_key) = old_key {
-                            feed.remove(old_key)?;
+                        let mut entries = Vec::with_capacity(readers.len());
+                        for (user, slot) in readers {
+                            let old_key = feed_docs.get(slot.as_slice())?;
+                            let unchanged = match &old_key {
+                                Some(old_key) if old_key.starts_with(user.as_str().as_bytes()) => {
+                                    match feed.get(old_key)? {
+                                        Some(raw) => decode::<FeedEntry>(&raw, "feed entry")
+                                            .map(|old| old.heads == u.heads)
+                                            .unwrap_or(false),
+                                        None => false,
+                                    }
+                                }
+                                _ => false,
+                            };
+                            if unchanged {
+                                continue;
+                            }
+                            if let Some(old_key) = old_key {
+                                feed.remove(old_key)?;
+                            }
+                            let Some(seq) = seqs.next() else {
+                                return Err(abort(StoreError::FeedSeqsShort));
+                            };
+                            let entry = FeedEntry {
+                                seq,
+                                doc_id: u.doc.clone(),
+                                heads: u.heads.clone(),
+                            };
+                            let new_key = feed_key(&user, entry.seq);
+                            feed.insert(new_key.as_slice(), encode(&entry)?)?;
+                            feed_docs.insert(slot, new_key.as_slice())?;
+                            entries.push((user, entry));
                         }
-                        let Some(seq) = seqs.next() else {
-                            return Err(abort(StoreError::FeedSeqsShort));
-                        };
-                        let entry = FeedEntry {
-                            seq,
-                            doc_id: u.doc.clone(),
-                            heads: u.heads.clone(),
-                        };
-                        let new_key = feed_key(&user, entry.seq);
-                        feed.insert(new_key.as_slice(), encode(&entry)?)?;
-                        feed_docs.insert(slot, new_key.as_slice())?;
-                        entries.push((user, entry));
+                        written.push(entries);
                     }
-                    written.push(entries);
-                }
-                Ok(written)
-            })
+                    Ok(written)
+                },
+            )
             .map_err(tx_error);
         match done {
             Ok(written) => Ok(Some(written)),
@@ -708,7 +755,9 @@ impl RelayStore for SledStore {
         let mut wanted = 0;
         for u in updates {
             wanted += match &u.owner {
-                Principal::User(_) => 1,
+                // The owner, and (a guess; the transaction asks for more if short) the
+                // grantees of a shared document.
+                Principal::User(owner) => 1 + self.grantees_of(&u.doc, owner)?.len(),
                 Principal::Household(id) => self
                     .households
                     .households

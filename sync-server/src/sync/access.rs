@@ -13,13 +13,16 @@
 //!   like any unknown one.
 //! - The owner's devices may read and write; so may the devices of every member of an owning
 //!   household, for as long as they are members (asked of the store at each decision: a
-//!   removed member is refused from the next message on). Everyone else is answered exactly as
-//!   for a document that does not exist (`doc-unavailable`), and what they send is dropped.
+//!   removed member is refused from the next message on). A user's document shared with
+//!   another user or a household ([`crate::store::ShareStore`]) may be read by the grantees,
+//!   and written too when the share is editable; a read-only grantee's changes are dropped.
+//!   Everyone else is answered exactly as for a document that does not exist
+//!   (`doc-unavailable`), and what they send is dropped.
 //! - [`decide`] is the decision for a document id; [`decide_for`] the same decision once the
 //!   owner is known (a document the sync core has loaded), so a message costs no owner lookup.
 //!   Every path (websocket, feed, bulk fetch and upload, grocery API) takes one of the two.
 
-use crate::store::{HouseholdId, Principal, RelayStore, StoreError, UserId};
+use crate::store::{HouseholdId, Principal, RelayStore, ShareMode, StoreError, UserId};
 
 /// The relay's own peer id.
 pub const RELAY_PEER_ID: &str = "larder-relay";
@@ -43,14 +46,36 @@ pub enum Access {
     Owner { claimed: bool },
     /// Read and write: a household owns it and the user is a member.
     Member { household: HouseholdId },
+    /// Another user owns it and shares it with this user (or their household): read, and
+    /// with [`ShareMode::Edit`] write.
+    Shared { owner: UserId, mode: ShareMode },
     /// Nothing; answered as for a document that does not exist.
     None,
 }
 
 impl Access {
-    /// Whether the user may read and write.
+    /// Whether the user may read (and sync) the document.
     pub fn allowed(&self) -> bool {
         !matches!(self, Access::None)
+    }
+
+    /// Whether what the user sends for the document may change it.
+    pub fn writable(&self) -> bool {
+        match self {
+            Access::Owner { .. } | Access::Member { .. } => true,
+            Access::Shared { mode, .. } => *mode == ShareMode::Edit,
+            Access::None => false,
+        }
+    }
+
+    /// The document's owner as this decision found it (`user`: the user it was made for).
+    pub fn owner(&self, user: &UserId) -> Option<Principal> {
+        match self {
+            Access::Owner { .. } => Some(Principal::User(user.clone())),
+            Access::Member { household } => Some(Principal::Household(household.clone())),
+            Access::Shared { owner, .. } => Some(Principal::User(owner.clone())),
+            Access::None => None,
+        }
     }
 }
 
@@ -63,29 +88,36 @@ pub fn decide(
     claim: bool,
 ) -> Result<Access, StoreError> {
     match store.doc_principal(doc)? {
-        Some(owner) => decide_for(store, &owner, user),
+        Some(owner) => decide_for(store, doc, &owner, user),
         None if claim => {
             let mine = Principal::User(user.clone());
             let owner = store.claim_doc(doc, &mine)?;
             if owner == mine {
                 Ok(Access::Owner { claimed: true })
             } else {
-                decide_for(store, &owner, user)
+                decide_for(store, doc, &owner, user)
             }
         }
         None => Ok(Access::None),
     }
 }
 
-/// The decision for `user` and a document owned by `owner`.
+/// The decision for `user` and document `doc`, owned by `owner`.
 pub fn decide_for(
     store: &dyn RelayStore,
+    doc: &str,
     owner: &Principal,
     user: &UserId,
 ) -> Result<Access, StoreError> {
     match owner {
         Principal::User(u) if u == user => Ok(Access::Owner { claimed: false }),
-        Principal::User(_) => Ok(Access::None),
+        Principal::User(u) => Ok(match store.granted(doc, u, user)? {
+            Some(mode) => Access::Shared {
+                owner: u.clone(),
+                mode,
+            },
+            None => Access::None,
+        }),
         Principal::Household(h) => Ok(if store.is_member(h, user)? {
             Access::Member {
                 household: h.clone(),
@@ -169,13 +201,19 @@ mod tests {
         assert_eq!(decide(&store, "list", &alice, true).unwrap(), Access::None);
         store.add_member(&household.id, &alice).unwrap();
         assert_eq!(decide(&store, "list", &alice, true).unwrap(), member);
-        assert_eq!(decide_for(&store, &owner, &alice).unwrap(), member);
+        assert_eq!(decide_for(&store, "list", &owner, &alice).unwrap(), member);
         assert_eq!(decide(&store, "list", &bob, false).unwrap(), Access::None);
-        assert_eq!(decide_for(&store, &owner, &bob).unwrap(), Access::None);
+        assert_eq!(
+            decide_for(&store, "list", &owner, &bob).unwrap(),
+            Access::None
+        );
 
         store.remove_member(&household.id, &alice).unwrap();
         assert_eq!(decide(&store, "list", &alice, true).unwrap(), Access::None);
-        assert_eq!(decide_for(&store, &owner, &alice).unwrap(), Access::None);
+        assert_eq!(
+            decide_for(&store, "list", &owner, &alice).unwrap(),
+            Access::None
+        );
         assert_eq!(store.doc_principal("list").unwrap(), Some(owner));
     }
 }

@@ -59,6 +59,8 @@ pub struct Saved {
     pub mark: u64,
     /// Durable once this group-commit ticket is.
     pub ticket: u64,
+    /// The document's root `kind` (see [`Document::kind`]).
+    pub kind: Option<String>,
 }
 
 /// Chunks to delete once ticket `after` is durable (a snapshot that folds them in).
@@ -172,6 +174,12 @@ impl Document {
 
     pub fn heads(&self) -> Vec<ChangeHash> {
         self.am.get_heads()
+    }
+
+    /// The root `kind` larder-core documents carry (`larder.recipe`, …), if any: one map
+    /// lookup, so recording it with every save costs nothing worth measuring.
+    pub fn kind(&self) -> Option<String> {
+        larder_core::model::doc_kind(&self.am)
     }
 
     pub fn has_peers(&self) -> bool {
@@ -341,6 +349,7 @@ impl Document {
                     heads: sorted_hex(&self.disk.saved_heads),
                     mark,
                     ticket: self.written,
+                    kind: self.kind(),
                 });
             }
             for peer in self.peers.values_mut() {

@@ -125,12 +125,12 @@ impl FeedWorker {
         };
         let (tx, rx) = oneshot::channel();
         let job = Box::new(move |found: Option<&super::document::Document>| {
-            let _ = tx.send(found.map(|d| (d.owner.clone(), sorted_hex(&d.heads()))));
+            let _ = tx.send(found.map(|d| (d.owner.clone(), sorted_hex(&d.heads()), d.kind())));
         });
         self.shards
             .send(&id, Command::Read { doc: id, job })
             .await?;
-        let Some((owner, heads)) = rx.await.map_err(|_| SyncError::Stopped)? else {
+        let Some((owner, heads, kind)) = rx.await.map_err(|_| SyncError::Stopped)? else {
             // No owner yet: recorded when it is claimed.
             return Ok(None);
         };
@@ -140,6 +140,7 @@ impl FeedWorker {
             heads,
             mark,
             ticket: 0,
+            kind,
         }))
     }
 
@@ -235,6 +236,7 @@ impl FeedWorker {
                 doc: s.doc.clone(),
                 heads: s.heads.clone(),
                 mark: Some(s.mark),
+                kind: s.kind.clone(),
             })
             .collect();
         match store.feed_record(&feed_updates) {

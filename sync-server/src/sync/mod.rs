@@ -28,6 +28,7 @@ pub mod feed;
 pub mod outbox;
 pub mod registry;
 pub mod shard;
+mod sharing;
 pub mod tickets;
 pub mod wire;
 
@@ -571,7 +572,16 @@ impl SyncHub {
         let Some(h) = self.slot.get()?.household(household)? else {
             return Ok(());
         };
-        for doc in h.documents() {
+        self.announce(h.documents()).await
+    }
+
+    /// Hands the feed the pending marks of `docs` now (the store marked them: a membership or
+    /// a share changed who reads them) and waits until they are recorded.
+    pub(crate) async fn announce<'a>(
+        &self,
+        docs: impl Iterator<Item = &'a str>,
+    ) -> Result<(), SyncError> {
+        for doc in docs {
             let Ok(id) = doc.parse::<DocId>() else {
                 continue;
             };

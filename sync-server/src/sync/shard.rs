@@ -301,7 +301,7 @@ impl Shard {
                 data,
             } => {
                 if let Some(slot) = self.docs.get(&doc)
-                    && permits(store, &slot.doc.owner, &out.user)
+                    && permits(store, &slot.doc, &out.user).allowed()
                     && let Some(slot) = self.docs.get_mut(&doc)
                 {
                     slot.doc.relay_ephemeral(out.id, &session, count, &data);
@@ -381,6 +381,9 @@ impl Shard {
             }
             Command::ForgetReader { owner, user, done } => {
                 for slot in self.docs.values_mut().filter(|s| s.doc.owner == owner) {
+                    if permits(store, &slot.doc, &user).allowed() {
+                        continue; // still theirs to read by another way (a share)
+                    }
                     for out in slot.doc.forget_user(&user) {
                         out.send(
                             super::wire::WireMessage::DocUnavailable {
@@ -408,6 +411,7 @@ impl Shard {
                                 heads: super::document::sorted_hex(&slot.doc.heads()),
                                 mark,
                                 ticket: ctx.commit.ticket_now(),
+                                kind: slot.doc.kind(),
                             });
                         }
                         Ok(None) => {}
@@ -472,6 +476,7 @@ impl Shard {
                 heads: super::document::sorted_hex(&doc.heads()),
                 mark,
                 ticket: self.ctx.commit.ticket_now(),
+                kind: doc.kind(),
             });
         }
         let now = Instant::now();
@@ -496,19 +501,25 @@ impl Shard {
         request: bool,
     ) {
         let decided = match self.docs.get(&id) {
-            Some(slot) => {
-                access::decide_for(store, &slot.doc.owner, &out.user).map(|a| a.allowed())
-            }
+            Some(slot) => access::decide_for(store, &slot.doc.key, &slot.doc.owner, &out.user),
             None => self.admit(store, out, id, request),
         };
-        let allowed = match decided {
-            Ok(allowed) => allowed,
+        let access = match decided {
+            Ok(access) => access,
             Err(e) => {
                 tracing::error!(error = %e, doc = %id, "deciding access to a document failed");
                 out.close(close::INTERNAL_ERROR, "storage error");
                 return;
             }
         };
+        let allowed = access.allowed();
+        if allowed && !access.writable() && !msg.changes.is_empty() {
+            // A read-only grantee's changes: dropped whole (applying the rest would have the
+            // relay ask for those changes again and again). Their device refuses such edits
+            // itself; this is the relay's own guard.
+            tracing::debug!(doc = %id, peer = out.peer, "dropped changes from a read-only grantee");
+            return;
+        }
         if !allowed && !msg.changes.is_empty() {
             // Changes pushed into a document that is not the peer's: no client does that
             // (they send changes only when the relay asks, and it never asks), so it is
@@ -556,12 +567,9 @@ impl Shard {
     ) {
         let loaded_before = self.docs.contains_key(&id);
         if !loaded_before {
-            let owner = match access::decide(store, &id.to_string(), &user, false) {
-                Ok(Access::Owner { .. }) => Ok(Some(Principal::User(user.clone()))),
-                Ok(Access::Member { household }) => Ok(Some(Principal::Household(household))),
-                Ok(Access::None) => Ok(None),
-                Err(e) => Err(e),
-            };
+            // Only those who may write import: a read-only grantee is answered as a stranger.
+            let owner = access::decide(store, &id.to_string(), &user, false)
+                .map(|access| access.writable().then(|| access.owner(&user)).flatten());
             match owner {
                 Ok(Some(owner)) => {
                     if let Err(e) = self.load(store, id, owner) {
@@ -622,7 +630,7 @@ impl Shard {
             let _ = done.send(Imported::Failed);
             return;
         };
-        if !permits(store, &slot.doc.owner, &user) {
+        if !permits(store, &slot.doc, &user).writable() {
             let _ = done.send(Imported::Unavailable);
             return;
         }
@@ -652,14 +660,12 @@ impl Shard {
         out: &Outbox,
         id: DocId,
         request: bool,
-    ) -> Result<bool, StoreError> {
-        let owner = match access::decide(store, &id.to_string(), &out.user, !request)? {
-            Access::Owner { .. } => Principal::User(out.user.clone()),
-            Access::Member { household } => Principal::Household(household),
-            Access::None => return Ok(false),
-        };
-        self.load(store, id, owner)?;
-        Ok(true)
+    ) -> Result<Access, StoreError> {
+        let access = access::decide(store, &id.to_string(), &out.user, !request)?;
+        if let Some(owner) = access.owner(&out.user) {
+            self.load(store, id, owner)?;
+        }
+        Ok(access)
     }
 
     /// Drops a document from memory (its peers are closed: their sync states go with it).
@@ -797,12 +803,12 @@ impl Shard {
 
 /// The access decision for a loaded document (see [`access::decide_for`]); a store that fails
 /// to answer allows nothing.
-fn permits(store: &dyn RelayStore, owner: &Principal, user: &UserId) -> bool {
-    match access::decide_for(store, owner, user) {
-        Ok(access) => access.allowed(),
+fn permits(store: &dyn RelayStore, doc: &Document, user: &UserId) -> Access {
+    match access::decide_for(store, &doc.key, &doc.owner, user) {
+        Ok(access) => access,
         Err(e) => {
             tracing::error!(error = %e, "deciding access to a document failed");
-            false
+            Access::None
         }
     }
 }

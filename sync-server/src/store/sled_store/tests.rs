@@ -219,6 +219,7 @@ fn record(
         doc: doc.to_owned(),
         heads: vec![heads.to_owned()],
         mark,
+        kind: None,
     };
     let mut written = store.feed_record(&[update]).unwrap();
     assert_eq!(written.len(), 1);
@@ -289,6 +290,7 @@ fn one_feed_record_writes_many_documents_in_order() {
         doc: doc.to_owned(),
         heads: vec![heads.to_owned()],
         mark,
+        kind: None,
     };
     let written = store
         .feed_record(&[
