@@ -436,7 +436,7 @@ mod tests {
         store.create_share(&to_home, &[]).unwrap();
         assert_eq!(
             record(&store, &alice, "list", "larder.grocery"),
-            [alice.clone()]
+            vec![alice.clone()]
         );
         let mut expected = vec![alice.clone(), bob.clone(), carol.clone()];
         expected.sort();
@@ -446,7 +446,7 @@ mod tests {
             Some(ShareMode::Edit)
         );
         assert_eq!(store.granted("list", &alice, &carol).unwrap(), None);
-        assert_eq!(store.shares_to(&carol).unwrap(), [to_home.clone()]);
+        assert_eq!(store.shares_to(&carol).unwrap(), vec![to_home.clone()]);
         assert_eq!(store.shares_by(&alice).unwrap().len(), 2);
         let mut grantees = vec![bob.clone(), carol.clone()];
         grantees.sort();
