@@ -230,6 +230,56 @@ pub fn merge_item(list: &mut GroceryDoc, item: &GroceryItem, now: i64) -> Merged
     merged
 }
 
+/// Folds unchecked items that [`merge_addition`] would have merged into one, had their
+/// devices seen each other's first (two people adding eggs offline to a shared list): each
+/// later item's amount joins the earliest one's under the key `fold:{its id}`, its sources
+/// too, and it goes. Deterministic, so two devices folding the same items at once write the
+/// same keys and values and nothing counts twice.
+pub fn fold_duplicates(list: &mut GroceryDoc) {
+    let mut order: Vec<(i64, String)> = list
+        .items
+        .iter()
+        .filter(|(_, item)| !item.checked)
+        .map(|(id, item)| (item.added_at, id.clone()))
+        .collect();
+    order.sort();
+    let mut survivors: Vec<String> = Vec::new();
+    for (_, id) in order {
+        let Some(item) = list.items.get(&id) else {
+            continue;
+        };
+        let key = ingredient::normalize_name(&item.name);
+        let into = survivors.iter().find(|s| {
+            list.items.get(*s).is_some_and(|kept| {
+                ingredient::normalize_name(&kept.name) == key && units_merge(&kept.unit, &item.unit)
+            })
+        });
+        let Some(into) = into.cloned() else {
+            survivors.push(id);
+            continue;
+        };
+        let Some(folded) = list.items.remove(&id) else {
+            continue;
+        };
+        let Some(kept) = list.items.get_mut(&into) else {
+            continue;
+        };
+        if let Some(amount) = folded.total_quantity() {
+            let amount = if kept.unit == folded.unit {
+                amount
+            } else {
+                units::convert(amount, &folded.unit, &kept.unit).unwrap_or(0.0)
+            };
+            kept.added.insert(format!("fold:{id}"), round(amount));
+        }
+        for source in folded.source_recipe_ids {
+            if !kept.source_recipe_ids.contains(&source) {
+                kept.source_recipe_ids.push(source);
+            }
+        }
+    }
+}
+
 fn units_merge(a: &str, b: &str) -> bool {
     a == b || units::compatible(a, b)
 }
@@ -327,6 +377,34 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].quantity, Some(6.0), "2 + 3 + 1, nothing lost");
         assert_eq!(items[0].text, "6 eggs");
+    }
+
+    #[test]
+    fn items_two_devices_made_at_once_show_as_one_and_fold_once() {
+        let mut a = automerge::AutoCommit::new();
+        autosurgeon::reconcile(&mut a, &GroceryDoc::new()).expect("reconcile");
+        let mut b = a.fork();
+        add_on(&mut a, item("eggs", Some(3.0), "", Some("cake")));
+        add_on(&mut b, item("Eggs", Some(2.0), "", Some("flan")));
+        a.merge(&mut b).expect("merge");
+        let merged: GroceryDoc = autosurgeon::hydrate(&a).expect("hydrate");
+        assert_eq!(merged.items.len(), 2, "two items in the document");
+        let shown = merged.to_items();
+        assert_eq!(shown.len(), 1, "shown as one");
+        assert_eq!(shown[0].quantity, Some(5.0));
+        assert_eq!(shown[0].source_recipe_ids.len(), 2);
+
+        // Both devices fold for good at once: still 5, one item.
+        let mut b = a.fork();
+        for doc in [&mut a, &mut b] {
+            let mut list: GroceryDoc = autosurgeon::hydrate(&*doc).expect("hydrate");
+            fold_duplicates(&mut list);
+            autosurgeon::reconcile(doc, &list).expect("reconcile");
+        }
+        a.merge(&mut b).expect("merge");
+        let folded: GroceryDoc = autosurgeon::hydrate(&a).expect("hydrate");
+        assert_eq!(folded.items.len(), 1);
+        assert_eq!(folded.to_items()[0].text, "5 eggs");
     }
 
     #[test]

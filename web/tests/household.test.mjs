@@ -106,6 +106,7 @@ test("two members share the household list: offline ticks, summed additions, mov
   // "Add to grocery list" on a recipe goes to the household list; ben's CLI adds eggs too.
   const id = (await larder(anaCli, ["add", "--title", "Pancakes", "--ingredient", "3 eggs"])).trim();
   await larder(anaCli, ["sync", "--once"]);
+  await ana.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Search" }).click();
   await openRecipe(ana.page, "eggs", "Pancakes");
   await ana.page.getByRole("button", { name: "Add to grocery list" }).click();
   await ana.page.getByText("Added the ingredients of “Pancakes” to the smiths household list.").waitFor();

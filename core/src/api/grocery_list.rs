@@ -204,6 +204,7 @@ impl<S: DocumentStore> Larder<S> {
                 &list_id,
                 move |am| -> Result<(Vec<GroceryItem>, String, T)> {
                     let mut list = read_grocery_doc(am, &doc_id)?;
+                    grocery::fold_duplicates(&mut list);
                     let outcome = change(&mut list, now)?;
                     am.transact(|tx| reconcile(tx, &list))
                         .map_err(|f| bad_doc(&doc_id, f.error))?;

@@ -73,9 +73,13 @@ impl GroceryDoc {
         }
     }
 
-    /// Items in the order they were added (ties broken by id, so every replica agrees).
+    /// Items in the order they were added (ties broken by id, so every replica agrees), with
+    /// duplicates that concurrent additions made shown folded into one (see
+    /// [`crate::grocery::fold_duplicates`]; the next change to the list folds them for good).
     pub fn to_items(&self) -> Vec<GroceryItem> {
-        let mut items: Vec<GroceryItem> = self
+        let mut folded = self.clone();
+        crate::grocery::fold_duplicates(&mut folded);
+        let mut items: Vec<GroceryItem> = folded
             .items
             .iter()
             .map(|(id, item)| GroceryItem {
