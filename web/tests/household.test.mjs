@@ -140,6 +140,7 @@ test("two members share the household list: offline ticks, summed additions, mov
   await choice.getByRole("button", { name: "smiths (household)", pressed: true }).waitFor();
   const all = ["1 lemon", "2 l milk ✓", "5 eggs", "bread ✓"];
   await showsEventually(ben.page, all);
+  await ana.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Grocery list" }).click();
   await showsEventually(ana.page, all);
 
   // Ben leaves the household: on his next connection his browser is back on his own list.
