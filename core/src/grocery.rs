@@ -382,7 +382,7 @@ mod tests {
     #[test]
     fn items_two_devices_made_at_once_show_as_one_and_fold_once() {
         let mut a = automerge::AutoCommit::new();
-        autosurgeon::reconcile(&mut a, &GroceryDoc::new()).expect("reconcile");
+        autosurgeon::reconcile(&mut a, GroceryDoc::new()).expect("reconcile");
         let mut b = a.fork();
         add_on(&mut a, item("eggs", Some(3.0), "", Some("cake")));
         add_on(&mut b, item("Eggs", Some(2.0), "", Some("flan")));
