@@ -356,9 +356,9 @@ mod tests {
     }
 
     /// One device's addition to `doc`, as the API makes it: hydrate, merge, reconcile.
-    fn add_on(doc: &mut automerge::AutoCommit, addition: Addition) {
+    fn add_on(doc: &mut automerge::AutoCommit, addition: Addition, now: i64) {
         let mut list: GroceryDoc = autosurgeon::hydrate(doc).expect("hydrate");
-        merge_addition(&mut list, addition, 2);
+        merge_addition(&mut list, addition, now);
         autosurgeon::reconcile(doc, &list).expect("reconcile");
     }
 
@@ -369,8 +369,8 @@ mod tests {
         let mut a = automerge::AutoCommit::new();
         autosurgeon::reconcile(&mut a, &list).expect("reconcile");
         let mut b = a.fork();
-        add_on(&mut a, item("eggs", Some(3.0), "", Some("soup")));
-        add_on(&mut b, item("Eggs", Some(1.0), "", Some("pie")));
+        add_on(&mut a, item("eggs", Some(3.0), "", Some("soup")), 2);
+        add_on(&mut b, item("Eggs", Some(1.0), "", Some("pie")), 2);
         a.merge(&mut b).expect("merge");
         let merged: GroceryDoc = autosurgeon::hydrate(&a).expect("hydrate");
         let items = merged.to_items();
@@ -384,8 +384,9 @@ mod tests {
         let mut a = automerge::AutoCommit::new();
         autosurgeon::reconcile(&mut a, GroceryDoc::new()).expect("reconcile");
         let mut b = a.fork();
-        add_on(&mut a, item("eggs", Some(3.0), "", Some("cake")));
-        add_on(&mut b, item("Eggs", Some(2.0), "", Some("flan")));
+        // The earlier one (a's, "eggs") is the one kept.
+        add_on(&mut a, item("eggs", Some(3.0), "", Some("cake")), 2);
+        add_on(&mut b, item("Eggs", Some(2.0), "", Some("flan")), 3);
         a.merge(&mut b).expect("merge");
         let merged: GroceryDoc = autosurgeon::hydrate(&a).expect("hydrate");
         assert_eq!(merged.items.len(), 2, "two items in the document");
