@@ -98,6 +98,7 @@ pub fn recipe_of(draft: &RecipeDraft, n: usize) -> Recipe {
         updated_at: 1_700_000_000_000 + n as i64,
         deleted: false,
         import_key: None,
+        shared: None,
     }
 }
 

@@ -12,8 +12,10 @@ use larder_core::{GroceryListChoice, Larder, profile};
 use crate::attachment_commands;
 use crate::import_commands;
 use crate::output::{self, outln};
+use crate::share_commands;
 use crate::sync_commands;
 use crate::{AttachmentCommand, Cli, Command, GroceryCommand, ListChoiceArg};
+use larder_core::rpc::ShareTarget;
 
 fn data_dir(cli_value: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(dir) = cli_value {
@@ -63,8 +65,14 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
             json,
             limit,
             offset,
+            shared,
         } => {
-            let hits = larder.search(query.as_deref().unwrap_or(""), limit, offset)?;
+            let query = query.as_deref().unwrap_or("");
+            let hits = if shared {
+                larder.search_shared(query, limit, offset)?
+            } else {
+                larder.search(query, limit, offset)?
+            };
             output::summaries(&hits, json)
         }
         Command::Show { id, json } => output::recipe(&larder.get_recipe(&id)?, json),
@@ -160,6 +168,22 @@ async fn dispatch(larder: &Arc<Larder<SamodStore>>, command: Command) -> Result<
             Ok(())
         }
         Command::Plan { command } => crate::plan_commands::run(larder, command).await,
+        Command::Share {
+            ids,
+            all,
+            with,
+            with_household,
+            edit,
+        } => {
+            let with = match (with, with_household) {
+                (Some(user), _) => ShareTarget::User(user),
+                (None, Some(household)) => ShareTarget::Household(household),
+                (None, None) => return Err(anyhow!("say --with USER or --with-household NAME")),
+            };
+            share_commands::share(larder, ids, all, with, edit).await
+        }
+        Command::Shares { json } => share_commands::list(larder, json).await,
+        Command::Unshare { share_id } => share_commands::revoke(larder, &share_id).await,
         Command::Attach {
             recipe_id,
             file,

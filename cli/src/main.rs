@@ -9,6 +9,7 @@ mod import_commands;
 mod import_report;
 mod output;
 mod plan_commands;
+mod share_commands;
 mod sync_commands;
 
 use std::path::PathBuf;
@@ -59,6 +60,9 @@ pub enum Command {
         limit: u32,
         #[arg(long, default_value_t = 0)]
         offset: u32,
+        /// Only recipes other users share with you.
+        #[arg(long)]
+        shared: bool,
     },
     /// Show one recipe.
     Show {
@@ -177,6 +181,32 @@ pub enum Command {
         command: GroceryCommand,
     },
     /// The meal plan: a week, planning meals, the week's ingredients to the grocery list.
+    /// Share recipes with another user or a household (through the relay).
+    #[command(group = clap::ArgGroup::new("which").required(true).args(["ids", "all"]))]
+    #[command(group = clap::ArgGroup::new("whom").required(true).args(["with", "with_household"]))]
+    Share {
+        /// Recipe ids.
+        ids: Vec<String>,
+        /// Every recipe you have now or make later.
+        #[arg(long)]
+        all: bool,
+        /// The user to share with.
+        #[arg(long, value_name = "USER")]
+        with: Option<String>,
+        /// The household to share with (every member).
+        #[arg(long, value_name = "NAME")]
+        with_household: Option<String>,
+        /// Let them change the recipes too (default: read-only).
+        #[arg(long)]
+        edit: bool,
+    },
+    /// The shares you made (with their ids, for `larder unshare`).
+    Shares {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a share: its recipes leave the other user's devices at their next sync.
+    Unshare { share_id: String },
     Plan {
         #[command(subcommand)]
         command: plan_commands::PlanCommand,

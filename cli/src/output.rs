@@ -83,9 +83,16 @@ pub fn summaries(hits: &[RecipeSummary], json: bool) -> Result<()> {
         } else {
             format!("  [{}]", hit.tags.join(", "))
         };
-        outln!("{}  {}{}", hit.id, hit.title, tags)?;
+        let shared = hit.shared.as_ref().map(shared_mark).unwrap_or_default();
+        outln!("{}  {}{}{}", hit.id, hit.title, tags, shared)?;
     }
     Ok(())
+}
+
+/// "  (shared by alice, read-only)".
+fn shared_mark(from: &larder_core::store::SharedFrom) -> String {
+    let mode = if from.read_only { ", read-only" } else { "" };
+    format!("  (shared by {}{mode})", from.owner_name)
 }
 
 pub fn recipe(recipe: &Recipe, json: bool) -> Result<()> {
@@ -94,6 +101,9 @@ pub fn recipe(recipe: &Recipe, json: bool) -> Result<()> {
     }
     outln!("{}", recipe.title)?;
     outln!("id: {}", recipe.id)?;
+    if let Some(from) = &recipe.shared {
+        outln!("{}", shared_mark(from).trim())?;
+    }
     if !recipe.description.is_empty() {
         outln!("\n{}", recipe.description)?;
     }

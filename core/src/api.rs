@@ -39,6 +39,7 @@ mod household;
 mod meal_plan;
 mod page_import;
 mod progress;
+mod shared;
 
 pub use adopt::Adoption;
 pub use grocery_list::GroceryAdded;
@@ -61,6 +62,8 @@ pub enum LarderError {
     ItemNotFound(String),
     #[error("you are not in a household, so there is no household grocery list")]
     NoHousehold,
+    #[error("{owner} shares this recipe with you read-only; ask them to change it")]
+    ReadOnly { id: String, owner: String },
     #[error("no attachment named {name:?} on recipe {recipe_id}")]
     AttachmentNotFound { recipe_id: String, name: String },
     #[error("the attachment is {size} bytes; the limit is {max} bytes")]
@@ -224,6 +227,7 @@ impl<S: DocumentStore> Larder<S> {
         draft: RecipeDraft,
         how: DraftWrite,
     ) -> Result<(Recipe, String, String)> {
+        self.check_writable(id)?;
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = id.to_string();
@@ -304,6 +308,7 @@ impl<S: DocumentStore> Larder<S> {
         id: &str,
         edit: impl FnOnce(&mut RecipeDoc) -> Result<bool> + Send + 'static,
     ) -> Result<Recipe> {
+        self.check_writable(id)?;
         let _view = self.view_writes.lock().await;
         let now = self.clock.now_ms();
         let doc_id = id.to_string();
@@ -330,7 +335,7 @@ impl<S: DocumentStore> Larder<S> {
     /// A live recipe, from the view.
     pub fn get_recipe(&self, id: &str) -> Result<Recipe> {
         match self.store.get_recipe(id)? {
-            Some(recipe) if !recipe.deleted => Ok(recipe),
+            Some(recipe) if !recipe.deleted => self.marked(recipe),
             _ => Err(LarderError::RecipeNotFound(id.to_string())),
         }
     }
@@ -356,7 +361,7 @@ impl<S: DocumentStore> Larder<S> {
     }
 
     pub fn search(&self, query: &str, limit: u32, offset: u32) -> Result<Vec<RecipeSummary>> {
-        Ok(self.store.search(query, limit, offset)?)
+        self.marked_summaries(self.store.search(query, limit, offset)?)
     }
 
     pub fn list_tags(&self) -> Result<Vec<TagCount>> {
@@ -408,7 +413,9 @@ impl<S: DocumentStore> Larder<S> {
         };
         match state? {
             AnyDoc::Recipe(doc, heads) => {
-                if self.store.recipe_heads(id)?.as_deref() == Some(heads.as_str()) {
+                if self.store.recipe_heads(id)?.as_deref() == Some(heads.as_str())
+                    || self.store.share_revoked(id)?
+                {
                     return Ok(false);
                 }
                 let recipe = doc.to_recipe(id);

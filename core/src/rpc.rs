@@ -51,6 +51,10 @@ pub enum Request {
         #[serde(default)]
         #[cfg_attr(feature = "ts", ts(optional = nullable))]
         offset: Option<u32>,
+        /// Only recipes other users share with this one.
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        shared_only: Option<bool>,
     },
     GetRecipe {
         id: String,
@@ -157,6 +161,11 @@ pub enum Request {
     /// Makes local recipes from a page the relay fetched ([`PageImport`]).
     ImportPage {
         page: PageImport,
+    },
+    /// This user's recipe shares, kept by the relay: list, make one, revoke one (each answers
+    /// the list afterwards). Answered by the shell, which owns the network.
+    Shares {
+        action: ShareAction,
     },
     /// Keeps an address as a recipe of its own, for when the page cannot be fetched now.
     SaveLink {
@@ -294,6 +303,67 @@ pub enum CalendarAction {
     Revoke,
 }
 
+/// What to do with this user's recipe shares, which the relay keeps ([`Request::Shares`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ShareAction {
+    /// The shares this user made.
+    List,
+    /// Shares `recipes` (or, `all_recipes`, every recipe now and later) with `with`.
+    Create {
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        recipes: Option<Vec<String>>,
+        #[serde(default)]
+        all_recipes: bool,
+        with: ShareTarget,
+        mode: ShareMode,
+    },
+    /// Revokes one of this user's shares.
+    Revoke { id: String },
+}
+
+/// Who to share with, by name: `{"user": "bob"}` or `{"household": "smiths"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ShareTarget {
+    User(String),
+    Household(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ShareMode {
+    Read,
+    Edit,
+}
+
+/// A share as the relay lists it for its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ShareView {
+    pub id: String,
+    /// The recipes shared; none for `all_recipes`.
+    pub recipes: Option<Vec<String>>,
+    pub all_recipes: bool,
+    pub with: ShareGrantee,
+    pub mode: ShareMode,
+    pub created_at: i64,
+}
+
+/// Who a share reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ShareGrantee {
+    /// `user` or `household`.
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+}
+
 /// The calendar feed as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -337,6 +407,7 @@ pub enum Response {
     Plan(PlanView),
     PlanEntry { id: String },
     PlanGroceryPreview(PlanGroceryPreview),
+    Shares(Vec<ShareView>),
 }
 
 /// A recipe as it was at one of its versions, with its ingredient lines formatted for reading.
@@ -419,6 +490,8 @@ pub enum RpcErrorCode {
     Invalid,
     NotFound,
     TooLarge,
+    /// The recipe is another user's, shared with this one read-only.
+    ReadOnly,
     /// The file could not be imported.
     Import,
     /// The local database failed.
@@ -490,6 +563,7 @@ impl From<LarderError> for RpcError {
                 RpcErrorCode::NotFound
             }
             LarderError::AttachmentTooLarge { .. } => RpcErrorCode::TooLarge,
+            LarderError::ReadOnly { .. } => RpcErrorCode::ReadOnly,
             LarderError::Import(_) | LarderError::ImportFile(_) => RpcErrorCode::Import,
             LarderError::Store(StoreError::Sqlite(_) | StoreError::Io(_)) => RpcErrorCode::Storage,
             LarderError::Store(_)

@@ -18,10 +18,11 @@ use larder_core::page_import::{PageImage, PageImport, PageRecipe};
 use larder_core::plan::{PlanGroceryPreview, PlanSkip, PlanSlotInput};
 use larder_core::rpc::{
     CalendarAction, CalendarLink, ExportedArchive, FolderFileInput, Reply, Request, Response,
-    RpcError, RpcErrorCode, SessionView, SyncStateView, SyncStatusView, VersionView,
+    RpcError, RpcErrorCode, SessionView, ShareAction, ShareGrantee, ShareMode, ShareTarget,
+    ShareView, SyncStateView, SyncStatusView, VersionView,
 };
 use larder_core::servings::IngredientLine;
-use larder_core::store::{DeletedRecipe, LastSignIn};
+use larder_core::store::{DeletedRecipe, LastSignIn, SharedFrom};
 use larder_core::sync_client::Action as SyncAction;
 use larder_core::sync_plan::SyncProgress;
 use larder_core::{
@@ -52,6 +53,11 @@ fn generated() -> String {
         decl::<SessionView>(&cfg),
         decl::<CalendarAction>(&cfg),
         decl::<CalendarLink>(&cfg),
+        decl::<ShareAction>(&cfg),
+        decl::<ShareTarget>(&cfg),
+        decl::<ShareMode>(&cfg),
+        decl::<ShareView>(&cfg),
+        decl::<ShareGrantee>(&cfg),
         decl::<LastSignIn>(&cfg),
         decl::<SyncStateView>(&cfg),
         decl::<SyncProgress>(&cfg),
@@ -89,6 +95,7 @@ fn generated() -> String {
         decl::<GroceryLists>(&cfg),
         decl::<GroceryListChoice>(&cfg),
         decl::<Household>(&cfg),
+        decl::<SharedFrom>(&cfg),
         decl::<GroceryUndo>(&cfg),
         decl::<MergedAddition>(&cfg),
         decl::<ChangeEvent>(&cfg),

@@ -2,7 +2,9 @@
 //! relay) as the typed `RpcError` the UI receives: a code to react to and a readable sentence.
 
 use larder_core::rpc::{RpcError, RpcErrorCode};
-use larder_core::sync::{AttachmentError, ImportUrlError, PlanCalendarError, RelayError};
+use larder_core::sync::{
+    AttachmentError, ImportUrlError, PlanCalendarError, RelayError, ShareError,
+};
 use larder_core::{LarderError, StoreError};
 
 pub fn relay(err: RelayError) -> RpcError {
@@ -51,6 +53,27 @@ pub fn plan_calendar(err: PlanCalendarError) -> RpcError {
         ),
         PlanCalendarError::Relay(err) => relay(err),
         PlanCalendarError::Store(err) => store(err),
+    }
+}
+
+/// A share that could not be listed, made or revoked.
+pub fn shares(err: ShareError) -> RpcError {
+    match err {
+        ShareError::NotSignedIn => RpcError::new(
+            RpcErrorCode::Unauthorized,
+            ShareError::NotSignedIn.to_string(),
+        ),
+        ShareError::Relay(RelayError::Unreachable(why)) => RpcError::new(
+            RpcErrorCode::Unreachable,
+            format!("shares are kept by the relay, which cannot be reached now ({why})"),
+        ),
+        ShareError::Relay(RelayError::Refused {
+            status: 404,
+            message,
+            ..
+        }) => RpcError::new(RpcErrorCode::NotFound, message),
+        ShareError::Relay(err) => relay(err),
+        ShareError::Store(err) => store(err),
     }
 }
 

@@ -94,6 +94,11 @@ pub struct Recipe {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub import_key: Option<String>,
+    /// Another user's recipe shared with this one: whose, and whether it is read-only (filled
+    /// when read, never stored with the recipe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub shared: Option<crate::store::SharedFrom>,
 }
 
 /// Builders for unit tests of code that reads recipes (scaling, grocery rules).
@@ -120,6 +125,7 @@ impl Recipe {
             updated_at: 0,
             deleted: false,
             import_key: None,
+            shared: None,
         }
     }
 }
@@ -238,6 +244,7 @@ impl RecipeDoc {
             updated_at: self.updated_at,
             deleted: self.deleted,
             import_key: self.import_key.clone(),
+            shared: None,
         }
     }
 }

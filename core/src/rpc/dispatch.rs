@@ -65,11 +65,17 @@ pub async fn dispatch<S: DocumentStore>(
             query,
             limit,
             offset,
+            shared_only,
         } => {
             let limit = limit
                 .unwrap_or(DEFAULT_SEARCH_LIMIT)
                 .clamp(1, MAX_SEARCH_LIMIT);
-            Response::Summaries(larder.search(&query, limit, offset.unwrap_or(0))?)
+            let offset = offset.unwrap_or(0);
+            Response::Summaries(if shared_only == Some(true) {
+                larder.search_shared(&query, limit, offset)?
+            } else {
+                larder.search(&query, limit, offset)?
+            })
         }
         Request::GetRecipe { id } => Response::Recipe(Box::new(larder.get_recipe(&id)?)),
         Request::RecipeDraft { id } => Response::Draft(Box::new(match id {
@@ -241,6 +247,12 @@ pub async fn dispatch<S: DocumentStore>(
             return Err(RpcError::new(
                 RpcErrorCode::Unsupported,
                 "the calendar feed lives on the relay: the app shell asks it",
+            ));
+        }
+        Request::Shares { .. } => {
+            return Err(RpcError::new(
+                RpcErrorCode::Unsupported,
+                "shares live on the relay: the app shell asks it",
             ));
         }
         Request::KeepScreenOn { .. } => {

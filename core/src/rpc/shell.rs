@@ -12,7 +12,7 @@ use std::ops::Deref;
 
 use super::{
     CalendarAction, CalendarLink, Reply, Request, Response, RpcError, RpcErrorCode, SessionView,
-    SyncStatusView, dispatch, encode_reply,
+    ShareAction, ShareView, SyncStatusView, dispatch, encode_reply,
 };
 use crate::api::Larder;
 use crate::docstore::DocumentStore;
@@ -56,6 +56,9 @@ pub trait Shell {
     /// The meal plan's calendar feed, asked of the signed-in user's relay (not signed in:
     /// `Unauthorized`; the relay unreachable: `Unreachable`).
     async fn plan_calendar(&self, action: CalendarAction) -> Result<CalendarLink, RpcError>;
+    /// Does `action` on the user's recipe shares at the signed-in user's relay and answers
+    /// their list afterwards (not signed in: `Unauthorized`; unreachable: `Unreachable`).
+    async fn shares(&self, action: ShareAction) -> Result<Vec<ShareView>, RpcError>;
 }
 
 /// Answers every request: the shell's through `shell`, the rest through its engine
@@ -80,6 +83,7 @@ pub async fn dispatch_with<H: Shell>(shell: &H, request: Request) -> Result<Resp
         Request::PlanCalendar { action } => {
             Response::CalendarLink(shell.plan_calendar(action).await?)
         }
+        Request::Shares { action } => Response::Shares(shell.shares(action).await?),
         Request::ImportUrl { url } => {
             let address = url.trim();
             split_address(address)
@@ -217,6 +221,11 @@ mod tests {
                 url: Some("https://relay/api/v1/plan/calendar/t.ics".into()),
                 created_at: Some(1),
             })
+        }
+
+        async fn shares(&self, action: ShareAction) -> Result<Vec<ShareView>, RpcError> {
+            self.asked.borrow_mut().push(format!("shares {action:?}"));
+            Ok(Vec::new())
         }
     }
 

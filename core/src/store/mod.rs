@@ -17,6 +17,7 @@ mod plan_view;
 mod relay_marks;
 pub mod schema;
 pub mod search;
+mod shared;
 pub mod view;
 
 use std::sync::{Mutex, MutexGuard};
@@ -32,6 +33,7 @@ pub use kv::{KvEntry, NewRecipeDocument};
 pub use last_sign_in::LastSignIn;
 pub use relay_marks::ConfirmedDoc;
 pub use search::{RecipeSummary, TagCount};
+pub use shared::{IncomingShare, ShareOwner, SharedFrom};
 pub use view::RecipeViewRow;
 
 pub struct Store {

@@ -169,6 +169,17 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX plan_entries_by_date ON plan_entries (plan_id, date);
     "#,
+    // v7: recipes other users share with this one, as the relay last listed them; a share
+    // revoked since stays as a tombstone so its document never comes back into the view.
+    r#"
+    CREATE TABLE shared_recipes (
+        doc_id        TEXT PRIMARY KEY,
+        owner_id      TEXT NOT NULL,
+        owner_name    TEXT NOT NULL,
+        mode          TEXT NOT NULL,   -- 'read' or 'edit'
+        revoked       INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -35,6 +35,10 @@ pub struct RecipeSummary {
     #[serde(default)]
     pub thumbnail: Option<Attachment>,
     pub updated_at: i64,
+    /// Another user's recipe shared with this one (filled when read, never stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub shared: Option<crate::store::SharedFrom>,
 }
 
 impl RecipeSummary {
@@ -65,6 +69,7 @@ impl RecipeSummary {
                 .find(|a| a.media_type.starts_with("image/"))
                 .cloned(),
             updated_at: recipe.updated_at,
+            shared: None,
         }
     }
 }

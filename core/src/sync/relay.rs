@@ -91,7 +91,7 @@ struct Ticket {
 #[derive(Debug, Clone)]
 pub struct RelayClient {
     base: url::Url,
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
 }
 
 impl RelayClient {
@@ -119,7 +119,7 @@ impl RelayClient {
         self.base.as_str().trim_end_matches('/')
     }
 
-    fn url(&self, path: &str) -> Result<url::Url, RelayError> {
+    pub(super) fn url(&self, path: &str) -> Result<url::Url, RelayError> {
         self.base
             .join(path)
             .map_err(|e| RelayError::BadServer(e.to_string()))
@@ -255,24 +255,7 @@ impl RelayClient {
             Duration::from_secs(150),
         )
         .await?;
-        let status = response.status().as_u16();
-        if (400..500).contains(&status) && status != 401 {
-            let body: serde_json::Value = response.json().await.unwrap_or_default();
-            let field = |name: &str| {
-                body.get(name)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            return Err(RelayError::Refused {
-                status,
-                code: field("error"),
-                message: Some(field("message"))
-                    .filter(|m| !m.is_empty())
-                    .unwrap_or_else(|| format!("the relay refused the import ({status})")),
-            });
-        }
-        json(response).await
+        json_or_refusal(response, "the import").await
     }
 
     /// Whether the meal plan has a calendar feed address.
@@ -435,7 +418,7 @@ pub struct RelayBlob {
 }
 
 /// Sends a request with a deadline; a transport failure means the relay is unreachable.
-async fn send(
+pub(super) async fn send(
     request: reqwest::RequestBuilder,
     timeout: Duration,
 ) -> Result<reqwest::Response, RelayError> {
@@ -467,6 +450,32 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, RelayEr
         status: status.as_u16(),
         message,
     })
+}
+
+/// The answer's JSON, or for a 4xx other than 401 [`RelayError::Refused`] with the relay's
+/// code and sentence (`what` names the request when the relay gave none).
+pub(super) async fn json_or_refusal<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    what: &str,
+) -> Result<T, RelayError> {
+    let status = response.status().as_u16();
+    if (400..500).contains(&status) && status != 401 {
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        let field = |name: &str| {
+            body.get(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        return Err(RelayError::Refused {
+            status,
+            code: field("error"),
+            message: Some(field("message"))
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| format!("the relay refused {what} ({status})")),
+        });
+    }
+    json(response).await
 }
 
 async fn json<T: serde::de::DeserializeOwned>(

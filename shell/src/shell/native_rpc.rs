@@ -6,7 +6,8 @@ use larder_core::Larder;
 use larder_core::docstore::SamodStore;
 use larder_core::page_import::PageImport;
 use larder_core::rpc::{
-    CalendarAction, CalendarLink, RpcError, SessionView, Shell, SyncStatusView,
+    CalendarAction, CalendarLink, RpcError, SessionView, ShareAction, ShareView, Shell,
+    SyncStatusView,
 };
 use larder_core::sync;
 use tokio::sync::RwLockReadGuard;
@@ -73,6 +74,11 @@ impl Shell for Inner {
         sync::plan_calendar(&larder, action)
             .await
             .map_err(errors::plan_calendar)
+    }
+
+    async fn shares(&self, action: ShareAction) -> Result<Vec<ShareView>, RpcError> {
+        let larder = self.larder().await?;
+        sync::shares(&larder, action).await.map_err(errors::shares)
     }
 
     async fn keep_screen_on(&self, on: bool) -> Result<(), RpcError> {

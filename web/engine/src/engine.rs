@@ -339,6 +339,17 @@ impl Engine {
         }))
     }
 
+    /// Adopts the relay's list of recipes shared with this user (`GET /api/v1/shares/incoming`'s
+    /// `recipes`, as JSON): shared recipes are marked, revoked ones leave the view.
+    #[wasm_bindgen(js_name = useIncomingShares)]
+    pub fn use_incoming_shares(&self, recipes_json: String) -> Result<(), JsError> {
+        let shares: Vec<larder_core::store::IncomingShare> = serde_json::from_str(&recipes_json)
+            .map_err(|e| JsError::new(&format!("not a list of shared recipes: {e}")))?;
+        self.larder()?
+            .adopt_incoming_shares(&shares)
+            .map_err(|e| JsError::new(&format!("adopting the shared recipes: {e}")))
+    }
+
     /// Uses the signed-in user's meal plan (the relay's document, already pulled into the repo)
     /// from now on, merging in the meals planned here until now.
     #[wasm_bindgen(js_name = useMealPlan)]

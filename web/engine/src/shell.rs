@@ -9,7 +9,8 @@ use std::rc::Rc;
 use larder_core::Larder;
 use larder_core::page_import::PageImport;
 use larder_core::rpc::{
-    CalendarAction, CalendarLink, RpcError, RpcErrorCode, SessionView, Shell, SyncStatusView,
+    CalendarAction, CalendarLink, RpcError, RpcErrorCode, SessionView, ShareAction, ShareView,
+    Shell, SyncStatusView,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -37,6 +38,10 @@ extern "C" {
     /// `action`: "status", "create" or "revoke".
     #[wasm_bindgen(method, js_name = planCalendar)]
     fn plan_calendar(this: &ShellHost, action: &str) -> js_sys::Promise;
+    /// Does a share action (JSON of core's `rpc::ShareAction`) at the relay; resolves with
+    /// the list of the user's shares afterwards.
+    #[wasm_bindgen(method)]
+    fn shares(this: &ShellHost, action_json: &str) -> js_sys::Promise;
 }
 
 /// The engine and the worker's host, for one request.
@@ -115,6 +120,11 @@ impl Shell for WorkerShell {
             CalendarAction::Revoke => "revoke",
         };
         answer(self.host.plan_calendar(action)).await
+    }
+
+    async fn shares(&self, action: ShareAction) -> Result<Vec<ShareView>, RpcError> {
+        let json = serde_json::to_string(&action).map_err(|e| internal(e.to_string()))?;
+        answer(self.host.shares(&json)).await
     }
 
     /// A page can ask the browser itself (Screen Wake Lock); a worker cannot.

@@ -30,6 +30,8 @@ import type {
   Response,
   RestoredVersion,
   RpcErrorCode,
+  ShareAction,
+  ShareView,
   SessionView,
   SyncStatusView,
   TagCount,
@@ -75,8 +77,9 @@ export class LarderClient {
     return this.transport.subscribe(listener);
   }
 
-  search(query: string, limit?: number, offset?: number): Promise<RecipeSummary[]> {
-    return this.ask({ op: "search", query, limit, offset }, "summaries");
+  /** Recipes matching `query` (blank: all); `sharedOnly`: only those others share with you. */
+  search(query: string, limit?: number, offset?: number, sharedOnly?: boolean): Promise<RecipeSummary[]> {
+    return this.ask({ op: "search", query, limit, offset, shared_only: sharedOnly }, "summaries");
   }
   getRecipe(id: string): Promise<Recipe> {
     return this.ask({ op: "get_recipe", id }, "recipe");
@@ -216,6 +219,11 @@ export class LarderClient {
   }
   clearCheckedGrocery(): Promise<GroceryItem[]> {
     return this.ask({ op: "clear_checked_grocery" }, "grocery");
+  }
+  /** This user's recipe shares (kept by the relay): list them, make one, revoke one; each
+   *  answers the list afterwards. */
+  shares(action: ShareAction): Promise<ShareView[]> {
+    return this.ask({ op: "shares", action }, "shares");
   }
   /** The lists to choose between (the user's own, their household's) and the one in use. */
   groceryLists(): Promise<GroceryLists> {

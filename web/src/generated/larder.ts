@@ -1,23 +1,27 @@
 // Generated from larder-core's Rust types by core/tests/ts_bindings.rs; do not edit.
 // Regenerate: LARDER_WRITE_TS=1 cargo test -p larder-core --features ts --test ts_bindings
 
-export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, } | { "op": "get_recipe", id: string, } | { "op": "recipe_draft", id?: string | null, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "restore_recipe", id: string, } | { "op": "recipe_history", id: string, } | { "op": "recipe_version", id: string, 
+export type Request = { "op": "search", query: string, limit?: number | null, offset?: number | null, 
+/**
+ * Only recipes other users share with this one.
+ */
+shared_only?: boolean | null, } | { "op": "get_recipe", id: string, } | { "op": "recipe_draft", id?: string | null, } | { "op": "create_recipe", draft: RecipeDraft, } | { "op": "update_recipe", id: string, draft: RecipeDraft, } | { "op": "delete_recipe", id: string, } | { "op": "restore_recipe", id: string, } | { "op": "recipe_history", id: string, } | { "op": "recipe_version", id: string, 
 /**
  * A version from `recipe_history` (its heads).
  */
-version: string, } | { "op": "restore_version", id: string, version: string, } | { "op": "undo_restore", id: string, previous: string, restored: string, } | { "op": "recently_deleted" } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "cook_view", id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_folder", files: Array<FolderFileInput>, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "grocery_lists" } | { "op": "choose_grocery_list", list: GroceryListChoice, } | { "op": "move_grocery_to_household" } | { "op": "sync_status" } | { "op": "sign_in", 
+version: string, } | { "op": "restore_version", id: string, version: string, } | { "op": "undo_restore", id: string, previous: string, restored: string, } | { "op": "recently_deleted" } | { "op": "ingredient_lines", recipe_id: string, servings?: number | null, } | { "op": "cook_view", id: string, servings?: number | null, } | { "op": "parse_ingredients", text: string, } | { "op": "list_tags" } | { "op": "attach_file", recipe_id: string, file_name: string, media_type: string, bytes_base64: string, } | { "op": "remove_attachment", recipe_id: string, sha256: string, } | { "op": "attachment_bytes", sha256: string, } | { "op": "import_file", file_name: string, bytes_base64: string, } | { "op": "import_folder", files: Array<FolderFileInput>, } | { "op": "import_url", url: string, } | { "op": "import_page", page: PageImport, } | { "op": "shares", action: ShareAction, } | { "op": "save_link", url: string, } | { "op": "export_all" } | { "op": "export_json_ld", id: string, } | { "op": "grocery_items" } | { "op": "add_recipe_to_grocery", recipe_id: string, servings?: number | null, } | { "op": "undo_grocery_addition", undo: GroceryUndo, } | { "op": "add_grocery_item", text: string, } | { "op": "set_grocery_checked", item_id: string, checked: boolean, } | { "op": "remove_grocery_item", item_id: string, } | { "op": "clear_checked_grocery" } | { "op": "grocery_lists" } | { "op": "choose_grocery_list", list: GroceryListChoice, } | { "op": "move_grocery_to_household" } | { "op": "sync_status" } | { "op": "sign_in", 
 /**
  * The relay's address, e.g. `https://larder.example.org`.
  */
 server: string, username: string, password: string, } | { "op": "sign_out", remove_data?: boolean | null, } | { "op": "session" } | { "op": "last_sign_in" } | { "op": "keep_screen_on", on: boolean, } | { "op": "plan_week", date: string, } | { "op": "plan_add", addition: PlanAddition, } | { "op": "plan_move", entry_id: string, date: string, slot: string, } | { "op": "plan_set_servings", entry_id: string, servings?: number | null, } | { "op": "plan_remove", entry_id: string, } | { "op": "plan_set_slots", slots: Array<PlanSlotInput>, } | { "op": "plan_grocery_preview", from: string, to: string, } | { "op": "plan_to_grocery", from: string, to: string, } | { "op": "plan_calendar", action: CalendarAction, };
 
-export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "draft", "value": RecipeDraft } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "cook_view", "value": CookView } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "grocery_lists", "value": GroceryLists } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null } | { "type": "calendar_link", "value": CalendarLink } | { "type": "plan", "value": PlanView } | { "type": "plan_entry", "value": { id: string, } } | { "type": "plan_grocery_preview", "value": PlanGroceryPreview };
+export type Response = { "type": "done" } | { "type": "recipe", "value": Recipe } | { "type": "draft", "value": RecipeDraft } | { "type": "ingredient_lines", "value": Array<IngredientLine> } | { "type": "cook_view", "value": CookView } | { "type": "ingredients", "value": Array<IngredientInput> } | { "type": "summaries", "value": Array<RecipeSummary> } | { "type": "history", "value": Array<RecipeVersionSummary> } | { "type": "version", "value": VersionView } | { "type": "restored", "value": RestoredVersion } | { "type": "deleted", "value": Array<DeletedRecipe> } | { "type": "tags", "value": Array<TagCount> } | { "type": "attachment", "value": Attachment } | { "type": "bytes", "value": { bytes_base64: string, } } | { "type": "import", "value": ImportReport } | { "type": "json_ld", "value": unknown } | { "type": "export", "value": ExportedArchive } | { "type": "grocery", "value": Array<GroceryItem> } | { "type": "grocery_added", "value": GroceryAdded } | { "type": "grocery_lists", "value": GroceryLists } | { "type": "sync_status", "value": SyncStatusView } | { "type": "session", "value": SessionView | null } | { "type": "last_sign_in", "value": LastSignIn | null } | { "type": "calendar_link", "value": CalendarLink } | { "type": "plan", "value": PlanView } | { "type": "plan_entry", "value": { id: string, } } | { "type": "plan_grocery_preview", "value": PlanGroceryPreview } | { "type": "shares", "value": Array<ShareView> };
 
 export type Reply = { "ok": Response } | { "err": RpcError };
 
 export type RpcError = { code: RpcErrorCode, message: string, };
 
-export type RpcErrorCode = "bad_request" | "invalid" | "not_found" | "too_large" | "import" | "storage" | "unauthorized" | "rate_limited" | "unreachable" | "unsupported" | "internal";
+export type RpcErrorCode = "bad_request" | "invalid" | "not_found" | "too_large" | "read_only" | "import" | "storage" | "unauthorized" | "rate_limited" | "unreachable" | "unsupported" | "internal";
 
 export type SyncStatusView = { state: SyncStateView, 
 /**
@@ -43,6 +47,24 @@ url: string | null,
  */
 created_at: number | null, };
 
+export type ShareAction = { "action": "list" } | { "action": "create", recipes?: Array<string> | null, all_recipes: boolean, with: ShareTarget, mode: ShareMode, } | { "action": "revoke", id: string, };
+
+export type ShareTarget = { "user": string } | { "household": string };
+
+export type ShareMode = "read" | "edit";
+
+export type ShareView = { id: string, 
+/**
+ * The recipes shared; none for `all_recipes`.
+ */
+recipes: Array<string> | null, all_recipes: boolean, with: ShareGrantee, mode: ShareMode, created_at: number, };
+
+export type ShareGrantee = { 
+/**
+ * `user` or `household`.
+ */
+kind: string, id: string, name: string, };
+
 export type LastSignIn = { server: string, user_name: string, };
 
 export type SyncStateView = "signed_out" | "offline" | "connecting" | "syncing" | "up_to_date";
@@ -60,7 +82,12 @@ created_at: number, updated_at: number, deleted: boolean,
  * Where an imported recipe came from (`paprika:<uid>`, `url:<address>#<title>`…): what a
  * re-import matches on. See [`RecipeDoc::import_key`].
  */
-import_key?: string | null, };
+import_key?: string | null, 
+/**
+ * Another user's recipe shared with this one: whose, and whether it is read-only (filled
+ * when read, never stored with the recipe).
+ */
+shared?: SharedFrom | null, };
 
 export type RecipeDraft = { title: string, description: string, servings: number | null, yield_text: string, prep_minutes: number | null, cook_minutes: number | null, total_minutes: number | null, tags: Array<string>, source_url: string, ingredients: Array<IngredientInput>, steps: Array<string>, notes: string, };
 
@@ -117,7 +144,11 @@ export type RecipeSummary = { id: string, title: string, description: string, ta
  * The recipe's first image, for a thumbnail (summaries stored before this field existed
  * read as none until the recipe is next written).
  */
-thumbnail: Attachment | null, updated_at: number, };
+thumbnail: Attachment | null, updated_at: number, 
+/**
+ * Another user's recipe shared with this one (filled when read, never stored).
+ */
+shared?: SharedFrom | null, };
 
 export type TagCount = { tag: string, count: number, };
 
@@ -286,6 +317,8 @@ grocery_list_id: string,
  * The household's shared meal plan (absent from relays older than household plans).
  */
 meal_plan_id: string | null, };
+
+export type SharedFrom = { owner_name: string, read_only: boolean, };
 
 export type GroceryUndo = { merged: Array<MergedAddition>, };
 

@@ -1,10 +1,12 @@
 // One recipe: times, tags, ingredients with a servings control, steps, notes, attachments, and
-// Cook (cook mode, at the servings shown) / Edit / Plan this (a day and slot) / History / Delete (confirmed, then undoable) /
-// Add to grocery list (undoable).
+// Cook (cook mode, at the servings shown) / Edit / Plan this (a day and slot) / History / Share / Delete (confirmed, then undoable) /
+// Add to grocery list (undoable); for a recipe shared with this user, whose it is (and, read-only,
+// no Edit or Delete).
 import { useEffect, useState, useRef } from "react";
 import type { Attachment, GroceryUndo, Recipe } from "../client";
 import { errorMessage, useApp } from "./context";
 import { GroceryAddedStatus, listName } from "./GroceryAddedStatus";
+import { ShareDialog } from "./ShareDialog";
 import { formatSize } from "./format";
 import { useAttachmentUrl, useLoad, useFocusOnMount } from "./hooks";
 import { StepsNotesFiles, TagList, timesOf } from "./RecipeSections";
@@ -55,6 +57,7 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
   );
   const [confirming, setConfirming] = useState(false);
   const [planning, setPlanning] = useState(false);
+  const [sharing, setSharing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -109,6 +112,12 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
         ← All recipes
       </a>
       <h1 ref={heading} tabIndex={-1}>{recipe.title}</h1>
+      {recipe.shared && (
+        <p className="shared-banner">
+          Shared with you by {recipe.shared.owner_name}
+          {recipe.shared.read_only ? " · read-only: ask them to change it" : " · you can change it"}
+        </p>
+      )}
       {recipe.description && <p className="description">{recipe.description}</p>}
       {(times.length > 0 || recipe.yield_text) && (
         <p className="times">
@@ -124,9 +133,11 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
         >
           Cook
         </a>
-        <a className="button" href={`#/edit/${recipe.id}`}>
-          Edit
-        </a>
+        {!recipe.shared?.read_only && (
+          <a className="button" href={`#/edit/${recipe.id}`}>
+            Edit
+          </a>
+        )}
         <button type="button" onClick={addToGrocery}>
           Add to grocery list
         </button>
@@ -136,13 +147,21 @@ function RecipeBody({ recipe }: { recipe: Recipe }) {
         <a className="button" href={`#/history/${recipe.id}`}>
           History
         </a>
-        <button type="button" className="danger" onClick={() => setConfirming(true)} disabled={busy}>
-          Delete
-        </button>
+        {!recipe.shared && (
+          <button type="button" aria-expanded={sharing} onClick={() => setSharing(!sharing)}>
+            Share
+          </button>
+        )}
+        {!recipe.shared?.read_only && (
+          <button type="button" className="danger" onClick={() => setConfirming(true)} disabled={busy}>
+            Delete
+          </button>
+        )}
       </div>
       {planning && (
         <PlanThis recipeId={recipe.id} title={recipe.title} servings={recipe.servings === null || servings === recipe.servings ? null : servings} onClose={() => setPlanning(false)} />
       )}
+      {sharing && <ShareDialog recipeId={recipe.id} title={recipe.title} onClose={() => setSharing(false)} />}
       <UndoBar kind="restore" id={recipe.id} />
       {confirming && (
         <div role="alertdialog" aria-labelledby="confirm-delete" className="confirm">

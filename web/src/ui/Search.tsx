@@ -11,7 +11,8 @@ export function Search({ selected }: { selected?: string }) {
   const { client, changes } = useApp();
   const [query, setQuery] = useState(() => sessionStorage.getItem("larder.query") ?? "");
   useEffect(() => sessionStorage.setItem("larder.query", query), [query]);
-  const results = useLoad(() => client.search(query), [client, query, changes]);
+  const [sharedOnly, setSharedOnly] = useState(false);
+  const results = useLoad(() => client.search(query, undefined, undefined, sharedOnly), [client, query, sharedOnly, changes]);
   const list = results.value ?? [];
 
   return (
@@ -27,6 +28,9 @@ export function Search({ selected }: { selected?: string }) {
           onChange={(e) => setQuery(e.target.value)}
           autoFocus
         />
+        <button type="button" className="shared-filter" aria-pressed={sharedOnly} onClick={() => setSharedOnly(!sharedOnly)}>
+          Shared with me
+        </button>
         <a className="button primary new-recipe" href="#/new">
           New recipe
         </a>
@@ -41,7 +45,9 @@ export function Search({ selected }: { selected?: string }) {
       {results.state !== "loading" || results.value ? (
         <p className="count" aria-live="polite">
           {list.length === 0
-            ? query.trim()
+            ? sharedOnly
+              ? "No one shares a recipe with you yet."
+              : query.trim()
               ? `No recipes match “${query.trim()}”.`
               : "No recipes yet. Add one with “New recipe”, or import a file."
             : list.length === 1
@@ -102,6 +108,7 @@ function Result({ summary, selected }: { summary: RecipeSummary; selected: boole
               {tag}
             </span>
           ))}
+          {summary.shared && <span className="shared-mark">Shared by {summary.shared.owner_name}</span>}
         </div>
       </div>
     </li>

@@ -18,9 +18,11 @@ import type {
   Reply,
   Request,
   RpcError,
+  ShareAction,
+  ShareView,
   SyncStatusView,
 } from "../generated/larder";
-import { planCalendar, relayCall } from "./relay-api";
+import { planCalendar, relayCall, shares } from "./relay-api";
 import { RepoHost } from "./repo-host";
 import { RelayRefused, type StoredSession, SyncLink, revoke, sessionView, signIn } from "./session";
 
@@ -147,6 +149,14 @@ const shellHost = {
         }
         throw e;
       }
+    }),
+  shares: (actionJson: string) =>
+    reply(async (): Promise<ShareView[]> => {
+      const session = storedSession();
+      if (!session) {
+        throw new RelayRefused({ code: "unauthorized", message: "sign in to a relay to share recipes: shares live on the relay" });
+      }
+      return await shares(session, JSON.parse(actionJson) as ShareAction);
     }),
 };
 

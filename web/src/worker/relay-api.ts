@@ -1,6 +1,6 @@
 // Calls to the relay's HTTP API from the worker: JSON requests with the session's bearer token,
 // and failures turned into typed errors (RelayRefused) carrying the relay's own message.
-import type { CalendarAction, CalendarLink, RpcError } from "../generated/larder";
+import type { CalendarAction, CalendarLink, RpcError, ShareAction, ShareView } from "../generated/larder";
 
 /** Where the relay is and the session token to show it. */
 export type RelayAddress = { server: string; token: string };
@@ -71,6 +71,21 @@ export async function planCalendar(address: RelayAddress, action: CalendarAction
       await relayCall<undefined>(address.server, path, { method: "DELETE" }, address.token);
       return { active: false, url: null, created_at: null };
   }
+}
+
+/** The user's recipe shares, which the relay keeps (`/api/v1/shares`): `action` done, then
+ *  the list as it stands. */
+export async function shares(address: RelayAddress, action: ShareAction): Promise<ShareView[]> {
+  const path = "api/v1/shares";
+  if (action.action === "create") {
+    const { recipes, all_recipes, with: target, mode } = action;
+    const body = JSON.stringify({ recipes: recipes ?? undefined, all_recipes, with: target, mode });
+    await relayCall(address.server, path, { method: "POST", body }, address.token);
+  } else if (action.action === "revoke") {
+    await relayCall(address.server, `${path}/${encodeURIComponent(action.id)}`, { method: "DELETE" }, address.token);
+  }
+  const list = await relayCall<{ shares: ShareView[] }>(address.server, path, { method: "GET" }, address.token);
+  return list.shares;
 }
 
 /** The relay's base address without a trailing slash; only http(s). */

@@ -337,6 +337,9 @@ export class SyncLink {
       if (household.meal_plan_id) await this.host.pull(household.meal_plan_id);
     }
     await this.engine.useHousehold(JSON.stringify(household));
+    // Recipes others share with this user: marked here, and a revoked one leaves the view.
+    const incoming = await this.api<{ recipes: unknown[] }>("api/v1/shares/incoming");
+    this.engine.useIncomingShares(JSON.stringify(incoming.recipes));
   }
 
   /** Follows the live feed for as long as the link runs, each entry handed to the policy; it

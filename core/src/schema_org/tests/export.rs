@@ -29,6 +29,7 @@ fn full_recipe() -> Recipe {
         created_at: 1_709_647_629_000,
         updated_at: 1_709_647_629_123,
         import_key: None,
+        shared: None,
         deleted: false,
     }
 }

@@ -272,6 +272,7 @@ fn every_fixture_imports() {
                     updated_at: 0,
                     deleted: false,
                     import_key: None,
+                    shared: None,
                 },
                 &recipe.ingredient_lines,
             );

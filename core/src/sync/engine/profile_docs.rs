@@ -1,7 +1,8 @@
 //! The documents the relay keeps one of per user — the grocery list and the meal plan — and
 //! how a device switches to the relay's own on connecting, merging what it had made locally
 //! into them (see `Larder::use_grocery_list`, `Larder::use_meal_plan`); and the household's
-//! shared list, which the relay names afresh on every connection (membership changes).
+//! shared list, which the relay names afresh on every connection (membership changes), and
+//! the recipes others share with the user (shares come and go the same way).
 
 use samod::ConnectionId;
 
@@ -35,6 +36,9 @@ impl SyncEngine {
             }
         }
         self.larder.set_household(me.household.as_ref()).await?;
+        // Recipes shared with the user: marks follow, revoked ones leave the view.
+        let incoming = self.client.incoming_shares(&self.session.token).await?;
+        self.larder.adopt_incoming_shares(&incoming)?;
         Ok(())
     }
 }
