@@ -10,121 +10,21 @@
 mod common;
 
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use common::receiver::{Inbox, Received, reserve_port, start_receiver};
 use common::sync_client::Device;
 use common::{AdminSocket, SignedIn, TestServer, cheap_config_file, config, stderr, stdout};
-use hmac::{Hmac, Mac};
 use larder_core::grocery::{addition_from_parts, merge_addition};
 use larder_core::model::GroceryDoc;
 use larder_sync_server::admin_commands::AdminCommand;
 use larder_sync_server::config::{Config, Secret, WebhookConfig};
 use larder_sync_server::store::{HouseholdStore, HouseholdWebhook, RelayStore};
 use serde_json::{Value, json};
-use sha2::Sha256;
-use tokio::net::TcpSocket;
-use tokio::sync::Notify;
 
 const PW: &str = "correct horse";
 const GLOBAL_SECRET: &str = "the global webhook secret";
 const HOME_SECRET: &str = "the household's own secret";
-
-/// One request a receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    header_id: String,
-    signature_ok: bool,
-    body: Value,
-}
-
-/// A receiver's requests, checked against its own secret.
-#[derive(Clone)]
-struct Inbox {
-    secret: &'static str,
-    got: Arc<Mutex<Vec<Received>>>,
-    arrived: Arc<Notify>,
-}
-
-impl Inbox {
-    fn new(secret: &'static str) -> Self {
-        Inbox {
-            secret,
-            got: Arc::default(),
-            arrived: Arc::default(),
-        }
-    }
-
-    fn all(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-
-    /// Waits (10 s at most) until `done` holds for what has arrived.
-    async fn wait_for(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let arrived = self.arrived.notified();
-            let all = self.all();
-            if done(&all) {
-                return all;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "timed out waiting for {what}; got {all:#?}"
-            );
-            let _ = tokio::time::timeout(left, arrived).await;
-        }
-    }
-}
-
-async fn receive(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(inbox.secret.as_bytes()).unwrap();
-    mac.update(&body);
-    let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-    let signature_ok = header("x-larder-signature") == expected;
-    inbox.got.lock().unwrap().push(Received {
-        header_id: header("x-larder-delivery"),
-        signature_ok,
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-    });
-    inbox.arrived.notify_waiters();
-    if signature_ok {
-        StatusCode::NO_CONTENT
-    } else {
-        StatusCode::UNAUTHORIZED
-    }
-}
-
-/// A port bound but not listening: connections are refused (the receiver is down) until
-/// [`start_receiver`] listens on it.
-fn reserve_port() -> (TcpSocket, u16) {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let port = socket.local_addr().unwrap().port();
-    (socket, port)
-}
-
-fn start_receiver(socket: TcpSocket, inbox: Inbox) -> tokio::task::JoinHandle<()> {
-    let app = axum::Router::new()
-        .route("/hook", post(receive))
-        .with_state(inbox);
-    let listener = socket.listen(128).expect("listen");
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("receiver");
-    })
-}
 
 fn url(port: u16) -> String {
     format!("http://127.0.0.1:{port}/hook")

@@ -8,116 +8,20 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use common::receiver::{Inbox, Received, reserve_port, start_receiver};
 use common::sync_client::Device;
 use common::{TestServer, config};
-use hmac::{Hmac, Mac};
 use larder_core::grocery::{addition_from_parts, merge_addition};
 use larder_core::model::GroceryDoc;
 use larder_sync_server::config::{Config, Secret, WebhookConfig};
 use larder_sync_server::hook::tokens;
 
 use serde_json::{Value, json};
-use sha2::Sha256;
-use tokio::net::TcpSocket;
-use tokio::sync::Notify;
 
 const PW: &str = "correct horse";
 const SECRET: &str = "a webhook secret of some length";
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    header_id: String,
-    signature_ok: bool,
-    body: Value,
-}
-
-#[derive(Clone, Default)]
-struct Inbox {
-    got: Arc<Mutex<Vec<Received>>>,
-    arrived: Arc<Notify>,
-}
-
-impl Inbox {
-    fn all(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-
-    /// Waits (10 s at most) until `done` holds for what has arrived.
-    async fn wait_for(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let arrived = self.arrived.notified();
-            let all = self.all();
-            if done(&all) {
-                return all;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "timed out waiting for {what}; got {all:#?}"
-            );
-            let _ = tokio::time::timeout(left, arrived).await;
-        }
-    }
-}
-
-async fn receive(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(&body);
-    let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-    let signature_ok = header("x-larder-signature") == expected;
-    let received = Received {
-        header_id: header("x-larder-delivery"),
-        signature_ok,
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-    };
-    // A receiver that refuses one kind of item for good.
-    let poison = received.body["item"]["name"] == "poison";
-    inbox.got.lock().unwrap().push(received);
-    inbox.arrived.notify_waiters();
-    if !signature_ok {
-        StatusCode::UNAUTHORIZED
-    } else if poison {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::NO_CONTENT
-    }
-}
-
-/// The receiver's port, bound but not listening: connections to it are refused (the receiver
-/// is down) until [`start_receiver`] listens on it, and nothing else can take it meanwhile.
-fn reserve_port() -> (TcpSocket, u16) {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let port = socket.local_addr().unwrap().port();
-    (socket, port)
-}
-
-/// Starts the receiver on the reserved port.
-fn start_receiver(socket: TcpSocket, inbox: Inbox) -> tokio::task::JoinHandle<()> {
-    let app = axum::Router::new()
-        .route("/hook", post(receive))
-        .with_state(inbox);
-    let listener = socket.listen(128).expect("listen");
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("receiver");
-    })
-}
 
 fn hook_config(data: &std::path::Path, port: u16) -> Config {
     Config {
@@ -233,7 +137,7 @@ async fn a_receiver_that_was_down_gets_every_added_item_once_it_is_up() {
     .await;
     until("four queued", || server.store().outbox_len().unwrap() == 4).await;
 
-    let inbox = Inbox::default();
+    let inbox = Inbox::new(SECRET);
     let receiver = start_receiver(socket, inbox.clone());
     let got = inbox
         .wait_for("the four items", |got| {
@@ -314,7 +218,7 @@ async fn items_added_without_a_webhook_are_not_replayed_when_one_is_configured()
     server.stop().await;
 
     let (socket, port) = reserve_port();
-    let inbox = Inbox::default();
+    let inbox = Inbox::new(SECRET);
     let receiver = start_receiver(socket, inbox.clone());
     let server = TestServer::start(hook_config(tmp.path(), port)).await;
     rest_add(&server, &token, json!({"name": "fresh"})).await;
@@ -330,7 +234,7 @@ async fn items_added_without_a_webhook_are_not_replayed_when_one_is_configured()
 async fn a_delivery_the_receiver_refuses_is_retried_without_holding_up_the_rest() {
     let tmp = tempfile::tempdir().unwrap();
     let (socket, port) = reserve_port();
-    let inbox = Inbox::default();
+    let inbox = Inbox::new(SECRET);
     let receiver = start_receiver(socket, inbox.clone());
     let server = TestServer::start(hook_config(tmp.path(), port)).await;
     server.add_user("alice", PW);

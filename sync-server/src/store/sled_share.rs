@@ -103,6 +103,24 @@ impl SledStore {
         Ok(all)
     }
 
+    /// The shares an index (`{prefix}#{share id}` keys) lists under any of `prefixes`,
+    /// oldest first.
+    fn shares_indexed(&self, index: &Tree, prefixes: &[String]) -> Result<Vec<Share>, StoreError> {
+        let mut out = Vec::new();
+        for prefix in prefixes {
+            let prefix = format!("{prefix}#");
+            for key in index.scan_prefix(prefix.as_bytes()).keys() {
+                let key = key?;
+                let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+                if let Some(share) = ShareId::parse(&id).map(|id| self.share(&id)).transpose()? {
+                    out.extend(share);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
     /// Whether `grantee` reaches `user` (in `household`, the one `user` is in).
     fn reaches(grantee: &Grantee, user: &UserId, household: Option<&[u8]>) -> bool {
         match grantee {
@@ -174,52 +192,20 @@ impl ShareStore for SledStore {
     }
 
     fn shares_by(&self, owner: &UserId) -> Result<Vec<Share>, StoreError> {
-        let mut out = Vec::new();
-        let prefix = format!("{owner}#");
-        for key in self
-            .shares
-            .owner_shares
-            .scan_prefix(prefix.as_bytes())
-            .keys()
-        {
-            let key = key?;
-            let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-            if let Some(share) = ShareId::parse(&id).map(|id| self.share(&id)).transpose()? {
-                out.extend(share);
-            }
-        }
-        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-        Ok(out)
+        self.shares_indexed(&self.shares.owner_shares, &[owner.as_str().to_owned()])
     }
 
     fn shares_to(&self, user: &UserId) -> Result<Vec<Share>, StoreError> {
-        let mut grantees = vec![Grantee::User(user.clone())];
+        let mut grantees = vec![Grantee::User(user.clone()).index_key()];
         if let Some(h) = self
             .households
             .user_household
             .get(user.as_str().as_bytes())?
             && let Some(h) = super::HouseholdId::parse(&String::from_utf8_lossy(&h))
         {
-            grantees.push(Grantee::Household(h));
+            grantees.push(Grantee::Household(h).index_key());
         }
-        let mut out = Vec::new();
-        for grantee in grantees {
-            let prefix = format!("{}#", grantee.index_key());
-            for key in self
-                .shares
-                .grantee_shares
-                .scan_prefix(prefix.as_bytes())
-                .keys()
-            {
-                let key = key?;
-                let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-                if let Some(share) = ShareId::parse(&id).map(|id| self.share(&id)).transpose()? {
-                    out.extend(share);
-                }
-            }
-        }
-        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-        Ok(out)
+        self.shares_indexed(&self.shares.grantee_shares, &grantees)
     }
 
     fn delete_share(&self, id: &ShareId) -> Result<Option<Share>, StoreError> {

@@ -9,6 +9,7 @@ pub mod frame_gen;
 pub mod js_client;
 pub mod raw_device;
 pub mod raw_peer;
+pub mod receiver;
 pub mod relay_proc;
 pub mod scene;
 pub mod switched;
