@@ -1,6 +1,7 @@
 //! Sharing recipes between two `larder` CLI profiles through a real relay (in-process on
 //! 127.0.0.1:0): alice shares one recipe read-only and one editable with bob; bob's next sync
-//! brings both, marked, and `--shared` lists them; editing the read-only one is refused on his
+//! brings both, marked, and `--shared` lists them (with alice's attachment, downloaded through
+//! the shared recipe); editing the read-only one is refused on his
 //! device with a clear message and changes nothing anywhere, editing the other reaches alice;
 //! once alice revokes the read-only share, bob's next sync takes it off his device and a later
 //! edit of alice's never reaches him.
@@ -56,6 +57,9 @@ async fn shares_reach_the_grantee_marked_read_only_refuses_edits_and_revocation_
     let cake = ok(a, &["add", "--title", "Cake", "--ingredient", "3 eggs"]).await;
     let secret = ok(a, &["add", "--title", "Secret stew"]).await;
     let (soup, cake, secret) = (soup.trim(), cake.trim(), secret.trim());
+    let card = a.join("card.txt");
+    std::fs::write(&card, b"two leeks, one pot").expect("write");
+    ok(a, &["attach", soup, card.to_str().expect("path")]).await;
     ok(a, &["sync", "--once"]).await;
     let out = ok(a, &["share", soup, "--with", "bob"]).await;
     assert!(
@@ -84,6 +88,9 @@ async fn shares_reach_the_grantee_marked_read_only_refuses_edits_and_revocation_
     );
     let shown = ok(b, &["show", soup]).await;
     assert!(shown.contains("shared by alice, read-only"), "{shown}");
+    // Alice's file comes to bob through the shared recipe.
+    let got = ok(b, &["attachment", "get", soup, "card.txt", "-o", "-"]).await;
+    assert_eq!(got, "two leeks, one pot");
 
     // Read-only: refused on bob's device, with the reason; nothing changes anywhere.
     let out = larder(b, &["edit", soup, "--title", "Bob's soup"], None).await;

@@ -113,6 +113,24 @@ impl Store {
             .exists([doc])?)
     }
 
+    /// A recipe shared with this user that lists attachment `sha256`, if any: the relay lets
+    /// this user download another user's file through it (`?doc=`).
+    pub fn shared_recipe_with_attachment(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT r.id FROM attachments a
+                 JOIN recipes r ON r.rowid = a.recipe_rowid
+                 JOIN shared_recipes s ON s.doc_id = r.id AND s.revoked = 0
+                 WHERE a.sha256 = ?1 LIMIT 1",
+            )?
+            .query_row([sha256], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Takes a recipe out of the view, its search entry and its sync marks (a share of it was
     /// revoked). Its chunks stay in the document store, unread.
     pub fn forget_recipe(&self, doc: &str) -> Result<(), StoreError> {

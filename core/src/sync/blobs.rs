@@ -135,7 +135,17 @@ pub async fn fetch_blob<S: DocumentStore>(
     let RelayBlob {
         bytes,
         media_type: relay_media_type,
-    } = match client.get_blob(&session.token, &sha256).await {
+    } = match client
+        .get_blob(
+            &session.token,
+            &sha256,
+            larder
+                .store()
+                .shared_recipe_with_attachment(&sha256)?
+                .as_deref(),
+        )
+        .await
+    {
         Ok(Some(blob)) => blob,
         Ok(None) => return Err(AttachmentError::NotOnRelay { file_name, sha256 }),
         Err(RelayError::Unreachable(reason)) => return Err(offline(reason)),

@@ -379,19 +379,19 @@ impl RelayClient {
         check(response).await.map(|_| ())
     }
 
-    /// Downloads an attachment's bytes; `None` if the relay does not have them for this user.
+    /// Downloads an attachment's bytes (another user's file `via` a recipe they share with
+    /// this one); `None` if the relay does not have them for this user.
     pub async fn get_blob(
         &self,
         token: &str,
         sha256: &str,
+        via: Option<&str>,
     ) -> Result<Option<RelayBlob>, RelayError> {
-        let response = send(
-            self.http
-                .get(self.url(&format!("api/v1/blobs/{sha256}"))?)
-                .bearer_auth(token),
-            BLOB_TIMEOUT,
-        )
-        .await?;
+        let mut url = self.url(&format!("api/v1/blobs/{sha256}"))?;
+        if let Some(doc) = via {
+            url.query_pairs_mut().append_pair("doc", doc);
+        }
+        let response = send(self.http.get(url).bearer_auth(token), BLOB_TIMEOUT).await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }

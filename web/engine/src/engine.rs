@@ -350,6 +350,15 @@ impl Engine {
             .map_err(|e| JsError::new(&format!("adopting the shared recipes: {e}")))
     }
 
+    /// A recipe shared with this user that lists attachment `sha256` (to download another
+    /// user's file through it), if any.
+    #[wasm_bindgen(js_name = sharedRecipeWith)]
+    pub fn shared_recipe_with(&self, sha256: String) -> Result<Option<String>, JsError> {
+        self.store
+            .shared_recipe_with_attachment(&sha256)
+            .map_err(|e| error("looking up a shared recipe", e))
+    }
+
     /// Uses the signed-in user's meal plan (the relay's document, already pulled into the repo)
     /// from now on, merging in the meals planned here until now.
     #[wasm_bindgen(js_name = useMealPlan)]

@@ -46,9 +46,11 @@ export async function uploadDue(engine: Engine, relay: RelayAddress): Promise<nu
 export async function download(engine: Engine, relay: RelayAddress, sha256: string): Promise<void> {
   let response: Response;
   try {
-    response = await fetch(new URL(`api/v1/blobs/${sha256}`, `${relay.server}/`), {
-      headers: { authorization: `Bearer ${relay.token}` },
-    });
+    const url = new URL(`api/v1/blobs/${sha256}`, `${relay.server}/`);
+    // Another user's file, through the recipe they share with this user.
+    const via = engine.sharedRecipeWith(sha256);
+    if (via) url.searchParams.set("doc", via);
+    response = await fetch(url, { headers: { authorization: `Bearer ${relay.token}` } });
   } catch (e) {
     throw new RelayRefused({
       code: "unreachable",
