@@ -36,8 +36,8 @@ after(async () => {
   rmSync(profiles, { recursive: true, force: true });
 });
 
-async function browserOf(user) {
-  const d = await newDevice(browser, relay.url);
+async function browserOf(user, options) {
+  const d = await newDevice(browser, relay.url, options);
   devices.push(d);
   await signIn(d.page, user, PASSWORD);
   await d.page.getByRole("navigation").getByRole("link", { name: "Grocery list" }).click();
@@ -135,6 +135,12 @@ test("two members share the household list: offline ticks, summed additions, mov
   await ben.page.getByRole("checkbox", { name: "1 lemon" }).waitFor();
   await ben.page.getByText("Your own list has 1 unchecked item.").waitFor();
   await assertAccessible(ben.page, "grocery list with the household choice");
+  // The same choice and offer on a phone, axe-clean.
+  const phone = await browserOf("ben", { phone: true });
+  // The choice is this device's: a new phone starts on the household list.
+  await phone.page.getByRole("group", { name: "Which grocery list" }).getByRole("button", { name: "smiths (household)", pressed: true }).waitFor();
+  await phone.page.getByRole("button", { name: "Move it to smiths" }).waitFor();
+  await assertAccessible(phone.page, "phone: grocery list with the household choice");
   await screenshot(ben.page, "desktop-grocery-household");
   await ben.page.getByRole("button", { name: "Move it to smiths" }).click();
   await choice.getByRole("button", { name: "smiths (household)", pressed: true }).waitFor();

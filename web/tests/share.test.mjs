@@ -55,6 +55,18 @@ test("ana shares a recipe read-only with ben, who reads it marked and cannot edi
   assert.equal(await ben.page.getByRole("button", { name: "Delete", exact: true }).count(), 0);
   assert.equal(await ben.page.getByRole("button", { name: "Share", exact: true }).count(), 0);
   await assertAccessible(ben.page, "a recipe shared read-only");
+  // The same on a phone: marked in the list, the banner, no Edit; axe-clean.
+  const phone = await suite.device({ phone: true });
+  await signIn(phone.page, "ben", PASSWORD);
+  await phone.page.getByRole("button", { name: "Shared with me" }).click();
+  const onPhone = phone.page.getByRole("link", { name: "Leek soup", exact: true });
+  await onPhone.waitFor({ timeout: 30_000 });
+  await phone.page.locator(".result", { has: onPhone }).getByText("Shared by ana").waitFor();
+  await assertAccessible(phone.page, "phone: recipes shared with me");
+  await onPhone.click();
+  await phone.page.getByText("Shared with you by ana · read-only: ask them to change it").waitFor();
+  assert.equal(await phone.page.getByRole("link", { name: "Edit", exact: true }).count(), 0);
+  await assertAccessible(phone.page, "phone: a recipe shared read-only");
   // The engine refuses an edit too, with the reason.
   const refused = await ben.page.evaluate(async () => {
     const [hit] = await window.larder.client.search("leeks", undefined, undefined, true);
@@ -79,5 +91,5 @@ test("ana shares a recipe read-only with ben, who reads it marked and cannot edi
     30_000,
   );
 
-  assertNoConsoleErrors([ana, ben], [/the server responded with a status of 404/]);
+  assertNoConsoleErrors([ana, ben, phone], [/the server responded with a status of 404/]);
 });
