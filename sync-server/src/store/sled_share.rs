@@ -85,6 +85,19 @@ fn grants(tree: &Tree, key: &[u8]) -> Result<Vec<Grant>, StoreError> {
     }
 }
 
+/// The grant lists `share` is in: one per shared document, or its owner's "all my recipes"
+/// list.
+fn grant_lists<'a>(
+    share: &'a Share,
+    doc_grants: &'a TransactionalTree,
+    all_recipe_grants: &'a TransactionalTree,
+) -> Vec<(&'a TransactionalTree, &'a [u8])> {
+    match &share.scope {
+        ShareScope::Recipes(ids) => ids.iter().map(|d| (doc_grants, d.as_bytes())).collect(),
+        ShareScope::AllRecipes => vec![(all_recipe_grants, share.owner.as_str().as_bytes())],
+    }
+}
+
 fn index_key(prefix: &str, share: &ShareId) -> Vec<u8> {
     format!("{prefix}#{share}").into_bytes()
 }
@@ -155,21 +168,10 @@ impl ShareStore for SledStore {
             .transaction(
                 |(shares, doc_grants, all_recipe_grants, owner_shares, grantee_shares, marks)| {
                     shares.insert(share.id.as_str().as_bytes(), encode(share)?)?;
-                    let append = |tree: &TransactionalTree, key: &[u8]| -> Result<(), Abort> {
+                    for (tree, key) in grant_lists(share, doc_grants, all_recipe_grants) {
                         let mut list = grants_in(tree, key)?;
                         list.push(grant.clone());
                         tree.insert(key, encode(&list)?)?;
-                        Ok(())
-                    };
-                    match &share.scope {
-                        ShareScope::Recipes(ids) => {
-                            for doc in ids {
-                                append(doc_grants, doc.as_bytes())?;
-                            }
-                        }
-                        ShareScope::AllRecipes => {
-                            append(all_recipe_grants, share.owner.as_str().as_bytes())?;
-                        }
                     }
                     owner_shares.insert(index_key(share.owner.as_str(), &share.id), &[])?;
                     grantee_shares.insert(index_key(&share.grantee.index_key(), &share.id), &[])?;
@@ -224,24 +226,13 @@ impl ShareStore for SledStore {
             .transaction(
                 |(shares, doc_grants, all_recipe_grants, owner_shares, grantee_shares)| {
                     shares.remove(id.as_str().as_bytes())?;
-                    let drop_from = |tree: &TransactionalTree, key: &[u8]| -> Result<(), Abort> {
+                    for (tree, key) in grant_lists(&share, doc_grants, all_recipe_grants) {
                         let mut list = grants_in(tree, key)?;
                         list.retain(|g| g.share != *id);
                         if list.is_empty() {
                             tree.remove(key)?;
                         } else {
                             tree.insert(key, encode(&list)?)?;
-                        }
-                        Ok(())
-                    };
-                    match &share.scope {
-                        ShareScope::Recipes(ids) => {
-                            for doc in ids {
-                                drop_from(doc_grants, doc.as_bytes())?;
-                            }
-                        }
-                        ShareScope::AllRecipes => {
-                            drop_from(all_recipe_grants, share.owner.as_str().as_bytes())?;
                         }
                     }
                     owner_shares.remove(index_key(share.owner.as_str(), id))?;
